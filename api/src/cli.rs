@@ -1,0 +1,162 @@
+//! The `partnermatch` command: `match` runs the engine on an instance file, `gen`
+//! writes a generated one.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use matcher::generate::{Shape, Spec, generate};
+use matcher::model::Kind;
+use matcher::{Observer, Options, Phase, Seconds};
+
+use crate::error::Error;
+
+/// School–community matching: optimal, explained.
+#[derive(Debug, Parser)]
+#[command(name = "partnermatch", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Match an instance file (MATCHING.md) and print or write the result.
+    Match {
+        /// The instance JSON.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the result JSON (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Include every candidate pair with its score.
+        #[arg(long)]
+        candidates: bool,
+    },
+    /// Generate a realistic random city instance.
+    Gen {
+        /// Number of students; openings are a third of that.
+        #[arg(long)]
+        students: usize,
+        /// Random seed: the same seed gives the same instance.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where students live.
+        #[arg(long, value_enum, default_value_t = ShapeArg::Uniform)]
+        shape: ShapeArg,
+        /// Where to write the instance (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ShapeArg {
+    Uniform,
+    Clustered,
+}
+
+/// Runs the command line; errors go to standard error with the exit status of
+/// [`Error::exit_code`].
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("partnermatch: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Match { input, output, candidates } => run_match(&input, output.as_deref(), candidates),
+        Command::Gen { students, seed, shape, output } => {
+            let shape = match shape {
+                ShapeArg::Uniform => Shape::Uniform,
+                ShapeArg::Clustered => Shape::Clustered,
+            };
+            let instance = generate(Spec { students, seed, shape });
+            write_json(output.as_deref(), &instance)
+        }
+    }
+}
+
+fn run_match(input: &Path, output: Option<&Path>, with_candidates: bool) -> Result<(), Error> {
+    let started = Instant::now();
+    let file = File::open(input).map_err(|source| Error::Io { path: input.to_owned(), source })?;
+    let instance = matcher::read_instance(file)?;
+    let read = started.elapsed();
+    let mut timer = PhaseTimer::default();
+    let outcome = matcher::run(&instance, Options { keep_candidates: with_candidates }, &mut timer)?;
+    let seconds = Seconds {
+        read: read.as_secs_f64(),
+        candidates: timer.candidates.as_secs_f64(),
+        solve: timer.solve.as_secs_f64(),
+        total: started.elapsed().as_secs_f64(),
+    };
+    let document = matcher::result_document(&instance, &outcome, with_candidates, seconds);
+    write_json(output, &document)
+}
+
+/// Adds up the time of each phase over the kinds.
+#[derive(Default)]
+struct PhaseTimer {
+    since: Option<Instant>,
+    candidates: Duration,
+    solve: Duration,
+}
+
+impl Observer for PhaseTimer {
+    fn started(&mut self, _phase: Phase, _kind: Kind, _needs: usize) {
+        self.since = Some(Instant::now());
+    }
+
+    fn finished(&mut self, phase: Phase, _kind: Kind) {
+        let elapsed = self.since.take().map(|since| since.elapsed()).unwrap_or_default();
+        match phase {
+            Phase::Candidates => self.candidates += elapsed,
+            Phase::Solve => self.solve += elapsed,
+        }
+    }
+}
+
+/// Writes JSON to `path` through a temporary file renamed into place, so a
+/// failure leaves nothing half-written; to standard output without a path.
+fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<(), Error> {
+    let Some(path) = path else {
+        let stdout = std::io::stdout().lock();
+        let mut writer = std::io::BufWriter::new(stdout);
+        let written = serde_json::to_writer(&mut writer, value)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writer.write_all(b"\n"))
+            .and_then(|()| writer.flush());
+        return written.map_err(|source| Error::Io { path: PathBuf::from("<stdout>"), source });
+    };
+    let io_error = |source| Error::Io { path: path.to_owned(), source };
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".partial");
+    let temporary = PathBuf::from(temporary);
+    let written = File::create(&temporary).and_then(|file| {
+        let mut writer = std::io::BufWriter::new(file);
+        serde_json::to_writer(&mut writer, value).map_err(std::io::Error::other)?;
+        writer.write_all(b"\n")?;
+        writer.into_inner().map_err(|err| err.into_error())?.sync_all()
+    });
+    if let Err(source) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(io_error(source));
+    }
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! The service's one error type, and what each error means to a caller.
+
+use std::path::PathBuf;
+
+/// Why a command or request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input breaks the contract; the message names where.
+    #[error("{0}")]
+    BadInput(#[source] matcher::Error),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Anything else: a bug or an exhausted resource.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<matcher::Error> for Error {
+    fn from(err: matcher::Error) -> Error {
+        match err {
+            matcher::Error::Input { .. } => Error::BadInput(err),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl Error {
+    /// The process exit status for this error: 2 for bad input (MATCHING.md), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::BadInput(_) => 2,
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 2,
+            Error::Io { .. } | Error::Internal(_) => 1,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    partnermatch_api::cli::main(std::env::args_os())
+}

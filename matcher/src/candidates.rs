@@ -1,0 +1,383 @@
+//! Candidate pairs of one kind, found through indexes rather than a scan of every
+//! student × opening: in-person openings in an R-tree of unit vectors queried with
+//! each student's reach, virtual openings bucketed by language. A need with no
+//! candidate gets its `ruledOutBy` counts from per-constraint tallies, so the
+//! explanation also costs far less than a scan.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+use crate::calendar::WeekWindows;
+use crate::feasibility::{Constraint, PairFacts, Standing, assess, needs_background_check};
+use crate::geo::{chord_squared, reach_km, unit_vector};
+use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
+use crate::score::{Breakdown, Criterion, Ratings, rate_field, rate_priority, rate_schedule, rate_travel};
+
+/// Openings of each constraint that a need's openings failed, by
+/// [`Constraint::index`].
+pub type RuledOut = [u32; 11];
+
+/// A feasible opening for a need, with its score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// Opening index.
+    pub opening: u32,
+    /// The pair's score.
+    pub score: u32,
+}
+
+/// What candidate generation found for one need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Feasible openings, ascending by index.
+    Candidates(Vec<Candidate>),
+    /// None: how many openings of the kind fail each constraint.
+    Nothing(RuledOut),
+}
+
+/// A need to match in this kind's round: the student and their need.
+#[derive(Clone, Copy, Debug)]
+pub struct NeedRef<'a> {
+    /// Student index.
+    pub student: usize,
+    /// The student's need of this kind.
+    pub need: &'a Need,
+}
+
+/// The indexes of one kind's openings.
+pub struct KindIndex<'a> {
+    instance: &'a Instance,
+    standing: &'a Standing,
+    kind: Kind,
+    /// Opening indices of this kind, ascending.
+    openings: Vec<u32>,
+    in_person: RTree<GeomWithData<[f64; 3], u32>>,
+    n_in_person: u32,
+    virtual_by_language: HashMap<Term, Vec<u32>>,
+    n_virtual: u32,
+    max_pickup_km: Option<f64>,
+    tallies: Tallies,
+}
+
+impl<'a> KindIndex<'a> {
+    /// Indexes the openings of `kind`. Cost: O(n log n) in its openings.
+    pub fn build(instance: &'a Instance, standing: &'a Standing, kind: Kind) -> KindIndex<'a> {
+        let openings: Vec<u32> = (0..instance.openings.len() as u32)
+            .filter(|opening| instance.openings[*opening as usize].kind == kind)
+            .collect();
+        let mut points = Vec::new();
+        let mut virtual_by_language: HashMap<Term, Vec<u32>> = HashMap::new();
+        let mut max_pickup_km: Option<f64> = None;
+        for &index in &openings {
+            let opening = &instance.openings[index as usize];
+            match opening.location {
+                Location::Virtual => {
+                    for language in &opening.languages {
+                        virtual_by_language.entry(*language).or_default().push(index);
+                    }
+                }
+                Location::InPerson(place) => {
+                    points.push(GeomWithData::new(unit_vector(place), index));
+                    if let Some(radius) = opening.pickup_radius_km {
+                        max_pickup_km = Some(max_pickup_km.map_or(radius, |max| max.max(radius)));
+                    }
+                }
+            }
+        }
+        let n_in_person = points.len() as u32;
+        let n_virtual = openings.len() as u32 - n_in_person;
+        let tallies = Tallies::build(instance, standing, &openings);
+        KindIndex {
+            instance,
+            standing,
+            kind,
+            openings,
+            in_person: RTree::bulk_load(points),
+            n_in_person,
+            virtual_by_language,
+            n_virtual,
+            max_pickup_km,
+            tallies,
+        }
+    }
+
+    /// The kind indexed.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The instance indexed.
+    pub fn instance(&self) -> &'a Instance {
+        self.instance
+    }
+
+    /// The run-wide facts used.
+    pub fn standing(&self) -> &'a Standing {
+        self.standing
+    }
+
+    /// Candidates of every need, in parallel; `free` is each student's free time.
+    pub fn find_all(&self, needs: &[NeedRef<'_>], free: &[WeekWindows]) -> Vec<Found> {
+        needs.par_iter().map(|need| self.find(*need, &free[need.student])).collect()
+    }
+
+    /// Candidates of one need given the student's free time.
+    pub fn find(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
+        let student = &self.instance.students[need.student];
+        let mut reached = self.in_reach(need.student);
+        let mut travel_passes = 0u32;
+        let mut candidates = Vec::new();
+        let consider = |opening: u32, candidates: &mut Vec<Candidate>| {
+            let (violations, facts) =
+                assess(self.instance, self.standing, need.student, need.need, free, opening as usize);
+            if let Some(facts) = facts {
+                let score = self.rate(need, opening, facts).score();
+                candidates.push(Candidate { opening, score });
+            }
+            !violations.contains(Constraint::Travel)
+        };
+        reached.sort_unstable();
+        for opening in reached {
+            travel_passes += u32::from(consider(opening, &mut candidates));
+        }
+        if student.remote_ok {
+            let mut virtual_openings: Vec<u32> = student
+                .language_set
+                .iter()
+                .filter_map(|language| self.virtual_by_language.get(language))
+                .flatten()
+                .copied()
+                .collect();
+            virtual_openings.sort_unstable();
+            virtual_openings.dedup();
+            for opening in virtual_openings {
+                consider(opening, &mut candidates);
+            }
+        }
+        if !candidates.is_empty() {
+            candidates.sort_unstable_by_key(|candidate| candidate.opening);
+            return Found::Candidates(candidates);
+        }
+        Found::Nothing(self.ruled_out(need, free, travel_passes))
+    }
+
+    /// The score breakdown of a feasible pair.
+    pub fn rate(&self, need: NeedRef<'_>, opening: u32, facts: PairFacts) -> Breakdown {
+        rate_pair(self.instance, self.standing, need, opening as usize, facts)
+    }
+
+    /// In-person openings within the student's reach radius (a superset of those
+    /// within their travel limit).
+    fn in_reach(&self, student_index: usize) -> Vec<u32> {
+        let student = &self.instance.students[student_index];
+        let limit = student.max_travel_minutes;
+        let own = student.travel_modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
+        let pickup = self.max_pickup_km.map_or(-1.0, |radius| reach_km(TravelMode::Car, limit).min(radius));
+        let radius = own.max(pickup);
+        if radius < 0.0 {
+            return Vec::new();
+        }
+        let centre = unit_vector(student.home);
+        self.in_person.locate_within_distance(centre, chord_squared(radius)).map(|point| point.data).collect()
+    }
+
+    /// `ruledOutBy` for a need with no candidate; `travel_passes` counts the
+    /// in-person openings within the travel limit.
+    fn ruled_out(&self, need: NeedRef<'_>, free: &WeekWindows, travel_passes: u32) -> RuledOut {
+        let student = &self.instance.students[need.student];
+        let tallies = &self.tallies;
+        let n = self.openings.len() as u32;
+        let mut counts: RuledOut = [0; 11];
+        if need.need.kind == Kind::Tutoring {
+            counts[Constraint::Subjects.index()] = n - tallies.subjects.count_any(&need.need.subjects);
+        }
+        counts[Constraint::Grade.index()] = tallies.grade_fails[usize::from(student.grade.get())];
+        counts[Constraint::Age.index()] = match student.age_on(self.instance.as_of) {
+            None => tallies.min_ages.len() as u32,
+            Some(age) => {
+                let met = tallies.min_ages.partition_point(|min_age| i64::from(*min_age) <= i64::from(age));
+                (tallies.min_ages.len() - met) as u32
+            }
+        };
+        counts[Constraint::Language.index()] = n - tallies.languages.count_any(&student.language_set);
+        counts[Constraint::Schedule.index()] = tallies
+            .schedules
+            .iter()
+            .filter(|group| {
+                !free.has_fitting_days(&group.schedule, group.session_minutes, group.sessions_per_week)
+            })
+            .map(|group| group.count)
+            .sum();
+        let virtual_fails = if student.remote_ok { 0 } else { self.n_virtual };
+        counts[Constraint::Travel.index()] = virtual_fails + self.n_in_person - travel_passes;
+        counts[Constraint::Consent.index()] = if student.consent_on_file { 0 } else { n };
+        counts[Constraint::Agreement.index()] = tallies.agreement_fails;
+        counts[Constraint::BackgroundCheck.index()] = tallies.background_fails;
+        counts[Constraint::Declined.index()] = self.count_declined(need.student);
+        counts[Constraint::Full.index()] = tallies.full;
+        counts
+    }
+
+    fn count_declined(&self, student: usize) -> u32 {
+        let history = self.standing.history.get(&(student as u32));
+        let of_kind =
+            history.into_iter().flatten().filter(|o| self.instance.openings[**o as usize].kind == self.kind);
+        of_kind.count() as u32
+    }
+}
+
+/// Rates a feasible pair on every criterion and weighs the ratings.
+pub fn rate_pair(
+    instance: &Instance,
+    standing: &Standing,
+    need: NeedRef<'_>,
+    opening_index: usize,
+    facts: PairFacts,
+) -> Breakdown {
+    let student = &instance.students[need.student];
+    let opening: &Opening = &instance.openings[opening_index];
+    let mut ratings = Ratings::default();
+    ratings.set(Criterion::Field, rate_field(&need.need.subjects, &opening.subjects));
+    ratings.set(Criterion::Travel, rate_travel(facts.travel_minutes, student.max_travel_minutes));
+    ratings.set(Criterion::Schedule, rate_schedule(facts.fitting_days, opening.sessions_per_week));
+    let speaks_preferred =
+        student.languages.first().is_some_and(|first| opening.languages.binary_search(first).is_ok());
+    ratings.set(Criterion::Language, if speaks_preferred { 100 } else { 0 });
+    ratings.set(Criterion::Priority, rate_priority(student.priority));
+    let continues = standing.existing_partners.contains(&(need.student as u32, opening.partner as u32));
+    ratings.set(Criterion::Continuity, if continues { 100 } else { 0 });
+    ratings.weigh(&instance.weights)
+}
+
+/// Per-constraint tallies over one kind's openings, for `ruledOutBy`.
+struct Tallies {
+    /// Per student grade 0–12: openings whose grade range excludes it.
+    grade_fails: [u32; 13],
+    /// Minimum ages set, ascending.
+    min_ages: Vec<u32>,
+    languages: TermSets,
+    subjects: TermSets,
+    schedules: Vec<ScheduleGroup>,
+    agreement_fails: u32,
+    background_fails: u32,
+    full: u32,
+}
+
+/// Openings sharing one schedule rule.
+struct ScheduleGroup {
+    schedule: WeekWindows,
+    session_minutes: u16,
+    sessions_per_week: u8,
+    count: u32,
+}
+
+impl Tallies {
+    fn build(instance: &Instance, standing: &Standing, openings: &[u32]) -> Tallies {
+        let mut grade_fails = [0u32; 13];
+        let mut min_ages = Vec::new();
+        let mut groups: HashMap<(&WeekWindows, u16, u8), u32> = HashMap::new();
+        let (mut agreement_fails, mut background_fails, mut full) = (0, 0, 0);
+        for &index in openings {
+            let opening = &instance.openings[index as usize];
+            for (grade, fails) in grade_fails.iter_mut().enumerate() {
+                let grade = grade as u8;
+                *fails += u32::from(!(opening.min_grade.get() <= grade && grade <= opening.max_grade.get()));
+            }
+            min_ages.extend(opening.min_age);
+            *groups
+                .entry((&opening.schedule, opening.session_minutes, opening.sessions_per_week))
+                .or_default() += 1;
+            agreement_fails += u32::from(!standing.agreement_ok[index as usize]);
+            background_fails +=
+                u32::from(needs_background_check(opening) && !standing.background_ok[index as usize]);
+            full += u32::from(standing.free_slots[index as usize] == 0);
+        }
+        min_ages.sort_unstable();
+        let mut schedules: Vec<ScheduleGroup> = groups
+            .into_iter()
+            .map(|((schedule, session_minutes, sessions_per_week), count)| ScheduleGroup {
+                schedule: schedule.clone(),
+                session_minutes,
+                sessions_per_week,
+                count,
+            })
+            .collect();
+        schedules.sort_by(|a, b| {
+            (a.schedule.windows(), a.session_minutes, a.sessions_per_week).cmp(&(
+                b.schedule.windows(),
+                b.session_minutes,
+                b.sessions_per_week,
+            ))
+        });
+        let languages =
+            TermSets::build(openings.iter().map(|index| &instance.openings[*index as usize].languages));
+        let subjects =
+            TermSets::build(openings.iter().map(|index| &instance.openings[*index as usize].subjects));
+        Tallies {
+            grade_fails,
+            min_ages,
+            languages,
+            subjects,
+            schedules,
+            agreement_fails,
+            background_fails,
+            full,
+        }
+    }
+}
+
+/// For each term, the (local) openings that carry it: a bitset when many do, a
+/// sorted list when few do, so memory stays linear and counting a union stays fast.
+struct TermSets {
+    n: usize,
+    dense: HashMap<Term, Vec<u64>>,
+    sparse: HashMap<Term, Vec<u32>>,
+}
+
+impl TermSets {
+    fn build<'t>(sets: impl Iterator<Item = &'t Vec<Term>>) -> TermSets {
+        let mut lists: HashMap<Term, Vec<u32>> = HashMap::new();
+        let mut n = 0;
+        for (local, terms) in sets.enumerate() {
+            n = local + 1;
+            for term in terms {
+                lists.entry(*term).or_default().push(local as u32);
+            }
+        }
+        let words = n.div_ceil(64);
+        let mut dense = HashMap::new();
+        let mut sparse = HashMap::new();
+        for (term, list) in lists {
+            if list.len() >= words {
+                let mut bits = vec![0u64; words];
+                for local in list {
+                    bits[local as usize / 64] |= 1 << (local % 64);
+                }
+                dense.insert(term, bits);
+            } else {
+                sparse.insert(term, list);
+            }
+        }
+        TermSets { n, dense, sparse }
+    }
+
+    /// How many openings carry at least one of `terms`.
+    fn count_any(&self, terms: &[Term]) -> u32 {
+        let mut bits = vec![0u64; self.n.div_ceil(64)];
+        for term in terms {
+            if let Some(dense) = self.dense.get(term) {
+                for (word, more) in bits.iter_mut().zip(dense) {
+                    *word |= more;
+                }
+            } else if let Some(list) = self.sparse.get(term) {
+                for local in list {
+                    bits[*local as usize / 64] |= 1 << (local % 64);
+                }
+            }
+        }
+        bits.iter().map(|word| word.count_ones()).sum()
+    }
+}

@@ -1,0 +1,227 @@
+//! One matching run: kinds in contract order, each through candidates → solve →
+//! sessions, later kinds seeing the time earlier kinds took.
+
+use std::collections::HashSet;
+
+use crate::calendar::{WeekWindows, Window};
+use crate::candidates::{Found, KindIndex, NeedRef, RuledOut};
+use crate::error::Error;
+use crate::feasibility::{Standing, assess};
+use crate::model::{Instance, Kind};
+use crate::score::Breakdown;
+use crate::solve::{Problem, solve};
+
+/// A phase of a run, reported to an [`Observer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Finding and scoring candidate pairs of one kind.
+    Candidates,
+    /// Solving one kind's assignment and placing its sessions.
+    Solve,
+}
+
+/// Hears a run's progress. The engine reads no clock: callers time phases here.
+pub trait Observer {
+    /// A phase of `kind` begins; `needs` is how many needs the kind has to match.
+    fn started(&mut self, _phase: Phase, _kind: Kind, _needs: usize) {}
+    /// The phase ends.
+    fn finished(&mut self, _phase: Phase, _kind: Kind) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Silent;
+
+impl Observer for Silent {}
+
+/// What a run is asked for beyond the instance.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Keep every candidate pair in the outcome.
+    pub keep_candidates: bool,
+}
+
+/// A match the run makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    /// Student index.
+    pub student: usize,
+    /// Opening index.
+    pub opening: usize,
+    /// The need's kind.
+    pub kind: Kind,
+    /// Points per criterion; their sum is the score.
+    pub breakdown: Breakdown,
+    /// Weekly sessions, on distinct days, Monday first.
+    pub sessions: Vec<Window>,
+}
+
+/// Why a need stayed unmatched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// No opening passed every constraint; how many failed each.
+    NoCandidate(RuledOut),
+    /// Some did, but the optimal assignment gave their slots to other needs.
+    Outscored,
+}
+
+/// A need left unmatched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmatched {
+    /// Student index.
+    pub student: usize,
+    /// The need's kind.
+    pub kind: Kind,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// A candidate pair as its kind's solve saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CandidatePair {
+    /// Student index.
+    pub student: usize,
+    /// Opening index.
+    pub opening: usize,
+    /// The kind.
+    pub kind: Kind,
+    /// The pair's score.
+    pub score: u32,
+}
+
+/// Counts of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Needs the run tried to match (needs already filled by an existing match are not).
+    pub needs: usize,
+    /// Needs matched.
+    pub matched: usize,
+    /// Candidate pairs over all kinds.
+    pub candidates: usize,
+    /// Sum of the assignments' scores.
+    pub total_score: i64,
+}
+
+/// Everything a run decides, ordered by student (input order), then kind in match order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The matches made.
+    pub assignments: Vec<Assignment>,
+    /// The needs left unmatched, each with its reason.
+    pub unmatched: Vec<Unmatched>,
+    /// Every candidate pair (only when [`Options::keep_candidates`]), by kind in match order, student, opening.
+    pub candidates: Vec<CandidatePair>,
+    /// Totals.
+    pub counts: Counts,
+}
+
+/// Matches `instance`: the same instance always gives the same outcome.
+///
+/// # Errors
+/// [`Error::TooLarge`] if scores could overflow (not at realistic sizes).
+pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -> Result<Outcome, Error> {
+    let standing = Standing::of(instance);
+    let mut free = initial_free_time(instance);
+    let filled: HashSet<(usize, Kind)> = instance
+        .existing_matches
+        .iter()
+        .map(|existing| (existing.student, instance.openings[existing.opening].kind))
+        .collect();
+    let mut outcome = Outcome::default();
+    for kind in Kind::MATCH_ORDER {
+        let needs: Vec<NeedRef<'_>> = instance
+            .students
+            .iter()
+            .enumerate()
+            .filter(|(student, _)| !filled.contains(&(*student, kind)))
+            .filter_map(|(student, record)| {
+                record.needs.iter().find(|need| need.kind == kind).map(|need| NeedRef { student, need })
+            })
+            .collect();
+        observer.started(Phase::Candidates, kind, needs.len());
+        let index = KindIndex::build(instance, &standing, kind);
+        let found = index.find_all(&needs, &free);
+        observer.finished(Phase::Candidates, kind);
+
+        observer.started(Phase::Solve, kind, needs.len());
+        match_kind(&index, &needs, &found, &mut free, options, &mut outcome)?;
+        observer.finished(Phase::Solve, kind);
+    }
+    outcome.assignments.sort_by_key(|assignment| (assignment.student, assignment.kind.match_rank()));
+    outcome.unmatched.sort_by_key(|unmatched| (unmatched.student, unmatched.kind.match_rank()));
+    Ok(outcome)
+}
+
+/// Availability less the sessions of existing matches.
+fn initial_free_time(instance: &Instance) -> Vec<WeekWindows> {
+    let mut free: Vec<WeekWindows> =
+        instance.students.iter().map(|student| student.availability.clone()).collect();
+    for existing in &instance.existing_matches {
+        for session in &existing.sessions {
+            free[existing.student] = free[existing.student].without(session);
+        }
+    }
+    free
+}
+
+/// Solves one kind and records its assignments, misses and candidates.
+fn match_kind(
+    index: &KindIndex<'_>,
+    needs: &[NeedRef<'_>],
+    found: &[Found],
+    free: &mut [WeekWindows],
+    options: Options,
+    outcome: &mut Outcome,
+) -> Result<(), Error> {
+    let instance = index.instance();
+    let kind = index.kind();
+    let mut problem = Problem::new(index.standing().free_slots.clone());
+    let mut rows: Vec<usize> = Vec::new();
+    for (at, found) in found.iter().enumerate() {
+        if let Found::Candidates(candidates) = found {
+            problem.add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
+            rows.push(at);
+            if options.keep_candidates {
+                outcome.candidates.extend(candidates.iter().map(|candidate| CandidatePair {
+                    student: needs[at].student,
+                    opening: candidate.opening as usize,
+                    kind,
+                    score: candidate.score,
+                }));
+            }
+            outcome.counts.candidates += candidates.len();
+        }
+    }
+    let solution = solve(&problem)?;
+    outcome.counts.needs += needs.len();
+    let mut matched_opening: Vec<Option<u32>> = vec![None; needs.len()];
+    for (row, column) in solution.assignment.iter().enumerate() {
+        matched_opening[rows[row]] = *column;
+    }
+    for (at, need) in needs.iter().enumerate() {
+        let Some(opening) = matched_opening[at] else {
+            let reason = match &found[at] {
+                Found::Nothing(ruled_out) => Reason::NoCandidate(*ruled_out),
+                Found::Candidates(_) => Reason::Outscored,
+            };
+            outcome.unmatched.push(Unmatched { student: need.student, kind, reason });
+            continue;
+        };
+        let opening = opening as usize;
+        let (_, facts) =
+            assess(instance, index.standing(), need.student, need.need, &free[need.student], opening);
+        let facts = facts.ok_or(Error::Internal("a solved pair is not feasible"))?;
+        let breakdown = index.rate(*need, opening as u32, facts);
+        let record = &instance.openings[opening];
+        let sessions = free[need.student]
+            .place_sessions(&record.schedule, record.session_minutes, record.sessions_per_week)
+            .ok_or(Error::Internal("a feasible pair has no sessions"))?;
+        for session in &sessions {
+            free[need.student] = free[need.student].without(session);
+        }
+        outcome.counts.matched += 1;
+        outcome.counts.total_score += i64::from(breakdown.score());
+        outcome.assignments.push(Assignment { student: need.student, opening, kind, breakdown, sessions });
+    }
+    Ok(())
+}

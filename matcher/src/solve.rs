@@ -1,0 +1,326 @@
+//! Optimal assignment with capacities: rows (needs) to columns (openings), each
+//! row at most once, each column up to its capacity, maximising first the number
+//! of rows matched and then the total weight. This module knows graphs, not
+//! students.
+//!
+//! The graph is split into connected components, solved in parallel (rayon) and
+//! put back together in component order, so the answer does not depend on the
+//! number of threads. A component with one row or one column is solved greedily
+//! (exact there); a small dense one by `pathfinding::kuhn_munkres` on the
+//! slot-expanded matrix; the rest by successive shortest paths ([`ssp`]).
+
+mod ssp;
+
+use pathfinding::kuhn_munkres::kuhn_munkres;
+use pathfinding::matrix::Matrix;
+use rayon::prelude::*;
+
+use crate::error::Error;
+
+/// An assignment problem in compressed sparse rows.
+#[derive(Clone, Debug, Default)]
+pub struct Problem {
+    capacities: Vec<u32>,
+    row_starts: Vec<usize>,
+    columns: Vec<u32>,
+    weights: Vec<u32>,
+}
+
+/// One row's edge: (column, weight).
+pub type Edge = (u32, u32);
+
+impl Problem {
+    /// A problem with these column capacities and no rows yet.
+    pub fn new(capacities: Vec<u32>) -> Problem {
+        Problem { capacities, row_starts: vec![0], columns: Vec::new(), weights: Vec::new() }
+    }
+
+    /// Adds a row with its edges; returns the row's index. Edges to unknown or
+    /// zero-capacity columns are dropped, as are repeats of a column.
+    pub fn add_row(&mut self, edges: impl IntoIterator<Item = Edge>) -> usize {
+        let start = self.columns.len();
+        for (column, weight) in edges {
+            let known = self.capacities.get(column as usize).is_some_and(|capacity| *capacity > 0);
+            if known && !self.columns[start..].contains(&column) {
+                self.columns.push(column);
+                self.weights.push(weight);
+            }
+        }
+        self.row_starts.push(self.columns.len());
+        self.row_starts.len() - 2
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.row_starts.len() - 1
+    }
+
+    /// Number of columns.
+    pub fn n_columns(&self) -> usize {
+        self.capacities.len()
+    }
+
+    /// Number of edges.
+    pub fn n_edges(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The edges of `row`.
+    pub fn edges(&self, row: usize) -> impl Iterator<Item = Edge> + '_ {
+        let range = self.row_starts[row]..self.row_starts[row + 1];
+        self.columns[range.clone()].iter().copied().zip(self.weights[range].iter().copied())
+    }
+
+    /// The capacity of `column`.
+    pub fn capacity(&self, column: usize) -> u32 {
+        self.capacities[column]
+    }
+}
+
+/// An optimal assignment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Solution {
+    /// Per row, its column.
+    pub assignment: Vec<Option<u32>>,
+    /// Rows matched.
+    pub matched: usize,
+    /// Sum of the matched edges' weights.
+    pub total_weight: i64,
+}
+
+/// Which exact method a component was given; exposed for tests and benchmarks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Pick per row or per column: exact for one row or one column.
+    Greedy,
+    /// `pathfinding::kuhn_munkres` on the slot-expanded square matrix.
+    KuhnMunkres,
+    /// Successive shortest paths with potentials.
+    ShortestPaths,
+}
+
+/// Largest side of the slot-expanded matrix handed to Kuhn–Munkres (cubic).
+const KUHN_MUNKRES_MAX_SIDE: usize = 40;
+
+/// Solves `problem` exactly, choosing a method per component.
+///
+/// Cost: near-linear to split; per component as its method (see [`Method`]).
+///
+/// # Errors
+/// [`Error::TooLarge`] if the lexicographic costs would overflow `i64`.
+pub fn solve(problem: &Problem) -> Result<Solution, Error> {
+    solve_with(problem, None)
+}
+
+/// Like [`solve`], with every component forced to `method` where it applies
+/// (greedy only fits one-row or one-column components; elsewhere the default runs).
+///
+/// # Errors
+/// As [`solve`].
+pub fn solve_with(problem: &Problem, method: Option<Method>) -> Result<Solution, Error> {
+    let components = split_components(problem);
+    let pieces = components
+        .par_iter()
+        .map(|component| solve_component(component, method))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let mut assignment = vec![None; problem.n_rows()];
+    let mut total_weight = 0i64;
+    let mut matched = 0;
+    for (component, piece) in components.iter().zip(pieces) {
+        for (local_row, local_column) in piece.into_iter().enumerate() {
+            let Some(local_column) = local_column else { continue };
+            let row = component.rows[local_row];
+            let column = component.columns[local_column as usize];
+            assignment[row as usize] = Some(column);
+            total_weight += i64::from(component.weight(local_row, local_column));
+            matched += 1;
+        }
+    }
+    Ok(Solution { assignment, matched, total_weight })
+}
+
+/// A connected component with local indices.
+#[derive(Debug)]
+struct Component {
+    /// Global row of each local row, ascending.
+    rows: Vec<u32>,
+    /// Global column of each local column, ascending.
+    columns: Vec<u32>,
+    capacities: Vec<u32>,
+    row_starts: Vec<usize>,
+    edge_columns: Vec<u32>,
+    edge_weights: Vec<u32>,
+}
+
+impl Component {
+    fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn edges(&self, row: usize) -> impl Iterator<Item = Edge> + '_ {
+        let range = self.row_starts[row]..self.row_starts[row + 1];
+        self.edge_columns[range.clone()].iter().copied().zip(self.edge_weights[range].iter().copied())
+    }
+
+    fn weight(&self, row: usize, column: u32) -> u32 {
+        self.edges(row).find(|(at, _)| *at == column).map_or(0, |(_, weight)| weight)
+    }
+
+    fn n_slots(&self) -> usize {
+        self.capacities.iter().map(|capacity| (*capacity as usize).min(self.n_rows())).sum()
+    }
+}
+
+/// Union–find over rows and columns; components come out ordered by their
+/// smallest row, rows and columns ascending within each.
+fn split_components(problem: &Problem) -> Vec<Component> {
+    let n_rows = problem.n_rows();
+    let mut parent: Vec<u32> = (0..(n_rows + problem.n_columns()) as u32).collect();
+    for row in 0..n_rows {
+        for (column, _) in problem.edges(row) {
+            union(&mut parent, row as u32, (n_rows + column as usize) as u32);
+        }
+    }
+    let mut component_of_root = vec![u32::MAX; parent.len()];
+    let mut components: Vec<Component> = Vec::new();
+    let mut local_column = vec![u32::MAX; problem.n_columns()];
+    for row in 0..n_rows {
+        if problem.row_starts[row] == problem.row_starts[row + 1] {
+            continue;
+        }
+        let root = find(&mut parent, row as u32) as usize;
+        if component_of_root[root] == u32::MAX {
+            component_of_root[root] = components.len() as u32;
+            components.push(Component {
+                rows: Vec::new(),
+                columns: Vec::new(),
+                capacities: Vec::new(),
+                row_starts: vec![0],
+                edge_columns: Vec::new(),
+                edge_weights: Vec::new(),
+            });
+        }
+        components[component_of_root[root] as usize].rows.push(row as u32);
+    }
+    for (column, local) in local_column.iter_mut().enumerate() {
+        let root = find(&mut parent, (n_rows + column) as u32) as usize;
+        let Some(component) = components.get_mut(component_of_root[root] as usize) else { continue };
+        *local = component.columns.len() as u32;
+        component.columns.push(column as u32);
+        component.capacities.push(problem.capacity(column));
+    }
+    for component in &mut components {
+        for at in 0..component.rows.len() {
+            let row = component.rows[at] as usize;
+            let mut edges: Vec<Edge> =
+                problem.edges(row).map(|(column, weight)| (local_column[column as usize], weight)).collect();
+            edges.sort_unstable();
+            for (column, weight) in edges {
+                component.edge_columns.push(column);
+                component.edge_weights.push(weight);
+            }
+            component.row_starts.push(component.edge_columns.len());
+        }
+    }
+    components
+}
+
+fn find(parent: &mut [u32], mut node: u32) -> u32 {
+    while parent[node as usize] != node {
+        let grandparent = parent[parent[node as usize] as usize];
+        parent[node as usize] = grandparent;
+        node = grandparent;
+    }
+    node
+}
+
+fn union(parent: &mut [u32], a: u32, b: u32) {
+    let (root_a, root_b) = (find(parent, a), find(parent, b));
+    // The smaller index wins so the structure is the same on every run.
+    let (low, high) = if root_a < root_b { (root_a, root_b) } else { (root_b, root_a) };
+    parent[high as usize] = low;
+}
+
+/// Local column per local row.
+type LocalAssignment = Vec<Option<u32>>;
+
+fn solve_component(component: &Component, forced: Option<Method>) -> Result<LocalAssignment, Error> {
+    let method =
+        forced.filter(|method| *method != Method::Greedy || is_star(component)).unwrap_or_else(|| {
+            if is_star(component) {
+                Method::Greedy
+            } else if is_small_and_dense(component) {
+                Method::KuhnMunkres
+            } else {
+                Method::ShortestPaths
+            }
+        });
+    match method {
+        Method::Greedy => Ok(solve_star(component)),
+        Method::KuhnMunkres => solve_kuhn_munkres(component),
+        Method::ShortestPaths => ssp::solve(component),
+    }
+}
+
+fn is_star(component: &Component) -> bool {
+    component.n_rows() == 1 || component.columns.len() == 1
+}
+
+fn is_small_and_dense(component: &Component) -> bool {
+    let side = component.n_slots().max(component.n_rows());
+    let cells = component.n_rows() * component.columns.len();
+    side <= KUHN_MUNKRES_MAX_SIDE && 2 * component.edge_columns.len() >= cells
+}
+
+/// One row: its heaviest edge. One column: its heaviest rows up to capacity.
+/// Ties go to the lower index.
+fn solve_star(component: &Component) -> LocalAssignment {
+    let mut assignment = vec![None; component.n_rows()];
+    if component.n_rows() == 1 {
+        let best = component.edges(0).max_by_key(|(column, weight)| (*weight, std::cmp::Reverse(*column)));
+        assignment[0] = best.map(|(column, _)| column);
+        return assignment;
+    }
+    let mut rows: Vec<(u32, usize)> =
+        (0..component.n_rows()).map(|row| (component.edge_weights[component.row_starts[row]], row)).collect();
+    rows.sort_unstable_by_key(|(weight, row)| (std::cmp::Reverse(*weight), *row));
+    for (_, row) in rows.into_iter().take(component.capacities[0] as usize) {
+        assignment[row] = Some(0);
+    }
+    assignment
+}
+
+/// Kuhn–Munkres on the square matrix of rows × slots: an edge weighs `big +
+/// weight` with `big` above any total weight, a non-edge 0, so the maximum is the
+/// lexicographic optimum. Cost: O(n³) for side n ≤ [`KUHN_MUNKRES_MAX_SIDE`].
+fn solve_kuhn_munkres(component: &Component) -> Result<LocalAssignment, Error> {
+    let n_rows = component.n_rows();
+    let mut slot_columns: Vec<u32> = Vec::new();
+    for (column, capacity) in component.capacities.iter().enumerate() {
+        let slots = (*capacity as usize).min(n_rows);
+        slot_columns.extend(std::iter::repeat_n(column as u32, slots));
+    }
+    let side = n_rows.max(slot_columns.len());
+    let big = (0..n_rows)
+        .map(|row| i64::from(component.edges(row).map(|(_, weight)| weight).max().unwrap_or(0)))
+        .sum::<i64>()
+        + 1;
+    let mut matrix = Matrix::new(side, side, 0i64);
+    for row in 0..n_rows {
+        for (slot, column) in slot_columns.iter().enumerate() {
+            if let Some((_, weight)) = component.edges(row).find(|(at, _)| at == column) {
+                matrix[(row, slot)] = big.checked_add(i64::from(weight)).ok_or(Error::TooLarge("weights"))?;
+            }
+        }
+    }
+    let (_, slots) = kuhn_munkres(&matrix);
+    Ok((0..n_rows)
+        .map(|row| {
+            let slot = slots[row];
+            (matrix[(row, slot)] > 0).then(|| slot_columns[slot])
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests;
