@@ -95,7 +95,7 @@ fn run(cli: Cli) -> Result<(), Error> {
 
 fn run_match(input: &Path, output: Option<&Path>, with_candidates: bool) -> Result<(), Error> {
     let started = Instant::now();
-    let file = File::open(input).map_err(|source| Error::Io { path: input.to_owned(), source })?;
+    let file = File::open(input).map_err(|source| Error::Read { path: input.to_owned(), source })?;
     let instance = matcher::read_instance(file)?;
     let read = started.elapsed();
     let mut timer = PhaseTimer::default();
@@ -142,9 +142,9 @@ fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<(), 
             .map_err(std::io::Error::other)
             .and_then(|()| writer.write_all(b"\n"))
             .and_then(|()| writer.flush());
-        return written.map_err(|source| Error::Io { path: PathBuf::from("<stdout>"), source });
+        return written.map_err(|source| Error::Write { path: PathBuf::from("<stdout>"), source });
     };
-    let io_error = |source| Error::Io { path: path.to_owned(), source };
+    let io_error = |source| Error::Write { path: path.to_owned(), source };
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".partial");
     let temporary = PathBuf::from(temporary);

@@ -8,9 +8,18 @@ pub enum Error {
     /// The input breaks the contract; the message names where.
     #[error("{0}")]
     BadInput(#[source] matcher::Error),
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
+    /// An input file could not be read: the caller named a wrong file.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An output could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
         /// The file.
         path: PathBuf,
         /// The cause.
@@ -32,12 +41,12 @@ impl From<matcher::Error> for Error {
 }
 
 impl Error {
-    /// The process exit status for this error: 2 for bad input (MATCHING.md), 1 otherwise.
+    /// The process exit status for this error: 2 for bad input (MATCHING.md) or an
+    /// unreadable input file, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::BadInput(_) => 2,
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 2,
-            Error::Io { .. } | Error::Internal(_) => 1,
+            Error::BadInput(_) | Error::Read { .. } => 2,
+            Error::Write { .. } | Error::Internal(_) => 1,
         }
     }
 }

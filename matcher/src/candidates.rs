@@ -12,7 +12,7 @@ use rstar::primitives::GeomWithData;
 
 use crate::calendar::WeekWindows;
 use crate::feasibility::{Constraint, PairFacts, Standing, assess, needs_background_check};
-use crate::geo::{chord_squared, reach_km, unit_vector};
+use crate::geo::{PICKUP_TOLERANCE_KM, chord_squared, reach_km, unit_vector};
 use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
 use crate::score::{Breakdown, Criterion, Ratings, rate_field, rate_priority, rate_schedule, rate_travel};
 
@@ -175,7 +175,9 @@ impl<'a> KindIndex<'a> {
         let student = &self.instance.students[student_index];
         let limit = student.max_travel_minutes;
         let own = student.travel_modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
-        let pickup = self.max_pickup_km.map_or(-1.0, |radius| reach_km(TravelMode::Car, limit).min(radius));
+        let pickup = self
+            .max_pickup_km
+            .map_or(-1.0, |radius| reach_km(TravelMode::Car, limit).min(radius + PICKUP_TOLERANCE_KM));
         let radius = own.max(pickup);
         if radius < 0.0 {
             return Vec::new();

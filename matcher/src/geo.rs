@@ -29,13 +29,18 @@ pub fn mode_minutes(mode: TravelMode, route_km: f64) -> f64 {
     }
 }
 
+/// A pick-up radius is compared with this tolerance (a micrometre), so a home set
+/// exactly on the radius is inside whichever haversine variant computed it.
+pub const PICKUP_TOLERANCE_KM: f64 = 1e-9;
+
 /// The least travel time over `modes`, with the partner's car when the distance is
 /// within its pick-up radius; `None` when no way exists.
 pub fn least_minutes(km: f64, modes: &[TravelMode], pickup_radius_km: Option<f64>) -> Option<f64> {
     let route = ROUTE_FACTOR * km;
     let own = modes.iter().map(|mode| mode_minutes(*mode, route));
-    let pickup =
-        pickup_radius_km.filter(|radius| km <= *radius).map(|_| mode_minutes(TravelMode::Car, route));
+    let pickup = pickup_radius_km
+        .filter(|radius| km <= *radius + PICKUP_TOLERANCE_KM)
+        .map(|_| mode_minutes(TravelMode::Car, route));
     own.chain(pickup).reduce(f64::min)
 }
 
@@ -114,6 +119,10 @@ mod tests {
         assert_eq!(least_minutes(km, &[TravelMode::Walk], None), Some(walk));
         assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(10.0)), Some(car));
         assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(9.999)), Some(walk));
+        assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(10.0 - 1e-6)), Some(walk));
+        assert_eq!(least_minutes(km + 1e-12, &[TravelMode::Walk], Some(10.0)), Some(car));
+        assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(10.0 - 1e-6)), Some(walk));
+        assert_eq!(least_minutes(km + 1e-12, &[TravelMode::Walk], Some(10.0)), Some(car));
         assert_eq!(least_minutes(km, &[], Some(10.0)), Some(car));
         assert_eq!(least_minutes(km, &[], Some(9.0)), None);
         assert_eq!(least_minutes(km, &[], None), None);

@@ -1,1 +1,4 @@
+//! Black-box tests of partnermatch: the `partnermatch` command as a user runs it,
+//! and the matching contract (MATCHING.md) checked by an independent oracle.
 
+mod cli;

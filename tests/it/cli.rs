@@ -1,0 +1,174 @@
+//! The `partnermatch` command as a user runs it: files in, files out, exit status.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+/// A scratch directory removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("partnermatch-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn partnermatch(args: &[&str]) -> ExitCode {
+    let args = std::iter::once("partnermatch").chain(args.iter().copied()).map(Into::into);
+    partnermatch_api::cli::main(args)
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/district.json")
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn match_writes_the_result_of_the_shipped_example() {
+    let scratch = Scratch::new("example");
+    let output = scratch.path("result.json");
+    let status = partnermatch(&[
+        "match",
+        "--input",
+        example().to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(status, ExitCode::SUCCESS);
+    let result = read_json(&output);
+    let stats = &result["stats"];
+    let assignments = result["assignments"].as_array().unwrap();
+    let unmatched = result["unmatched"].as_array().unwrap();
+    assert_eq!(stats["matched"].as_u64().unwrap() as usize, assignments.len());
+    assert_eq!(stats["needs"].as_u64().unwrap() as usize, assignments.len() + unmatched.len());
+    assert!(!assignments.is_empty() && !unmatched.is_empty());
+    assert!(result.get("candidates").is_none(), "candidates only when asked");
+    for assignment in assignments {
+        let sum: u64 =
+            assignment["breakdown"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+        assert_eq!(assignment["score"].as_u64().unwrap(), sum);
+    }
+    // The agreement of p-parks ended the day before asOf: its internship is never matched.
+    assert!(assignments.iter().all(|assignment| assignment["openingId"] != "o-501"));
+}
+
+#[test]
+fn candidates_are_listed_when_asked() {
+    let scratch = Scratch::new("candidates");
+    let output = scratch.path("result.json");
+    let input = example();
+    let args =
+        ["match", "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap(), "--candidates"];
+    assert_eq!(partnermatch(&args), ExitCode::SUCCESS);
+    let result = read_json(&output);
+    let candidates = result["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len() as u64, result["stats"]["candidates"].as_u64().unwrap());
+    for assignment in result["assignments"].as_array().unwrap() {
+        let seen = candidates.iter().any(|candidate| {
+            candidate["studentId"] == assignment["studentId"]
+                && candidate["openingId"] == assignment["openingId"]
+                && candidate["score"] == assignment["score"]
+        });
+        assert!(seen, "assignment {assignment} is not among the candidates");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let scratch = Scratch::new("bad");
+    let mut instance = read_json(&example());
+    instance["students"][3]["availability"][0] = json!({"day": "TUE", "start": "15:00", "end": "14:00"});
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("rule", serde_json::to_vec(&instance).unwrap()),
+        ("garbage", b"\x00\xffnot json at all".to_vec()),
+        ("truncated", br#"{"asOf": "2026-09-14", "students": [{"id": "#.to_vec()),
+        ("wrong type", br#"{"asOf": 20260914}"#.to_vec()),
+        ("unknown field", br#"{"asOf": "2026-09-14", "student": []}"#.to_vec()),
+        ("trailing", br#"{"asOf": "2026-09-14"} {}"#.to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let input = scratch.path("instance.json");
+        std::fs::write(&input, bytes).unwrap();
+        let output = scratch.path("result.json");
+        let status = partnermatch(&[
+            "match",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ]);
+        assert_eq!(status, ExitCode::from(2), "{name}");
+        assert!(!output.exists(), "{name}: an output file was written");
+        assert_eq!(std::fs::read_dir(&scratch.0).unwrap().count(), 1, "{name}: a stray file was left");
+    }
+}
+
+#[test]
+fn a_missing_input_file_is_a_usage_error() {
+    let scratch = Scratch::new("missing");
+    let input = scratch.path("nope.json");
+    assert_eq!(partnermatch(&["match", "--input", input.to_str().unwrap()]), ExitCode::from(2));
+    assert_eq!(partnermatch(&["match"]), ExitCode::from(2));
+    assert_eq!(partnermatch(&["frobnicate"]), ExitCode::from(2));
+}
+
+#[test]
+fn an_unwritable_output_fails_without_a_partial_file() {
+    let scratch = Scratch::new("unwritable");
+    let output = scratch.path("no-such-dir/result.json");
+    let input = example();
+    let status =
+        partnermatch(&["match", "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()]);
+    assert_eq!(status, ExitCode::from(1));
+    assert!(!output.exists());
+}
+
+#[test]
+fn gen_is_deterministic_and_its_instances_match() {
+    let scratch = Scratch::new("gen");
+    let first = scratch.path("a.json");
+    let second = scratch.path("b.json");
+    for (path, seed) in [(&first, "5"), (&second, "5")] {
+        let args = ["gen", "--students", "300", "--seed", seed, "--shape", "clustered", "--output"];
+        let status = partnermatch(&args.iter().copied().chain([path.to_str().unwrap()]).collect::<Vec<_>>());
+        assert_eq!(status, ExitCode::SUCCESS);
+    }
+    assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+    let instance = read_json(&first);
+    assert_eq!(instance["students"].as_array().unwrap().len(), 300);
+    assert_eq!(instance["openings"].as_array().unwrap().len(), 100);
+
+    let output = scratch.path("result.json");
+    let status =
+        partnermatch(&["match", "--input", first.to_str().unwrap(), "--output", output.to_str().unwrap()]);
+    assert_eq!(status, ExitCode::SUCCESS);
+    let mut result = read_json(&output);
+    assert!(result["stats"]["matched"].as_u64().unwrap() > 0);
+
+    // Same input, same output (timings aside).
+    let again = scratch.path("again.json");
+    let status =
+        partnermatch(&["match", "--input", first.to_str().unwrap(), "--output", again.to_str().unwrap()]);
+    assert_eq!(status, ExitCode::SUCCESS);
+    let mut repeated = read_json(&again);
+    result["stats"]["seconds"] = Value::Null;
+    repeated["stats"]["seconds"] = Value::Null;
+    assert_eq!(result, repeated);
+}
