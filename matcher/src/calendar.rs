@@ -143,6 +143,9 @@ impl Window {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct WeekWindows {
     windows: Vec<Window>,
+    /// `windows[day_starts[d]..day_starts[d + 1]]` are day d's: the hot path of
+    /// feasibility looks days up without searching.
+    day_starts: [u32; 8],
 }
 
 impl WeekWindows {
@@ -158,7 +161,16 @@ impl WeekWindows {
                 _ => merged.push(window),
             }
         }
-        WeekWindows { windows: merged }
+        WeekWindows::indexed(merged)
+    }
+
+    /// Wraps windows already sorted and merged, indexing their days.
+    fn indexed(windows: Vec<Window>) -> WeekWindows {
+        let mut day_starts = [0u32; 8];
+        for (day, start) in day_starts.iter_mut().enumerate() {
+            *start = windows.partition_point(|window| window.day.index() < day) as u32;
+        }
+        WeekWindows { windows, day_starts }
     }
 
     /// All windows, sorted and merged.
@@ -168,8 +180,8 @@ impl WeekWindows {
 
     /// The windows of one day, sorted.
     pub fn on(&self, day: Weekday) -> &[Window] {
-        let from = self.windows.partition_point(|window| window.day < day);
-        let to = self.windows.partition_point(|window| window.day <= day);
+        let from = self.day_starts[day.index()] as usize;
+        let to = self.day_starts[day.index() + 1] as usize;
         &self.windows[from..to]
     }
 
@@ -184,7 +196,7 @@ impl WeekWindows {
             windows.extend(Window::new(window.day, window.start, taken.start));
             windows.extend(Window::new(window.day, taken.end, window.end));
         }
-        WeekWindows { windows }
+        WeekWindows::indexed(windows)
     }
 
     /// The earliest start on `day` of a `minutes`-long stretch inside both this time

@@ -11,7 +11,9 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use crate::calendar::WeekWindows;
-use crate::feasibility::{Constraint, PairFacts, Standing, assess, needs_background_check};
+use crate::feasibility::{
+    Constraint, PairFacts, Standing, assess, needs_background_check, quick_check, travel_minutes,
+};
 use crate::geo::{PICKUP_TOLERANCE_KM, chord_squared, reach_km, unit_vector};
 use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
 use crate::score::{Breakdown, Criterion, Ratings, rate_field, rate_priority, rate_schedule, rate_travel};
@@ -54,7 +56,7 @@ pub struct KindIndex<'a> {
     kind: Kind,
     /// Opening indices of this kind, ascending.
     openings: Vec<u32>,
-    in_person: RTree<GeomWithData<[f64; 3], u32>>,
+    in_person: RTree<GeomWithData<[f64; 3], Sketch>>,
     n_in_person: u32,
     virtual_by_language: HashMap<Term, Vec<u32>>,
     n_virtual: u32,
@@ -80,7 +82,7 @@ impl<'a> KindIndex<'a> {
                     }
                 }
                 Location::InPerson(place) => {
-                    points.push(GeomWithData::new(unit_vector(place), index));
+                    points.push(GeomWithData::new(unit_vector(place), Sketch::of(standing, opening, index)));
                     if let Some(radius) = opening.pickup_radius_km {
                         max_pickup_km = Some(max_pickup_km.map_or(radius, |max| max.max(radius)));
                     }
@@ -127,21 +129,35 @@ impl<'a> KindIndex<'a> {
     /// Candidates of one need given the student's free time.
     pub fn find(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
         let student = &self.instance.students[need.student];
-        let mut reached = self.in_reach(need.student);
-        let mut travel_passes = 0u32;
+        let history = self.standing.history.get(&(need.student as u32)).map_or(&[][..], Vec::as_slice);
         let mut candidates = Vec::new();
-        let consider = |opening: u32, candidates: &mut Vec<Candidate>| {
-            let (violations, facts) =
-                assess(self.instance, self.standing, need.student, need.need, free, opening as usize);
+        let mut consider = |opening: u32| {
+            let facts = quick_check(
+                self.instance,
+                self.standing,
+                need.student,
+                need.need,
+                free,
+                opening as usize,
+                history,
+            );
+            debug_assert_eq!(
+                facts,
+                assess(self.instance, self.standing, need.student, need.need, free, opening as usize).1,
+                "the quick check and assess disagree"
+            );
             if let Some(facts) = facts {
                 let score = self.rate(need, opening, facts).score();
                 candidates.push(Candidate { opening, score });
             }
-            !violations.contains(Constraint::Travel)
         };
-        reached.sort_unstable();
-        for opening in reached {
-            travel_passes += u32::from(consider(opening, &mut candidates));
+        let mut reached = self.in_reach(need.student);
+        reached.sort_unstable_by_key(|sketch| sketch.index);
+        let filter = Sketch::filter_for(student, need.need);
+        for sketch in &reached {
+            if sketch.may_match(&filter) {
+                consider(sketch.index);
+            }
         }
         if student.remote_ok {
             let mut virtual_openings: Vec<u32> = student
@@ -154,14 +170,20 @@ impl<'a> KindIndex<'a> {
             virtual_openings.sort_unstable();
             virtual_openings.dedup();
             for opening in virtual_openings {
-                consider(opening, &mut candidates);
+                consider(opening);
             }
         }
         if !candidates.is_empty() {
             candidates.sort_unstable_by_key(|candidate| candidate.opening);
             return Found::Candidates(candidates);
         }
-        Found::Nothing(self.ruled_out(need, free, travel_passes))
+        // Only a need with no candidate needs every travel time: for ruledOutBy.
+        let openings = &self.instance.openings;
+        let travel_passes = reached
+            .iter()
+            .filter(|sketch| travel_minutes(student, &openings[sketch.index as usize]).is_some())
+            .count();
+        Found::Nothing(self.ruled_out(need, free, travel_passes as u32))
     }
 
     /// The score breakdown of a feasible pair.
@@ -171,7 +193,7 @@ impl<'a> KindIndex<'a> {
 
     /// In-person openings within the student's reach radius (a superset of those
     /// within their travel limit).
-    fn in_reach(&self, student_index: usize) -> Vec<u32> {
+    fn in_reach(&self, student_index: usize) -> Vec<Sketch> {
         let student = &self.instance.students[student_index];
         let limit = student.max_travel_minutes;
         let own = student.travel_modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
@@ -229,6 +251,62 @@ impl<'a> KindIndex<'a> {
             history.into_iter().flatten().filter(|o| self.instance.openings[**o as usize].kind == self.kind);
         of_kind.count() as u32
     }
+}
+
+/// What the spatial index keeps of an opening: enough to reject most pairs
+/// without touching the opening itself. Term sets are 64-bit Bloom masks (term
+/// mod 64), so a sketch never rejects a pair that could match.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Sketch {
+    index: u32,
+    /// Agreement, background check and a free slot all hold.
+    is_open: bool,
+    min_grade: u8,
+    max_grade: u8,
+    languages: u64,
+    subjects: u64,
+}
+
+/// The student's side of a [`Sketch`] test.
+struct SketchFilter {
+    grade: u8,
+    languages: u64,
+    /// All ones unless the need is tutoring, whose subjects must meet.
+    subjects: u64,
+}
+
+impl Sketch {
+    fn of(standing: &Standing, opening: &Opening, index: u32) -> Sketch {
+        let at = index as usize;
+        Sketch {
+            index,
+            is_open: standing.agreement_ok[at] && standing.background_ok[at] && standing.free_slots[at] > 0,
+            min_grade: opening.min_grade.get(),
+            max_grade: opening.max_grade.get(),
+            languages: mask(&opening.languages),
+            subjects: mask(&opening.subjects),
+        }
+    }
+
+    fn filter_for(student: &crate::model::Student, need: &Need) -> SketchFilter {
+        SketchFilter {
+            grade: student.grade.get(),
+            languages: mask(&student.language_set),
+            subjects: if need.kind == Kind::Tutoring { mask(&need.subjects) } else { u64::MAX },
+        }
+    }
+
+    fn may_match(&self, filter: &SketchFilter) -> bool {
+        self.is_open
+            && self.min_grade <= filter.grade
+            && filter.grade <= self.max_grade
+            && self.languages & filter.languages != 0
+            && self.subjects & filter.subjects != 0
+    }
+}
+
+fn mask(terms: &[Term]) -> u64 {
+    terms.iter().fold(0, |mask, term| mask | 1 << (term % 64))
 }
 
 /// Rates a feasible pair on every criterion and weighs the ratings.

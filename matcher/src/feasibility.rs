@@ -219,6 +219,37 @@ pub fn assess(
     (violations, facts)
 }
 
+/// The same verdict as [`assess`] with no violation, found faster: cheap tests
+/// first, then travel, the schedule last, stopping at the first failure.
+/// `history` lists the openings the student declined or holds, ascending.
+pub fn quick_check(
+    instance: &Instance,
+    standing: &Standing,
+    student_index: usize,
+    need: &Need,
+    free: &WeekWindows,
+    opening_index: usize,
+    history: &[u32],
+) -> Option<PairFacts> {
+    let student = &instance.students[student_index];
+    let opening = &instance.openings[opening_index];
+    let passes = student.consent_on_file
+        && standing.agreement_ok[opening_index]
+        && standing.background_ok[opening_index]
+        && standing.free_slots[opening_index] > 0
+        && !fails_grade(student, opening)
+        && shares_any(&student.language_set, &opening.languages)
+        && !fails_subjects(need, opening)
+        && history.binary_search(&(opening_index as u32)).is_err()
+        && !fails_age(instance, student, opening);
+    if !passes {
+        return None;
+    }
+    let travel_minutes = travel_minutes(student, opening)?;
+    let fitting_days = free.fitting_days(&opening.schedule, opening.session_minutes);
+    (fitting_days >= opening.sessions_per_week).then_some(PairFacts { travel_minutes, fitting_days })
+}
+
 /// Tutoring needs a shared subject; other kinds only score subjects.
 pub fn fails_subjects(need: &Need, opening: &Opening) -> bool {
     need.kind == Kind::Tutoring && !shares_any(&need.subjects, &opening.subjects)

@@ -80,7 +80,7 @@ const CENTRE: (f64, f64) = (41.88, -87.63);
 const KM_PER_DEGREE: f64 = 111.195;
 /// Students per km²: with openings a third of that, a need sees a few dozen
 /// candidates, as in a real district.
-const STUDENTS_PER_KM2: f64 = 30.0;
+const STUDENTS_PER_KM2: f64 = 10.0;
 const TUTORING_SUBJECTS: [&str; 10] = [
     "algebra",
     "geometry",
@@ -128,8 +128,12 @@ pub fn generate(spec: Spec) -> RawInstance {
         (0..(spec.students / 4000).max(3)).map(|_| disk_point(&mut rng, radius_km)).collect();
 
     let partners: Vec<RawPartner> = (0..n_partners).map(|index| partner(&mut rng, index)).collect();
+    // Virtual openings serve the whole district, so their number stays about a
+    // hundred whatever the size: otherwise every remote student's candidates
+    // would grow with the city.
+    let virtual_share = (100.0 / n_openings as f64).min(0.08);
     let openings: Vec<RawOpening> =
-        (0..n_openings).map(|index| opening(&mut rng, index, n_partners, radius_km)).collect();
+        (0..n_openings).map(|index| opening(&mut rng, index, n_partners, radius_km, virtual_share)).collect();
     let students: Vec<RawStudent> = (0..spec.students)
         .map(|index| {
             let home = match spec.shape {
@@ -231,7 +235,7 @@ fn partner(rng: &mut Rng, index: usize) -> RawPartner {
     RawPartner { id: format!("p-{index}"), agreements: Some(vec![agreement]) }
 }
 
-fn opening(rng: &mut Rng, index: usize, n_partners: usize, radius_km: f64) -> RawOpening {
+fn opening(rng: &mut Rng, index: usize, n_partners: usize, radius_km: f64, virtual_share: f64) -> RawOpening {
     let kind = match rng.below(10) {
         0..=4 => "TUTORING",
         5..=7 => "MENTORING",
@@ -248,7 +252,7 @@ fn opening(rng: &mut Rng, index: usize, n_partners: usize, radius_km: f64) -> Ra
     }
     languages.sort();
     languages.dedup();
-    let is_virtual = kind != "INTERNSHIP" && rng.chance(0.08);
+    let is_virtual = kind != "INTERNSHIP" && rng.chance(virtual_share);
     let (lat, lon) = disk_point(rng, radius_km);
     let (start, end) =
         *rng.pick(&[("15:00", "17:00"), ("15:30", "18:00"), ("16:00", "19:00"), ("14:30", "16:30")]);
@@ -335,7 +339,7 @@ fn student(rng: &mut Rng, index: usize, home: (f64, f64)) -> RawStudent {
         languages,
         home: RawPlace { lat: home.0.clamp(-90.0, 90.0), lon: home.1.clamp(-180.0, 180.0) },
         travel_modes: Some(travel_modes),
-        max_travel_minutes: *rng.pick(&[20.0, 30.0, 30.0, 45.0, 60.0]),
+        max_travel_minutes: *rng.pick(&[15.0, 20.0, 30.0, 30.0, 45.0]),
         remote_ok: Some(rng.chance(0.7)),
         availability,
         needs,

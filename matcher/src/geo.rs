@@ -120,9 +120,10 @@ mod tests {
         assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(10.0)), Some(car));
         assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(9.999)), Some(walk));
         assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(10.0 - 1e-6)), Some(walk));
-        assert_eq!(least_minutes(km + 1e-12, &[TravelMode::Walk], Some(10.0)), Some(car));
-        assert_eq!(least_minutes(km, &[TravelMode::Walk], Some(10.0 - 1e-6)), Some(walk));
-        assert_eq!(least_minutes(km + 1e-12, &[TravelMode::Walk], Some(10.0)), Some(car));
+        // Within the micrometre tolerance of the radius, the car is offered.
+        let just_past = km + 1e-12;
+        let car_past = mode_minutes(TravelMode::Car, ROUTE_FACTOR * just_past);
+        assert_eq!(least_minutes(just_past, &[TravelMode::Walk], Some(10.0)), Some(car_past));
         assert_eq!(least_minutes(km, &[], Some(10.0)), Some(car));
         assert_eq!(least_minutes(km, &[], Some(9.0)), None);
         assert_eq!(least_minutes(km, &[], None), None);

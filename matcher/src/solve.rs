@@ -258,8 +258,56 @@ fn solve_component(component: &Component, forced: Option<Method>) -> Result<Loca
     match method {
         Method::Greedy => Ok(solve_star(component)),
         Method::KuhnMunkres => solve_kuhn_munkres(component),
+        Method::ShortestPaths if component.n_slots() < component.n_rows() => {
+            // Searches that end unmatched explore their whole region, so root them on
+            // the scarce side: here every slot is a root and most reach a free row fast.
+            let (transposed, slot_columns) = transpose(component);
+            let slot_rows = ssp::solve(&transposed)?;
+            let mut assignment = vec![None; component.n_rows()];
+            for (slot, row) in slot_rows.into_iter().enumerate() {
+                if let Some(row) = row {
+                    assignment[row as usize] = Some(slot_columns[slot]);
+                }
+            }
+            Ok(assignment)
+        }
         Method::ShortestPaths => ssp::solve(component),
     }
+}
+
+/// The same problem seen from the columns: one row per slot (a column of capacity
+/// c holds min(c, rows) slots with the column's edges), one unit column per row.
+/// Returns it with each slot's original column.
+fn transpose(component: &Component) -> (Component, Vec<u32>) {
+    let n_rows = component.n_rows();
+    let mut by_column: Vec<Vec<Edge>> = vec![Vec::new(); component.columns.len()];
+    for row in 0..n_rows {
+        for (column, weight) in component.edges(row) {
+            by_column[column as usize].push((row as u32, weight));
+        }
+    }
+    let mut transposed = Component {
+        rows: Vec::new(),
+        columns: component.rows.clone(),
+        capacities: vec![1; n_rows],
+        row_starts: vec![0],
+        edge_columns: Vec::new(),
+        edge_weights: Vec::new(),
+    };
+    let mut slot_columns = Vec::new();
+    for (column, edges) in by_column.iter().enumerate() {
+        let slots = (component.capacities[column] as usize).min(edges.len());
+        for _ in 0..slots {
+            transposed.rows.push(component.columns[column]);
+            slot_columns.push(column as u32);
+            for (row, weight) in edges {
+                transposed.edge_columns.push(*row);
+                transposed.edge_weights.push(*weight);
+            }
+            transposed.row_starts.push(transposed.edge_columns.len());
+        }
+    }
+    (transposed, slot_columns)
 }
 
 fn is_star(component: &Component) -> bool {

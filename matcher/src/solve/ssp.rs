@@ -45,7 +45,11 @@ enum Exit {
 
 pub(super) fn solve(component: &Component) -> Result<LocalAssignment, Error> {
     let mut search = Search::new(component)?;
-    for root in 0..component.n_rows() {
+    let mut order: Vec<u32> = (0..component.n_rows() as u32).collect();
+    let best_weight = |row: u32| component.edges(row as usize).map(|(_, weight)| weight).max().unwrap_or(0);
+    order.sort_by_key(|row| (std::cmp::Reverse(best_weight(*row)), *row));
+    for root in order {
+        let root = root as usize;
         let exit = search.shortest_path(root as u32);
         search.augment(root as u32, exit);
     }
@@ -172,11 +176,24 @@ impl<'a> Search<'a> {
             let c = column as usize;
             let cost = self.top - i64::from(weight);
             let reached = distance + cost + potential - self.column_potential[c];
+            // A node at or past the best exit is never settled: no need to queue it.
+            if reached >= *best {
+                continue;
+            }
             if self.column_seen[c] != self.stamp || reached < self.column_distance[c] {
                 self.column_seen[c] = self.stamp;
                 self.column_distance[c] = reached;
                 self.column_from[c] = row;
                 self.heap.push(Reverse((reached, self.column_node(column))));
+                // A column with a free slot bounds the search at once; it is still
+                // queued, so it is settled (and its potential moved) if it is closer.
+                if self.members[c].len() < self.component.capacities[c] as usize {
+                    let to_target = reached + self.column_potential[c] - self.target_potential;
+                    if to_target < *best {
+                        *best = to_target;
+                        *exit = Exit::Column(column);
+                    }
+                }
             }
         }
     }
@@ -196,6 +213,9 @@ impl<'a> Search<'a> {
             let r = row as usize;
             let Place::In { cost, .. } = self.places[r] else { continue };
             let reached = distance - cost + potential - self.row_potential[r];
+            if reached >= *best {
+                continue;
+            }
             if self.row_seen[r] != self.stamp || reached < self.row_distance[r] {
                 self.row_seen[r] = self.stamp;
                 self.row_distance[r] = reached;
