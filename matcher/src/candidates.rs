@@ -5,6 +5,7 @@
 //! explanation also costs far less than a scan.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use rstar::RTree;
@@ -62,6 +63,7 @@ pub struct KindIndex<'a> {
     n_virtual: u32,
     max_pickup_km: Option<f64>,
     tallies: Tallies,
+    schedule_fails: Mutex<HashMap<WeekWindows, u32>>,
 }
 
 impl<'a> KindIndex<'a> {
@@ -103,6 +105,7 @@ impl<'a> KindIndex<'a> {
             n_virtual,
             max_pickup_km,
             tallies,
+            schedule_fails: Mutex::new(HashMap::new()),
         }
     }
 
@@ -227,14 +230,7 @@ impl<'a> KindIndex<'a> {
             }
         };
         counts[Constraint::Language.index()] = n - tallies.languages.count_any(&student.language_set);
-        counts[Constraint::Schedule.index()] = tallies
-            .schedules
-            .iter()
-            .filter(|group| {
-                !free.has_fitting_days(&group.schedule, group.session_minutes, group.sessions_per_week)
-            })
-            .map(|group| group.count)
-            .sum();
+        counts[Constraint::Schedule.index()] = self.count_schedule_fails(free);
         let virtual_fails = if student.remote_ok { 0 } else { self.n_virtual };
         counts[Constraint::Travel.index()] = virtual_fails + self.n_in_person - travel_passes;
         counts[Constraint::Consent.index()] = if student.consent_on_file { 0 } else { n };
@@ -243,6 +239,28 @@ impl<'a> KindIndex<'a> {
         counts[Constraint::Declined.index()] = self.count_declined(need.student);
         counts[Constraint::Full.index()] = tallies.full;
         counts
+    }
+
+    /// Openings whose schedule cannot hold their sessions in `free`. Students
+    /// share few distinct free times, so the answer is remembered per free time.
+    fn count_schedule_fails(&self, free: &WeekWindows) -> u32 {
+        let cached = self.schedule_fails.lock().ok().and_then(|cache| cache.get(free).copied());
+        if let Some(count) = cached {
+            return count;
+        }
+        let count = self
+            .tallies
+            .schedules
+            .iter()
+            .filter(|group| {
+                !free.has_fitting_days(&group.schedule, group.session_minutes, group.sessions_per_week)
+            })
+            .map(|group| group.count)
+            .sum();
+        if let Ok(mut cache) = self.schedule_fails.lock() {
+            cache.insert(free.clone(), count);
+        }
+        count
     }
 
     fn count_declined(&self, student: usize) -> u32 {

@@ -223,6 +223,11 @@ impl Student {
         &self.needs
     }
 
+    /// Weekly availability, merged.
+    pub fn availability(&self) -> &WeekWindows {
+        &self.availability
+    }
+
     /// Age in whole years on `date`: the years since birth, less one if this year's
     /// birthday (month, day) is still ahead. A 29 February birthday thus comes on
     /// 1 March in common years.

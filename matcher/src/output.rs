@@ -25,14 +25,14 @@ pub struct Seconds {
 
 /// The result document.
 #[derive(Clone, Debug, Serialize)]
-pub struct ResultDocument {
+pub struct ResultDocument<'a> {
     /// Matches made.
-    pub assignments: Vec<AssignmentDocument>,
+    pub assignments: Vec<AssignmentDocument<'a>>,
     /// Needs left unmatched.
-    pub unmatched: Vec<UnmatchedDocument>,
+    pub unmatched: Vec<UnmatchedDocument<'a>>,
     /// Every candidate pair, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub candidates: Option<Vec<CandidateDocument>>,
+    pub candidates: Option<Vec<CandidateDocument<'a>>>,
     /// Totals and timings.
     pub stats: StatsDocument,
 }
@@ -40,11 +40,11 @@ pub struct ResultDocument {
 /// One match.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AssignmentDocument {
+pub struct AssignmentDocument<'a> {
     /// The student's id.
-    pub student_id: String,
+    pub student_id: &'a str,
     /// The opening's id.
-    pub opening_id: String,
+    pub opening_id: &'a str,
     /// The kind.
     pub kind: &'static str,
     /// The score: the sum of the breakdown.
@@ -93,9 +93,9 @@ impl From<&Window> for WindowDocument {
 /// An unmatched need.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UnmatchedDocument {
+pub struct UnmatchedDocument<'a> {
     /// The student's id.
-    pub student_id: String,
+    pub student_id: &'a str,
     /// The need's kind.
     pub kind: &'static str,
     /// `NO_CANDIDATE` or `OUTSCORED`.
@@ -125,11 +125,11 @@ impl Serialize for RuledOutDocument {
 /// A candidate pair.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CandidateDocument {
+pub struct CandidateDocument<'a> {
     /// The student's id.
-    pub student_id: String,
+    pub student_id: &'a str,
     /// The opening's id.
-    pub opening_id: String,
+    pub opening_id: &'a str,
     /// The kind.
     pub kind: &'static str,
     /// The pair's score.
@@ -158,14 +158,14 @@ pub struct StatsDocument {
 
 /// Builds the result document; candidates are included when the outcome kept them
 /// and `with_candidates` asks for them.
-pub fn result_document(
-    instance: &Instance,
+pub fn result_document<'a>(
+    instance: &'a Instance,
     outcome: &Outcome,
     with_candidates: bool,
     seconds: Seconds,
-) -> ResultDocument {
-    let student_id = |index: usize| instance.students[index].id.as_str().to_owned();
-    let opening_id = |index: usize| instance.openings[index].id.as_str().to_owned();
+) -> ResultDocument<'a> {
+    let student_id = |index: usize| instance.students[index].id.as_str();
+    let opening_id = |index: usize| instance.openings[index].id.as_str();
     let assignments = outcome
         .assignments
         .iter()
