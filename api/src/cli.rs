@@ -3,12 +3,13 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use matcher::generate::{Shape, Spec, generate};
 use matcher::model::Kind;
 use matcher::{Observer, Options, Phase, Seconds};
@@ -98,7 +99,8 @@ fn run_match(input: &Path, output: Option<&Path>, with_candidates: bool) -> Resu
     let file = File::open(input).map_err(|source| Error::Read { path: input.to_owned(), source })?;
     let instance = matcher::read_instance(file)?;
     let read = started.elapsed();
-    let mut timer = PhaseTimer::default();
+    let mut timer =
+        PhaseTimer { progress: Progress::for_students(instance.students().len()), ..PhaseTimer::default() };
     let outcome = matcher::run(&instance, Options { keep_candidates: with_candidates }, &mut timer)?;
     let seconds = Seconds {
         read: read.as_secs_f64(),
@@ -110,16 +112,18 @@ fn run_match(input: &Path, output: Option<&Path>, with_candidates: bool) -> Resu
     write_json(output, &document)
 }
 
-/// Adds up the time of each phase over the kinds.
+/// Adds up the time of each phase over the kinds, and shows progress.
 #[derive(Default)]
 struct PhaseTimer {
     since: Option<Instant>,
     candidates: Duration,
     solve: Duration,
+    progress: Progress,
 }
 
 impl Observer for PhaseTimer {
-    fn started(&mut self, _phase: Phase, _kind: Kind, _needs: usize) {
+    fn started(&mut self, phase: Phase, kind: Kind, needs: usize) {
+        self.progress.start(phase, kind, needs);
         self.since = Some(Instant::now());
     }
 
@@ -128,6 +132,48 @@ impl Observer for PhaseTimer {
         match phase {
             Phase::Candidates => self.candidates += elapsed,
             Phase::Solve => self.solve += elapsed,
+        }
+        self.progress.step();
+    }
+}
+
+/// A progress bar on standard error over the six steps (two phases per kind),
+/// only when a person is watching a run long enough to wonder.
+#[derive(Default)]
+struct Progress(Option<ProgressBar>);
+
+/// Below this many students a run takes about a second: no bar.
+const PROGRESS_MIN_STUDENTS: usize = 50_000;
+
+impl Progress {
+    fn for_students(students: usize) -> Progress {
+        if students < PROGRESS_MIN_STUDENTS || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = ProgressBar::new(2 * Kind::MATCH_ORDER.len() as u64);
+        let style = ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} {msg}")
+            .map(|style| style.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        Progress(Some(bar))
+    }
+
+    fn start(&self, phase: Phase, kind: Kind, needs: usize) {
+        if let Some(bar) = &self.0 {
+            let phase = match phase {
+                Phase::Candidates => "candidates",
+                Phase::Solve => "solve",
+            };
+            bar.set_message(format!("{kind}: {phase} for {needs} needs"));
+        }
+    }
+
+    fn step(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+            if bar.position() == bar.length().unwrap_or(0) {
+                bar.finish_and_clear();
+            }
         }
     }
 }

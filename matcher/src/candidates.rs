@@ -125,8 +125,25 @@ impl<'a> KindIndex<'a> {
     }
 
     /// Candidates of every need, in parallel; `free` is each student's free time.
+    /// Needs are visited in space-filling-curve order of their homes, so that
+    /// consecutive queries touch the same openings (far fewer cache misses at a
+    /// million students); results come back in the order of `needs`.
     pub fn find_all(&self, needs: &[NeedRef<'_>], free: &[WeekWindows]) -> Vec<Found> {
-        needs.par_iter().map(|need| self.find(*need, &free[need.student])).collect()
+        let mut order: Vec<(u64, u32)> = needs
+            .iter()
+            .enumerate()
+            .map(|(at, need)| (morton_key(self.instance.students[need.student].home), at as u32))
+            .collect();
+        order.sort_unstable();
+        let found: Vec<Found> = order
+            .par_iter()
+            .map(|(_, at)| self.find(needs[*at as usize], &free[needs[*at as usize].student]))
+            .collect();
+        let mut by_need: Vec<Option<Found>> = vec![None; needs.len()];
+        for ((_, at), found) in order.into_iter().zip(found) {
+            by_need[at as usize] = Some(found);
+        }
+        by_need.into_iter().map(|found| found.unwrap_or(Found::Nothing([0; 11]))).collect()
     }
 
     /// Candidates of one need given the student's free time.
@@ -154,8 +171,8 @@ impl<'a> KindIndex<'a> {
                 candidates.push(Candidate { opening, score });
             }
         };
-        let mut reached = self.in_reach(need.student);
-        reached.sort_unstable_by_key(|sketch| sketch.index);
+        // Visiting order does not matter: candidates are sorted once, below.
+        let reached = self.in_reach(need.student);
         let filter = Sketch::filter_for(student, need.need);
         for sketch in &reached {
             if sketch.may_match(&filter) {
@@ -321,6 +338,21 @@ impl Sketch {
             && self.languages & filter.languages != 0
             && self.subjects & filter.subjects != 0
     }
+}
+
+/// Interleaves the bits of a place's grid cell (about 0.01°, 1 km) into a
+/// Z-order key: nearby homes get nearby keys.
+fn morton_key(place: crate::model::Place) -> u64 {
+    let cell = |degrees: f64, offset: f64| ((degrees + offset) * 100.0) as u32;
+    let spread = |value: u32| {
+        let mut x = u64::from(value);
+        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+        (x | (x << 1)) & 0x5555_5555_5555_5555
+    };
+    spread(cell(place.lat(), 90.0)) | (spread(cell(place.lon(), 180.0)) << 1)
 }
 
 fn mask(terms: &[Term]) -> u64 {

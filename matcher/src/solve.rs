@@ -7,7 +7,10 @@
 //! put back together in component order, so the answer does not depend on the
 //! number of threads. A component with one row or one column is solved greedily
 //! (exact there); a small dense one by `pathfinding::kuhn_munkres` on the
-//! slot-expanded matrix; the rest by successive shortest paths ([`ssp`]).
+//! slot-expanded matrix; the rest by successive shortest paths ([`ssp`]), rooted
+//! on the scarce side: a search that ends unmatched explores its whole region, so
+//! when slots are fewer than rows the component is transposed and each slot
+//! searches for a row instead.
 
 mod ssp;
 
