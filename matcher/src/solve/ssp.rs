@@ -65,6 +65,10 @@ pub(super) fn solve(component: &Component) -> Result<LocalAssignment, Error> {
 
 struct Search<'a> {
     component: &'a Component,
+    /// Each row's edges as (cost, column), cheapest first: column potentials never
+    /// rise above 0, so `distance + cost + row potential` bounds an edge's reach
+    /// from below and a scan can stop at the first edge past the best exit.
+    cheapest_first: Vec<(i64, u32)>,
     top: i64,
     dummy_cost: i64,
     places: Vec<Place>,
@@ -96,8 +100,16 @@ impl<'a> Search<'a> {
             .and_then(|cost| cost.checked_add(1))
             .filter(|cost| cost.checked_mul(4).is_some())
             .ok_or(Error::TooLarge("weights times rows"))?;
+        let mut cheapest_first = Vec::with_capacity(component.edge_columns.len());
+        for row in 0..n_rows {
+            let start = cheapest_first.len();
+            cheapest_first
+                .extend(component.edges(row).map(|(column, weight)| (top - i64::from(weight), column)));
+            cheapest_first[start..].sort_unstable();
+        }
         Ok(Search {
             component,
+            cheapest_first,
             top,
             dummy_cost,
             places: vec![Place::Waiting; n_rows],
@@ -168,13 +180,16 @@ impl<'a> Search<'a> {
             *best = to_dummy;
             *exit = Exit::Dummy(row);
         }
-        let component = self.component;
-        for (column, weight) in component.edges(r) {
+        let range = self.component.row_starts[r]..self.component.row_starts[r + 1];
+        for at in range {
+            let (cost, column) = self.cheapest_first[at];
+            if distance + cost + potential >= *best {
+                break;
+            }
             if column == current {
                 continue;
             }
             let c = column as usize;
-            let cost = self.top - i64::from(weight);
             let reached = distance + cost + potential - self.column_potential[c];
             // A node at or past the best exit is never settled: no need to queue it.
             if reached >= *best {
