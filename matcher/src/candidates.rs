@@ -306,8 +306,8 @@ struct Sketch {
 struct SketchFilter {
     grade: u8,
     languages: u64,
-    /// All ones unless the need is tutoring, whose subjects must meet.
-    subjects: u64,
+    /// For tutoring, whose subjects must meet; other kinds only score subjects.
+    subjects: Option<u64>,
 }
 
 impl Sketch {
@@ -327,7 +327,7 @@ impl Sketch {
         SketchFilter {
             grade: student.grade.get(),
             languages: mask(&student.language_set),
-            subjects: if need.kind == Kind::Tutoring { mask(&need.subjects) } else { u64::MAX },
+            subjects: (need.kind == Kind::Tutoring).then(|| mask(&need.subjects)),
         }
     }
 
@@ -336,7 +336,7 @@ impl Sketch {
             && self.min_grade <= filter.grade
             && filter.grade <= self.max_grade
             && self.languages & filter.languages != 0
-            && self.subjects & filter.subjects != 0
+            && filter.subjects.is_none_or(|subjects| self.subjects & subjects != 0)
     }
 }
 

@@ -202,11 +202,23 @@ pub fn parse_json(bytes: &[u8]) -> Result<RawInstance, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let raw: RawInstance = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
-        let path = if path == "." { "$".to_owned() } else { path };
-        Error::input(path, err.into_inner().to_string())
+        let message = err.into_inner().to_string();
+        Error::input(error_path(&path, &message), message)
     })?;
     deserializer.end().map_err(|err| Error::input("$", err.to_string()))?;
     Ok(raw)
+}
+
+/// The path of a serde error. A missing field is reported at its parent by
+/// serde; naming the field itself gives one path per rule, absent or null.
+fn error_path(path: &str, message: &str) -> String {
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    match (path, missing) {
+        (".", Some(field)) => field.to_owned(),
+        (".", None) => "$".to_owned(),
+        (_, Some(field)) => format!("{path}.{field}"),
+        (_, None) => path.to_owned(),
+    }
 }
 
 /// Converts a read instance into the model, checking every field rule.

@@ -2,3 +2,5 @@
 //! and the matching contract (MATCHING.md) checked by an independent oracle.
 
 mod cli;
+mod contract;
+mod oracle;
