@@ -7,11 +7,12 @@
 //! put back together in component order, so the answer does not depend on the
 //! number of threads. A component with one row or one column is solved greedily
 //! (exact there); a small dense one by `pathfinding::kuhn_munkres` on the
-//! slot-expanded matrix; the rest by successive shortest paths ([`ssp`]), rooted
-//! on the scarce side: a search that ends unmatched explores its whole region, so
-//! when slots are fewer than rows the component is transposed and each slot
-//! searches for a row instead.
+//! slot-expanded matrix; the rest by successive shortest paths ([`ssp`]) on each
+//! part of its Dulmage–Mendelsohn split ([`parts`]), rooted on the part's scarce
+//! side: a search that ends unmatched explores its whole region, one on the scarce
+//! side always ends at a free partner.
 
+mod parts;
 mod ssp;
 
 use pathfinding::kuhn_munkres::kuhn_munkres;
@@ -19,6 +20,7 @@ use pathfinding::matrix::Matrix;
 use rayon::prelude::*;
 
 use crate::error::Error;
+use parts::Part;
 
 /// An assignment problem in compressed sparse rows.
 #[derive(Clone, Debug, Default)]
@@ -261,21 +263,80 @@ fn solve_component(component: &Component, forced: Option<Method>) -> Result<Loca
     match method {
         Method::Greedy => Ok(solve_star(component)),
         Method::KuhnMunkres => solve_kuhn_munkres(component),
-        Method::ShortestPaths if component.n_slots() < component.n_rows() => {
-            // Searches that end unmatched explore their whole region, so root them on
-            // the scarce side: here every slot is a root and most reach a free row fast.
-            let (transposed, slot_columns) = transpose(component);
-            let slot_rows = ssp::solve(&transposed)?;
-            let mut assignment = vec![None; component.n_rows()];
-            for (slot, row) in slot_rows.into_iter().enumerate() {
-                if let Some(row) = row {
-                    assignment[row as usize] = Some(slot_columns[slot]);
-                }
-            }
-            Ok(assignment)
-        }
-        Method::ShortestPaths => ssp::solve(component),
+        Method::ShortestPaths => solve_by_parts(component),
     }
+}
+
+/// Successive shortest paths on each Dulmage–Mendelsohn part ([`parts`]), rooted
+/// on its scarce side: a search that ends unmatched explores its whole region, a
+/// search on the scarce side always ends at a free partner.
+fn solve_by_parts(component: &Component) -> Result<LocalAssignment, Error> {
+    let split = parts::split(component);
+    let mut assignment = vec![None; component.n_rows()];
+    for part in [Part::RowSurplus, Part::SlotSurplus, Part::Perfect] {
+        let sub = restrict(component, |row| split.rows[row] == part, |column| split.columns[column] == part);
+        if sub.n_rows() == 0 {
+            continue;
+        }
+        let local = if part == Part::RowSurplus { solve_transposed(&sub)? } else { ssp::solve(&sub)? };
+        for (row, column) in local.into_iter().enumerate() {
+            if let Some(column) = column {
+                assignment[sub.rows[row] as usize] = Some(sub.columns[column as usize]);
+            }
+        }
+    }
+    Ok(assignment)
+}
+
+/// Successive shortest paths rooted on slots.
+fn solve_transposed(component: &Component) -> Result<LocalAssignment, Error> {
+    let (transposed, slot_columns) = transpose(component);
+    let slot_rows = ssp::solve(&transposed)?;
+    let mut assignment = vec![None; component.n_rows()];
+    for (slot, row) in slot_rows.into_iter().enumerate() {
+        if let Some(row) = row {
+            assignment[row as usize] = Some(slot_columns[slot]);
+        }
+    }
+    Ok(assignment)
+}
+
+/// The rows and columns of `component` that `keep_row` and `keep_column` accept,
+/// with the edges between them; `rows` and `columns` of the result hold the
+/// indices in `component`.
+fn restrict(
+    component: &Component,
+    keep_row: impl Fn(usize) -> bool,
+    keep_column: impl Fn(usize) -> bool,
+) -> Component {
+    let mut local_column = vec![u32::MAX; component.columns.len()];
+    let mut sub = Component {
+        rows: Vec::new(),
+        columns: Vec::new(),
+        capacities: Vec::new(),
+        row_starts: vec![0],
+        edge_columns: Vec::new(),
+        edge_weights: Vec::new(),
+    };
+    for (column, local) in local_column.iter_mut().enumerate() {
+        if keep_column(column) {
+            *local = sub.columns.len() as u32;
+            sub.columns.push(column as u32);
+            sub.capacities.push(component.capacities[column]);
+        }
+    }
+    for row in (0..component.n_rows()).filter(|row| keep_row(*row)) {
+        sub.rows.push(row as u32);
+        for (column, weight) in component.edges(row) {
+            let local = local_column[column as usize];
+            if local != u32::MAX {
+                sub.edge_columns.push(local);
+                sub.edge_weights.push(weight);
+            }
+        }
+        sub.row_starts.push(sub.edge_columns.len());
+    }
+    sub
 }
 
 /// The same problem seen from the columns: one row per slot (a column of capacity
