@@ -18,7 +18,7 @@ SIZES=("$@")
 if [ ${#SIZES[@]} -eq 0 ]; then
   SIZES=(10000 100000)
 fi
-SHAPES=(uniform clustered)
+read -r -a SHAPES <<<"${SHAPES:-uniform clustered}"
 RUNS="${RUNS:-3}"
 SEED=7
 BIN="target/release/partnermatch"
@@ -93,10 +93,14 @@ for n in "${SIZES[@]}"; do
         }
       # Keep only stats (the result itself may be gigabytes).
       "$PY" - "$result" "$timef" "$stats" <<'EOF'
-import json, re, sys
+import json, os, re, sys
 result, timef, out = sys.argv[1:4]
-with open(result, encoding="utf-8") as f:
-    stats = json.load(f)["stats"]
+# "stats" is the result's last member: read the tail only, since the whole
+# result with its candidates is gigabytes at a million students.
+with open(result, "rb") as f:
+    f.seek(max(0, os.path.getsize(result) - 65536))
+    tail = f.read().decode("utf-8", errors="replace")
+stats = json.loads(tail[tail.rindex('"stats":') + len('"stats":'):].rstrip()[:-1])
 rss = None
 with open(timef, encoding="utf-8") as f:
     for line in f:

@@ -37,48 +37,49 @@ fn free_time(instance: &Instance) -> Vec<matcher::calendar::WeekWindows> {
     instance.students().iter().map(|student| student.availability().clone()).collect()
 }
 
-fn candidates(c: &mut Criterion) {
-    let mut group = c.benchmark_group("candidates");
+/// Runs `bench` on the tutoring round of each city size and shape.
+fn each_city(c: &mut Criterion, name: &str, bench: impl Fn(&mut criterion::Bencher<'_>, &Round<'_>)) {
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     for shape in [Shape::Uniform, Shape::Clustered] {
         for students in SIZES {
             let instance = city(students, shape);
             let standing = Standing::of(&instance);
-            let needs = tutoring_needs(&instance);
-            let free = free_time(&instance);
-            let id = BenchmarkId::new(format!("{shape:?}"), students);
-            group.bench_with_input(id, &students, |b, _| {
-                b.iter(|| {
-                    let index = KindIndex::build(&instance, &standing, Kind::Tutoring);
-                    black_box(index.find_all(&needs, &free))
-                })
-            });
+            let round = Round { instance: &instance, standing: &standing, needs: tutoring_needs(&instance) };
+            group.bench_with_input(BenchmarkId::new(format!("{shape:?}"), students), &round, &bench);
         }
     }
     group.finish();
 }
 
-fn solver(c: &mut Criterion) {
-    let mut group = c.benchmark_group("solve");
-    group.sample_size(10);
-    for shape in [Shape::Uniform, Shape::Clustered] {
-        for students in SIZES {
-            let instance = city(students, shape);
-            let standing = Standing::of(&instance);
-            let needs = tutoring_needs(&instance);
-            let free = free_time(&instance);
-            let index = KindIndex::build(&instance, &standing, Kind::Tutoring);
-            let mut problem = Problem::new(standing.free_slots.clone());
-            for found in index.find_all(&needs, &free) {
-                if let Found::Candidates(candidates) = found {
-                    problem.add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
-                }
-            }
-            let id = BenchmarkId::new(format!("{shape:?}"), students);
-            group.bench_with_input(id, &problem, |b, problem| b.iter(|| black_box(solve(problem))));
-        }
+/// What one kind's round works on.
+struct Round<'a> {
+    instance: &'a Instance,
+    standing: &'a Standing,
+    needs: Vec<NeedRef<'a>>,
+}
+
+impl Round<'_> {
+    fn find(&self) -> Vec<Found> {
+        let free = free_time(self.instance);
+        KindIndex::build(self.instance, self.standing, Kind::Tutoring).find_all(&self.needs, &free)
     }
-    group.finish();
+}
+
+fn candidates(c: &mut Criterion) {
+    each_city(c, "candidates", |b, round| b.iter(|| black_box(round.find())));
+}
+
+fn solver(c: &mut Criterion) {
+    each_city(c, "solve", |b, round| {
+        let mut problem = Problem::new(round.standing.free_slots.clone());
+        for found in round.find() {
+            if let Found::Candidates(candidates) = found {
+                problem.add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
+            }
+        }
+        b.iter(|| black_box(solve(&problem)))
+    });
 }
 
 criterion_group!(benches, candidates, solver);

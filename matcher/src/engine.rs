@@ -79,10 +79,10 @@ pub struct Unmatched {
 /// A candidate pair as its kind's solve saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CandidatePair {
-    /// Student index.
-    pub student: usize,
+    /// Student index (u32: tens of millions of these are kept at a million students).
+    pub student: u32,
     /// Opening index.
-    pub opening: usize,
+    pub opening: u32,
     /// The kind.
     pub kind: Kind,
     /// The pair's score.
@@ -183,8 +183,8 @@ fn match_kind(
             rows.push(at);
             if options.keep_candidates {
                 outcome.candidates.extend(candidates.iter().map(|candidate| CandidatePair {
-                    student: needs[at].student,
-                    opening: candidate.opening as usize,
+                    student: needs[at].student as u32,
+                    opening: candidate.opening,
                     kind,
                     score: candidate.score,
                 }));

@@ -1,11 +1,11 @@
 //! The result document of MATCHING.md, built from an [`Outcome`].
 
 use serde::Serialize;
-use serde::ser::SerializeMap;
+use serde::ser::{SerializeMap, SerializeSeq};
 
 use crate::calendar::Window;
 use crate::candidates::RuledOut;
-use crate::engine::{Outcome, Reason};
+use crate::engine::{CandidatePair, Outcome, Reason};
 use crate::feasibility::Constraint;
 use crate::model::Instance;
 use crate::score::{Breakdown, Criterion};
@@ -32,7 +32,7 @@ pub struct ResultDocument<'a> {
     pub unmatched: Vec<UnmatchedDocument<'a>>,
     /// Every candidate pair, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub candidates: Option<Vec<CandidateDocument<'a>>>,
+    pub candidates: Option<CandidatesDocument<'a>>,
     /// Totals and timings.
     pub stats: StatsDocument,
 }
@@ -136,6 +136,29 @@ pub struct CandidateDocument<'a> {
     pub score: u32,
 }
 
+/// Every candidate pair, written as it is serialized: at a million students there
+/// are tens of millions, too many to hold twice.
+#[derive(Clone, Copy, Debug)]
+pub struct CandidatesDocument<'a> {
+    instance: &'a Instance,
+    pairs: &'a [CandidatePair],
+}
+
+impl Serialize for CandidatesDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut sequence = serializer.serialize_seq(Some(self.pairs.len()))?;
+        for pair in self.pairs {
+            sequence.serialize_element(&CandidateDocument {
+                student_id: self.instance.students[pair.student as usize].id.as_str(),
+                opening_id: self.instance.openings[pair.opening as usize].id.as_str(),
+                kind: pair.kind.as_str(),
+                score: pair.score,
+            })?;
+        }
+        sequence.end()
+    }
+}
+
 /// Totals and timings.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,7 +183,7 @@ pub struct StatsDocument {
 /// and `with_candidates` asks for them.
 pub fn result_document<'a>(
     instance: &'a Instance,
-    outcome: &Outcome,
+    outcome: &'a Outcome,
     with_candidates: bool,
     seconds: Seconds,
 ) -> ResultDocument<'a> {
@@ -194,18 +217,7 @@ pub fn result_document<'a>(
             }
         })
         .collect();
-    let candidates = with_candidates.then(|| {
-        outcome
-            .candidates
-            .iter()
-            .map(|pair| CandidateDocument {
-                student_id: student_id(pair.student),
-                opening_id: opening_id(pair.opening),
-                kind: pair.kind.as_str(),
-                score: pair.score,
-            })
-            .collect()
-    });
+    let candidates = with_candidates.then_some(CandidatesDocument { instance, pairs: &outcome.candidates });
     let counts = outcome.counts;
     ResultDocument {
         assignments,
