@@ -158,6 +158,17 @@ struct Component {
 }
 
 impl Component {
+    fn empty() -> Component {
+        Component {
+            rows: Vec::new(),
+            columns: Vec::new(),
+            capacities: Vec::new(),
+            row_starts: vec![0],
+            edge_columns: Vec::new(),
+            edge_weights: Vec::new(),
+        }
+    }
+
     fn n_rows(&self) -> usize {
         self.rows.len()
     }
@@ -196,14 +207,7 @@ fn split_components(problem: &Problem) -> Vec<Component> {
         let root = find(&mut parent, row as u32) as usize;
         if component_of_root[root] == u32::MAX {
             component_of_root[root] = components.len() as u32;
-            components.push(Component {
-                rows: Vec::new(),
-                columns: Vec::new(),
-                capacities: Vec::new(),
-                row_starts: vec![0],
-                edge_columns: Vec::new(),
-                edge_weights: Vec::new(),
-            });
+            components.push(Component::empty());
         }
         components[component_of_root[root] as usize].rows.push(row as u32);
     }
@@ -310,14 +314,7 @@ fn restrict(
     keep_column: impl Fn(usize) -> bool,
 ) -> Component {
     let mut local_column = vec![u32::MAX; component.columns.len()];
-    let mut sub = Component {
-        rows: Vec::new(),
-        columns: Vec::new(),
-        capacities: Vec::new(),
-        row_starts: vec![0],
-        edge_columns: Vec::new(),
-        edge_weights: Vec::new(),
-    };
+    let mut sub = Component::empty();
     for (column, local) in local_column.iter_mut().enumerate() {
         if keep_column(column) {
             *local = sub.columns.len() as u32;
