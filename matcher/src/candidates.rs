@@ -13,7 +13,7 @@ use rstar::primitives::GeomWithData;
 
 use crate::calendar::WeekWindows;
 use crate::feasibility::{
-    Constraint, PairFacts, Standing, assess, needs_background_check, quick_check, travel_minutes,
+    Constraint, Pair, PairFacts, Standing, assess, needs_background_check, quick_check, travel_minutes,
 };
 use crate::geo::{PICKUP_TOLERANCE_KM, chord_squared, reach_km, unit_vector};
 use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
@@ -152,18 +152,11 @@ impl<'a> KindIndex<'a> {
         let history = self.standing.history.get(&(need.student as u32)).map_or(&[][..], Vec::as_slice);
         let mut candidates = Vec::new();
         let mut consider = |opening: u32| {
-            let facts = quick_check(
-                self.instance,
-                self.standing,
-                need.student,
-                need.need,
-                free,
-                opening as usize,
-                history,
-            );
+            let pair = Pair { student: need.student, need: need.need, free, opening: opening as usize };
+            let facts = quick_check(self.instance, self.standing, pair, history);
             debug_assert_eq!(
                 facts,
-                assess(self.instance, self.standing, need.student, need.need, free, opening as usize).1,
+                assess(self.instance, self.standing, pair).1,
                 "the quick check and assess disagree"
             );
             if let Some(facts) = facts {

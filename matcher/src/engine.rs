@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use crate::calendar::{WeekWindows, Window};
 use crate::candidates::{Found, KindIndex, NeedRef, RuledOut};
 use crate::error::Error;
-use crate::feasibility::{Standing, assess};
+use crate::feasibility::{Pair, Standing, assess};
 use crate::model::{Instance, Kind};
 use crate::score::Breakdown;
 use crate::solve::{Problem, solve};
@@ -208,8 +208,8 @@ fn match_kind(
             continue;
         };
         let opening = opening as usize;
-        let (_, facts) =
-            assess(instance, index.standing(), need.student, need.need, &free[need.student], opening);
+        let pair = Pair { student: need.student, need: need.need, free: &free[need.student], opening };
+        let (_, facts) = assess(instance, index.standing(), pair);
         let facts = facts.ok_or(Error::Internal("a solved pair is not feasible"))?;
         let breakdown = index.rate(*need, opening as u32, facts);
         let record = &instance.openings[opening];

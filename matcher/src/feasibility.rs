@@ -181,17 +181,22 @@ pub fn needs_background_check(opening: &Opening) -> bool {
     matches!(opening.kind, Kind::Tutoring | Kind::Mentoring) && opening.location != Location::Virtual
 }
 
-/// Every constraint that student `student_index`'s `need` and opening
-/// `opening_index` fail, given the student's current free time; the facts for
-/// scoring when they fail none.
-pub fn assess(
-    instance: &Instance,
-    standing: &Standing,
-    student_index: usize,
-    need: &Need,
-    free: &WeekWindows,
-    opening_index: usize,
-) -> (Violations, Option<PairFacts>) {
+/// One question of feasibility: a student's need, their free time now, an opening.
+#[derive(Clone, Copy, Debug)]
+pub struct Pair<'a> {
+    /// Student index.
+    pub student: usize,
+    /// The student's need of the opening's kind.
+    pub need: &'a Need,
+    /// The student's free time: availability less sessions already held.
+    pub free: &'a WeekWindows,
+    /// Opening index.
+    pub opening: usize,
+}
+
+/// Every constraint the pair fails; the facts for scoring when it fails none.
+pub fn assess(instance: &Instance, standing: &Standing, pair: Pair<'_>) -> (Violations, Option<PairFacts>) {
+    let Pair { student: student_index, need, free, opening: opening_index } = pair;
     let student = &instance.students[student_index];
     let opening = &instance.openings[opening_index];
     let mut violations = Violations::default();
@@ -206,10 +211,10 @@ pub fn assess(
     violations.record(Constraint::Consent, !student.consent_on_file);
     violations.record(Constraint::Agreement, !standing.agreement_ok[opening_index]);
     violations.record(Constraint::BackgroundCheck, !standing.background_ok[opening_index]);
-    let pair = (student_index as u32, opening_index as u32);
+    let ids = (student_index as u32, opening_index as u32);
     violations.record(
         Constraint::Declined,
-        instance.declined.contains(&pair) || standing.existing_pairs.contains(&pair),
+        instance.declined.contains(&ids) || standing.existing_pairs.contains(&ids),
     );
     violations.record(Constraint::Full, standing.free_slots[opening_index] == 0);
     let facts = match (violations.is_empty(), travel_minutes) {
@@ -225,12 +230,10 @@ pub fn assess(
 pub fn quick_check(
     instance: &Instance,
     standing: &Standing,
-    student_index: usize,
-    need: &Need,
-    free: &WeekWindows,
-    opening_index: usize,
+    pair: Pair<'_>,
     history: &[u32],
 ) -> Option<PairFacts> {
+    let Pair { student: student_index, need, free, opening: opening_index } = pair;
     let student = &instance.students[student_index];
     let opening = &instance.openings[opening_index];
     let passes = student.consent_on_file
