@@ -1,6 +1,9 @@
 //! Black-box tests of partnermatch: the `partnermatch` command as a user runs it,
-//! and the matching contract (MATCHING.md) checked by an independent oracle.
+//! the matching contract (MATCHING.md) checked by an independent oracle, and the
+//! storage on SQLite and PostgreSQL (see `db`).
 
 mod cli;
 mod contract;
+mod db;
 mod oracle;
+mod store;

@@ -1,0 +1,225 @@
+//! Matches: taking slots and moving through the lifecycle. Both are guarded against
+//! racing writers without locks held across requests: a slot is taken by a
+//! conditional `UPDATE … WHERE filled + n <= capacity`, a status moves by a
+//! conditional `UPDATE … WHERE version = ?`; a writer that loses gets `Conflict`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use super::entity::{declined_pairs, match_sessions, matches, openings};
+use super::records::{Kind, Match, MatchStatus, NewMatch};
+use super::write::{audit, raw_window, window_rows};
+use super::{ConstraintKind, StoreError};
+
+impl MatchStatus {
+    /// The lifecycle of DESIGN.md §2: `PROPOSED → ACCEPTED → ACTIVE → COMPLETED`, or
+    /// `DECLINED` / `CANCELLED` from any open status (declining an active match is a
+    /// cancellation).
+    pub fn can_become(self, next: MatchStatus) -> bool {
+        use MatchStatus::*;
+        matches!(
+            (self, next),
+            (Proposed, Accepted | Declined | Cancelled)
+                | (Accepted, Active | Declined | Cancelled)
+                | (Active, Completed | Cancelled)
+        )
+    }
+}
+
+/// Writes `new` matches as PROPOSED, taking one slot each, all or none: the caller
+/// runs this inside its transaction. A full opening, a student who already holds an
+/// open match to that opening or of that kind, or a declined pair is `Conflict`.
+pub async fn propose<C: ConnectionTrait>(
+    db: &C,
+    new: &[NewMatch],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut per_opening: BTreeMap<&str, i32> = BTreeMap::new();
+    for item in new {
+        *per_opening.entry(item.opening_id.as_str()).or_default() += 1;
+    }
+    for (opening, count) in &per_opening {
+        let taken = openings::Entity::update_many()
+            .col_expr(openings::Column::Filled, Expr::col(openings::Column::Filled).add(*count))
+            .col_expr(openings::Column::Version, Expr::col(openings::Column::Version).add(1))
+            .filter(openings::Column::Id.eq(*opening))
+            .filter(
+                Expr::col(openings::Column::Filled).add(*count).lte(Expr::col(openings::Column::Capacity)),
+            )
+            .exec(db)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(match openings::Entity::find_by_id((*opening).to_owned()).one(db).await? {
+                None => StoreError::not_found("opening", *opening),
+                Some(_) => StoreError::Conflict(format!("opening {opening} has no free slot")),
+            });
+        }
+    }
+    let declined = declined_pairs::Entity::find()
+        .filter(declined_pairs::Column::StudentId.is_in(new.iter().map(|m| m.student_id.as_str())))
+        .all(db)
+        .await?;
+    if let Some(pair) = declined
+        .iter()
+        .find(|pair| new.iter().any(|m| m.student_id == pair.student_id && m.opening_id == pair.opening_id))
+    {
+        return Err(StoreError::Conflict(format!(
+            "student {} declined opening {} before",
+            pair.student_id, pair.opening_id
+        )));
+    }
+    let rows: Vec<matches::ActiveModel> = new
+        .iter()
+        .map(|item| matches::ActiveModel {
+            id: Set(item.id.clone()),
+            run_id: Set(item.run_id.clone()),
+            student_id: Set(item.student_id.clone()),
+            opening_id: Set(item.opening_id.clone()),
+            kind: Set(item.kind.as_str().to_owned()),
+            status: Set(MatchStatus::Proposed.as_str().to_owned()),
+            score: Set(i32::try_from(item.score).unwrap_or(i32::MAX)),
+            breakdown: Set(json!(item.breakdown)),
+            created_at: Set(now),
+            decided_by: Set(None),
+            decided_at: Set(None),
+            decline_reason: Set(None),
+            version: Set(0),
+        })
+        .collect();
+    let sessions: Vec<match_sessions::ActiveModel> = new
+        .iter()
+        .flat_map(|item| {
+            window_rows(&item.sessions).into_iter().map(|(day, start, end)| match_sessions::ActiveModel {
+                match_id: Set(item.id.clone()),
+                day: Set(day),
+                start_minute: Set(start),
+                end_minute: Set(end),
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(400) {
+        matches::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(|err| {
+            match StoreError::from(err) {
+                StoreError::Constraint { kind: ConstraintKind::Unique, .. } => StoreError::Conflict(
+                    "a student already holds an open match to that opening or of that kind".to_owned(),
+                ),
+                other => other,
+            }
+        })?;
+    }
+    for chunk in sessions.chunks(400) {
+        match_sessions::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    let detail = if new.len() == 1 {
+        json!({"studentId": new[0].student_id, "openingId": new[0].opening_id})
+    } else {
+        json!({"matches": new.len()})
+    };
+    let entity_id = match new {
+        [one] => one.id.as_str(),
+        _ => new.first().and_then(|m| m.run_id.as_deref()).unwrap_or("-"),
+    };
+    audit(db, actor, "propose", "match", entity_id, Some(detail), now).await
+}
+
+/// Moves match `id` from the `version` the caller read to `next`, recording who and
+/// when. Leaving an open status frees the slot; a decline is remembered so the pair
+/// is never proposed again. A transition the lifecycle does not allow, or a version
+/// someone else already moved on, is `Conflict`.
+pub async fn transition<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    version: i32,
+    next: MatchStatus,
+    actor: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Match, StoreError> {
+    let current = get(db, id).await?;
+    if current.version != version {
+        return Err(StoreError::Conflict(format!("match {id} changed since it was read")));
+    }
+    if !current.status.can_become(next) {
+        return Err(StoreError::Conflict(format!("match {id} cannot go from {} to {next}", current.status)));
+    }
+    let moved = matches::Entity::update_many()
+        .col_expr(matches::Column::Status, Expr::value(next.as_str()))
+        .col_expr(matches::Column::Version, Expr::col(matches::Column::Version).add(1))
+        .col_expr(matches::Column::DecidedBy, Expr::value(actor))
+        .col_expr(matches::Column::DecidedAt, Expr::value(now))
+        .col_expr(matches::Column::DeclineReason, Expr::value(reason.map(str::to_owned)))
+        .filter(matches::Column::Id.eq(id))
+        .filter(matches::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(StoreError::Conflict(format!("match {id} changed since it was read")));
+    }
+    if current.status.is_open() && !next.is_open() {
+        openings::Entity::update_many()
+            .col_expr(openings::Column::Filled, Expr::col(openings::Column::Filled).sub(1))
+            .col_expr(openings::Column::Version, Expr::col(openings::Column::Version).add(1))
+            .filter(openings::Column::Id.eq(current.opening_id.as_str()))
+            .exec(db)
+            .await?;
+    }
+    if next == MatchStatus::Declined {
+        let pair = declined_pairs::ActiveModel {
+            student_id: Set(current.student_id.clone()),
+            opening_id: Set(current.opening_id.clone()),
+            declined_at: Set(now),
+        };
+        declined_pairs::Entity::insert(pair)
+            .on_conflict_do_nothing_on([declined_pairs::Column::StudentId, declined_pairs::Column::OpeningId])
+            .exec_without_returning(db)
+            .await?;
+    }
+    let detail = json!({"from": current.status.as_str(), "to": next.as_str(), "reason": reason});
+    audit(db, actor, "set_status", "match", id, Some(detail), now).await?;
+    get(db, id).await
+}
+
+/// One match.
+pub async fn get<C: ConnectionTrait>(db: &C, id: &str) -> Result<Match, StoreError> {
+    let ids = Query::select()
+        .column(matches::Column::Id)
+        .from(matches::Entity)
+        .and_where(matches::Column::Id.eq(id))
+        .to_owned();
+    let row = matches::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::not_found("match", id))?;
+    let sessions = match_sessions::Entity::find()
+        .filter(Expr::col(match_sessions::Column::MatchId).in_subquery(ids))
+        .order_by_asc(match_sessions::Column::Day)
+        .order_by_asc(match_sessions::Column::StartMinute)
+        .all(db)
+        .await?;
+    record(row, sessions.into_iter().map(|s| raw_window(s.day, s.start_minute, s.end_minute)).collect())
+}
+
+fn record(row: matches::Model, sessions: Vec<super::records::RawWindow>) -> Result<Match, StoreError> {
+    let bad = |what: &str| StoreError::invalid(what, "unknown value in the database");
+    Ok(Match {
+        kind: Kind::parse(&row.kind).ok_or_else(|| bad("kind"))?,
+        status: MatchStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
+        score: u32::try_from(row.score).unwrap_or(0),
+        breakdown: serde_json::from_value(row.breakdown).unwrap_or_default(),
+        id: row.id,
+        run_id: row.run_id,
+        student_id: row.student_id,
+        opening_id: row.opening_id,
+        sessions,
+        created_at: row.created_at,
+        decided_by: row.decided_by,
+        decided_at: row.decided_at,
+        decline_reason: row.decline_reason,
+        version: row.version,
+    })
+}

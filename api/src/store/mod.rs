@@ -1,0 +1,137 @@
+//! Persistence: the database behind the service. SQLite by default (a file in the
+//! data directory), PostgreSQL when the URL says so; the same migrations and the same
+//! queries run on both.
+//!
+//! - [`entity`]: sea-orm entities, one per table.
+//! - [`records`]: the domain records the rest of the crate reads and writes.
+//! - [`write`]: validated writes of records, in the caller's transaction.
+//! - [`read`]: records back, a fixed number of queries per call.
+//! - [`scope`]: loading a scope of records into the matcher's instance.
+//! - [`matches`]: taking slots for matches and moving them through their lifecycle,
+//!   guarded against racing writers.
+
+pub mod entity;
+pub mod error;
+pub mod matches;
+pub mod read;
+pub mod records;
+pub mod scope;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend};
+
+pub use error::{ConstraintKind, StoreError};
+
+/// The file name of the default SQLite database inside the data directory.
+pub const SQLITE_FILE: &str = "partnermatch.sqlite3";
+
+/// Where the database lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// An SQLite file (created, with its directory, when missing).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL, `postgres://…`.
+    Postgres(String),
+}
+
+impl Location {
+    /// Reads a `PARTNERMATCH_DATABASE_URL`: `postgres://…`, `postgresql://…` or
+    /// `sqlite://PATH` / `sqlite:PATH`; anything else is refused rather than guessed.
+    pub fn parse(url: &str) -> Result<Location, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Location::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = path.split('?').next().unwrap_or_default();
+            if !path.is_empty() && path != ":memory:" {
+                return Ok(Location::Sqlite(PathBuf::from(path)));
+            }
+        }
+        Err(StoreError::Connect(format!(
+            "unsupported database URL (expected postgres://… or sqlite://FILE): {}",
+            redact(url)
+        )))
+    }
+
+    /// The default: `partnermatch.sqlite3` in `data_dir`.
+    pub fn default_in(data_dir: &Path) -> Location {
+        Location::Sqlite(data_dir.join(SQLITE_FILE))
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// The connection pool, migrated to the latest schema.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens (creating when needed) the database and applies pending migrations.
+    pub async fn open(location: &Location) -> Result<Store, StoreError> {
+        let mut options = match location {
+            Location::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|err| {
+                        StoreError::Connect(format!("cannot create {}: {err}", dir.display()))
+                    })?;
+                }
+                let mut options = ConnectOptions::new(format!("sqlite://{}", path.display()));
+                // Per connection: SQLite enforces foreign keys only when asked, and WAL
+                // lets readers go on while one writer commits.
+                options.map_sqlx_sqlite_opts(|opts| {
+                    opts.create_if_missing(true)
+                        .foreign_keys(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .busy_timeout(Duration::from_secs(10))
+                });
+                options.max_connections(8);
+                options
+            }
+            Location::Postgres(url) => {
+                let mut options = ConnectOptions::new(url.clone());
+                options.max_connections(16);
+                options
+            }
+        };
+        options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        let db = sea_orm::Database::connect(options).await.map_err(|err| {
+            StoreError::Connect(format!("cannot open the database: {}", redact(&err.to_string())))
+        })?;
+        Migrator::up(&db, None).await.map_err(StoreError::from)?;
+        Ok(Store { db })
+    }
+
+    /// The pool, for queries and transactions.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Which SQL dialect this store speaks.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from)
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await.map_err(StoreError::from)
+    }
+}

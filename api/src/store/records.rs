@@ -1,0 +1,209 @@
+//! The records the service keeps, as typed values. A record's matching fields are
+//! the matcher's own raw types (the JSON of MATCHING.md), so a record, an import row
+//! and an instance file all mean the same thing and are validated by the same rules.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+pub use matcher::model::Kind;
+pub use matcher::validate::{RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow};
+
+/// A text enum stored as its upper-case name; one definition per enum of API.md.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $(#[allow(missing_docs)] $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Reads a stored name.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What kind of organisation or person a partner is.
+    PartnerKind {
+        Business = "BUSINESS",
+        Nonprofit = "NONPROFIT",
+        University = "UNIVERSITY",
+        Government = "GOVERNMENT",
+        FaithBased = "FAITH_BASED",
+        Family = "FAMILY",
+        CommunityMember = "COMMUNITY_MEMBER",
+    }
+);
+
+text_enum!(
+    /// Whether a partner takes part at all; an inactive partner's openings are not matched.
+    PartnerStatus { Active = "ACTIVE", Inactive = "INACTIVE" }
+);
+
+text_enum!(
+    /// Where a match is in its lifecycle (DESIGN.md §2).
+    MatchStatus {
+        Proposed = "PROPOSED",
+        Accepted = "ACCEPTED",
+        Active = "ACTIVE",
+        Completed = "COMPLETED",
+        Declined = "DECLINED",
+        Cancelled = "CANCELLED",
+    }
+);
+
+text_enum!(
+    /// Who a token speaks for.
+    Role { Admin = "ADMIN", Counselor = "COUNSELOR", Partner = "PARTNER", Student = "STUDENT" }
+);
+
+impl MatchStatus {
+    /// An open match holds its opening's slot and its student's time.
+    pub fn is_open(self) -> bool {
+        matches!(self, MatchStatus::Proposed | MatchStatus::Accepted | MatchStatus::Active)
+    }
+}
+
+/// A school district.
+#[derive(Clone, Debug, PartialEq)]
+pub struct District {
+    #[allow(missing_docs)]
+    pub id: String,
+    #[allow(missing_docs)]
+    pub name: String,
+}
+
+/// A school of a district.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct School {
+    pub id: String,
+    pub district_id: String,
+    pub name: String,
+}
+
+/// An organisation or person offering openings.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partner {
+    pub id: String,
+    pub name: String,
+    pub kind: PartnerKind,
+    pub status: PartnerStatus,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// An MOU between a partner and the district (`school_id` absent) or one school.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agreement {
+    pub id: String,
+    pub partner_id: String,
+    pub school_id: Option<String>,
+    pub starts_on: NaiveDate,
+    /// Absent: open-ended.
+    pub ends_on: Option<NaiveDate>,
+    pub signed_on: Option<NaiveDate>,
+    /// Whether student data may be shared with the partner; matching needs it.
+    pub data_sharing: bool,
+    pub terms: Option<String>,
+}
+
+/// An opening: its matching fields are exactly an opening of MATCHING.md.
+#[derive(Clone, Debug)]
+pub struct Opening {
+    /// A short human title ("Algebra help at the library").
+    pub title: Option<String>,
+    /// Id, partner, kind, subjects, languages, place, schedule, sessions, capacity,
+    /// grades, age, background check.
+    pub matching: RawOpening,
+}
+
+/// A student: matching fields as MATCHING.md, plus who they are.
+#[allow(missing_docs)]
+#[derive(Clone, Debug)]
+pub struct Student {
+    pub school_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub matching: RawStudent,
+    pub guardians: Vec<Guardian>,
+}
+
+/// A guardian or family contact of a student.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guardian {
+    pub name: String,
+    pub relationship: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A match about to be written: what the engine or a counselor decided.
+#[allow(missing_docs)]
+#[derive(Clone, Debug)]
+pub struct NewMatch {
+    pub id: String,
+    pub run_id: Option<String>,
+    pub student_id: String,
+    pub opening_id: String,
+    pub kind: Kind,
+    pub score: u32,
+    /// Criterion name → points.
+    pub breakdown: BTreeMap<String, i64>,
+    /// Weekly session times.
+    pub sessions: Vec<RawWindow>,
+}
+
+/// A stored match.
+#[allow(missing_docs)]
+#[derive(Clone, Debug)]
+pub struct Match {
+    pub id: String,
+    pub run_id: Option<String>,
+    pub student_id: String,
+    pub opening_id: String,
+    pub kind: Kind,
+    pub status: MatchStatus,
+    pub score: u32,
+    pub breakdown: BTreeMap<String, i64>,
+    pub sessions: Vec<RawWindow>,
+    pub created_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decline_reason: Option<String>,
+    /// Bumped by every change; a writer names the version it read.
+    pub version: i32,
+}
+
+/// Feedback on a match.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feedback {
+    pub match_id: String,
+    pub author_role: Role,
+    pub author_id: String,
+    /// 1–5.
+    pub rating: u8,
+    pub comment: Option<String>,
+    pub sessions_attended: Option<u32>,
+}

@@ -1,0 +1,232 @@
+//! Loading a scope of records into the matcher's instance: the same document
+//! `partnermatch match` reads, so the database path and the file path share every
+//! rule. A scope costs a fixed number of queries (students' and openings' tables,
+//! partners, agreements, open matches with their sessions, declines).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use matcher::validate::{RawAgreement, RawExistingMatch, RawInstance, RawPair, RawPartner};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::StoreError;
+use super::entity::{agreements, declined_pairs, match_sessions, matches, openings, partners, students};
+use super::read::{openings_in, students_in};
+use super::records::{Kind, MatchStatus, PartnerStatus};
+use super::write::raw_window;
+
+/// What a match run covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// One school's students, or the whole district's.
+    pub school_id: Option<String>,
+    /// The kinds of needs to match; empty means all.
+    pub kinds: Vec<Kind>,
+    /// Only these students (a cohort), when given.
+    pub student_ids: Option<Vec<String>>,
+}
+
+impl Scope {
+    /// Every student and kind of the district.
+    pub fn district() -> Scope {
+        Scope { school_id: None, kinds: Vec::new(), student_ids: None }
+    }
+
+    /// Every student of one school, every kind.
+    pub fn school(id: &str) -> Scope {
+        Scope { school_id: Some(id.to_owned()), ..Scope::district() }
+    }
+
+    fn kinds(&self) -> Vec<Kind> {
+        if self.kinds.is_empty() { Kind::MATCH_ORDER.to_vec() } else { self.kinds.clone() }
+    }
+
+    /// A stable name of the scope, for the one-run-per-scope lease.
+    pub fn key(&self) -> String {
+        let mut kinds: Vec<&str> = self.kinds().iter().map(|k| k.as_str()).collect();
+        kinds.sort_unstable();
+        format!("{}|{}", self.school_id.as_deref().unwrap_or("*"), kinds.join(","))
+    }
+
+    /// `SELECT id FROM students WHERE …` for this scope.
+    fn students(&self) -> SelectStatement {
+        let mut select = Query::select();
+        select.column(students::Column::Id).from(students::Entity);
+        if let Some(school) = &self.school_id {
+            select.and_where(students::Column::SchoolId.eq(school.as_str()));
+        }
+        if let Some(ids) = &self.student_ids {
+            select.and_where(students::Column::Id.is_in(ids.iter().map(String::as_str)));
+        }
+        select.to_owned()
+    }
+}
+
+fn open_statuses() -> Vec<&'static str> {
+    MatchStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect()
+}
+
+/// `SELECT opening_id FROM matches WHERE open AND student in scope`.
+fn held_by(students: &SelectStatement) -> SelectStatement {
+    Query::select()
+        .column(matches::Column::OpeningId)
+        .from(matches::Entity)
+        .and_where(matches::Column::Status.is_in(open_statuses()))
+        .and_where(Expr::col(matches::Column::StudentId).in_subquery(students.clone()))
+        .to_owned()
+}
+
+/// Loads `scope` as of `as_of` into the matcher's instance document.
+///
+/// Openings: those of the scope's kinds whose partner is active, plus those the
+/// scope's students already hold (their sessions take the students' time). An opening
+/// held by students outside the scope offers only its remaining slots; one with none
+/// left is left out. An inactive partner's openings carry no agreement, so they are
+/// never matched. A school's own MOUs count in its school-scoped runs; a
+/// district-wide run counts district-wide MOUs.
+pub async fn load_scope<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    as_of: NaiveDate,
+    weights: Option<BTreeMap<String, serde_json::Value>>,
+) -> Result<RawInstance, StoreError> {
+    let kinds = scope.kinds();
+    let student_ids = scope.students();
+    let held = held_by(&student_ids);
+    let opening_ids = Query::select()
+        .column((openings::Entity, openings::Column::Id))
+        .from(openings::Entity)
+        .inner_join(
+            partners::Entity,
+            Expr::col((partners::Entity, partners::Column::Id))
+                .equals((openings::Entity, openings::Column::PartnerId)),
+        )
+        .cond_where(
+            Condition::any()
+                .add(
+                    Condition::all().add(openings::Column::Kind.is_in(kinds.iter().map(|k| k.as_str()))).add(
+                        Expr::col((partners::Entity, partners::Column::Status))
+                            .eq(PartnerStatus::Active.as_str()),
+                    ),
+                )
+                .add(Expr::col((openings::Entity, openings::Column::Id)).in_subquery(held.clone())),
+        )
+        .to_owned();
+
+    let mut students = students_in(db, &student_ids, false).await?;
+    for student in &mut students {
+        student.matching.needs.retain(|need| Kind::parse(&need.kind).is_some_and(|k| kinds.contains(&k)));
+    }
+    let stored = openings_in(db, &opening_ids).await?;
+
+    // Open matches of the scope's students, with their sessions.
+    let held_matches = matches::Entity::find()
+        .filter(matches::Column::Status.is_in(open_statuses()))
+        .filter(Expr::col(matches::Column::StudentId).in_subquery(student_ids.clone()))
+        .order_by_asc(matches::Column::StudentId)
+        .order_by_asc(matches::Column::OpeningId)
+        .all(db)
+        .await?;
+    let held_ids = Query::select()
+        .column(matches::Column::Id)
+        .from(matches::Entity)
+        .and_where(matches::Column::Status.is_in(open_statuses()))
+        .and_where(Expr::col(matches::Column::StudentId).in_subquery(student_ids.clone()))
+        .to_owned();
+    let mut sessions: HashMap<String, Vec<_>> = HashMap::new();
+    for row in match_sessions::Entity::find()
+        .filter(Expr::col(match_sessions::Column::MatchId).in_subquery(held_ids))
+        .order_by_asc(match_sessions::Column::MatchId)
+        .order_by_asc(match_sessions::Column::Day)
+        .order_by_asc(match_sessions::Column::StartMinute)
+        .all(db)
+        .await?
+    {
+        sessions.entry(row.match_id).or_default().push(raw_window(row.day, row.start_minute, row.end_minute));
+    }
+    let mut inside: HashMap<&str, i64> = HashMap::new();
+    for held in &held_matches {
+        *inside.entry(held.opening_id.as_str()).or_default() += 1;
+    }
+
+    // Capacity as the scope sees it: what students outside the scope hold is gone.
+    let mut openings = Vec::with_capacity(stored.len());
+    for item in stored {
+        let mut opening = item.opening.matching;
+        let mine = inside.get(opening.id.as_str()).copied().unwrap_or(0);
+        let outside = i64::from(item.filled) - mine;
+        opening.capacity -= Ord::max(outside, 0);
+        if opening.capacity >= 1 {
+            openings.push(opening);
+        }
+    }
+    let kept: BTreeSet<&str> = openings.iter().map(|o| o.id.as_str()).collect();
+
+    let partner_ids: BTreeSet<String> = openings.iter().map(|o| o.partner_id.clone()).collect();
+    let active: BTreeSet<String> = partners::Entity::find()
+        .filter(partners::Column::Id.is_in(partner_ids.iter().map(String::as_str)))
+        .filter(partners::Column::Status.eq(PartnerStatus::Active.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    let mut agreement_filter = Condition::any().add(agreements::Column::SchoolId.is_null());
+    if let Some(school) = &scope.school_id {
+        agreement_filter = agreement_filter.add(agreements::Column::SchoolId.eq(school.as_str()));
+    }
+    let mut by_partner: HashMap<String, Vec<RawAgreement>> = HashMap::new();
+    for row in agreements::Entity::find()
+        .filter(agreements::Column::PartnerId.is_in(active.iter().map(String::as_str)))
+        .filter(agreement_filter)
+        .order_by_asc(agreements::Column::PartnerId)
+        .order_by_asc(agreements::Column::StartsOn)
+        .order_by_asc(agreements::Column::Id)
+        .all(db)
+        .await?
+    {
+        by_partner.entry(row.partner_id).or_default().push(RawAgreement {
+            starts_on: Some(row.starts_on.to_string()),
+            ends_on: row.ends_on.map(|d| d.to_string()),
+            data_sharing: Some(row.data_sharing),
+        });
+    }
+    let partners = partner_ids
+        .into_iter()
+        .map(|id| {
+            let agreements = by_partner.remove(&id).unwrap_or_default();
+            RawPartner { id, agreements: Some(agreements) }
+        })
+        .collect();
+
+    let existing_matches = held_matches
+        .into_iter()
+        .filter(|row| kept.contains(row.opening_id.as_str()))
+        .map(|row| RawExistingMatch {
+            sessions: sessions.remove(&row.id),
+            student_id: row.student_id,
+            opening_id: row.opening_id,
+        })
+        .collect();
+    let declined = declined_pairs::Entity::find()
+        .filter(Expr::col(declined_pairs::Column::StudentId).in_subquery(student_ids))
+        .order_by_asc(declined_pairs::Column::StudentId)
+        .order_by_asc(declined_pairs::Column::OpeningId)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|row| kept.contains(row.opening_id.as_str()))
+        .map(|row| RawPair { student_id: row.student_id, opening_id: row.opening_id })
+        .collect();
+
+    Ok(RawInstance {
+        as_of: as_of.to_string(),
+        students: Some(students.into_iter().map(|s| s.matching).collect()),
+        openings: Some(openings),
+        partners: Some(partners),
+        existing_matches: Some(existing_matches),
+        declined: Some(declined),
+        weights,
+    })
+}

@@ -1,0 +1,25 @@
+//! The partnermatch database schema: one migration list that runs on SQLite and
+//! PostgreSQL alike. Tables are built with sea-query so each backend gets its own
+//! types (JSON, timestamps, booleans); CHECK constraints and partial indexes are the
+//! small SQL subset both backends share.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_domain;
+mod table;
+
+pub use sea_orm_migration::MigratorTrait;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_domain::Migration)]
+    }
+}
+
+/// The tables of the domain migration, parents before children; `down` drops them
+/// in reverse.
+pub const DOMAIN_TABLES: &[&str] = m20261123_000001_domain::TABLES;
