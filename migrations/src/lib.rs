@@ -8,7 +8,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_domain;
 mod table;
 
-pub use sea_orm_migration::MigratorTrait;
+pub use sea_orm_migration::{MigratorTrait, SchemaManager};
 
 /// Every migration, oldest first.
 pub struct Migrator;

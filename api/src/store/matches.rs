@@ -127,38 +127,41 @@ pub async fn propose<C: ConnectionTrait>(
     audit(db, actor, "propose", "match", entity_id, Some(detail), now).await
 }
 
-/// Moves match `id` from the `version` the caller read to `next`, recording who and
+/// Moves `current` (the match as the caller read it) to `next`, recording who and
 /// when. Leaving an open status frees the slot; a decline is remembered so the pair
-/// is never proposed again. A transition the lifecycle does not allow, or a version
-/// someone else already moved on, is `Conflict`.
+/// is never proposed again. A transition the lifecycle does not allow, or a match
+/// someone else moved on since it was read (its version changed), is `Conflict`.
+/// The guard is the `UPDATE … WHERE version = ? AND status = ?` itself, so two
+/// racing writers cannot both win, on either backend.
 pub async fn transition<C: ConnectionTrait>(
     db: &C,
-    id: &str,
-    version: i32,
+    current: &Match,
     next: MatchStatus,
     actor: &str,
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Match, StoreError> {
-    let current = get(db, id).await?;
-    if current.version != version {
-        return Err(StoreError::Conflict(format!("match {id} changed since it was read")));
-    }
+    let id = current.id.as_str();
     if !current.status.can_become(next) {
         return Err(StoreError::Conflict(format!("match {id} cannot go from {} to {next}", current.status)));
     }
+    let reason = reason.map(str::to_owned);
     let moved = matches::Entity::update_many()
         .col_expr(matches::Column::Status, Expr::value(next.as_str()))
         .col_expr(matches::Column::Version, Expr::col(matches::Column::Version).add(1))
         .col_expr(matches::Column::DecidedBy, Expr::value(actor))
         .col_expr(matches::Column::DecidedAt, Expr::value(now))
-        .col_expr(matches::Column::DeclineReason, Expr::value(reason.map(str::to_owned)))
+        .col_expr(matches::Column::DeclineReason, Expr::value(reason.clone()))
         .filter(matches::Column::Id.eq(id))
-        .filter(matches::Column::Version.eq(version))
+        .filter(matches::Column::Version.eq(current.version))
+        .filter(matches::Column::Status.eq(current.status.as_str()))
         .exec(db)
         .await?;
     if moved.rows_affected != 1 {
-        return Err(StoreError::Conflict(format!("match {id} changed since it was read")));
+        return Err(match matches::Entity::find_by_id(id.to_owned()).one(db).await? {
+            None => StoreError::not_found("match", id),
+            Some(_) => StoreError::Conflict(format!("match {id} changed since it was read")),
+        });
     }
     if current.status.is_open() && !next.is_open() {
         openings::Entity::update_many()
@@ -181,7 +184,14 @@ pub async fn transition<C: ConnectionTrait>(
     }
     let detail = json!({"from": current.status.as_str(), "to": next.as_str(), "reason": reason});
     audit(db, actor, "set_status", "match", id, Some(detail), now).await?;
-    get(db, id).await
+    Ok(Match {
+        status: next,
+        version: current.version + 1,
+        decided_by: Some(actor.to_owned()),
+        decided_at: Some(now),
+        decline_reason: reason,
+        ..current.clone()
+    })
 }
 
 /// One match.

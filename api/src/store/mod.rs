@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 pub use error::{ConstraintKind, StoreError};
 
@@ -120,6 +123,11 @@ impl Store {
         &self.db
     }
 
+    /// Starts a transaction that will write: see [`begin_write`].
+    pub async fn write(&self) -> Result<DatabaseTransaction, StoreError> {
+        begin_write(&self.db).await
+    }
+
     /// Which SQL dialect this store speaks.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
@@ -134,4 +142,16 @@ impl Store {
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(StoreError::from)
     }
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at
+/// `BEGIN` (IMMEDIATE): a deferred transaction that reads first and writes later can
+/// fail at once with "database is locked" when another writer committed in between,
+/// where an immediate one just waits its turn. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await.map_err(StoreError::from)
 }
