@@ -1,5 +1,6 @@
 //! The `partnermatch` command: `match` runs the engine on an instance file, `gen`
-//! writes a generated one.
+//! writes a generated one, `seed --demo` loads the demo district into the database,
+//! `import` reads a CSV file into it.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -14,7 +15,13 @@ use matcher::generate::{Shape, Spec, generate};
 use matcher::model::Kind;
 use matcher::{Observer, Options, Phase, Seconds};
 
+use chrono::Utc;
+
+use crate::config::DatabaseArgs;
+use crate::demo;
 use crate::error::Error;
+use crate::import::{self, Table};
+use crate::store::Store;
 
 /// School–community matching: optimal, explained.
 #[derive(Debug, Parser)]
@@ -53,6 +60,34 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Load the demo district into the database (refused if it holds a district).
+    Seed {
+        /// The deterministic demo district (the only seed there is).
+        #[arg(long, required = true)]
+        demo: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import a CSV file of students, partners or openings: all rows or none.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        table: TableArg,
+        /// The CSV file (UTF-8, header row; columns in README "CSV import").
+        file: PathBuf,
+        /// The school of every student row (a `schoolId` column, when present, must agree).
+        #[arg(long)]
+        school: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TableArg {
+    Students,
+    Partners,
+    Openings,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -91,7 +126,53 @@ fn run(cli: Cli) -> Result<(), Error> {
             let instance = generate(Spec { students, seed, shape });
             write_json(output.as_deref(), &instance)
         }
+        Command::Seed { demo: _, database } => block_on(async {
+            let store = Store::open(&database.location()?).await?;
+            let seeded = demo::seed(&store, Utc::now()).await?;
+            println!(
+                "seeded the demo district: {} schools, {} partners, {} openings, {} students, {} matches, {} feedback",
+                seeded.schools,
+                seeded.partners,
+                seeded.openings,
+                seeded.students,
+                seeded.matches,
+                seeded.feedback
+            );
+            store.close().await?;
+            Ok(())
+        }),
+        Command::Import { table, file, school, database } => {
+            let bytes = std::fs::read(&file).map_err(|source| Error::Read { path: file.clone(), source })?;
+            let table = match table {
+                TableArg::Students => Table::Students,
+                TableArg::Partners => Table::Partners,
+                TableArg::Openings => Table::Openings,
+            };
+            block_on(async {
+                let store = Store::open(&database.location()?).await?;
+                let imported =
+                    import::import_csv(store.db(), table, &bytes, school.as_deref(), "cli", Utc::now())
+                        .await?;
+                println!(
+                    "imported {}: {} created, {} updated",
+                    file.display(),
+                    imported.created,
+                    imported.updated
+                );
+                store.close().await?;
+                Ok(())
+            })
+        }
     }
+}
+
+/// Runs one async subcommand to completion on a runtime of its own.
+fn block_on(work: impl std::future::Future<Output = Result<(), Error>>) -> Result<(), Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::Internal(format!("cannot start the runtime: {err}")))?
+        .block_on(work)
 }
 
 fn run_match(input: &Path, output: Option<&Path>, with_candidates: bool) -> Result<(), Error> {

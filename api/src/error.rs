@@ -26,6 +26,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The database refused or failed.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    /// An import file has bad rows; nothing was written.
+    #[error("{}", list_rows(.0))]
+    Import(Vec<crate::import::RowError>),
     /// Anything else: a bug or an exhausted resource.
     #[error("internal error: {0}")]
     Internal(String),
@@ -40,13 +46,32 @@ impl From<matcher::Error> for Error {
     }
 }
 
+impl From<crate::import::ImportError> for Error {
+    fn from(err: crate::import::ImportError) -> Error {
+        match err {
+            crate::import::ImportError::Rows(rows) => Error::Import(rows),
+            crate::import::ImportError::Store(store) => Error::Store(store),
+        }
+    }
+}
+
+/// One line per bad row, after a count.
+fn list_rows(rows: &[crate::import::RowError]) -> String {
+    let mut text = format!("{} bad rows, nothing imported", rows.len());
+    for row in rows {
+        text.push_str(&format!("\n  {row}"));
+    }
+    text
+}
+
 impl Error {
     /// The process exit status for this error: 2 for bad input (MATCHING.md) or an
     /// unreadable input file, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::BadInput(_) | Error::Read { .. } => 2,
-            Error::Write { .. } | Error::Internal(_) => 1,
+            Error::BadInput(_) | Error::Read { .. } | Error::Import(_) => 2,
+            Error::Store(crate::store::StoreError::Invalid { .. }) => 2,
+            Error::Write { .. } | Error::Store(_) | Error::Internal(_) => 1,
         }
     }
 }

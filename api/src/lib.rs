@@ -1,11 +1,17 @@
-//! The partnermatch service and command line. For now: the `partnermatch`
-//! command's offline subcommands.
+//! The partnermatch service and command line.
 //!
 //! - [`cli`] parses arguments, runs a subcommand and maps errors to exit codes.
-//! - [`error`] is the crate's error type.
+//! - [`config`] says where the database is.
+//! - [`store`] is the database: migrations applied on open, records, scope loading.
+//! - [`import`] reads CSV files of students, partners and openings, all rows or none.
+//! - [`demo`] is the deterministic demo district.
+//! - [`error`] is the command line's error type.
 
 pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod error;
+pub mod import;
+pub mod store;
 
 pub use error::Error;
-pub mod store;

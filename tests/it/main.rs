@@ -5,5 +5,7 @@
 mod cli;
 mod contract;
 mod db;
+mod demo;
+mod import;
 mod oracle;
 mod store;

@@ -288,6 +288,28 @@ async fn invalid_records_are_refused_naming_the_field() {
             save_openings(conn, &[bad], now()).await,
             Err(StoreError::Invalid { field, .. }) if field == "languages[0]"
         ));
+        let mut bad = opening("o-3", "p-1", 1);
+        bad.matching.r#virtual = Some(true);
+        bad.matching.place = Some(RawPlace { lat: 91.0, lon: 0.0 });
+        assert!(matches!(
+            save_openings(conn, &[bad], now()).await,
+            Err(StoreError::Invalid { field, .. }) if field == "place"
+        ));
+        let mut bad = opening("o-4", "p-1", i64::from(i32::MAX) + 1);
+        bad.matching.r#virtual = Some(false);
+        assert!(matches!(
+            save_openings(conn, &[bad], now()).await,
+            Err(StoreError::Invalid { field, .. }) if field == "capacity"
+        ));
+        let mut bad = opening("o-5", "p-1", 1);
+        bad.matching.background_check = Some(RawBackgroundCheck {
+            cleared_on: Some("2026-05-01".into()),
+            expires_on: Some("2026-04-30".into()),
+        });
+        assert!(matches!(
+            save_openings(conn, &[bad], now()).await,
+            Err(StoreError::Invalid { field, .. }) if field == "backgroundCheck.expiresOn"
+        ));
         let mut nameless = student("s-2", "sch-1");
         nameless.first_name = " ".into();
         assert!(matches!(
@@ -444,6 +466,16 @@ async fn slots_and_pairs_are_guarded_and_every_run_is_all_or_nothing() {
         let err = propose(&txn, &[new_match("m-4", "s-1", "o-1")], "run", now()).await.unwrap_err();
         txn.rollback().await.unwrap();
         assert!(matches!(err, StoreError::Conflict(message) if message.contains("declined")), "{}", db.name);
+
+        // A reused match id is a conflict that says so.
+        let txn = db.store.write().await.unwrap();
+        let err = propose(&txn, &[new_match("m-2", "s-3", "o-2")], "run", now()).await.unwrap_err();
+        txn.rollback().await.unwrap();
+        assert!(
+            matches!(err, StoreError::Conflict(message) if message.contains("id already exists")),
+            "{}",
+            db.name
+        );
 
         // Transitions outside the lifecycle, or from a stale read, are conflicts.
         let err = transition(conn, &back, MatchStatus::Active, "admin", None, now()).await.unwrap_err();
@@ -612,4 +644,97 @@ async fn count_statements(conn: &sea_orm::DatabaseConnection, scope: &Scope, as_
     });
     load_scope(&counted, scope, as_of, None).await.unwrap();
     count.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A scope loaded, matched and committed: the run's matches are written together
+/// with its status, a dry run writes none, and a commit that cannot complete
+/// leaves no match of the run behind.
+#[tokio::test]
+async fn a_run_result_is_stored_atomically() {
+    use partnermatch_api::store::entity::{match_runs, matches as match_rows};
+    use partnermatch_api::store::runs::{RunRequest, finish, start};
+
+    for db in backends().await {
+        base(&db, 2).await;
+        let conn = db.store.db();
+        save_openings(conn, &[opening("o-2", "p-1", 2)], now()).await.unwrap();
+        let pupils: Vec<Student> = (1..=5).map(|i| student(&format!("s-{i}"), "sch-1")).collect();
+        save_students(conn, &pupils, now()).await.unwrap();
+        let as_of = NaiveDate::from_ymd_opt(2026, 9, 14).unwrap();
+        let scope = Scope::school("sch-1");
+        let result_of = |raw: &matcher::RawInstance| {
+            let instance = matcher::parse_instance(raw).unwrap();
+            let outcome = matcher::run(&instance, matcher::Options::default(), &mut matcher::Silent).unwrap();
+            serde_json::to_value(matcher::result_document(&instance, &outcome, false, Default::default()))
+                .unwrap()
+        };
+        let request = |id: &str, dry_run: bool| RunRequest {
+            id: id.into(),
+            scope: scope.clone(),
+            weights: BTreeMap::new(),
+            dry_run,
+            requested_by: "counselor:c-1".into(),
+        };
+
+        // Dry run: the would-be assignment is kept on the run, nothing else written.
+        let result = result_of(&load_scope(conn, &scope, as_of, None).await.unwrap());
+        let assigned = result["assignments"].as_array().unwrap().len();
+        assert_eq!(assigned, 4, "{}: five tutoring needs, four slots: {result}", db.name);
+        start(conn, &request("run-dry", true), now()).await.unwrap();
+        assert_eq!(finish(&db.store, &request("run-dry", true), &result, now()).await.unwrap(), 0);
+        assert_eq!(match_rows::Entity::find().count(conn).await.unwrap(), 0);
+        let run = match_runs::Entity::find_by_id("run-dry".to_owned()).one(conn).await.unwrap().unwrap();
+        assert_eq!(run.status, "SUCCEEDED");
+        assert_eq!(run.result.unwrap()["assignments"].as_array().unwrap().len(), 4);
+
+        // A commit that meets a slot taken since the scope was read fails whole.
+        let stale = result_of(&load_scope(conn, &scope, as_of, None).await.unwrap());
+        let txn = db.store.write().await.unwrap();
+        let taker = stale["assignments"][0]["openingId"].as_str().unwrap().to_owned();
+        let mut outsider = student("s-out", "sch-1");
+        outsider.matching.needs.retain(|need| need.kind == "MENTORING");
+        save_students(&txn, &[outsider], now()).await.unwrap();
+        let mut item = new_match("m-out", "s-out", &taker);
+        item.kind = Kind::Mentoring;
+        propose(&txn, &[item], "admin", now()).await.unwrap();
+        txn.commit().await.unwrap();
+        start(conn, &request("run-stale", false), now()).await.unwrap();
+        let err = finish(&db.store, &request("run-stale", false), &stale, now()).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{}: {err:?}", db.name);
+        assert_eq!(match_rows::Entity::find().count(conn).await.unwrap(), 1, "{}: only m-out", db.name);
+        let run = match_runs::Entity::find_by_id("run-stale".to_owned()).one(conn).await.unwrap().unwrap();
+        assert_eq!(run.status, "FAILED");
+        assert!(run.error.unwrap().contains("no free slot"));
+
+        // A fresh run commits; its matches are existing matches to the next load.
+        let fresh = result_of(&load_scope(conn, &scope, as_of, None).await.unwrap());
+        let expected = fresh["assignments"].as_array().unwrap().len();
+        assert_eq!(expected, 3, "{}: one slot is gone: {fresh}", db.name);
+        start(conn, &request("run-1", false), now()).await.unwrap();
+        assert_eq!(finish(&db.store, &request("run-1", false), &fresh, now()).await.unwrap(), expected);
+        assert_eq!(match_rows::Entity::find().count(conn).await.unwrap() as usize, expected + 1);
+        let filled: i32 =
+            [read::opening(conn, "o-1").await.unwrap(), read::opening(conn, "o-2").await.unwrap()]
+                .iter()
+                .map(|o| o.filled)
+                .sum();
+        assert_eq!(filled, 4);
+        let again = load_scope(conn, &scope, as_of, None).await.unwrap();
+        assert_eq!(again.existing_matches.as_ref().unwrap().len(), expected + 1, "the run's and m-out");
+        assert!(
+            result_of(&again)["assignments"].as_array().unwrap().is_empty(),
+            "{}: nothing left to match",
+            db.name
+        );
+        let run = match_runs::Entity::find_by_id("run-1".to_owned()).one(conn).await.unwrap().unwrap();
+        assert_eq!(
+            (run.status.as_str(), run.stats.unwrap()["matched"].as_u64()),
+            ("SUCCEEDED", Some(expected as u64))
+        );
+        // Finishing the same run twice is refused: it is no longer running.
+        assert!(matches!(
+            finish(&db.store, &request("run-1", false), &fresh, now()).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
 }

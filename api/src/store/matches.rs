@@ -105,6 +105,13 @@ pub async fn propose<C: ConnectionTrait>(
     for chunk in rows.chunks(400) {
         matches::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(|err| {
             match StoreError::from(err) {
+                // The primary key (`matches_pkey` / `matches.id`) is a reused id; the
+                // partial unique indexes are the one-open-match rules.
+                StoreError::Constraint { kind: ConstraintKind::Unique, constraint }
+                    if constraint.ends_with("pkey") || constraint == "matches.id" =>
+                {
+                    StoreError::Conflict("a match with that id already exists".to_owned())
+                }
                 StoreError::Constraint { kind: ConstraintKind::Unique, .. } => StoreError::Conflict(
                     "a student already holds an open match to that opening or of that kind".to_owned(),
                 ),

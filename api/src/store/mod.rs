@@ -9,12 +9,14 @@
 //! - [`scope`]: loading a scope of records into the matcher's instance.
 //! - [`matches`]: taking slots for matches and moving them through their lifecycle,
 //!   guarded against racing writers.
+//! - [`runs`]: match runs, and storing a run's result atomically.
 
 pub mod entity;
 pub mod error;
 pub mod matches;
 pub mod read;
 pub mod records;
+pub mod runs;
 pub mod scope;
 pub mod write;
 

@@ -67,7 +67,25 @@ pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
         partners: Some(vec![RawPartner { id: opening.matching.partner_id.clone(), agreements: None }]),
         ..RawInstance::default()
     };
-    matcher::parse_instance(&instance).map_err(|err| field_error(err, "openings[0]")).map(drop)
+    matcher::parse_instance(&instance).map_err(|err| field_error(err, "openings[0]"))?;
+    // What the matcher ignores but a row must still hold: a place on a virtual
+    // opening, a capacity that fits the column, check dates in order.
+    let o = &opening.matching;
+    if let Some(place) = o.place
+        && !((-90.0..=90.0).contains(&place.lat) && (-180.0..=180.0).contains(&place.lon))
+    {
+        return Err(StoreError::invalid("place", "lat must be in [-90, 90] and lon in [-180, 180]"));
+    }
+    if o.capacity > i64::from(i32::MAX) {
+        return Err(StoreError::invalid("capacity", format!("must be at most {}", i32::MAX)));
+    }
+    if let Some(check) = &o.background_check
+        && let (Some(cleared), Some(expires)) = (&check.cleared_on, &check.expires_on)
+        && expires < cleared
+    {
+        return Err(StoreError::invalid("backgroundCheck.expiresOn", "is before clearedOn"));
+    }
+    Ok(())
 }
 
 fn non_empty(field: &str, value: &str) -> Result<(), StoreError> {
@@ -368,7 +386,7 @@ pub async fn save_students<C: ConnectionTrait>(
             needs.push(student_needs::ActiveModel {
                 student_id: Set(s.id.clone()),
                 kind: Set(need.kind.clone()),
-                subjects: Set(json!(need.subjects.clone().unwrap_or_default())),
+                subjects: Set(json!(distinct(need.subjects.as_deref().unwrap_or_default()))),
             });
         }
         for guardian in &student.guardians {
