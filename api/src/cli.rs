@@ -1,6 +1,6 @@
 //! The `partnermatch` command: `match` runs the engine on an instance file, `gen`
 //! writes a generated one, `seed --demo` loads the demo district into the database,
-//! `import` reads a CSV file into it.
+//! `import` reads a CSV file into it, `token` prints a development token.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -80,6 +80,25 @@ enum Command {
         school: Option<String>,
         #[command(flatten)]
         database: DatabaseArgs,
+    },
+    /// Print a development token (HS256) that `serve` with the same settings accepts.
+    Token {
+        /// ADMIN, COUNSELOR, PARTNER or STUDENT, in any case.
+        #[arg(long, value_parser = crate::auth::parse_role)]
+        role: crate::store::records::Role,
+        /// The school id (COUNSELOR), partner id (PARTNER) or student id (STUDENT);
+        /// none for ADMIN.
+        #[arg(long)]
+        scope: Option<String>,
+        /// How long the token is valid: 90s, 30m, 1h, 7d (at most 30d).
+        #[arg(long, default_value = "1h", value_parser = crate::auth::parse_ttl)]
+        ttl: Duration,
+        #[command(flatten)]
+        jwt: crate::auth::JwtArgs,
+        /// Where the development secret is kept (created on first use) when no
+        /// secret is given.
+        #[arg(long = "data-dir", env = "PARTNERMATCH_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
     },
 }
 
@@ -163,7 +182,37 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Ok(())
             })
         }
+        Command::Token { role, scope, ttl, jwt, data_dir } => {
+            run_token(role, scope.as_deref(), ttl, &jwt, &data_dir)
+        }
     }
+}
+
+/// Prints a development token. The scope is checked before the data directory is
+/// touched, so a mistyped command creates no secret.
+fn run_token(
+    role: crate::store::records::Role,
+    scope: Option<&str>,
+    ttl: Duration,
+    jwt: &crate::auth::JwtArgs,
+    data_dir: &Path,
+) -> Result<(), Error> {
+    use crate::auth::{KeyError, MintError, Minter, check_scope};
+    let config_error = |err: &dyn std::fmt::Display| Error::Config(err.to_string());
+    check_scope(role, scope).map_err(|err| config_error(&err))?;
+    let key_error = |err: KeyError| match err {
+        KeyError::Read { path, source } => Error::Read { path, source },
+        KeyError::Write { path, source } => Error::Write { path, source },
+        other => config_error(&other),
+    };
+    let secret = jwt.secret_or_dev(data_dir).map_err(key_error)?;
+    let minter = Minter::new(jwt.issuer.as_str(), jwt.audience.as_str(), &secret).map_err(key_error)?;
+    let token = minter.mint(role, scope, ttl, Utc::now()).map_err(|err| match err {
+        MintError::Sign(message) => Error::Internal(message),
+        other => config_error(&other),
+    })?;
+    println!("{token}");
+    Ok(())
 }
 
 /// Runs one async subcommand to completion on a runtime of its own.

@@ -32,6 +32,10 @@ pub enum Error {
     /// An import file has bad rows; nothing was written.
     #[error("{}", list_rows(.0))]
     Import(Vec<crate::import::RowError>),
+    /// The configuration or arguments are wrong (a short JWT secret, a scope that
+    /// does not fit the role); the message says what.
+    #[error("{0}")]
+    Config(String),
     /// Anything else: a bug or an exhausted resource.
     #[error("internal error: {0}")]
     Internal(String),
@@ -65,11 +69,12 @@ fn list_rows(rows: &[crate::import::RowError]) -> String {
 }
 
 impl Error {
-    /// The process exit status for this error: 2 for bad input (MATCHING.md) or an
-    /// unreadable input file, 1 otherwise.
+    /// The process exit status for this error: 2 when the caller can fix it (bad
+    /// input, an unreadable input file, bad CSV rows, an invalid record, wrong
+    /// configuration or arguments), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::BadInput(_) | Error::Read { .. } | Error::Import(_) => 2,
+            Error::BadInput(_) | Error::Read { .. } | Error::Import(_) | Error::Config(_) => 2,
             Error::Store(crate::store::StoreError::Invalid { .. }) => 2,
             Error::Write { .. } | Error::Store(_) | Error::Internal(_) => 1,
         }

@@ -1,5 +1,6 @@
 //! The partnermatch service and command line.
 //!
+//! - [`auth`] says who a bearer token speaks for: JWT checks, development tokens.
 //! - [`cli`] parses arguments, runs a subcommand and maps errors to exit codes.
 //! - [`config`] says where the database is.
 //! - [`store`] is the database: migrations applied on open, records, scope loading.
@@ -7,6 +8,7 @@
 //! - [`demo`] is the deterministic demo district.
 //! - [`error`] is the command line's error type.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;

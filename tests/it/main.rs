@@ -2,6 +2,7 @@
 //! the matching contract (MATCHING.md) checked by an independent oracle, and the
 //! storage on SQLite and PostgreSQL (see `db`).
 
+mod auth;
 mod cli;
 mod contract;
 mod db;
