@@ -81,6 +81,22 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Serve the GraphQL API (POST /graphql, GraphiQL at GET /graphql, GET /healthz).
+    Serve {
+        /// Where to listen.
+        #[arg(long, env = "PARTNERMATCH_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seed the demo district into an empty database, sign with the development
+        /// secret, and open introspection and suggestions to every caller.
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        jwt: crate::auth::JwtArgs,
+    },
+    /// Print the GraphQL schema (SDL), as `schema.graphql` holds it.
+    Schema,
     /// Print a development token (HS256) that `serve` with the same settings accepts.
     Token {
         /// ADMIN, COUNSELOR, PARTNER or STUDENT, in any case.
@@ -182,6 +198,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Ok(())
             })
         }
+        Command::Serve { bind, demo, database, jwt } => block_on(serve(bind, demo, database, jwt)),
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
         Command::Token { role, scope, ttl, jwt, data_dir } => {
             run_token(role, scope.as_deref(), ttl, &jwt, &data_dir)
         }
@@ -213,6 +234,63 @@ fn run_token(
     })?;
     println!("{token}");
     Ok(())
+}
+
+/// `serve`: opens (and under `--demo` seeds) the database, then serves until
+/// SIGINT or SIGTERM.
+async fn serve(
+    bind: String,
+    demo: bool,
+    database: DatabaseArgs,
+    jwt: crate::auth::JwtArgs,
+) -> Result<(), Error> {
+    use crate::auth::Verifier;
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let secret = match (&jwt.secret, demo) {
+        (Some(_), _) | (None, true) => {
+            jwt.secret_or_dev(&database.data_dir).map_err(|err| Error::Config(err.to_string()))?
+        }
+        (None, false) => {
+            return Err(Error::Config(
+                "PARTNERMATCH_JWT_SECRET (or --jwt-secret) is required unless --demo".to_owned(),
+            ));
+        }
+    };
+    let verifier = Verifier::new(jwt.hs256_config(secret)).map_err(|err| Error::Config(err.to_string()))?;
+    let store = Store::open(&database.location()?).await?;
+    if demo {
+        match demo::seed(&store, Utc::now()).await {
+            Ok(seeded) => tracing::info!(
+                students = seeded.students,
+                openings = seeded.openings,
+                "seeded the demo district"
+            ),
+            Err(crate::store::StoreError::Conflict(_)) => {
+                tracing::info!("the database already holds a district")
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let service = crate::server::Service { store, verifier, demo };
+    let running = crate::server::start(service, &bind)
+        .await
+        .map_err(|err| Error::Config(format!("cannot listen on {bind}: {err}")))?;
+    println!("partnermatch serves http://{}/graphql", running.addr);
+    if demo {
+        println!("get a token: partnermatch token --role ADMIN   (or --role COUNSELOR --scope sch-1)");
+    }
+    running
+        .done
+        .await
+        .map_err(|err| Error::Internal(err.to_string()))?
+        .map_err(|err| Error::Internal(err.to_string()))
 }
 
 /// Runs one async subcommand to completion on a runtime of its own.

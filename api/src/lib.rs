@@ -6,6 +6,7 @@
 //! - [`store`] is the database: migrations applied on open, records, scope loading.
 //! - [`import`] reads CSV files of students, partners and openings, all rows or none.
 //! - [`demo`] is the deterministic demo district.
+//! - [`graphql`] is the schema and the limits every request meets; [`server`] serves it.
 //! - [`error`] is the command line's error type.
 
 pub mod auth;
@@ -13,7 +14,9 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod graphql;
 pub mod import;
+pub mod server;
 pub mod store;
 
 pub use error::Error;

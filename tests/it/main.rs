@@ -7,6 +7,8 @@ mod cli;
 mod contract;
 mod db;
 mod demo;
+mod http;
 mod import;
 mod oracle;
+mod server;
 mod store;

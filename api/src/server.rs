@@ -1,0 +1,153 @@
+//! The HTTP service: `POST /graphql`, GraphiQL at `GET /graphql`, `GET /healthz`.
+//! actix-web handles SIGINT and SIGTERM with a graceful shutdown (in-flight requests
+//! finish). Every response carries an `x-request-id`; the access log line names
+//! method, path, status and time, never a body (student data stays out of logs).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use async_graphql::BatchRequest;
+use tracing::Instrument;
+
+use crate::auth::Verifier;
+use crate::graphql::error::{ApiError, refusal};
+use crate::graphql::{MAX_BATCH, MAX_BODY_BYTES, Schemas};
+use crate::store::Store;
+
+/// What the service runs on.
+pub struct Service {
+    /// The database.
+    pub store: Store,
+    /// Checks bearer tokens.
+    pub verifier: Verifier,
+    /// `--demo`: introspection and suggestions for everyone.
+    pub demo: bool,
+}
+
+struct State {
+    store: Store,
+    verifier: Verifier,
+    schemas: Schemas,
+}
+
+/// A started server.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Stops it.
+    pub handle: ServerHandle,
+    /// Ends when the server has stopped.
+    pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds `bind` (port 0: any free port) and serves until stopped.
+pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
+    let schemas = Schemas::new(service.store.clone(), service.demo);
+    let state = web::Data::new(State { store: service.store, verifier: service.verifier, schemas });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            // Larger bodies are refused with 413 before any parsing.
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .wrap(from_fn(request_id))
+            .route("/graphql", web::post().to(graphql))
+            .route("/graphql", web::get().to(graphiql))
+            .route("/healthz", web::get().to(healthz))
+    })
+    .workers(2)
+    .bind(bind)?;
+    let addr = server.addrs().first().copied().ok_or_else(|| std::io::Error::other("bound to no address"))?;
+    let server = server.run();
+    let handle = server.handle();
+    let done = tokio::spawn(server);
+    Ok(Running { addr, handle, done })
+}
+
+async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let viewer = match request.headers().get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => match state.verifier.verify(Some(value.to_str().unwrap_or("\u{0}"))) {
+            Ok(viewer) => Some(viewer),
+            Err(err) => return HttpResponse::Ok().json(refusal(&ApiError::from(err))),
+        },
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            let refused = ApiError::bad_input("body", format!("not a GraphQL request: {err}"));
+            return HttpResponse::BadRequest().json(refusal(&refused));
+        }
+    };
+    match batch {
+        BatchRequest::Single(one) => HttpResponse::Ok().json(state.schemas.execute(one, viewer).await),
+        BatchRequest::Batch(many) if many.len() > MAX_BATCH => {
+            let refused = ApiError::bad_input(
+                "body",
+                format!("a batch of {} operations; at most {MAX_BATCH} are accepted", many.len()),
+            );
+            HttpResponse::Ok().json(refusal(&refused))
+        }
+        BatchRequest::Batch(many) => {
+            let mut responses = Vec::with_capacity(many.len());
+            for one in many {
+                responses.push(state.schemas.execute(one, viewer.clone()).await);
+            }
+            HttpResponse::Ok().json(responses)
+        }
+    }
+}
+
+async fn graphiql() -> HttpResponse {
+    let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish();
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
+}
+
+async fn healthz(state: web::Data<State>) -> HttpResponse {
+    match state.store.ping().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: the database does not answer");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unavailable"}))
+        }
+    }
+}
+
+/// Names each request (`x-request-id`, kept when the caller sent a sane one) and
+/// logs its outcome.
+async fn request_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(|| format!("req-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed)));
+    let (method, path, started) = (request.method().clone(), request.path().to_owned(), Instant::now());
+    let span = tracing::info_span!("request", id = %id);
+    let mut response = next.call(request).instrument(span.clone()).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            %path,
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "served"
+        )
+    });
+    Ok(response)
+}

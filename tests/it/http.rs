@@ -1,0 +1,140 @@
+//! A real server on a free port over a fresh database, and a small HTTP/1.1 client
+//! (one request per connection) to talk to it the way any client would.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use partnermatch_api::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Minter, Verifier};
+use partnermatch_api::server::{Running, Service, start};
+use partnermatch_api::store::records::Role;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::db::TestDb;
+
+/// The HS256 secret of test servers.
+pub const SECRET: &[u8] = b"a test secret that is long enough for HS256 signing";
+
+/// A running server and what it needs to stay up.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    running: Running,
+}
+
+impl TestServer {
+    /// Starts the real service on `db`.
+    pub async fn start(db: TestDb, demo: bool) -> TestServer {
+        let config = AuthConfig {
+            issuer: DEFAULT_ISSUER.to_owned(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
+            key: KeySource::Hs256(SECRET.to_vec()),
+        };
+        let service = Service { store: db.store.clone(), verifier: Verifier::new(config).unwrap(), demo };
+        let running = start(service, "127.0.0.1:0").await.expect("start the server");
+        TestServer { addr: running.addr, db, running }
+    }
+
+    /// Stops it gracefully.
+    pub async fn stop(self) {
+        self.running.handle.stop(true).await;
+        let _ = self.running.done.await;
+    }
+
+    /// POSTs `body` to /graphql.
+    pub async fn post(&self, token: Option<&str>, body: &[u8]) -> Reply {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(bearer) = &bearer {
+            headers.push(("Authorization", bearer.as_str()));
+        }
+        request(self.addr, "POST", "/graphql", &headers, body).await
+    }
+
+    /// Runs one GraphQL query and returns the response document.
+    pub async fn query(&self, token: Option<&str>, query: &str) -> Value {
+        let body = serde_json::to_vec(&serde_json::json!({ "query": query })).unwrap();
+        let reply = self.post(token, &body).await;
+        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    }
+}
+
+/// A development token for `role` and `scope`, signed with [`SECRET`].
+pub fn token(role: Role, scope: Option<&str>) -> String {
+    Minter::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, SECRET)
+        .unwrap()
+        .mint(role, scope, Duration::from_secs(3600), Utc::now())
+        .unwrap()
+}
+
+/// An HTTP response.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request on a fresh connection.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer (413) before reading a large body; a failed write is fine then.
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    parse(&raw)
+}
+
+fn parse(raw: &[u8]) -> Reply {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|line| line.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
+        body = dechunk(&body);
+    }
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 4 + size..];
+    }
+    out
+}

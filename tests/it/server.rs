@@ -1,0 +1,230 @@
+//! The service over HTTP: health, GraphiQL, the viewer per role, bad tokens, and
+//! every limit of API.md at its edge.
+
+use partnermatch_api::graphql::{MAX_ALIASES, MAX_BATCH, MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_QUERY_BYTES};
+use partnermatch_api::store::records::Role;
+use serde_json::{Value, json};
+
+use crate::db::sqlite;
+use crate::http::{TestServer, request, token};
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {response}"))
+}
+
+fn admin() -> String {
+    token(Role::Admin, None)
+}
+
+#[tokio::test]
+async fn health_graphiql_and_request_ids() {
+    let server = TestServer::start(sqlite().await, false).await;
+    let reply = request(server.addr, "GET", "/healthz", &[], b"").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json(), json!({"status": "ok"}));
+    assert!(reply.header("x-request-id").is_some_and(|id| id.starts_with("req-")));
+    let reply = request(server.addr, "GET", "/healthz", &[("X-Request-Id", "abc-123")], b"").await;
+    assert_eq!(reply.header("x-request-id"), Some("abc-123"), "a caller's id is kept");
+    let reply = request(server.addr, "GET", "/graphql", &[], b"").await;
+    assert_eq!(reply.status, 200);
+    assert!(String::from_utf8_lossy(&reply.body).to_lowercase().contains("graphiql"));
+    // The health check asks the database: with the pool closed it says so.
+    server.db.store.clone().close().await.unwrap();
+    let reply = request(server.addr, "GET", "/healthz", &[], b"").await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.json(), json!({"status": "database unavailable"}));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_viewer_is_who_the_token_says() {
+    let server = TestServer::start(sqlite().await, false).await;
+    let cases = [
+        (Role::Admin, None, json!({"role": "ADMIN", "schoolId": null, "partnerId": null, "studentId": null})),
+        (
+            Role::Counselor,
+            Some("sch-1"),
+            json!({"role": "COUNSELOR", "schoolId": "sch-1", "partnerId": null, "studentId": null}),
+        ),
+        (
+            Role::Partner,
+            Some("p-5"),
+            json!({"role": "PARTNER", "schoolId": null, "partnerId": "p-5", "studentId": null}),
+        ),
+        (
+            Role::Student,
+            Some("s-9"),
+            json!({"role": "STUDENT", "schoolId": null, "partnerId": null, "studentId": "s-9"}),
+        ),
+    ];
+    for (role, scope, expected) in cases {
+        let response =
+            server.query(Some(&token(role, scope)), "{ viewer { role schoolId partnerId studentId } }").await;
+        assert_eq!(response["data"]["viewer"], expected, "{role}");
+        assert!(response.get("errors").is_none(), "{response}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn no_token_or_a_bad_one_is_unauthenticated() {
+    let server = TestServer::start(sqlite().await, false).await;
+    let response = server.query(None, "{ viewer { role } }").await;
+    assert_eq!(code(&response), "UNAUTHENTICATED");
+    assert!(response["data"].is_null(), "{response}");
+    let forged = partnermatch_api::auth::Minter::new(
+        partnermatch_api::auth::DEFAULT_ISSUER,
+        partnermatch_api::auth::DEFAULT_AUDIENCE,
+        b"another secret that is also long enough!!",
+    )
+    .unwrap()
+    .mint(Role::Admin, None, std::time::Duration::from_secs(60), chrono::Utc::now())
+    .unwrap();
+    let mut tampered = admin();
+    tampered.pop();
+    tampered.push('A');
+    for bad in ["garbage", "a.b.c", forged.as_str(), tampered.as_str()] {
+        let response = server.query(Some(bad), "{ viewer { role } }").await;
+        assert_eq!(code(&response), "UNAUTHENTICATED", "{bad}");
+        assert!(!response.to_string().contains(bad), "the token is not echoed");
+    }
+    let reply = request(
+        server.addr,
+        "POST",
+        "/graphql",
+        &[("Authorization", "Basic dXNlcjpwYXNz")],
+        br#"{"query":"{viewer{role}}"}"#,
+    )
+    .await;
+    assert_eq!(code(&reply.json()), "UNAUTHENTICATED");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_body_limit_is_one_mebibyte_and_refused_before_parsing() {
+    let server = TestServer::start(sqlite().await, false).await;
+    let base = br#"{"query":"{ viewer { role } }"}"#;
+    let mut exact = base.to_vec();
+    exact.resize(MAX_BODY_BYTES, b' ');
+    let reply = server.post(Some(&admin()), &exact).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["data"]["viewer"]["role"], "ADMIN");
+    exact.push(b' ');
+    let reply = server.post(Some(&admin()), &exact).await;
+    assert_eq!(reply.status, 413);
+    let reply = server.post(Some(&admin()), b"{not json").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(code(&reply.json()), "BAD_USER_INPUT");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn query_text_aliases_batch_depth_and_complexity_at_their_edges() {
+    let server = TestServer::start(sqlite().await, false).await;
+    let admin = admin();
+
+    let padded = |len: usize| {
+        let mut query = "{ viewer { role } }".to_owned();
+        query.push_str(&" ".repeat(len - query.len()));
+        query
+    };
+    let response = server.query(Some(&admin), &padded(MAX_QUERY_BYTES)).await;
+    assert_eq!(response["data"]["viewer"]["role"], "ADMIN", "{response}");
+    let response = server.query(Some(&admin), &padded(MAX_QUERY_BYTES + 1)).await;
+    assert_eq!(code(&response), "BAD_USER_INPUT");
+    assert_eq!(response["errors"][0]["extensions"]["field"], "query");
+
+    let aliased = |n: usize| {
+        let fields: Vec<String> = (0..n).map(|i| format!("a{i}: role")).collect();
+        format!("{{ viewer {{ {} }} }}", fields.join(" "))
+    };
+    let response = server.query(Some(&admin), &aliased(MAX_ALIASES)).await;
+    assert_eq!(response["data"]["viewer"]["a14"], "ADMIN", "{response}");
+    let response = server.query(Some(&admin), &aliased(MAX_ALIASES + 1)).await;
+    assert_eq!(code(&response), "BAD_USER_INPUT");
+
+    let batch = |n: usize| serde_json::to_vec(&vec![json!({"query": "{ viewer { role } }"}); n]).unwrap();
+    let reply = server.post(Some(&admin), &batch(MAX_BATCH)).await;
+    let answers = reply.json();
+    assert_eq!(answers.as_array().map(Vec::len), Some(MAX_BATCH), "{answers}");
+    assert!(answers.as_array().unwrap().iter().all(|a| a["data"]["viewer"]["role"] == "ADMIN"));
+    let reply = server.post(Some(&admin), &batch(MAX_BATCH + 1)).await;
+    assert_eq!(code(&reply.json()), "BAD_USER_INPUT");
+
+    // Depth counts fields: __schema(1) types(2) fields(3) type(4) ofType… name(depth).
+    let nested = |depth: usize| {
+        let mut query = "name".to_owned();
+        for _ in 0..depth - 5 {
+            query = format!("ofType {{ {query} }}");
+        }
+        format!("{{ __schema {{ types {{ fields {{ type {{ {query} }} }} }} }} }}")
+    };
+    let response = server.query(Some(&admin), &nested(10)).await;
+    assert!(response.get("errors").is_none(), "depth 10 is allowed: {response}");
+    let response = server.query(Some(&admin), &nested(11)).await;
+    assert_eq!(code(&response), "BAD_USER_INPUT");
+    assert!(response["data"].is_null());
+
+    // Complexity: every selected field counts one; `viewer` plus N `role`s.
+    let heavy = |n: usize| format!("{{ viewer {{ {} }} }}", "role ".repeat(n));
+    let response = server.query(Some(&admin), &heavy(MAX_COMPLEXITY - 1)).await;
+    assert_eq!(response["data"]["viewer"]["role"], "ADMIN", "complexity 5000 is allowed");
+    let response = server.query(Some(&admin), &heavy(MAX_COMPLEXITY)).await;
+    assert_eq!(code(&response), "BAD_USER_INPUT");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn introspection_and_suggestions_only_for_admin_or_demo() {
+    let server = TestServer::start(sqlite().await, false).await;
+    let counselor = token(Role::Counselor, Some("sch-1"));
+    let introspect = "{ __schema { queryType { name } } }";
+    let response = server.query(Some(&admin()), introspect).await;
+    assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+    let response = server.query(Some(&counselor), introspect).await;
+    assert_eq!(code(&response), "FORBIDDEN", "{response}");
+    assert!(response["data"].is_null());
+    let response = server.query(None, "{ __type(name: \"Viewer\") { name } }").await;
+    assert_eq!(code(&response), "FORBIDDEN", "{response}");
+    let response = server.query(Some(&counselor), "{ viewer { __typename role } }").await;
+    assert_eq!(response["data"]["viewer"]["__typename"], "Viewer", "__typename is not introspection");
+
+    let typo = "{ viewer { rol } }";
+    let helpful = server.query(Some(&admin()), typo).await.to_string();
+    assert!(helpful.contains("Did you mean"), "{helpful}");
+    let terse = server.query(Some(&counselor), typo).await;
+    assert_eq!(code(&terse), "BAD_USER_INPUT");
+    assert!(!terse.to_string().contains("Did you mean"), "{terse}");
+    server.stop().await;
+
+    let demo = TestServer::start(sqlite().await, true).await;
+    let response = demo.query(Some(&counselor), introspect).await;
+    assert_eq!(response["data"]["__schema"]["queryType"]["name"], "Query");
+    assert!(demo.query(Some(&counselor), typo).await.to_string().contains("Did you mean"));
+    demo.stop().await;
+}
+
+#[tokio::test]
+async fn every_error_carries_a_code() {
+    let server = TestServer::start(sqlite().await, false).await;
+    for broken in ["{ viewer {", "query Q($x: Int!) { viewer { role } }", "{ nothing }", "mutation { x }"] {
+        let response = server.query(Some(&admin()), broken).await;
+        let errors = response["errors"].as_array().unwrap_or_else(|| panic!("{broken}: {response}"));
+        assert!(errors.iter().all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"), "{broken}: {response}");
+    }
+    server.stop().await;
+}
+
+/// `schema.graphql` at the top level is exactly what the code exports.
+#[test]
+fn schema_graphql_equals_the_exported_sdl() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+    let file = std::fs::read_to_string(path).expect("schema.graphql at the top level");
+    let exported = partnermatch_api::graphql::sdl();
+    assert!(
+        file == exported,
+        "schema.graphql has drifted from the code: run `cargo run -p partnermatch-api -- schema > schema.graphql`"
+    );
+}
