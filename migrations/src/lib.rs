@@ -6,6 +6,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_domain;
+mod m20261123_000002_privacy;
 mod table;
 
 pub use sea_orm_migration::{MigratorTrait, SchemaManager};
@@ -16,10 +17,13 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_domain::Migration)]
+        vec![Box::new(m20261123_000001_domain::Migration), Box::new(m20261123_000002_privacy::Migration)]
     }
 }
 
 /// The tables of the domain migration, parents before children; `down` drops them
 /// in reverse.
 pub const DOMAIN_TABLES: &[&str] = m20261123_000001_domain::TABLES;
+
+/// The tables of the privacy migration (the disclosure log).
+pub const PRIVACY_TABLES: &[&str] = m20261123_000002_privacy::TABLES;

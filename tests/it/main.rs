@@ -10,5 +10,7 @@ mod demo;
 mod http;
 mod import;
 mod oracle;
+mod people_api;
+mod records_api;
 mod server;
 mod store;

@@ -82,9 +82,10 @@ async fn no_token_or_a_bad_one_is_unauthenticated() {
     .unwrap()
     .mint(Role::Admin, None, std::time::Duration::from_secs(60), chrono::Utc::now())
     .unwrap();
+    // Change one character of the signature to a different one.
     let mut tampered = admin();
-    tampered.pop();
-    tampered.push('A');
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
     for bad in ["garbage", "a.b.c", forged.as_str(), tampered.as_str()] {
         let response = server.query(Some(bad), "{ viewer { role } }").await;
         assert_eq!(code(&response), "UNAUTHENTICATED", "{bad}");
@@ -214,6 +215,10 @@ async fn every_error_carries_a_code() {
         let errors = response["errors"].as_array().unwrap_or_else(|| panic!("{broken}: {response}"));
         assert!(errors.iter().all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"), "{broken}: {response}");
     }
+    // An argument of the wrong type names its path like our own checks do.
+    let response = server.query(Some(&admin()), "{ openings(first: \"ten\") { totalCount } }").await;
+    assert_eq!(code(&response), "BAD_USER_INPUT");
+    assert_eq!(response["errors"][0]["extensions"]["field"], "first", "{response}");
     server.stop().await;
 }
 

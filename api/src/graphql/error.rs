@@ -124,11 +124,48 @@ pub fn refusal(err: &ApiError) -> async_graphql::Response {
 
 /// Gives every error that left the engine without a code (parse and validation
 /// errors, depth and complexity limits) `BAD_USER_INPUT`: the query itself is wrong.
+/// An argument the engine could not read also gets its `field`, in the same
+/// `input.schedule[0].day` form our own checks use.
 pub fn ensure_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
+        let field = engine_field(&error.message);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", Code::BadUserInput.as_str());
+            if let Some(field) = field {
+                extensions.set("field", field);
+            }
         }
+    }
+}
+
+/// `Invalid value for argument "input.schedule.0.day", …` → `input.schedule[0].day`.
+fn engine_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let path = &rest[..rest.find('"')?];
+    let mut field = String::new();
+    for segment in path.split('.') {
+        if segment.parse::<usize>().is_ok() {
+            field.push_str(&format!("[{segment}]"));
+        } else {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(segment);
+        }
+    }
+    Some(field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engine_field;
+
+    #[test]
+    fn engine_argument_paths_read_like_ours() {
+        let message = "Invalid value for argument \"input.schedule.0.day\", expected type \"String\"";
+        assert_eq!(engine_field(message).as_deref(), Some("input.schedule[0].day"));
+        assert_eq!(engine_field("Invalid value for argument \"first\", …").as_deref(), Some("first"));
+        assert_eq!(engine_field("Unknown field \"x\""), None);
     }
 }

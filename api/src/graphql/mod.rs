@@ -2,20 +2,34 @@
 //! (API.md "Limits"): query size, aliases, depth, complexity, batch size, time.
 //!
 //! - [`error`]: the one mapping to `extensions.code`.
-//! - [`query`]: the root Query.
+//! - [`access`]: who may see and do what (the one place that decides).
+//! - [`connection`]: Relay pages.
+//! - [`query`]: `viewer`; [`records`]: partners, agreements, openings;
+//!   [`people`]: schools and students.
 
+pub mod access;
+pub mod connection;
 pub mod error;
+pub mod people;
 pub mod query;
+pub mod records;
 
 use std::time::Duration;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use crate::auth::Viewer;
 use crate::store::Store;
 use error::{ApiError, Code, ensure_codes, refusal};
-pub use query::Query;
+
+/// The root of every read.
+#[derive(Default, MergedObject)]
+pub struct Query(query::ViewerQuery, records::RecordsQuery, people::PeopleQuery);
+
+/// The root of every write.
+#[derive(Default, MergedObject)]
+pub struct Mutation(records::RecordsMutation, people::PeopleMutation);
 
 /// Deepest selection a query may nest.
 pub const MAX_DEPTH: usize = 10;
@@ -33,7 +47,7 @@ pub const MAX_BATCH: usize = 10;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The schema the service serves.
-pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schemas of one service: field suggestions ("did you mean") are for ADMIN or
 /// `--demo` only, and the engine sets them per schema, so there are two.
@@ -44,8 +58,8 @@ pub struct Schemas {
     demo: bool,
 }
 
-fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
@@ -89,6 +103,25 @@ impl Schemas {
         ensure_codes(&mut response);
         response
     }
+}
+
+/// Records who changed what, inside the mutation's transaction.
+pub(crate) async fn audited(
+    txn: &sea_orm::DatabaseTransaction,
+    access: &access::Access<'_>,
+    action: &str,
+    entity: &str,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    crate::store::write::audit(txn, &access.actor(), action, entity, id, None, now)
+        .await
+        .map_err(ApiError::from)
+}
+
+/// Commits a mutation's transaction.
+pub(crate) async fn commit(txn: sea_orm::DatabaseTransaction) -> Result<(), ApiError> {
+    txn.commit().await.map_err(|err| ApiError::from(crate::store::StoreError::from(err)))
 }
 
 /// The SDL of the schema (what `schema.graphql` holds).

@@ -1,4 +1,4 @@
-//! The root Query.
+//! `viewer`: who the token says I am.
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 
@@ -51,11 +51,12 @@ pub fn viewer<'c>(ctx: &Context<'c>) -> Result<&'c Viewer, ApiError> {
     ctx.data_opt::<Viewer>().ok_or_else(|| ApiError::unauthenticated("a bearer token is required"))
 }
 
-/// The root of every read.
-pub struct Query;
+/// `viewer`.
+#[derive(Default)]
+pub struct ViewerQuery;
 
 #[Object]
-impl Query {
+impl ViewerQuery {
     /// Who the token says I am.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<ViewerObject> {
         let viewer = viewer(ctx)?;

@@ -462,3 +462,26 @@ pub mod audit_log {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod disclosure_log {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "disclosure_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub occurred_at: DateTimeUtc,
+        pub partner_id: String,
+        pub actor: String,
+        pub student_id: String,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub fields: Json,
+        pub operation: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

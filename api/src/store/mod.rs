@@ -10,10 +10,14 @@
 //! - [`matches`]: taking slots for matches and moving them through their lifecycle,
 //!   guarded against racing writers.
 //! - [`runs`]: match runs, and storing a run's result atomically.
+//! - [`catalog`]: partner and opening lists with their filters (the API's reads).
+//! - [`people`]: school and student lists, consent, the disclosure log.
 
+pub mod catalog;
 pub mod entity;
 pub mod error;
 pub mod matches;
+pub mod people;
 pub mod read;
 pub mod records;
 pub mod runs;
@@ -118,6 +122,12 @@ impl Store {
         })?;
         Migrator::up(&db, None).await.map_err(StoreError::from)?;
         Ok(Store { db })
+    }
+
+    /// A store over a connection of an already opened (so migrated) store; tests use
+    /// it to count statements through a clone carrying a metric callback.
+    pub fn over_migrated(db: DatabaseConnection) -> Store {
+        Store { db }
     }
 
     /// The pool, for queries and transactions.

@@ -1,0 +1,288 @@
+//! Who may see and do what: the access matrix of API.md in one place. Every
+//! resolver asks here before it reads or writes, and every field of a student asks
+//! here before it answers; nothing else in the service decides access.
+//!
+//! | | ADMIN | COUNSELOR (school) | PARTNER (partner) | STUDENT (self) |
+//! | --- | --- | --- | --- | --- |
+//! | partners, agreements | all, write | read | own | public fields |
+//! | openings | all, write | read | own, write | read |
+//! | schools | all, write | own | — | own |
+//! | students | all, write | own school, write | matched to it: minimal | self |
+//! | birthDate, home, contacts | yes | own school | never | self |
+
+use async_graphql::Context;
+
+use super::error::{ApiError, Code};
+use crate::auth::Viewer;
+use crate::store::records::Role;
+
+/// Which rows of a list the viewer may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// Every row.
+    All,
+    /// Rows belonging to this id (a partner's, a school's, a student's own).
+    Own(String),
+    /// Students matched to this partner (minimal fields only).
+    MatchedTo(String),
+    /// None at all.
+    Nothing,
+}
+
+/// How much of a student record the viewer may read, decided when the record is
+/// loaded and consulted by each field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StudentView {
+    /// Everything, contacts included (ADMIN, the student's counselor, the student).
+    Full,
+    /// `id firstName grade languages` only (a partner the student is matched to).
+    Minimal,
+}
+
+/// The fields of a student, grouped by who may read them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StudentField {
+    /// `id firstName grade languages`.
+    Minimal,
+    /// Everything else but the sensitive fields (last name, needs, availability…).
+    Profile,
+    /// `birthDate home` and guardians' contacts.
+    Sensitive,
+}
+
+fn forbidden(what: &str) -> ApiError {
+    ApiError::new(Code::Forbidden, format!("not allowed: {what}"))
+}
+
+/// The viewer's rights, for one request.
+#[derive(Clone, Copy, Debug)]
+pub struct Access<'a> {
+    viewer: &'a Viewer,
+}
+
+impl<'a> Access<'a> {
+    /// The caller's rights, or UNAUTHENTICATED without a token.
+    pub fn of(ctx: &Context<'a>) -> Result<Access<'a>, ApiError> {
+        ctx.data_opt::<Viewer>()
+            .map(|viewer| Access { viewer })
+            .ok_or_else(|| ApiError::unauthenticated("a bearer token is required"))
+    }
+
+    /// For code that already holds the viewer.
+    pub fn for_viewer(viewer: &'a Viewer) -> Access<'a> {
+        Access { viewer }
+    }
+
+    /// Who is asking.
+    pub fn viewer(&self) -> &'a Viewer {
+        self.viewer
+    }
+
+    /// `role:scope`, as the audit log and `decidedBy` record the actor.
+    pub fn actor(&self) -> String {
+        match &self.viewer.scope {
+            Some(scope) => format!("{}:{scope}", self.viewer.role.as_str().to_lowercase()),
+            None => format!("{}:{}", self.viewer.role.as_str().to_lowercase(), self.viewer.subject),
+        }
+    }
+
+    fn scope(&self) -> String {
+        self.viewer.scope.clone().unwrap_or_default()
+    }
+
+    fn is(&self, role: Role) -> bool {
+        self.viewer.role == role
+    }
+
+    fn owns(&self, role: Role, id: &str) -> bool {
+        self.is(role) && self.viewer.scope.as_deref() == Some(id)
+    }
+
+    /// Only ADMIN.
+    pub fn admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.is(Role::Admin) { Ok(()) } else { Err(forbidden(what)) }
+    }
+
+    /// Partners the viewer may list.
+    pub fn partners(&self) -> Rows {
+        match self.viewer.role {
+            Role::Partner => Rows::Own(self.scope()),
+            Role::Admin | Role::Counselor | Role::Student => Rows::All,
+        }
+    }
+
+    /// Whether the viewer may read `partner_id`'s record at all.
+    pub fn read_partner(&self, partner_id: &str) -> Result<(), ApiError> {
+        if !self.is(Role::Partner) || self.owns(Role::Partner, partner_id) {
+            Ok(())
+        } else {
+            Err(forbidden("another partner's record"))
+        }
+    }
+
+    /// Contacts, status and agreements of a partner: not for students.
+    pub fn partner_private(&self, partner_id: &str) -> Result<(), ApiError> {
+        match self.viewer.role {
+            Role::Admin | Role::Counselor => Ok(()),
+            Role::Partner if self.owns(Role::Partner, partner_id) => Ok(()),
+            _ => Err(forbidden("a partner's contacts and agreements")),
+        }
+    }
+
+    /// Creating or changing partners and agreements.
+    pub fn write_partner(&self) -> Result<(), ApiError> {
+        self.admin("changing partners and agreements")
+    }
+
+    /// Openings the viewer may list.
+    pub fn openings(&self) -> Rows {
+        match self.viewer.role {
+            Role::Partner => Rows::Own(self.scope()),
+            Role::Admin | Role::Counselor | Role::Student => Rows::All,
+        }
+    }
+
+    /// Whether the viewer may read an opening of `partner_id`.
+    pub fn read_opening(&self, partner_id: &str) -> Result<(), ApiError> {
+        self.read_partner(partner_id).map_err(|_| forbidden("another partner's opening"))
+    }
+
+    /// Creating or changing an opening of `partner_id`.
+    pub fn write_opening(&self, partner_id: &str) -> Result<(), ApiError> {
+        if self.is(Role::Admin) || self.owns(Role::Partner, partner_id) {
+            Ok(())
+        } else {
+            Err(forbidden("changing this partner's openings"))
+        }
+    }
+
+    /// Schools the viewer may list (a student sees their own school through their
+    /// profile, not this list).
+    pub fn schools(&self) -> Rows {
+        match self.viewer.role {
+            Role::Admin => Rows::All,
+            Role::Counselor => Rows::Own(self.scope()),
+            Role::Partner | Role::Student => Rows::Nothing,
+        }
+    }
+
+    /// Creating schools.
+    pub fn write_school(&self) -> Result<(), ApiError> {
+        self.admin("creating schools")
+    }
+
+    /// Students the viewer may list.
+    pub fn students(&self) -> Rows {
+        match self.viewer.role {
+            Role::Admin => Rows::All,
+            Role::Counselor | Role::Student => Rows::Own(self.scope()),
+            Role::Partner => Rows::MatchedTo(self.scope()),
+        }
+    }
+
+    /// How much of a student (of `school_id`) the viewer may read, given whether the
+    /// student is matched to the viewer's partner; `None`: not at all.
+    pub fn student_view(
+        &self,
+        student_id: &str,
+        school_id: &str,
+        matched_to_viewer: bool,
+    ) -> Option<StudentView> {
+        match self.viewer.role {
+            Role::Admin => Some(StudentView::Full),
+            Role::Counselor if self.owns(Role::Counselor, school_id) => Some(StudentView::Full),
+            Role::Student if self.owns(Role::Student, student_id) => Some(StudentView::Full),
+            Role::Partner if matched_to_viewer => Some(StudentView::Minimal),
+            _ => None,
+        }
+    }
+
+    /// The field guard: whether `view` allows `field`.
+    pub fn student_field(&self, view: StudentView, field: StudentField) -> Result<(), ApiError> {
+        match (view, field) {
+            (StudentView::Full, _) | (StudentView::Minimal, StudentField::Minimal) => Ok(()),
+            (StudentView::Minimal, _) => {
+                Err(forbidden("partners see a student's first name, grade and languages only"))
+            }
+        }
+    }
+
+    /// Creating or changing students of `school_id` (and importing them).
+    pub fn write_student(&self, school_id: &str) -> Result<(), ApiError> {
+        if self.is(Role::Admin) || self.owns(Role::Counselor, school_id) {
+            Ok(())
+        } else {
+            Err(forbidden("changing students of this school"))
+        }
+    }
+
+    /// Withdrawing a student's guardian consent: whoever sees the whole record
+    /// (ADMIN, the school's counselor, the student).
+    pub fn withdraw_consent(&self, student_id: &str, school_id: &str) -> Result<(), ApiError> {
+        match self.student_view(student_id, school_id, false) {
+            Some(StudentView::Full) => Ok(()),
+            _ => Err(forbidden("withdrawing this student's consent")),
+        }
+    }
+
+    /// Whether reads by this viewer must be written to the disclosure log.
+    pub fn discloses(&self) -> bool {
+        self.is(Role::Partner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(role: Role, scope: Option<&str>) -> Viewer {
+        Viewer { subject: "t".into(), role, scope: scope.map(str::to_owned) }
+    }
+
+    #[test]
+    fn the_matrix_holds_for_each_role() {
+        let admin = viewer(Role::Admin, None);
+        let counselor = viewer(Role::Counselor, Some("sch-1"));
+        let partner = viewer(Role::Partner, Some("p-1"));
+        let student = viewer(Role::Student, Some("s-1"));
+        let [a, c, p, s] = [&admin, &counselor, &partner, &student].map(Access::for_viewer);
+
+        assert_eq!(
+            [a, c, p, s].map(|x| x.partners()),
+            [Rows::All, Rows::All, Rows::Own("p-1".into()), Rows::All]
+        );
+        assert!(p.read_partner("p-2").is_err() && p.read_partner("p-1").is_ok());
+        assert!(s.partner_private("p-1").is_err() && c.partner_private("p-1").is_ok());
+        assert!(a.write_partner().is_ok() && [c, p, s].iter().all(|x| x.write_partner().is_err()));
+        assert!(
+            p.write_opening("p-1").is_ok()
+                && p.write_opening("p-2").is_err()
+                && c.write_opening("p-1").is_err()
+        );
+        assert_eq!(
+            [a, c, p, s].map(|x| x.schools()),
+            [Rows::All, Rows::Own("sch-1".into()), Rows::Nothing, Rows::Nothing]
+        );
+        assert_eq!(p.students(), Rows::MatchedTo("p-1".into()));
+
+        assert_eq!(c.student_view("s-9", "sch-1", false), Some(StudentView::Full));
+        assert_eq!(c.student_view("s-9", "sch-2", false), None);
+        assert_eq!(s.student_view("s-1", "sch-2", false), Some(StudentView::Full));
+        assert_eq!(s.student_view("s-2", "sch-2", false), None);
+        assert_eq!(p.student_view("s-2", "sch-2", true), Some(StudentView::Minimal));
+        assert_eq!(p.student_view("s-2", "sch-2", false), None);
+        assert!(p.student_field(StudentView::Minimal, StudentField::Minimal).is_ok());
+        assert!(p.student_field(StudentView::Minimal, StudentField::Sensitive).is_err());
+        assert!(p.student_field(StudentView::Minimal, StudentField::Profile).is_err());
+        assert!(
+            c.write_student("sch-1").is_ok()
+                && c.write_student("sch-2").is_err()
+                && p.write_student("sch-1").is_err()
+        );
+        assert!(p.discloses() && !c.discloses());
+        assert!(c.withdraw_consent("s-9", "sch-1").is_ok() && c.withdraw_consent("s-9", "sch-2").is_err());
+        assert!(s.withdraw_consent("s-1", "sch-2").is_ok() && s.withdraw_consent("s-2", "sch-2").is_err());
+        assert!(p.withdraw_consent("s-2", "sch-2").is_err());
+        assert_eq!(c.actor(), "counselor:sch-1");
+    }
+}

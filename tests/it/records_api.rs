@@ -1,0 +1,642 @@
+//! Partners, agreements and openings over HTTP: the access matrix of API.md per
+//! role, Relay pages, filters (`near` against an independent haversine), bad input
+//! naming its field, failed mutations writing nothing, and the partner DataLoader
+//! costing the same statements for 10 openings as for 100.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::Utc;
+use partnermatch_api::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
+use partnermatch_api::server::{Service, start};
+use partnermatch_api::store::entity::{audit_log, opening_subjects, opening_windows, openings, partners};
+use partnermatch_api::store::records::{
+    District, Opening, Partner, PartnerKind, PartnerStatus, RawOpening, RawPlace, RawWindow, Role, School,
+};
+use partnermatch_api::store::write::{save_district, save_openings, save_partners, save_schools};
+use partnermatch_api::store::{Store, catalog};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::db::{TestDb, backends, sqlite};
+use crate::http::{SECRET, TestServer, request, token};
+
+fn partner(id: &str) -> Partner {
+    Partner {
+        id: id.to_owned(),
+        name: format!("Partner {id}"),
+        kind: PartnerKind::Nonprofit,
+        status: PartnerStatus::Active,
+        contact_name: Some("Ada".into()),
+        contact_email: Some(format!("{id}@example.org")),
+        contact_phone: None,
+    }
+}
+
+fn opening(id: &str, partner_id: &str) -> Opening {
+    Opening {
+        title: Some(format!("Opening {id}")),
+        matching: RawOpening {
+            id: id.to_owned(),
+            partner_id: partner_id.to_owned(),
+            kind: "TUTORING".into(),
+            subjects: vec!["algebra".into()],
+            languages: vec!["en".into()],
+            r#virtual: Some(false),
+            place: Some(RawPlace { lat: 41.88, lon: -87.63 }),
+            pickup_radius_km: None,
+            schedule: vec![RawWindow { day: "TUE".into(), start: "15:00".into(), end: "18:00".into() }],
+            session_minutes: 60,
+            sessions_per_week: Some(1),
+            capacity: 3,
+            min_grade: None,
+            max_grade: None,
+            min_age: None,
+            background_check: None,
+        },
+    }
+}
+
+/// A district with school sch-1, partners p-1 and p-2, openings o-1 (p-1) and o-2 (p-2).
+async fn base(db: &TestDb) {
+    let conn = db.store.db();
+    save_district(conn, &District { id: "d-1".into(), name: "District".into() }).await.unwrap();
+    let school = School { id: "sch-1".into(), district_id: "d-1".into(), name: "School".into() };
+    save_schools(conn, &[school]).await.unwrap();
+    save_partners(conn, &[partner("p-1"), partner("p-2")], Utc::now()).await.unwrap();
+    save_openings(conn, &[opening("o-1", "p-1"), opening("o-2", "p-2")], Utc::now()).await.unwrap();
+}
+
+/// The data, or the first error's code.
+fn outcome(response: &Value) -> Result<Value, String> {
+    match response["errors"].as_array() {
+        Some(errors) if !errors.is_empty() => {
+            Err(errors[0]["extensions"]["code"].as_str().unwrap_or("none").into())
+        }
+        _ => Ok(response["data"].clone()),
+    }
+}
+
+fn field(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["field"].as_str().unwrap_or_else(|| panic!("no field in {response}"))
+}
+
+fn ids(connection: &Value) -> Vec<String> {
+    connection["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a connection: {connection}"))
+        .iter()
+        .map(|edge| edge["node"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn opening_input(id: &str, partner_id: &str, capacity: i64, window_end: &str) -> String {
+    format!(
+        r#"{{ id: "{id}", partnerId: "{partner_id}", kind: TUTORING, title: "T", subjects: ["algebra"],
+             languages: ["en"], place: {{ lat: 41.9, lon: -87.6 }},
+             schedule: [{{ day: "TUE", start: "15:00", end: "{window_end}" }}],
+             sessionMinutes: 60, capacity: {capacity} }}"#
+    )
+}
+
+/// Expected result of one operation for one role.
+#[derive(Clone, Debug, PartialEq)]
+enum Expect {
+    /// Allowed; the listed ids (for lists) or any data.
+    Rows(&'static [&'static str]),
+    Allowed,
+    Code(&'static str),
+}
+
+/// Every operation of this file, for each of the four roles, as API.md's matrix says.
+#[tokio::test]
+async fn the_access_matrix_holds_for_each_role() {
+    use Expect::{Allowed, Code, Rows};
+    for db in backends().await {
+        base(&db).await;
+        let server = TestServer::start(db, false).await;
+        let roles = [
+            ("admin", token(Role::Admin, None)),
+            ("counselor", token(Role::Counselor, Some("sch-1"))),
+            ("partner", token(Role::Partner, Some("p-1"))),
+            ("student", token(Role::Student, Some("s-1"))),
+        ];
+        const ALL_P: &[&str] = &["p-1", "p-2"];
+        const ALL_O: &[&str] = &["o-1", "o-2"];
+        // (operation, [admin, counselor, partner, student]); `{r}` is the role's name.
+        let table: Vec<(&str, [Expect; 4])> = vec![
+            (
+                "{ partners { edges { node { id name kind } } } }",
+                [Rows(ALL_P), Rows(ALL_P), Rows(&["p-1"]), Rows(ALL_P)],
+            ),
+            (
+                "{ openings { edges { node { id kind } } } }",
+                [Rows(ALL_O), Rows(ALL_O), Rows(&["o-1"]), Rows(ALL_O)],
+            ),
+            ("{ partner(id: \"p-2\") { id name } }", [Allowed, Allowed, Code("FORBIDDEN"), Allowed]),
+            ("{ partner(id: \"p-1\") { contactEmail } }", [Allowed, Allowed, Allowed, Code("FORBIDDEN")]),
+            ("{ partner(id: \"p-1\") { status } }", [Allowed, Allowed, Allowed, Code("FORBIDDEN")]),
+            (
+                "{ partner(id: \"p-1\") { agreements { id } } }",
+                [Allowed, Allowed, Allowed, Code("FORBIDDEN")],
+            ),
+            (
+                "{ partner(id: \"p-2\") { contactPhone } }",
+                [Allowed, Allowed, Code("FORBIDDEN"), Code("FORBIDDEN")],
+            ),
+            ("{ opening(id: \"o-2\") { id } }", [Allowed, Allowed, Code("FORBIDDEN"), Allowed]),
+            ("{ opening(id: \"o-1\") { partner { name } } }", [Allowed, Allowed, Allowed, Allowed]),
+            (
+                "{ opening(id: \"o-1\") { partner { contactName } } }",
+                [Allowed, Allowed, Allowed, Code("FORBIDDEN")],
+            ),
+            (
+                "{ partner(id: \"p-1\") { openings { edges { node { id } } } } }",
+                [Allowed, Allowed, Allowed, Allowed],
+            ),
+            (
+                r#"mutation { createPartner(input: { id: "p-{r}", name: "N", kind: BUSINESS }) { id } }"#,
+                [Allowed, Code("FORBIDDEN"), Code("FORBIDDEN"), Code("FORBIDDEN")],
+            ),
+            (
+                r#"mutation { updatePartner(id: "p-2", input: { id: "p-2", name: "M {r}", kind: FAMILY }) { name } }"#,
+                [Allowed, Code("FORBIDDEN"), Code("FORBIDDEN"), Code("FORBIDDEN")],
+            ),
+            (
+                r#"mutation { createAgreement(input: { id: "a-{r}", partnerId: "p-1", startsOn: "2026-08-01",
+                   dataSharing: true }) { id startsOn partner { id } } }"#,
+                [Allowed, Code("FORBIDDEN"), Code("FORBIDDEN"), Code("FORBIDDEN")],
+            ),
+            (
+                "mutation { createOpening(input: OWN) { id freeSlots } }",
+                [Allowed, Code("FORBIDDEN"), Allowed, Code("FORBIDDEN")],
+            ),
+            (
+                "mutation { createOpening(input: OTHER) { id } }",
+                [Allowed, Code("FORBIDDEN"), Code("FORBIDDEN"), Code("FORBIDDEN")],
+            ),
+            (
+                "mutation { updateOpening(id: \"o-1\", input: UPDATE1) { id capacity } }",
+                [Allowed, Code("FORBIDDEN"), Allowed, Code("FORBIDDEN")],
+            ),
+            (
+                "mutation { updateOpening(id: \"o-2\", input: UPDATE2) { id capacity } }",
+                [Allowed, Code("FORBIDDEN"), Code("FORBIDDEN"), Code("FORBIDDEN")],
+            ),
+        ];
+        for (operation, expected) in &table {
+            for ((role, bearer), expect) in roles.iter().zip(expected) {
+                let query = operation
+                    .replace("{r}", role)
+                    .replace("OWN", &opening_input(&format!("o-own-{role}"), "p-1", 2, "18:00"))
+                    .replace("OTHER", &opening_input(&format!("o-other-{role}"), "p-2", 2, "18:00"))
+                    .replace("UPDATE1", &opening_input("o-1", "p-1", 4, "18:00"))
+                    .replace("UPDATE2", &opening_input("o-2", "p-2", 4, "18:00"));
+                let response = server.query(Some(bearer), &query).await;
+                let got = outcome(&response);
+                let context = format!("{} {role}: {operation}\n{response}", server.db.name);
+                match expect {
+                    Code(code) => assert_eq!(got, Err(code.to_string()), "{context}"),
+                    Allowed => assert!(got.is_ok(), "{context}"),
+                    Rows(rows) => {
+                        let data = got.unwrap_or_else(|err| panic!("{err}: {context}"));
+                        let list = data.as_object().unwrap().values().next().unwrap();
+                        assert_eq!(ids(list), rows.to_vec(), "{context}");
+                    }
+                }
+            }
+        }
+        // A partner cannot take another partner's opening over by naming itself.
+        let steal = format!(
+            "mutation {{ updateOpening(id: \"o-2\", input: {}) {{ id }} }}",
+            opening_input("o-2", "p-1", 4, "18:00")
+        );
+        let response = server.query(Some(&roles[2].1), &steal).await;
+        assert_eq!(outcome(&response), Err("FORBIDDEN".into()), "{response}");
+        // Without a token nothing is answered.
+        let response = server.query(None, "{ openings { totalCount } }").await;
+        assert_eq!(outcome(&response), Err("UNAUTHENTICATED".into()));
+        // What the admin wrote reads back.
+        let admin = token(Role::Admin, None);
+        let response = server
+            .query(Some(&admin), r#"{ partner(id: "p-2") { name kind agreements { id } } opening(id: "o-1") { capacity freeSlots } }"#)
+            .await;
+        assert_eq!(
+            response["data"]["partner"],
+            json!({"name": "M admin", "kind": "FAMILY", "agreements": []})
+        );
+        // The partner updated o-1 last (capacity 4 both times).
+        assert_eq!(response["data"]["opening"], json!({"capacity": 4, "freeSlots": 4}));
+        let response =
+            server.query(Some(&admin), r#"{ opening(id: "nope") { id } partner(id: "nope") { id } }"#).await;
+        assert_eq!(response["data"], json!({"opening": null, "partner": null}), "{response}");
+        server.stop().await;
+    }
+}
+
+/// 250 openings walked with pages of 100, 30 and 7: every id once, in order.
+#[tokio::test]
+async fn pages_walk_every_opening_once_in_order() {
+    for db in backends().await {
+        base(&db).await;
+        let many: Vec<Opening> = (0..248).map(|i| opening(&format!("o-x{i:03}"), "p-1")).collect();
+        save_openings(db.store.db(), &many, Utc::now()).await.unwrap();
+        let mut expected: Vec<String> = many.iter().map(|o| o.matching.id.clone()).collect();
+        expected.extend(["o-1".to_owned(), "o-2".to_owned()]);
+        expected.sort();
+        let server = TestServer::start(db, false).await;
+        let counselor = token(Role::Counselor, Some("sch-1"));
+        for first in [100, 30, 7] {
+            let mut seen = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let after_arg = after.as_ref().map(|c| format!(", after: \"{c}\"")).unwrap_or_default();
+                let query = format!(
+                    "{{ openings(first: {first}{after_arg}) {{ totalCount edges {{ cursor node {{ id }} }}
+                       pageInfo {{ hasNextPage endCursor }} }} }}"
+                );
+                let response = server.query(Some(&counselor), &query).await;
+                let page = &response["data"]["openings"];
+                assert_eq!(page["totalCount"], 250, "{response}");
+                seen.extend(ids(page));
+                let has_next = page["pageInfo"]["hasNextPage"].as_bool().unwrap();
+                assert_eq!(has_next, seen.len() < 250, "first {first} after {} rows", seen.len());
+                if !has_next {
+                    break;
+                }
+                after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+            }
+            assert_eq!(seen, expected, "{}: first {first}", server.db.name);
+        }
+        server.stop().await;
+    }
+}
+
+/// An independent haversine (MATCHING.md rule 5), to check `near` against.
+fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((b.1 - a.1).to_radians() / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
+
+/// kind, subject, language, hasCapacity, partnerId and near, alone and together.
+#[tokio::test]
+async fn filters_select_exactly_the_matching_openings() {
+    for db in backends().await {
+        base(&db).await;
+        let center = (41.88, -87.63);
+        // A deterministic scatter around the centre; every fifth opening is virtual.
+        let mut list = Vec::new();
+        let mut seed: u64 = 7;
+        for i in 0..60 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let dlat = ((seed >> 33) % 1000) as f64 / 1000.0 - 0.5;
+            let dlon = ((seed >> 13) % 1000) as f64 / 1000.0 - 0.5;
+            let mut o = opening(&format!("o-f{i:02}"), if i % 2 == 0 { "p-1" } else { "p-2" });
+            o.matching.kind = ["TUTORING", "MENTORING", "INTERNSHIP"][i % 3].into();
+            o.matching.subjects = vec![["algebra", "biology", "coding", "design"][i % 4].into()];
+            o.matching.languages =
+                if i % 3 == 0 { vec!["en".into(), "es".into()] } else { vec!["en".into()] };
+            if i % 5 == 0 {
+                o.matching.r#virtual = Some(true);
+                o.matching.place = None;
+            } else {
+                o.matching.place = Some(RawPlace { lat: center.0 + dlat, lon: center.1 + dlon });
+            }
+            list.push(o);
+        }
+        save_openings(db.store.db(), &list, Utc::now()).await.unwrap();
+        // Fill o-f00…o-f09 to capacity.
+        openings::Entity::update_many()
+            .col_expr(openings::Column::Filled, Expr::col(openings::Column::Capacity))
+            .filter(openings::Column::Id.is_in((0..10).map(|i| format!("o-f{i:02}"))))
+            .exec(db.store.db())
+            .await
+            .unwrap();
+        let scatter = |keep: &dyn Fn(usize, &Opening) -> bool| -> Vec<String> {
+            list.iter().enumerate().filter(|(i, o)| keep(*i, o)).map(|(_, o)| o.matching.id.clone()).collect()
+        };
+        let radius = 20.0;
+        let within =
+            |o: &Opening| o.matching.place.is_some_and(|p| distance_km(center, (p.lat, p.lon)) <= radius);
+        let cases: Vec<(String, Vec<String>)> = vec![
+            ("kind: MENTORING".into(), scatter(&|i, _| i % 3 == 1)),
+            ("subject: \"coding\"".into(), scatter(&|i, _| i % 4 == 2)),
+            ("language: \"es\"".into(), scatter(&|i, _| i % 3 == 0)),
+            ("hasCapacity: false".into(), scatter(&|i, _| i < 10)),
+            ("partnerId: \"p-2\"".into(), scatter(&|i, _| i % 2 == 1)),
+            (
+                format!("near: {{ lat: {}, lon: {}, radiusKm: {radius} }}", center.0, center.1),
+                scatter(&|_, o| within(o)),
+            ),
+            (
+                format!(
+                    "kind: TUTORING, language: \"es\", hasCapacity: true, near: {{ lat: {}, lon: {}, radiusKm: {radius} }}",
+                    center.0, center.1
+                ),
+                scatter(&|i, o| i % 3 == 0 && i >= 10 && within(o)),
+            ),
+        ];
+        let server = TestServer::start(db, false).await;
+        let student = token(Role::Student, Some("s-1"));
+        let partner_1 = token(Role::Partner, Some("p-1"));
+        for (filter, expected) in &cases {
+            // Only the f-series: o-1 and o-2 are outside every case but partnerId/near.
+            let query = format!(
+                "{{ openings(first: 100, filter: {{ {filter} }}) {{ totalCount edges {{ node {{ id }} }} }} }}"
+            );
+            let response = server.query(Some(&student), &query).await;
+            let got: Vec<String> =
+                ids(&response["data"]["openings"]).into_iter().filter(|id| id.starts_with("o-f")).collect();
+            assert_eq!(&got, expected, "{}: {filter}", server.db.name);
+            assert!(!expected.is_empty() && expected.len() < 60, "a case that tells something: {filter}");
+            let total = response["data"]["openings"]["totalCount"].as_u64().unwrap() as usize;
+            assert_eq!(
+                total,
+                ids(&response["data"]["openings"]).len(),
+                "totalCount honours the filter: {filter}"
+            );
+            // A partner's list is its own rows of the same filter.
+            let response = server.query(Some(&partner_1), &query).await;
+            let own: Vec<String> =
+                ids(&response["data"]["openings"]).into_iter().filter(|id| id.starts_with("o-f")).collect();
+            let expected_own: Vec<String> = expected
+                .iter()
+                .filter(|id| list.iter().any(|o| &o.matching.id == *id && o.matching.partner_id == "p-1"))
+                .cloned()
+                .collect();
+            assert_eq!(own, expected_own, "partner view: {filter}");
+        }
+        // The `near` cut agrees with the store's own haversine, and with ours.
+        assert!(
+            (catalog::haversine_km(41.0, -87.0, 42.0, -88.0) - distance_km((41.0, -87.0), (42.0, -88.0)))
+                .abs()
+                < 1e-9
+        );
+        server.stop().await;
+    }
+}
+
+/// `near` where longitudes wrap: across the antimeridian and around a pole.
+#[tokio::test]
+async fn near_holds_across_the_antimeridian_and_at_the_poles() {
+    for db in backends().await {
+        base(&db).await;
+        let places = [
+            ("o-a", 0.0, 179.95),
+            ("o-b", 0.0, -179.95),
+            ("o-c", 89.99, 0.0),
+            ("o-d", 89.99, 120.0),
+            ("o-e", 0.0, 178.0),
+        ];
+        let list: Vec<Opening> = places
+            .iter()
+            .map(|(id, lat, lon)| {
+                let mut o = opening(id, "p-1");
+                o.matching.place = Some(RawPlace { lat: *lat, lon: *lon });
+                o
+            })
+            .collect();
+        save_openings(db.store.db(), &list, Utc::now()).await.unwrap();
+        let server = TestServer::start(db, false).await;
+        let admin = token(Role::Admin, None);
+        for (center, radius) in [((0.0, -179.99), 20.0), ((89.995, 60.0), 5.0), ((0.0, 179.0), 120.0)] {
+            let expected: Vec<&str> = places
+                .iter()
+                .filter(|(_, lat, lon)| distance_km(center, (*lat, *lon)) <= radius)
+                .map(|(id, _, _)| *id)
+                .collect();
+            assert!(expected.len() >= 2, "a case that tells something");
+            let query = format!(
+                "{{ openings(filter: {{ near: {{ lat: {}, lon: {}, radiusKm: {radius} }} }}) {{ edges {{ node {{ id }} }} }} }}",
+                center.0, center.1
+            );
+            let response = server.query(Some(&admin), &query).await;
+            assert_eq!(ids(&response["data"]["openings"]), expected, "{}: {query}", server.db.name);
+        }
+        server.stop().await;
+    }
+}
+
+/// Each refusal names the input path.
+#[tokio::test]
+async fn bad_input_names_the_field() {
+    let db = sqlite().await;
+    base(&db).await;
+    let server = TestServer::start(db, false).await;
+    let admin = token(Role::Admin, None);
+    let near = |lat: f64, lon: f64, radius: f64| {
+        format!(
+            "{{ openings(filter: {{ near: {{ lat: {lat}, lon: {lon}, radiusKm: {radius} }} }}) {{ totalCount }} }}"
+        )
+    };
+    let cases = [
+        ("{ openings(first: 101) { totalCount } }".to_owned(), "first"),
+        ("{ openings(first: -1) { totalCount } }".to_owned(), "first"),
+        ("{ partners(first: 101) { totalCount } }".to_owned(), "first"),
+        ("{ openings(after: \"not-a-cursor\") { totalCount } }".to_owned(), "after"),
+        ("{ partner(id: \"p-1\") { openings(first: 500) { totalCount } } }".to_owned(), "first"),
+        (near(41.0, -87.0, -1.0), "filter.near.radiusKm"),
+        (near(41.0, -87.0, 501.0), "filter.near.radiusKm"),
+        (near(91.0, -87.0, 1.0), "filter.near.lat"),
+        (near(41.0, -181.0, 1.0), "filter.near.lon"),
+        (
+            format!(
+                "mutation {{ createOpening(input: {}) {{ id }} }}",
+                opening_input("o-9", "p-1", 2, "14:00")
+            ),
+            "input.schedule[0]",
+        ),
+        (
+            format!(
+                "mutation {{ createOpening(input: {}) {{ id }} }}",
+                opening_input("o-9", "p-1", 0, "18:00")
+            ),
+            "input.capacity",
+        ),
+        (
+            format!(
+                "mutation {{ createOpening(input: {}) {{ id }} }}",
+                opening_input("o-9", "p-404", 2, "18:00")
+            ),
+            "input.partnerId",
+        ),
+        (
+            format!(
+                "mutation {{ updateOpening(id: \"o-1\", input: {}) {{ id }} }}",
+                opening_input("o-2", "p-1", 2, "18:00")
+            ),
+            "input.id",
+        ),
+        (
+            r#"mutation { createPartner(input: { id: "p-9", name: " ", kind: FAMILY }) { id } }"#.to_owned(),
+            "input.name",
+        ),
+        (
+            r#"mutation { createAgreement(input: { id: "a-9", partnerId: "p-1", startsOn: "2026-08-01",
+                 endsOn: "2026-01-01", dataSharing: true }) { id } }"#
+                .to_owned(),
+            "input.endsOn",
+        ),
+        (
+            r#"mutation { createAgreement(input: { id: "a-9", partnerId: "p-404", startsOn: "2026-08-01",
+                 dataSharing: true }) { id } }"#
+                .to_owned(),
+            "input.partnerId",
+        ),
+        (
+            r#"mutation { createAgreement(input: { id: "a-9", partnerId: "p-1", schoolId: "sch-404",
+                 startsOn: "2026-08-01", dataSharing: true }) { id } }"#
+                .to_owned(),
+            "input.schoolId",
+        ),
+    ];
+    for (query, expected) in &cases {
+        let response = server.query(Some(&admin), query).await;
+        assert_eq!(outcome(&response), Err("BAD_USER_INPUT".into()), "{query}\n{response}");
+        assert_eq!(field(&response), *expected, "{query}\n{response}");
+    }
+    server.stop().await;
+}
+
+async fn row_counts(store: &Store) -> [u64; 5] {
+    let db = store.db();
+    [
+        partners::Entity::find().count(db).await.unwrap(),
+        openings::Entity::find().count(db).await.unwrap(),
+        opening_subjects::Entity::find().count(db).await.unwrap(),
+        opening_windows::Entity::find().count(db).await.unwrap(),
+        audit_log::Entity::find().count(db).await.unwrap(),
+    ]
+}
+
+/// A refused mutation leaves every table as it was; an accepted one writes its
+/// record and one audit entry.
+#[tokio::test]
+async fn a_failed_mutation_writes_nothing() {
+    for db in backends().await {
+        base(&db).await;
+        // o-1 has 2 of its 3 slots taken.
+        openings::Entity::update_many()
+            .col_expr(openings::Column::Filled, Expr::value(2))
+            .filter(openings::Column::Id.eq("o-1"))
+            .exec(db.store.db())
+            .await
+            .unwrap();
+        let server = TestServer::start(db, false).await;
+        let admin = token(Role::Admin, None);
+        let before = row_counts(&server.db.store).await;
+        let refused = [
+            (format!("mutation {{ createOpening(input: {}) {{ id }} }}", opening_input("o-2", "p-1", 2, "18:00")), "CONFLICT"),
+            (format!("mutation {{ updateOpening(id: \"o-1\", input: {}) {{ id }} }}", opening_input("o-1", "p-1", 1, "18:00")), "CONFLICT"),
+            (format!("mutation {{ updateOpening(id: \"o-404\", input: {}) {{ id }} }}", opening_input("o-404", "p-1", 1, "18:00")), "NOT_FOUND"),
+            (format!("mutation {{ createOpening(input: {}) {{ id }} }}", opening_input("o-3", "p-404", 2, "18:00")), "BAD_USER_INPUT"),
+            (format!("mutation {{ createOpening(input: {}) {{ id }} }}", opening_input("o-3", "p-1", 2, "12:00")), "BAD_USER_INPUT"),
+            (r#"mutation { createPartner(input: { id: "p-1", name: "Again", kind: FAMILY }) { id } }"#.to_owned(), "CONFLICT"),
+            (r#"mutation { updatePartner(id: "p-404", input: { id: "p-404", name: "X", kind: FAMILY }) { id } }"#.to_owned(), "NOT_FOUND"),
+        ];
+        for (query, code) in &refused {
+            let response = server.query(Some(&admin), query).await;
+            assert_eq!(outcome(&response), Err(code.to_string()), "{query}\n{response}");
+            assert_eq!(row_counts(&server.db.store).await, before, "{}: {query}", server.db.name);
+        }
+        let response = server
+            .query(
+                Some(&admin),
+                r#"{ opening(id: "o-1") { capacity freeSlots } partner(id: "p-1") { name } }"#,
+            )
+            .await;
+        assert_eq!(
+            response["data"],
+            json!({"opening": {"capacity": 3, "freeSlots": 1}, "partner": {"name": "Partner p-1"}})
+        );
+        // Capacity down to exactly the taken slots is fine.
+        let query = format!(
+            "mutation {{ updateOpening(id: \"o-1\", input: {}) {{ capacity freeSlots }} }}",
+            opening_input("o-1", "p-1", 2, "18:00")
+        );
+        let response = server.query(Some(&admin), &query).await;
+        assert_eq!(response["data"]["updateOpening"], json!({"capacity": 2, "freeSlots": 0}), "{response}");
+        let query = format!(
+            "mutation {{ createOpening(input: {}) {{ id partner {{ id }} }} }}",
+            opening_input("o-3", "p-1", 2, "18:00")
+        );
+        let response = server.query(Some(&admin), &query).await;
+        assert_eq!(
+            response["data"]["createOpening"],
+            json!({"id": "o-3", "partner": {"id": "p-1"}}),
+            "{response}"
+        );
+        let [p, o, s, w, a] = before;
+        assert_eq!(row_counts(&server.db.store).await, [p, o + 1, s + 1, w + 1, a + 2]);
+        let actors: Vec<String> = audit_log::Entity::find()
+            .all(server.db.store.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| format!("{} {} {} {}", row.actor, row.action, row.entity, row.entity_id))
+            .collect();
+        assert!(
+            actors.iter().any(|a| a.ends_with("create opening o-3") && a.starts_with("admin:")),
+            "{actors:?}"
+        );
+        server.stop().await;
+    }
+}
+
+/// A page of openings with their partners costs the same statements for 10 rows as
+/// for 100, each of another partner: the partners come in one batch.
+#[tokio::test]
+async fn opening_partners_load_in_one_batch() {
+    for db in backends().await {
+        let now = Utc::now();
+        let partners: Vec<Partner> = (0..100).map(|i| partner(&format!("p-{i:03}"))).collect();
+        save_partners(db.store.db(), &partners, now).await.unwrap();
+        let list: Vec<Opening> =
+            (0..100).map(|i| opening(&format!("o-{i:03}"), &format!("p-{i:03}"))).collect();
+        save_openings(db.store.db(), &list, now).await.unwrap();
+
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut counted = db.store.db().clone();
+        let tally = count.clone();
+        counted.set_metric_callback(move |_| {
+            tally.fetch_add(1, Ordering::Relaxed);
+        });
+        let config = AuthConfig {
+            issuer: DEFAULT_ISSUER.to_owned(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
+            key: KeySource::Hs256(SECRET.to_vec()),
+        };
+        let service = Service {
+            store: Store::over_migrated(counted),
+            verifier: Verifier::new(config).unwrap(),
+            demo: false,
+        };
+        let running = start(service, "127.0.0.1:0").await.unwrap();
+        let bearer = format!("Bearer {}", token(Role::Counselor, Some("sch-1")));
+        let mut statements = Vec::new();
+        for first in [10, 100, 99, 100, 10, 100] {
+            let query = format!(
+                "{{ openings(first: {first}) {{ edges {{ node {{ id partner {{ id name }} }} }} }} }}"
+            );
+            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
+            count.store(0, Ordering::Relaxed);
+            let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+            let response = request(running.addr, "POST", "/graphql", &headers, &body).await.json();
+            let edges =
+                response["data"]["openings"]["edges"].as_array().unwrap_or_else(|| panic!("{response}"));
+            assert_eq!(edges.len(), first);
+            for edge in edges {
+                let id = edge["node"]["id"].as_str().unwrap();
+                assert_eq!(edge["node"]["partner"]["id"].as_str().unwrap(), id.replace("o-", "p-"));
+            }
+            statements.push(count.load(Ordering::Relaxed));
+        }
+        // Repeated: a batch split by timing would show up as a varying count.
+        assert!(statements.iter().all(|n| *n == statements[0]), "{}: statements {statements:?}", db.name);
+        assert!(statements[0] <= 10, "{}: {} statements", db.name, statements[0]);
+        running.handle.stop(true).await;
+    }
+}
