@@ -94,6 +94,18 @@ enum Command {
         database: DatabaseArgs,
         #[command(flatten)]
         jwt: crate::auth::JwtArgs,
+        /// How tokens are signed: HS256 with the shared secret, or RS256 / ES256
+        /// checked with the public key in `--jwt-public-key`.
+        #[arg(
+            long = "jwt-algorithm",
+            env = "PARTNERMATCH_JWT_ALGORITHM",
+            value_enum,
+            default_value = "hs256"
+        )]
+        algorithm: AlgorithmArg,
+        /// The PEM public key for RS256 / ES256.
+        #[arg(long = "jwt-public-key", env = "PARTNERMATCH_JWT_PUBLIC_KEY")]
+        public_key: Option<PathBuf>,
     },
     /// Print the GraphQL schema (SDL), as `schema.graphql` holds it.
     Schema,
@@ -116,6 +128,13 @@ enum Command {
         #[arg(long = "data-dir", env = "PARTNERMATCH_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AlgorithmArg {
+    Hs256,
+    Rs256,
+    Es256,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -198,7 +217,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Ok(())
             })
         }
-        Command::Serve { bind, demo, database, jwt } => block_on(serve(bind, demo, database, jwt)),
+        Command::Serve { bind, demo, database, jwt, algorithm, public_key } => {
+            let key = key_source(algorithm, public_key, demo, &database, &jwt)?;
+            block_on(serve(bind, demo, database, jwt.issuer, jwt.audience, key))
+        }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())
@@ -242,9 +264,11 @@ async fn serve(
     bind: String,
     demo: bool,
     database: DatabaseArgs,
-    jwt: crate::auth::JwtArgs,
+    issuer: String,
+    audience: String,
+    key: crate::auth::KeySource,
 ) -> Result<(), Error> {
-    use crate::auth::Verifier;
+    use crate::auth::{AuthConfig, Verifier};
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -253,17 +277,8 @@ async fn serve(
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
-    let secret = match (&jwt.secret, demo) {
-        (Some(_), _) | (None, true) => {
-            jwt.secret_or_dev(&database.data_dir).map_err(|err| Error::Config(err.to_string()))?
-        }
-        (None, false) => {
-            return Err(Error::Config(
-                "PARTNERMATCH_JWT_SECRET (or --jwt-secret) is required unless --demo".to_owned(),
-            ));
-        }
-    };
-    let verifier = Verifier::new(jwt.hs256_config(secret)).map_err(|err| Error::Config(err.to_string()))?;
+    let verifier =
+        Verifier::new(AuthConfig { issuer, audience, key }).map_err(|err| Error::Config(err.to_string()))?;
     let store = Store::open(&database.location()?).await?;
     if demo {
         match demo::seed(&store, Utc::now()).await {
@@ -291,6 +306,33 @@ async fn serve(
         .await
         .map_err(|err| Error::Internal(err.to_string()))?
         .map_err(|err| Error::Internal(err.to_string()))
+}
+
+/// The key `serve` checks tokens with: the shared secret (required unless `--demo`,
+/// which uses the development secret), or a public key file for RS256 / ES256.
+fn key_source(
+    algorithm: AlgorithmArg,
+    public_key: Option<PathBuf>,
+    demo: bool,
+    database: &DatabaseArgs,
+    jwt: &crate::auth::JwtArgs,
+) -> Result<crate::auth::KeySource, Error> {
+    use crate::auth::{KeySource, PemSource};
+    let pem = |what: &str| {
+        public_key.clone().map(PemSource::File).ok_or_else(|| {
+            Error::Config(format!("{what} needs PARTNERMATCH_JWT_PUBLIC_KEY (or --jwt-public-key)"))
+        })
+    };
+    match algorithm {
+        AlgorithmArg::Rs256 => Ok(KeySource::Rs256PublicPem(pem("RS256")?)),
+        AlgorithmArg::Es256 => Ok(KeySource::Es256PublicPem(pem("ES256")?)),
+        AlgorithmArg::Hs256 if jwt.secret.is_none() && !demo => Err(Error::Config(
+            "PARTNERMATCH_JWT_SECRET (or --jwt-secret) is required unless --demo".to_owned(),
+        )),
+        AlgorithmArg::Hs256 => Ok(KeySource::Hs256(
+            jwt.secret_or_dev(&database.data_dir).map_err(|err| Error::Config(err.to_string()))?,
+        )),
+    }
 }
 
 /// Runs one async subcommand to completion on a runtime of its own.

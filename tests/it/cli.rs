@@ -172,3 +172,19 @@ fn gen_is_deterministic_and_its_instances_match() {
     repeated["stats"]["seconds"] = Value::Null;
     assert_eq!(result, repeated);
 }
+
+/// `serve` refuses to start without a usable key, before it opens anything.
+#[test]
+fn serve_refuses_to_start_without_a_usable_key() {
+    let scratch = Scratch::new("serve-keys");
+    let dir = scratch.path("data");
+    let dir = dir.to_str().unwrap();
+    for args in [
+        vec!["serve", "--data-dir", dir, "--jwt-secret", "too short"],
+        vec!["serve", "--data-dir", dir, "--jwt-algorithm", "rs256"],
+        vec!["serve", "--data-dir", dir, "--jwt-algorithm", "es256", "--jwt-public-key", "/nonexistent.pem"],
+    ] {
+        assert_eq!(partnermatch(&args), ExitCode::from(2), "{args:?}");
+    }
+    assert!(!Path::new(dir).join("partnermatch.sqlite3").exists(), "nothing opened");
+}

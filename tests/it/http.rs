@@ -25,13 +25,15 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts the real service on `db`.
+    /// Starts the real service on `db`, checking HS256 tokens signed with [`SECRET`].
     pub async fn start(db: TestDb, demo: bool) -> TestServer {
-        let config = AuthConfig {
-            issuer: DEFAULT_ISSUER.to_owned(),
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            key: KeySource::Hs256(SECRET.to_vec()),
-        };
+        TestServer::start_with(db, demo, KeySource::Hs256(SECRET.to_vec())).await
+    }
+
+    /// Starts the real service on `db`, checking tokens with `key`.
+    pub async fn start_with(db: TestDb, demo: bool, key: KeySource) -> TestServer {
+        let config =
+            AuthConfig { issuer: DEFAULT_ISSUER.to_owned(), audience: DEFAULT_AUDIENCE.to_owned(), key };
         let service = Service { store: db.store.clone(), verifier: Verifier::new(config).unwrap(), demo };
         let running = start(service, "127.0.0.1:0").await.expect("start the server");
         TestServer { addr: running.addr, db, running }

@@ -103,6 +103,69 @@ async fn no_token_or_a_bad_one_is_unauthenticated() {
     server.stop().await;
 }
 
+/// The bad tokens of the issue, each sent over HTTP: all `UNAUTHENTICATED`, on an
+/// HS256 server and (for the HS/RS confusion) on an RS256 one.
+#[tokio::test]
+async fn every_kind_of_bad_token_is_unauthenticated_over_http() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    use partnermatch_api::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, PemSource};
+
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64, iss: &str, aud: &str| json!({"sub": "t", "role": "ADMIN", "iss": iss, "aud": aud, "exp": exp, "iat": now});
+    let good = claims(now + 600, DEFAULT_ISSUER, DEFAULT_AUDIENCE);
+    let sign = |algorithm: Algorithm, key: &EncodingKey, body: &Value| {
+        encode(&Header::new(algorithm), body, key).unwrap()
+    };
+    let secret = EncodingKey::from_secret(crate::http::SECRET);
+    let mut no_exp = good.clone();
+    no_exp.as_object_mut().unwrap().remove("exp");
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(good.to_string())
+    );
+    let valid = sign(Algorithm::HS256, &secret, &good);
+    let (head, rest) = valid.split_once('.').unwrap();
+    let (_, signature) = rest.split_once('.').unwrap();
+    let other_payload = URL_SAFE_NO_PAD
+        .encode(claims(now + 600, DEFAULT_ISSUER, DEFAULT_AUDIENCE).to_string().replace("ADMIN", "ADMIN "));
+    let cases = [
+        ("expired", sign(Algorithm::HS256, &secret, &claims(now - 120, DEFAULT_ISSUER, DEFAULT_AUDIENCE))),
+        ("wrong audience", sign(Algorithm::HS256, &secret, &claims(now + 600, DEFAULT_ISSUER, "elsewhere"))),
+        (
+            "wrong issuer",
+            sign(Algorithm::HS256, &secret, &claims(now + 600, "someone-else", DEFAULT_AUDIENCE)),
+        ),
+        ("no exp", sign(Algorithm::HS256, &secret, &no_exp)),
+        ("alg none", none),
+        ("HS512 when HS256 is pinned", sign(Algorithm::HS512, &secret, &good)),
+        ("tampered payload", format!("{head}.{other_payload}.{signature}")),
+    ];
+    let server = TestServer::start(sqlite().await, false).await;
+    assert_eq!(server.query(Some(&valid), "{ viewer { role } }").await["data"]["viewer"]["role"], "ADMIN");
+    for (what, bad) in &cases {
+        let response = server.query(Some(bad), "{ viewer { role } }").await;
+        assert_eq!(code(&response), "UNAUTHENTICATED", "{what}: {response}");
+        assert!(response["data"].is_null(), "{what}");
+    }
+    server.stop().await;
+
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+    let public_pem = std::fs::read(format!("{keys}jwt-rs256-public.pem")).unwrap();
+    let private_pem = std::fs::read(format!("{keys}jwt-rs256-private.pem")).unwrap();
+    let key = KeySource::Rs256PublicPem(PemSource::File(format!("{keys}jwt-rs256-public.pem").into()));
+    let server = TestServer::start_with(sqlite().await, false, key).await;
+    let rs256 = sign(Algorithm::RS256, &EncodingKey::from_rsa_pem(&private_pem).unwrap(), &good);
+    assert_eq!(server.query(Some(&rs256), "{ viewer { role } }").await["data"]["viewer"]["role"], "ADMIN");
+    let confused = sign(Algorithm::HS256, &EncodingKey::from_secret(&public_pem), &good);
+    let response = server.query(Some(&confused), "{ viewer { role } }").await;
+    assert_eq!(code(&response), "UNAUTHENTICATED", "HS/RS confusion: {response}");
+    assert_eq!(code(&server.query(Some(&valid), "{ viewer { role } }").await), "UNAUTHENTICATED");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn the_body_limit_is_one_mebibyte_and_refused_before_parsing() {
     let server = TestServer::start(sqlite().await, false).await;
