@@ -228,6 +228,9 @@ async fn every_record_kind_round_trips() {
         assert_eq!(agreements.len(), 1);
         assert_eq!(agreements[0].ends_on, NaiveDate::from_ymd_opt(2027, 7, 31));
         assert!(agreements[0].data_sharing);
+        // Creating never replaces: a taken id is a conflict, even for a racing writer.
+        let again = partnermatch_api::store::write::create_agreements(conn, &agreements).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{}: {again:?}", db.name);
 
         // Saving again with a known id replaces, children included.
         let mut changed = written.clone();

@@ -733,7 +733,7 @@ impl RecordsMutation {
         {
             return Err(unknown("input.schoolId", "school", school_id).into());
         }
-        write::save_agreements(&txn, std::slice::from_ref(&agreement)).await.map_err(in_input)?;
+        write::create_agreements(&txn, std::slice::from_ref(&agreement)).await.map_err(in_input)?;
         let now = Utc::now();
         audited(&txn, &access, "create", "agreement", &agreement.id, now).await?;
         commit(txn).await?;

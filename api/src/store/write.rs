@@ -213,8 +213,25 @@ pub async fn save_partners<C: ConnectionTrait>(
     insert_chunks(db, rows, Some(upsert(C::Id, &columns))).await
 }
 
-/// Saves agreements.
+/// Saves agreements (a known id is replaced).
 pub async fn save_agreements<C: ConnectionTrait>(db: &C, list: &[Agreement]) -> Result<(), StoreError> {
+    use agreements::Column as C;
+    let columns = [C::PartnerId, C::SchoolId, C::StartsOn, C::EndsOn, C::SignedOn, C::DataSharing, C::Terms];
+    insert_chunks(db, agreement_rows(list)?, Some(upsert(C::Id, &columns))).await
+}
+
+/// Creates agreements: an id already taken (even by a writer that raced this one)
+/// is `Conflict`, never a replacement.
+pub async fn create_agreements<C: ConnectionTrait>(db: &C, list: &[Agreement]) -> Result<(), StoreError> {
+    insert_chunks(db, agreement_rows(list)?, None).await.map_err(|err| match err {
+        StoreError::Constraint { kind: super::ConstraintKind::Unique, .. } => {
+            StoreError::Conflict("an agreement with that id already exists".to_owned())
+        }
+        other => other,
+    })
+}
+
+fn agreement_rows(list: &[Agreement]) -> Result<Vec<agreements::ActiveModel>, StoreError> {
     let mut rows = Vec::with_capacity(list.len());
     for agreement in list {
         non_empty("id", &agreement.id)?;
@@ -232,9 +249,7 @@ pub async fn save_agreements<C: ConnectionTrait>(db: &C, list: &[Agreement]) -> 
             terms: Set(agreement.terms.clone()),
         });
     }
-    use agreements::Column as C;
-    let columns = [C::PartnerId, C::SchoolId, C::StartsOn, C::EndsOn, C::SignedOn, C::DataSharing, C::Terms];
-    insert_chunks(db, rows, Some(upsert(C::Id, &columns))).await
+    Ok(rows)
 }
 
 /// Saves openings, replacing subjects, languages, schedule and background check.
