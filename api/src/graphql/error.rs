@@ -86,7 +86,7 @@ impl From<StoreError> for ApiError {
             }
             // The cause goes to the log with the request id, never to the client.
             StoreError::Connect(_) | StoreError::Database(_) => {
-                tracing::error!(error = %err, "database error");
+                tracing::error!(error = ?err, "database error");
                 ApiError::new(Code::Internal, "internal error")
             }
         }

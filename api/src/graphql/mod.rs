@@ -105,6 +105,11 @@ impl Schemas {
     }
 }
 
+/// The store, as the schema holds it.
+pub(crate) fn store<'c>(ctx: &async_graphql::Context<'c>) -> Result<&'c Store, ApiError> {
+    ctx.data::<Store>().map_err(|_| ApiError::new(Code::Internal, "internal error"))
+}
+
 /// Records who changed what, inside the mutation's transaction.
 pub(crate) async fn audited(
     txn: &sea_orm::DatabaseTransaction,

@@ -17,11 +17,11 @@ use chrono::{DateTime, Utc};
 use super::access::{Access, Rows, StudentField, StudentView};
 use super::connection::{Page, Window, cost};
 use super::error::{ApiError, Code};
-use super::{audited, commit};
+use super::{audited, commit, store};
 use crate::import::{ImportError, Table, import_csv};
 use crate::store::people::{self, Disclosure, Visible};
 use crate::store::records::{Guardian, RawNeed, RawPlace, RawStudent, RawWindow, Role, School, Student};
-use crate::store::{Store, StoreError, write};
+use crate::store::{StoreError, write};
 
 /// The fields a partner may read, as the disclosure log names them.
 const MINIMAL_FIELDS: [&str; 4] = ["id", "firstName", "grade", "languages"];
@@ -666,10 +666,6 @@ pub struct GuardianInput {
     relationship: Option<String>,
     email: Option<String>,
     phone: Option<String>,
-}
-
-fn store<'c>(ctx: &Context<'c>) -> Result<&'c Store, ApiError> {
-    ctx.data::<Store>().map_err(|_| ApiError::new(Code::Internal, "internal error"))
 }
 
 fn count(n: usize) -> i64 {

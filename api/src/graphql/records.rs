@@ -15,7 +15,7 @@ use chrono::{NaiveDate, Utc};
 use super::access::{Access, Rows};
 use super::connection::{Page, Window};
 use super::error::{ApiError, Code};
-use super::{audited, commit};
+use super::{audited, commit, store};
 use crate::store::catalog::{self, Near, OpeningFilter, PartnerFilter};
 use crate::store::read::{self, StoredOpening};
 use crate::store::records::{
@@ -810,11 +810,6 @@ impl RecordsMutation {
         commit(txn).await?;
         Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
     }
-}
-
-/// The store, as the schema holds it.
-fn store<'c>(ctx: &Context<'c>) -> Result<&'c Store, ApiError> {
-    ctx.data::<Store>().map_err(|_| ApiError::new(Code::Internal, "internal error"))
 }
 
 /// One page of openings the viewer may see, their partners loaded together.
