@@ -269,6 +269,9 @@ async fn serve(
     key: crate::auth::KeySource,
 ) -> Result<(), Error> {
     use crate::auth::{AuthConfig, Verifier};
+    let verifier =
+        Verifier::new(AuthConfig { issuer, audience, key }).map_err(|err| Error::Config(err.to_string()))?;
+    // Logging starts once the configuration is known to be usable.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -277,8 +280,6 @@ async fn serve(
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
-    let verifier =
-        Verifier::new(AuthConfig { issuer, audience, key }).map_err(|err| Error::Config(err.to_string()))?;
     let store = Store::open(&database.location()?).await?;
     if demo {
         match demo::seed(&store, Utc::now()).await {
