@@ -22,20 +22,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
 use crate::db::backends;
-
-const RULED_OUT_KEYS: [&str; 11] = [
-    "SUBJECTS",
-    "GRADE",
-    "AGE",
-    "LANGUAGE",
-    "SCHEDULE",
-    "TRAVEL",
-    "CONSENT",
-    "AGREEMENT",
-    "BACKGROUND_CHECK",
-    "DECLINED",
-    "FULL",
-];
+use crate::oracle::CONSTRAINTS;
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 9, 14, 7, 30, 0).unwrap()
@@ -197,10 +184,10 @@ fn the_demo_instance_is_valid_and_exercises_every_hard_constraint() {
     let Explained { ruled_out, needs, matched, outscored, matched_kinds } = explain(&result);
     eprintln!("ruledOutBy over unmatched needs: {ruled_out:?}");
     eprintln!("{matched} of {needs} needs matched, {outscored} more had candidates");
-    for key in RULED_OUT_KEYS {
+    for key in CONSTRAINTS {
         assert!(ruled_out.get(key).copied().unwrap_or(0) > 0, "no unmatched need is ruled out by {key}");
     }
-    assert_eq!(ruled_out.len(), RULED_OUT_KEYS.len());
+    assert_eq!(ruled_out.len(), CONSTRAINTS.len());
     // Most needs have a candidate and about half are matched: where a need has a
     // candidate but no match, capacity, not a rule, is short.
     assert!(matched * 100 >= needs * 45, "only {matched} of {needs} needs matched");

@@ -110,6 +110,13 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
+/// Storage errors reach resolvers through the same mapping.
+impl From<StoreError> for async_graphql::Error {
+    fn from(err: StoreError) -> async_graphql::Error {
+        ApiError::from(err).extend()
+    }
+}
+
 /// A whole-request refusal (over a limit, unreadable body) as a GraphQL response.
 pub fn refusal(err: &ApiError) -> async_graphql::Response {
     let mut error = async_graphql::ServerError::new(err.message.clone(), None);

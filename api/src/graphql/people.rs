@@ -51,8 +51,7 @@ impl PeopleQuery {
         };
         let listed =
             people::list_schools(store(ctx)?.db(), only.as_deref(), window.after.as_deref(), window.fetch())
-                .await
-                .map_err(ApiError::from)?;
+                .await?;
         let nodes = listed.rows.into_iter().map(SchoolNode).collect();
         Ok(window.page(nodes, listed.total, SchoolNode::id))
     }
@@ -74,13 +73,11 @@ impl PeopleQuery {
     async fn student(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<StudentNode>> {
         let access = Access::of(ctx)?;
         let db = store(ctx)?.db();
-        let Some(student) = people::find_student(db, &id).await.map_err(ApiError::from)? else {
+        let Some(student) = people::find_student(db, &id).await? else {
             return Ok(None);
         };
         let matched = match access.students() {
-            Rows::MatchedTo(partner) => {
-                people::is_matched_to(db, &id, &partner).await.map_err(ApiError::from)?
-            }
+            Rows::MatchedTo(partner) => people::is_matched_to(db, &id, &partner).await?,
             Rows::All | Rows::Own(_) | Rows::Nothing => false,
         };
         let view = access
@@ -117,9 +114,7 @@ impl PeopleQuery {
             student_id: filter.student_id.map(|id| id.0),
             partner_id: filter.partner_id.map(|id| id.0),
         };
-        let listed = people::list_disclosures(store(ctx)?.db(), &filter, after, window.fetch())
-            .await
-            .map_err(ApiError::from)?;
+        let listed = people::list_disclosures(store(ctx)?.db(), &filter, after, window.fetch()).await?;
         let nodes = listed.rows.into_iter().map(DisclosureNode::from).collect();
         Ok(window.page(nodes, listed.total, |node: &DisclosureNode| node.id.as_str()))
     }
@@ -141,15 +136,15 @@ impl PeopleMutation {
         let access = Access::of(ctx)?;
         access.write_school()?;
         let now = Utc::now();
-        let txn = store(ctx)?.write().await.map_err(ApiError::from)?;
-        if people::find_school(&txn, &input.id).await.map_err(ApiError::from)?.is_some() {
+        let txn = store(ctx)?.write().await?;
+        if people::find_school(&txn, &input.id).await?.is_some() {
             return Err(ApiError::new(
                 Code::Conflict,
                 format!("school {} already exists", input.id.as_str()),
             )
             .into());
         }
-        if !people::district_exists(&txn, &input.district_id).await.map_err(ApiError::from)? {
+        if !people::district_exists(&txn, &input.district_id).await? {
             return Err(ApiError::bad_input("input.districtId", "no such district").into());
         }
         let school = School { id: input.id.0, district_id: input.district_id.0, name: input.name };
@@ -170,8 +165,8 @@ impl PeopleMutation {
         access.write_student(&input.school_id)?;
         let id = input.id.clone().ok_or_else(|| ApiError::bad_input("input.id", "is required"))?;
         let record = input.into_record(id.0);
-        let txn = store(ctx)?.write().await.map_err(ApiError::from)?;
-        if people::find_student(&txn, &record.matching.id).await.map_err(ApiError::from)?.is_some() {
+        let txn = store(ctx)?.write().await?;
+        if people::find_student(&txn, &record.matching.id).await?.is_some() {
             return Err(ApiError::new(
                 Code::Conflict,
                 format!("student {} already exists", record.matching.id),
@@ -196,10 +191,9 @@ impl PeopleMutation {
                 ApiError::bad_input("input.id", "differs from the id of the student to update").into()
             );
         }
-        let txn = store(ctx)?.write().await.map_err(ApiError::from)?;
+        let txn = store(ctx)?.write().await?;
         let stored = people::find_student(&txn, &id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(|| ApiError::from(StoreError::not_found("student", id.as_str())))?;
         access.write_student(&stored.school_id)?;
         access.write_student(&input.school_id)?;
@@ -253,17 +247,15 @@ impl PeopleMutation {
     ) -> async_graphql::Result<StudentNode> {
         let access = Access::of(ctx)?;
         let now = Utc::now();
-        let txn = store(ctx)?.write().await.map_err(ApiError::from)?;
+        let txn = store(ctx)?.write().await?;
         let stored = people::find_student(&txn, &student_id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(|| ApiError::from(StoreError::not_found("student", student_id.as_str())))?;
         access.withdraw_consent(&student_id, &stored.school_id)?;
-        people::set_consent(&txn, &student_id, false, now).await.map_err(ApiError::from)?;
+        people::set_consent(&txn, &student_id, false, now).await?;
         audited(&txn, &access, "withdraw_consent", "student", &student_id, now).await?;
         let record = people::find_student(&txn, &student_id)
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(|| ApiError::from(StoreError::not_found("student", student_id.as_str())))?;
         commit(txn).await?;
         Ok(StudentNode { record, view: StudentView::Full })
@@ -403,8 +395,7 @@ impl StudentNode {
 
     async fn school(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SchoolNode>> {
         self.allow(ctx, StudentField::Profile)?;
-        let school =
-            people::find_school(store(ctx)?.db(), &self.record.school_id).await.map_err(ApiError::from)?;
+        let school = people::find_school(store(ctx)?.db(), &self.record.school_id).await?;
         Ok(school.map(SchoolNode))
     }
 

@@ -223,7 +223,7 @@ impl PartnerNode {
     /// The partner's MOUs, by start date. Not for students.
     async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgreementNode>> {
         Access::of(ctx)?.partner_private(&self.0.id)?;
-        let rows = read::agreements_of(store(ctx)?.db(), &self.0.id).await.map_err(ApiError::from)?;
+        let rows = read::agreements_of(store(ctx)?.db(), &self.0.id).await?;
         Ok(rows.into_iter().map(AgreementNode).collect())
     }
 
@@ -253,7 +253,7 @@ impl AgreementNode {
 
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<PartnerNode> {
         Access::of(ctx)?.read_partner(&self.0.partner_id)?;
-        let partner = read::partner(store(ctx)?.db(), &self.0.partner_id).await.map_err(ApiError::from)?;
+        let partner = read::partner(store(ctx)?.db(), &self.0.partner_id).await?;
         Ok(PartnerNode(partner))
     }
 
@@ -604,9 +604,8 @@ impl RecordsQuery {
             kind: filter.kind.map(PartnerKind::from),
             status: filter.status.map(PartnerStatus::from),
         };
-        let slice = catalog::partner_page(store(ctx)?.db(), &filter, window.after.as_deref(), window.fetch())
-            .await
-            .map_err(ApiError::from)?;
+        let slice =
+            catalog::partner_page(store(ctx)?.db(), &filter, window.after.as_deref(), window.fetch()).await?;
         let rows = slice.rows.into_iter().map(PartnerNode).collect();
         Ok(window.page(rows, slice.total, partner_id))
     }
@@ -665,15 +664,15 @@ impl RecordsMutation {
         let access = Access::of(ctx)?;
         access.write_partner()?;
         let partner = input.into_record();
-        let txn = store(ctx)?.write().await.map_err(ApiError::from)?;
-        if catalog::partner_exists(&txn, &partner.id).await.map_err(ApiError::from)? {
+        let txn = store(ctx)?.write().await?;
+        if catalog::partner_exists(&txn, &partner.id).await? {
             return Err(conflict("partner", &partner.id).into());
         }
         let now = Utc::now();
         write::save_partners(&txn, std::slice::from_ref(&partner), now).await.map_err(in_input)?;
         // A writer that created the same id since the check above made this save an
         // update: refuse, and the rollback restores its row.
-        if !catalog::partner_is_new(&txn, &partner.id).await.map_err(ApiError::from)? {
+        if !catalog::partner_is_new(&txn, &partner.id).await? {
             return Err(conflict("partner", &partner.id).into());
         }
         audited(&txn, &access, "create", "partner", &partner.id, now).await?;
@@ -692,8 +691,8 @@ impl RecordsMutation {
         access.write_partner()?;
         same_id(&id, &input.id)?;
         let partner = input.into_record();
-        let txn = store(ctx)?.write().await.map_err(ApiError::from)?;
-        if !catalog::partner_exists(&txn, &partner.id).await.map_err(ApiError::from)? {
+        let txn = store(ctx)?.write().await?;
+        if !catalog::partner_exists(&txn, &partner.id).await? {
             return Err(ApiError::from(StoreError::not_found("partner", partner.id)).into());
         }
         let now = Utc::now();
@@ -721,15 +720,15 @@ impl RecordsMutation {
             data_sharing: input.data_sharing,
             terms: input.terms,
         };
-        let txn = store(ctx)?.write().await.map_err(ApiError::from)?;
-        if catalog::agreement_exists(&txn, &agreement.id).await.map_err(ApiError::from)? {
+        let txn = store(ctx)?.write().await?;
+        if catalog::agreement_exists(&txn, &agreement.id).await? {
             return Err(conflict("agreement", &agreement.id).into());
         }
-        if !catalog::partner_exists(&txn, &agreement.partner_id).await.map_err(ApiError::from)? {
+        if !catalog::partner_exists(&txn, &agreement.partner_id).await? {
             return Err(unknown("input.partnerId", "partner", &agreement.partner_id).into());
         }
         if let Some(school_id) = &agreement.school_id
-            && !catalog::school_exists(&txn, school_id).await.map_err(ApiError::from)?
+            && !catalog::school_exists(&txn, school_id).await?
         {
             return Err(unknown("input.schoolId", "school", school_id).into());
         }
@@ -751,17 +750,17 @@ impl RecordsMutation {
         let (id, partner_id) = (&opening.matching.id, &opening.matching.partner_id);
         access.write_opening(partner_id)?;
         let store = store(ctx)?;
-        let txn = store.write().await.map_err(ApiError::from)?;
-        if catalog::opening_exists(&txn, id).await.map_err(ApiError::from)? {
+        let txn = store.write().await?;
+        if catalog::opening_exists(&txn, id).await? {
             return Err(conflict("opening", id).into());
         }
-        if !catalog::partner_exists(&txn, partner_id).await.map_err(ApiError::from)? {
+        if !catalog::partner_exists(&txn, partner_id).await? {
             return Err(unknown("input.partnerId", "partner", partner_id).into());
         }
         let now = Utc::now();
         write::save_openings(&txn, std::slice::from_ref(&opening), now).await.map_err(in_input)?;
         audited(&txn, &access, "create", "opening", id, now).await?;
-        let stored = read::opening(&txn, id).await.map_err(ApiError::from)?;
+        let stored = read::opening(&txn, id).await?;
         // A writer that created the same id since the check above made this save an
         // update (the version moved on): refuse, and the rollback restores its row.
         if stored.version != 0 {
@@ -785,11 +784,11 @@ impl RecordsMutation {
         let partner_id = &opening.matching.partner_id;
         access.write_opening(partner_id)?;
         let store = store(ctx)?;
-        let txn = store.write().await.map_err(ApiError::from)?;
-        let before = read::opening(&txn, &id).await.map_err(ApiError::from)?;
+        let txn = store.write().await?;
+        let before = read::opening(&txn, &id).await?;
         access.write_opening(&before.opening.matching.partner_id)?;
         if *partner_id != before.opening.matching.partner_id
-            && !catalog::partner_exists(&txn, partner_id).await.map_err(ApiError::from)?
+            && !catalog::partner_exists(&txn, partner_id).await?
         {
             return Err(unknown("input.partnerId", "partner", partner_id).into());
         }
@@ -806,7 +805,7 @@ impl RecordsMutation {
         let now = Utc::now();
         write::save_openings(&txn, std::slice::from_ref(&opening), now).await.map_err(in_input)?;
         audited(&txn, &access, "update", "opening", &id, now).await?;
-        let stored = read::opening(&txn, &id).await.map_err(ApiError::from)?;
+        let stored = read::opening(&txn, &id).await?;
         commit(txn).await?;
         Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
     }

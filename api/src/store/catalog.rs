@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use matcher::model::Place;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -15,8 +16,7 @@ use super::entity::{opening_languages, opening_subjects, openings, partners, sch
 use super::read::{StoredOpening, openings_in, partner_record};
 use super::records::{Partner, PartnerKind, PartnerStatus};
 
-/// Earth's radius in km, as MATCHING.md rule 5 fixes it.
-pub const EARTH_RADIUS_KM: f64 = 6371.0;
+pub use matcher::geo::EARTH_RADIUS_KM;
 
 /// Which partners a list holds.
 #[derive(Clone, Debug, Default)]
@@ -69,14 +69,14 @@ pub struct Slice<Row> {
     pub total: u64,
 }
 
-/// The great-circle distance in km between two points given in degrees (haversine,
-/// MATCHING.md rule 5).
+/// The great-circle distance in km between two points given in degrees: the
+/// matcher's own haversine (MATCHING.md rule 5), so `near` and travel agree. A point
+/// outside the valid ranges is infinitely far.
 pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
-    let d_phi = (lat2 - lat1).to_radians();
-    let d_lambda = (lon2 - lon1).to_radians();
-    let a = (d_phi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
+    match (Place::new(lat1, lon1), Place::new(lat2, lon2)) {
+        (Some(from), Some(to)) => matcher::geo::haversine_km(from, to),
+        _ => f64::INFINITY,
+    }
 }
 
 /// Partners by filter, `limit` of them after the id `after`.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
@@ -203,17 +203,12 @@ pub async fn transition<C: ConnectionTrait>(
 
 /// One match.
 pub async fn get<C: ConnectionTrait>(db: &C, id: &str) -> Result<Match, StoreError> {
-    let ids = Query::select()
-        .column(matches::Column::Id)
-        .from(matches::Entity)
-        .and_where(matches::Column::Id.eq(id))
-        .to_owned();
     let row = matches::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
         .ok_or_else(|| StoreError::not_found("match", id))?;
     let sessions = match_sessions::Entity::find()
-        .filter(Expr::col(match_sessions::Column::MatchId).in_subquery(ids))
+        .filter(match_sessions::Column::MatchId.eq(id))
         .order_by_asc(match_sessions::Column::Day)
         .order_by_asc(match_sessions::Column::StartMinute)
         .all(db)

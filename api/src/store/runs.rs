@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::entity::match_runs;
@@ -64,35 +65,37 @@ pub async fn start<C: ConnectionTrait>(
     Ok(())
 }
 
+/// One assignment of a result document, as the matcher writes it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Assignment {
+    student_id: String,
+    opening_id: String,
+    kind: String,
+    score: u32,
+    breakdown: BTreeMap<String, i64>,
+    sessions: Vec<RawWindow>,
+}
+
 /// The matches a result document proposes, with ids `RUN-1`, `RUN-2`, … in the
 /// document's order.
 pub fn proposed_matches(run_id: &str, result: &Value) -> Result<Vec<NewMatch>, StoreError> {
     let broken = |what: &str| StoreError::invalid(format!("result.{what}"), "not a matcher result document");
-    let assignments =
-        result.get("assignments").and_then(Value::as_array).ok_or_else(|| broken("assignments"))?;
+    let assignments = result.get("assignments").ok_or_else(|| broken("assignments"))?;
+    let assignments = Vec::<Assignment>::deserialize(assignments).map_err(|_| broken("assignments"))?;
     assignments
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, item)| {
-            let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_owned);
-            let kind = text("kind").as_deref().and_then(Kind::parse).ok_or_else(|| broken("kind"))?;
             Ok(NewMatch {
                 id: format!("{run_id}-{}", index + 1),
                 run_id: Some(run_id.to_owned()),
-                student_id: text("studentId").ok_or_else(|| broken("studentId"))?,
-                opening_id: text("openingId").ok_or_else(|| broken("openingId"))?,
-                kind,
-                score: item
-                    .get("score")
-                    .and_then(Value::as_u64)
-                    .and_then(|s| u32::try_from(s).ok())
-                    .unwrap_or(0),
-                breakdown: serde_json::from_value(item.get("breakdown").cloned().unwrap_or(Value::Null))
-                    .map_err(|_| broken("breakdown"))?,
-                sessions: serde_json::from_value::<Vec<RawWindow>>(
-                    item.get("sessions").cloned().unwrap_or(Value::Array(Vec::new())),
-                )
-                .map_err(|_| broken("sessions"))?,
+                kind: Kind::parse(&item.kind).ok_or_else(|| broken("kind"))?,
+                student_id: item.student_id,
+                opening_id: item.opening_id,
+                score: item.score,
+                breakdown: item.breakdown,
+                sessions: item.sessions,
             })
         })
         .collect()

@@ -67,10 +67,10 @@ fn open_statuses() -> Vec<&'static str> {
     MatchStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect()
 }
 
-/// `SELECT opening_id FROM matches WHERE open AND student in scope`.
-fn held_by(students: &SelectStatement) -> SelectStatement {
+/// `SELECT column FROM matches WHERE open AND student in scope`.
+fn held_by(students: &SelectStatement, column: matches::Column) -> SelectStatement {
     Query::select()
-        .column(matches::Column::OpeningId)
+        .column(column)
         .from(matches::Entity)
         .and_where(matches::Column::Status.is_in(open_statuses()))
         .and_where(Expr::col(matches::Column::StudentId).in_subquery(students.clone()))
@@ -93,7 +93,7 @@ pub async fn load_scope<C: ConnectionTrait>(
 ) -> Result<RawInstance, StoreError> {
     let kinds = scope.kinds();
     let student_ids = scope.students();
-    let held = held_by(&student_ids);
+    let held = held_by(&student_ids, matches::Column::OpeningId);
     let opening_ids = Query::select()
         .column((openings::Entity, openings::Column::Id))
         .from(openings::Entity)
@@ -128,12 +128,7 @@ pub async fn load_scope<C: ConnectionTrait>(
         .order_by_asc(matches::Column::OpeningId)
         .all(db)
         .await?;
-    let held_ids = Query::select()
-        .column(matches::Column::Id)
-        .from(matches::Entity)
-        .and_where(matches::Column::Status.is_in(open_statuses()))
-        .and_where(Expr::col(matches::Column::StudentId).in_subquery(student_ids.clone()))
-        .to_owned();
+    let held_ids = held_by(&student_ids, matches::Column::Id);
     let mut sessions: HashMap<String, Vec<_>> = HashMap::new();
     for row in match_sessions::Entity::find()
         .filter(Expr::col(match_sessions::Column::MatchId).in_subquery(held_ids))
