@@ -1,6 +1,7 @@
 //! The `partnermatch` command: `match` runs the engine on an instance file, `gen`
-//! writes a generated one, `seed --demo` loads the demo district into the database,
-//! `import` reads a CSV file into it, `token` prints a development token.
+//! writes a generated one, `seed --demo` loads the demo district into the database
+//! (`seed --instance FILE` a generated one), `import` reads a CSV file into it,
+//! `token` prints a development token.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use matcher::generate::{Shape, Spec, generate};
 use matcher::model::Kind;
@@ -21,6 +22,7 @@ use crate::config::DatabaseArgs;
 use crate::demo;
 use crate::error::Error;
 use crate::import::{self, Table};
+use crate::seed;
 use crate::store::Store;
 
 /// School–community matching: optimal, explained.
@@ -60,11 +62,22 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// Load the demo district into the database (refused if it holds a district).
+    /// Load the demo district, or a district from an instance file, into the database
+    /// (refused if it holds a district).
+    #[command(group(ArgGroup::new("source").required(true).args(["demo", "instance"])))]
     Seed {
-        /// The deterministic demo district (the only seed there is).
-        #[arg(long, required = true)]
+        /// The deterministic demo district.
+        #[arg(long)]
         demo: bool,
+        /// A district from an instance file (MATCHING.md, as `gen` writes): its partners
+        /// (active, district-wide agreements), openings and students, with made-up
+        /// names and schools. Its `existingMatches` and `declined` are left out.
+        #[arg(long, value_name = "FILE")]
+        instance: Option<PathBuf>,
+        /// Schools to spread the instance's students over, round-robin (default: one
+        /// per 2,500 students, at least one).
+        #[arg(long, conflicts_with = "demo", value_parser = clap::value_parser!(u32).range(1..))]
+        schools: Option<u32>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -106,6 +119,15 @@ enum Command {
         /// The PEM public key for RS256 / ES256.
         #[arg(long = "jwt-public-key", env = "PARTNERMATCH_JWT_PUBLIC_KEY")]
         public_key: Option<PathBuf>,
+        /// Seconds a match run's lease lasts unless its node renews it: how soon a
+        /// run whose node died is failed and its scope free again.
+        #[arg(
+            long = "run-lease-seconds",
+            env = "PARTNERMATCH_RUN_LEASE_SECONDS",
+            default_value_t = 30,
+            value_parser = clap::value_parser!(u64).range(2..=3600)
+        )]
+        run_lease_seconds: u64,
     },
     /// Print the GraphQL schema (SDL), as `schema.graphql` holds it.
     Schema,
@@ -180,7 +202,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             let instance = generate(Spec { students, seed, shape });
             write_json(output.as_deref(), &instance)
         }
-        Command::Seed { demo: _, database } => block_on(async {
+        Command::Seed { instance: Some(path), schools, database, .. } => {
+            run_seed_instance(&path, schools, &database)
+        }
+        Command::Seed { database, .. } => block_on(async {
             let store = Store::open(&database.location()?).await?;
             let seeded = demo::seed(&store, Utc::now()).await?;
             println!(
@@ -217,9 +242,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Ok(())
             })
         }
-        Command::Serve { bind, demo, database, jwt, algorithm, public_key } => {
+        Command::Serve { bind, demo, database, jwt, algorithm, public_key, run_lease_seconds } => {
             let key = key_source(algorithm, public_key, demo, &database, &jwt)?;
-            block_on(serve(bind, demo, database, jwt.issuer, jwt.audience, key))
+            let lease = Duration::from_secs(run_lease_seconds);
+            block_on(serve(bind, demo, database, jwt.issuer, jwt.audience, key, lease))
         }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
@@ -229,6 +255,28 @@ fn run(cli: Cli) -> Result<(), Error> {
             run_token(role, scope.as_deref(), ttl, &jwt, &data_dir)
         }
     }
+}
+
+/// `seed --instance`: the file is read and checked before the database is opened, so
+/// a bad file touches nothing.
+fn run_seed_instance(path: &Path, schools: Option<u32>, database: &DatabaseArgs) -> Result<(), Error> {
+    let raw = seed::read(path)?;
+    let generated = seed::district(raw, schools.map(|n| n as usize));
+    block_on(async {
+        let store = Store::open(&database.location()?).await?;
+        let seeded = seed::seed(&store, &generated, Utc::now()).await?;
+        println!(
+            "seeded {}: 1 district, {} schools, {} partners, {} agreements, {} openings, {} students",
+            path.display(),
+            seeded.schools,
+            seeded.partners,
+            seeded.agreements,
+            seeded.openings,
+            seeded.students
+        );
+        store.close().await?;
+        Ok(())
+    })
 }
 
 /// Prints a development token. The scope is checked before the data directory is
@@ -267,6 +315,7 @@ async fn serve(
     issuer: String,
     audience: String,
     key: crate::auth::KeySource,
+    run_lease: Duration,
 ) -> Result<(), Error> {
     use crate::auth::{AuthConfig, Verifier};
     let verifier =
@@ -294,7 +343,7 @@ async fn serve(
             Err(err) => return Err(err.into()),
         }
     }
-    let service = crate::server::Service { store, verifier, demo };
+    let service = crate::server::Service { store, verifier, demo, run_lease };
     let running = crate::server::start(service, &bind)
         .await
         .map_err(|err| Error::Config(format!("cannot listen on {bind}: {err}")))?;

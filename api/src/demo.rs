@@ -1513,6 +1513,10 @@ fn season(rng: &mut Rng, demo: &Demo) -> Vec<DemoMatch> {
                 .map(|(c, points)| (c.as_str().to_owned(), i64::from(points)))
                 .collect(),
             sessions: a.sessions.iter().map(raw_session).collect(),
+            travel_minutes: matcher::feasibility::travel_minutes(
+                &instance.students()[a.student],
+                &instance.openings()[a.opening],
+            ),
         })
         .collect();
     let partner_of = |opening: &str| {
@@ -1588,6 +1592,7 @@ fn season(rng: &mut Rng, demo: &Demo) -> Vec<DemoMatch> {
                     score: pick.score,
                     breakdown: pick.breakdown.clone(),
                     sessions: pick.sessions.clone(),
+                    travel_minutes: pick.travel_minutes,
                 },
                 status,
             }
@@ -1603,6 +1608,7 @@ struct Pick {
     score: u32,
     breakdown: BTreeMap<String, i64>,
     sessions: Vec<RawWindow>,
+    travel_minutes: Option<f64>,
 }
 
 fn raw_session(session: &Window) -> RawWindow {

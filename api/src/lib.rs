@@ -6,6 +6,8 @@
 //! - [`store`] is the database: migrations applied on open, records, scope loading.
 //! - [`import`] reads CSV files of students, partners and openings, all rows or none.
 //! - [`demo`] is the deterministic demo district.
+//! - [`seed`] loads an instance file (a generated district) into an empty database.
+//! - [`runner`] carries match runs to their end in the background, under a database lease.
 //! - [`graphql`] is the schema and the limits every request meets; [`server`] serves it.
 //! - [`error`] is the command line's error type.
 
@@ -16,6 +18,8 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod import;
+pub mod runner;
+pub mod seed;
 pub mod server;
 pub mod store;
 

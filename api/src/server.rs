@@ -1,4 +1,5 @@
-//! The HTTP service: `POST /graphql`, GraphiQL at `GET /graphql`, `GET /healthz`.
+//! The HTTP service: `POST /graphql`, GraphiQL at `GET /graphql`, subscriptions
+//! over websocket at `GET /graphql` (graphql-transport-ws), `GET /healthz`.
 //! actix-web handles SIGINT and SIGTERM with a graceful shutdown (in-flight requests
 //! finish). Every response carries an `x-request-id`; the access log line names
 //! method, path, status and time, never a body (student data stays out of logs).
@@ -11,13 +12,15 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use async_graphql::BatchRequest;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, guard, web};
+use async_graphql::{BatchRequest, Data};
+use async_graphql_actix_web::GraphQLSubscription;
 use tracing::Instrument;
 
 use crate::auth::Verifier;
 use crate::graphql::error::{ApiError, refusal};
 use crate::graphql::{MAX_BATCH, MAX_BODY_BYTES, Schemas};
+use crate::runner::Runner;
 use crate::store::Store;
 
 /// What the service runs on.
@@ -28,6 +31,8 @@ pub struct Service {
     pub verifier: Verifier,
     /// `--demo`: introspection and suggestions for everyone.
     pub demo: bool,
+    /// How long a match run's lease lasts unless its node renews it.
+    pub run_lease: std::time::Duration,
 }
 
 struct State {
@@ -44,11 +49,15 @@ pub struct Running {
     pub handle: ServerHandle,
     /// Ends when the server has stopped.
     pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Fails runs whose node stopped renewing their lease.
+    pub sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// Binds `bind` (port 0: any free port) and serves until stopped.
 pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
-    let schemas = Schemas::new(service.store.clone(), service.demo);
+    let runner = Runner::new(service.store.clone(), service.run_lease);
+    let sweeper = runner.sweep(service.run_lease / 2);
+    let schemas = Schemas::new(service.store.clone(), runner, service.demo);
     let state = web::Data::new(State { store: service.store, verifier: service.verifier, schemas });
     let server = HttpServer::new(move || {
         App::new()
@@ -57,6 +66,7 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .wrap(from_fn(request_id))
             .route("/graphql", web::post().to(graphql))
+            .route("/graphql", web::get().guard(guard::Header("upgrade", "websocket")).to(subscriptions))
             .route("/graphql", web::get().to(graphiql))
             .route("/healthz", web::get().to(healthz))
     })
@@ -66,7 +76,34 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     let server = server.run();
     let handle = server.handle();
     let done = tokio::spawn(server);
-    Ok(Running { addr, handle, done })
+    Ok(Running { addr, handle, done, sweeper })
+}
+
+/// A graphql-transport-ws connection. The bearer token comes in the
+/// `connection_init` payload (`{"Authorization": "Bearer …"}`); a bad one closes
+/// the connection, none leaves every subscription UNAUTHENTICATED.
+async fn subscriptions(
+    state: web::Data<State>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let schema = state.schemas.for_subscriptions();
+    GraphQLSubscription::new(schema)
+        .on_connection_init(move |init: serde_json::Value| async move {
+            let mut data = Data::default();
+            let token = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|key| init.get(*key).and_then(serde_json::Value::as_str));
+            if let Some(token) = token {
+                let viewer = state
+                    .verifier
+                    .verify(Some(token))
+                    .map_err(|err| async_graphql::Error::from(ApiError::from(err)))?;
+                data.insert(viewer);
+            }
+            Ok(data)
+        })
+        .start(&request, payload)
 }
 
 async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {

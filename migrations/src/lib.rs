@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_domain;
 mod m20261123_000002_privacy;
+mod m20261123_000003_matching;
 mod table;
 
 pub use sea_orm_migration::{MigratorTrait, SchemaManager};
@@ -17,7 +18,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_domain::Migration), Box::new(m20261123_000002_privacy::Migration)]
+        vec![
+            Box::new(m20261123_000001_domain::Migration),
+            Box::new(m20261123_000002_privacy::Migration),
+            Box::new(m20261123_000003_matching::Migration),
+        ]
     }
 }
 
@@ -27,3 +32,6 @@ pub const DOMAIN_TABLES: &[&str] = m20261123_000001_domain::TABLES;
 
 /// The tables of the privacy migration (the disclosure log).
 pub const PRIVACY_TABLES: &[&str] = m20261123_000002_privacy::TABLES;
+
+/// The unique index that allows one active (QUEUED or RUNNING) run per scope.
+pub const ACTIVE_RUN_INDEX: &str = m20261123_000003_matching::ACTIVE_RUN_INDEX;

@@ -188,3 +188,80 @@ fn serve_refuses_to_start_without_a_usable_key() {
     }
     assert!(!Path::new(dir).join("partnermatch.sqlite3").exists(), "nothing opened");
 }
+
+/// `seed --instance` loads a generated district: as many students, openings and
+/// partners as the file holds, read back by the district's scope as the file has
+/// them (homes coarsened and windows merged, as the store keeps them). A second
+/// seed is refused, and so is a seed naming no source or two.
+#[test]
+fn seed_instance_loads_a_generated_district() {
+    use chrono::NaiveDate;
+    use matcher::RawInstance;
+    use partnermatch_api::store::entity::{openings, partners, schools, students};
+    use partnermatch_api::store::scope::{Scope, load_scope};
+    use partnermatch_api::store::write::{coarse, raw_window, window_rows};
+    use partnermatch_api::store::{Location, Store};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+
+    let merged = |windows: &[partnermatch_api::store::records::RawWindow]| {
+        window_rows(windows).into_iter().map(|(day, start, end)| raw_window(day, start, end)).collect()
+    };
+    let normalised = |mut raw: RawInstance| {
+        for student in raw.students.iter_mut().flatten() {
+            student.home.lat = coarse(student.home.lat);
+            student.home.lon = coarse(student.home.lon);
+            student.availability = merged(&student.availability);
+            student.travel_modes.iter_mut().for_each(|modes| modes.sort());
+            student.needs.sort_by(|a, b| a.kind.cmp(&b.kind));
+        }
+        raw.students.iter_mut().for_each(|list| list.sort_by(|a, b| a.id.cmp(&b.id)));
+        for opening in raw.openings.iter_mut().flatten() {
+            opening.schedule = merged(&opening.schedule);
+            opening.subjects.sort();
+            opening.languages.sort();
+        }
+        raw.openings.iter_mut().for_each(|list| list.sort_by(|a, b| a.id.cmp(&b.id)));
+        (serde_json::to_value(&raw.students).unwrap(), serde_json::to_value(&raw.openings).unwrap())
+    };
+
+    let scratch = Scratch::new("seed-instance");
+    let instance = scratch.path("district.json");
+    let instance = instance.to_str().unwrap();
+    let database = format!("sqlite://{}", scratch.path("db.sqlite3").display());
+    let status = partnermatch(&["gen", "--students", "300", "--seed", "11", "--output", instance]);
+    assert_eq!(status, ExitCode::SUCCESS);
+    let seed = ["seed", "--instance", instance, "--schools", "3", "--database-url", &database];
+    assert_eq!(partnermatch(&seed), ExitCode::SUCCESS);
+    assert_eq!(partnermatch(&seed), ExitCode::from(1), "a second seed is a conflict");
+    assert_eq!(partnermatch(&["seed", "--database-url", &database]), ExitCode::from(2));
+    let both = ["seed", "--demo", "--instance", instance, "--database-url", &database];
+    assert_eq!(partnermatch(&both), ExitCode::from(2));
+
+    let file: RawInstance = serde_json::from_slice(&std::fs::read(instance).unwrap()).unwrap();
+    let as_of: NaiveDate = file.as_of.parse().unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(&Location::parse(&database).unwrap()).await.unwrap();
+        let db = store.db();
+        let held = [
+            students::Entity::find().count(db).await.unwrap(),
+            openings::Entity::find().count(db).await.unwrap(),
+            partners::Entity::find().count(db).await.unwrap(),
+            schools::Entity::find().count(db).await.unwrap(),
+        ];
+        let in_file = [
+            file.students.as_ref().unwrap().len(),
+            file.openings.as_ref().unwrap().len(),
+            file.partners.as_ref().unwrap().len(),
+            3,
+        ]
+        .map(|n| n as u64);
+        assert_eq!(held, in_file, "students, openings, partners, schools");
+
+        let loaded = load_scope(db, &Scope::district(), as_of, None).await.unwrap();
+        let (loaded_students, loaded_openings) = normalised(loaded);
+        let (file_students, file_openings) = normalised(file.clone());
+        assert_eq!(loaded_students, file_students);
+        assert_eq!(loaded_openings, file_openings);
+        store.close().await.unwrap();
+    });
+}

@@ -12,14 +12,17 @@ use sea_orm::{ConnectionTrait, Database};
 pub struct TestDb {
     pub store: Store,
     pub name: &'static str,
+    /// Where it is, for a second process to open.
+    pub location: Location,
     _dir: Option<tempfile::TempDir>,
 }
 
 /// An empty, migrated SQLite database in a temporary directory.
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = Store::open(&Location::default_in(dir.path())).await.expect("open SQLite");
-    TestDb { store, name: "sqlite", _dir: Some(dir) }
+    let location = Location::default_in(dir.path());
+    let store = Store::open(&location).await.expect("open SQLite");
+    TestDb { store, name: "sqlite", location, _dir: Some(dir) }
 }
 
 /// The URL of a fresh, empty PostgreSQL database, when a server is configured.
@@ -45,8 +48,9 @@ pub async fn postgres_url() -> Option<String> {
 /// An empty, migrated PostgreSQL database, when a server is configured.
 pub async fn postgres() -> Option<TestDb> {
     let url = postgres_url().await?;
-    let store = Store::open(&Location::Postgres(url)).await.expect("open PostgreSQL");
-    Some(TestDb { store, name: "postgres", _dir: None })
+    let location = Location::Postgres(url);
+    let store = Store::open(&location).await.expect("open PostgreSQL");
+    Some(TestDb { store, name: "postgres", location, _dir: None })
 }
 
 /// One fresh database per available backend: SQLite, then PostgreSQL if configured.

@@ -34,7 +34,12 @@ impl TestServer {
     pub async fn start_with(db: TestDb, demo: bool, key: KeySource) -> TestServer {
         let config =
             AuthConfig { issuer: DEFAULT_ISSUER.to_owned(), audience: DEFAULT_AUDIENCE.to_owned(), key };
-        let service = Service { store: db.store.clone(), verifier: Verifier::new(config).unwrap(), demo };
+        let service = Service {
+            store: db.store.clone(),
+            verifier: Verifier::new(config).unwrap(),
+            demo,
+            run_lease: partnermatch_api::runner::DEFAULT_LEASE,
+        };
         let running = start(service, "127.0.0.1:0").await.expect("start the server");
         TestServer { addr: running.addr, db, running }
     }

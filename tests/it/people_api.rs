@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{TimeZone, Utc};
 use matcher::{Options, Seconds, Silent};
-use migrations::{Migrator, MigratorTrait, PRIVACY_TABLES, SchemaManager};
+use migrations::{ACTIVE_RUN_INDEX, Migrator, MigratorTrait, PRIVACY_TABLES, SchemaManager};
 use partnermatch_api::demo::{Demo, as_of, demo, seed};
 use partnermatch_api::store::entity::{audit_log, disclosure_log, schools, students};
 use partnermatch_api::store::records::{
@@ -772,12 +772,21 @@ async fn withdrawn_consent_rules_the_student_out_of_new_matches() {
 }
 
 #[tokio::test]
-async fn the_disclosure_log_migrates_down_and_up_again() {
+async fn the_privacy_and_matching_migrations_go_down_and_up_again() {
     for db in backends().await {
         let conn = db.store.db();
         let manager = SchemaManager::new(conn);
         for table in PRIVACY_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up", db.name);
+        }
+        // The matching migration goes first: its column and index, and nothing else.
+        assert!(manager.has_column("matches", "travel_minutes").await.unwrap());
+        assert!(manager.has_index("match_runs", ACTIVE_RUN_INDEX).await.unwrap());
+        Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
+        assert!(!manager.has_column("matches", "travel_minutes").await.unwrap(), "{}", db.name);
+        assert!(!manager.has_index("match_runs", ACTIVE_RUN_INDEX).await.unwrap(), "{}", db.name);
+        for table in PRIVACY_TABLES {
+            assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after one down", db.name);
         }
         Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
         for table in PRIVACY_TABLES {
@@ -792,5 +801,7 @@ async fn the_disclosure_log_migrates_down_and_up_again() {
         for table in PRIVACY_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up again", db.name);
         }
+        assert!(manager.has_column("matches", "travel_minutes").await.unwrap());
+        assert!(manager.has_index("match_runs", ACTIVE_RUN_INDEX).await.unwrap());
     }
 }

@@ -613,6 +613,7 @@ async fn opening_partners_load_in_one_batch() {
             store: Store::over_migrated(counted),
             verifier: Verifier::new(config).unwrap(),
             demo: false,
+            run_lease: partnermatch_api::runner::DEFAULT_LEASE,
         };
         let running = start(service, "127.0.0.1:0").await.unwrap();
         let bearer = format!("Bearer {}", token(Role::Counselor, Some("sch-1")));

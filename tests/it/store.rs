@@ -22,11 +22,11 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, Tr
 
 use crate::db::{TestDb, backends};
 
-fn now() -> chrono::DateTime<Utc> {
+pub(crate) fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 9, 14, 12, 0, 0).unwrap()
 }
 
-fn window(day: &str, start: &str, end: &str) -> RawWindow {
+pub(crate) fn window(day: &str, start: &str, end: &str) -> RawWindow {
     RawWindow { day: day.into(), start: start.into(), end: end.into() }
 }
 
@@ -34,7 +34,7 @@ fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn partner(id: &str) -> Partner {
+pub(crate) fn partner(id: &str) -> Partner {
     Partner {
         id: id.into(),
         name: format!("Partner {id}"),
@@ -46,7 +46,7 @@ fn partner(id: &str) -> Partner {
     }
 }
 
-fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
+pub(crate) fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
     Opening {
         title: Some(format!("Opening {id}")),
         matching: RawOpening {
@@ -73,7 +73,7 @@ fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
     }
 }
 
-fn student(id: &str, school: &str) -> Student {
+pub(crate) fn student(id: &str, school: &str) -> Student {
     Student {
         school_id: school.into(),
         first_name: "Maria".into(),
@@ -105,7 +105,7 @@ fn student(id: &str, school: &str) -> Student {
 }
 
 /// A district with one school, one partner with a current agreement, one opening.
-async fn base(db: &TestDb, capacity: i64) {
+pub(crate) async fn base(db: &TestDb, capacity: i64) {
     let conn = db.store.db();
     save_district(conn, &District { id: "d-1".into(), name: "Lakeside".into() }).await.unwrap();
     let school = School { id: "sch-1".into(), district_id: "d-1".into(), name: "Lakeside High".into() };
@@ -125,7 +125,7 @@ async fn base(db: &TestDb, capacity: i64) {
     save_openings(conn, &[opening("o-1", "p-1", capacity)], now()).await.unwrap();
 }
 
-fn new_match(id: &str, student: &str, opening: &str) -> NewMatch {
+pub(crate) fn new_match(id: &str, student: &str, opening: &str) -> NewMatch {
     NewMatch {
         id: id.into(),
         run_id: None,
@@ -135,6 +135,7 @@ fn new_match(id: &str, student: &str, opening: &str) -> NewMatch {
         score: 512,
         breakdown: BTreeMap::from([("field".to_owned(), 300), ("travel".to_owned(), 212)]),
         sessions: vec![window("TUE", "16:00", "17:00")],
+        travel_minutes: Some(12.5),
     }
 }
 
@@ -655,7 +656,7 @@ async fn count_statements(conn: &sea_orm::DatabaseConnection, scope: &Scope, as_
 #[tokio::test]
 async fn a_run_result_is_stored_atomically() {
     use partnermatch_api::store::entity::{match_runs, matches as match_rows};
-    use partnermatch_api::store::runs::{RunRequest, finish, start};
+    use partnermatch_api::store::runs::{Lease, RunRequest, finish, proposed_matches, start};
 
     for db in backends().await {
         base(&db, 2).await;
@@ -665,11 +666,19 @@ async fn a_run_result_is_stored_atomically() {
         save_students(conn, &pupils, now()).await.unwrap();
         let as_of = NaiveDate::from_ymd_opt(2026, 9, 14).unwrap();
         let scope = Scope::school("sch-1");
-        let result_of = |raw: &matcher::RawInstance| {
+        let lease = Lease { owner: "node-test".into(), duration: chrono::Duration::seconds(30) };
+        // The result document and the matches a run of `id` proposes.
+        let result_of = |id: &str, raw: &matcher::RawInstance| {
             let instance = matcher::parse_instance(raw).unwrap();
             let outcome = matcher::run(&instance, matcher::Options::default(), &mut matcher::Silent).unwrap();
-            serde_json::to_value(matcher::result_document(&instance, &outcome, false, Default::default()))
-                .unwrap()
+            let document = serde_json::to_value(matcher::result_document(
+                &instance,
+                &outcome,
+                false,
+                Default::default(),
+            ))
+            .unwrap();
+            (document, proposed_matches(id, &instance, &outcome))
         };
         let request = |id: &str, dry_run: bool| RunRequest {
             id: id.into(),
@@ -680,18 +689,24 @@ async fn a_run_result_is_stored_atomically() {
         };
 
         // Dry run: the would-be assignment is kept on the run, nothing else written.
-        let result = result_of(&load_scope(conn, &scope, as_of, None).await.unwrap());
+        let (result, proposed) = result_of("run-dry", &load_scope(conn, &scope, as_of, None).await.unwrap());
         let assigned = result["assignments"].as_array().unwrap().len();
         assert_eq!(assigned, 4, "{}: five tutoring needs, four slots: {result}", db.name);
-        start(conn, &request("run-dry", true), now()).await.unwrap();
-        assert_eq!(finish(&db.store, &request("run-dry", true), &result, now()).await.unwrap(), 0);
+        assert_eq!(proposed.len(), 4);
+        assert!(proposed.iter().all(|m| m.travel_minutes.is_some_and(|t| t >= 0.0)));
+        start(conn, &request("run-dry", true), &lease, now()).await.unwrap();
+        assert_eq!(
+            finish(&db.store, &request("run-dry", true), &lease, &proposed, &result, now()).await.unwrap(),
+            0
+        );
         assert_eq!(match_rows::Entity::find().count(conn).await.unwrap(), 0);
         let run = match_runs::Entity::find_by_id("run-dry".to_owned()).one(conn).await.unwrap().unwrap();
         assert_eq!(run.status, "SUCCEEDED");
         assert_eq!(run.result.unwrap()["assignments"].as_array().unwrap().len(), 4);
 
         // A commit that meets a slot taken since the scope was read fails whole.
-        let stale = result_of(&load_scope(conn, &scope, as_of, None).await.unwrap());
+        let (stale, stale_matches) =
+            result_of("run-stale", &load_scope(conn, &scope, as_of, None).await.unwrap());
         let txn = db.store.write().await.unwrap();
         let taker = stale["assignments"][0]["openingId"].as_str().unwrap().to_owned();
         let mut outsider = student("s-out", "sch-1");
@@ -701,8 +716,10 @@ async fn a_run_result_is_stored_atomically() {
         item.kind = Kind::Mentoring;
         propose(&txn, &[item], "admin", now()).await.unwrap();
         txn.commit().await.unwrap();
-        start(conn, &request("run-stale", false), now()).await.unwrap();
-        let err = finish(&db.store, &request("run-stale", false), &stale, now()).await.unwrap_err();
+        start(conn, &request("run-stale", false), &lease, now()).await.unwrap();
+        let err = finish(&db.store, &request("run-stale", false), &lease, &stale_matches, &stale, now())
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{}: {err:?}", db.name);
         assert_eq!(match_rows::Entity::find().count(conn).await.unwrap(), 1, "{}: only m-out", db.name);
         let run = match_runs::Entity::find_by_id("run-stale".to_owned()).one(conn).await.unwrap().unwrap();
@@ -710,11 +727,15 @@ async fn a_run_result_is_stored_atomically() {
         assert!(run.error.unwrap().contains("no free slot"));
 
         // A fresh run commits; its matches are existing matches to the next load.
-        let fresh = result_of(&load_scope(conn, &scope, as_of, None).await.unwrap());
+        let (fresh, fresh_matches) =
+            result_of("run-1", &load_scope(conn, &scope, as_of, None).await.unwrap());
         let expected = fresh["assignments"].as_array().unwrap().len();
         assert_eq!(expected, 3, "{}: one slot is gone: {fresh}", db.name);
-        start(conn, &request("run-1", false), now()).await.unwrap();
-        assert_eq!(finish(&db.store, &request("run-1", false), &fresh, now()).await.unwrap(), expected);
+        start(conn, &request("run-1", false), &lease, now()).await.unwrap();
+        assert_eq!(
+            finish(&db.store, &request("run-1", false), &lease, &fresh_matches, &fresh, now()).await.unwrap(),
+            expected
+        );
         assert_eq!(match_rows::Entity::find().count(conn).await.unwrap() as usize, expected + 1);
         let filled: i32 =
             [read::opening(conn, "o-1").await.unwrap(), read::opening(conn, "o-2").await.unwrap()]
@@ -725,7 +746,7 @@ async fn a_run_result_is_stored_atomically() {
         let again = load_scope(conn, &scope, as_of, None).await.unwrap();
         assert_eq!(again.existing_matches.as_ref().unwrap().len(), expected + 1, "the run's and m-out");
         assert!(
-            result_of(&again)["assignments"].as_array().unwrap().is_empty(),
+            result_of("run-2", &again).0["assignments"].as_array().unwrap().is_empty(),
             "{}: nothing left to match",
             db.name
         );
@@ -736,7 +757,7 @@ async fn a_run_result_is_stored_atomically() {
         );
         // Finishing the same run twice is refused: it is no longer running.
         assert!(matches!(
-            finish(&db.store, &request("run-1", false), &fresh, now()).await,
+            finish(&db.store, &request("run-1", false), &lease, &fresh_matches, &fresh, now()).await,
             Err(StoreError::Conflict(_))
         ));
     }

@@ -9,6 +9,11 @@
 //! | schools | all, write | own | — | own |
 //! | students | all, write | own school, write | matched to it: minimal | self |
 //! | birthDate, home, contacts | yes | own school | never | self |
+//! | suggestions | yes | own school | no | self |
+//! | runMatching, proposeMatch, match runs | yes | own school | no | no |
+//! | matches: read, respondToMatch, recordFeedback | yes | own school | own openings | own |
+//! | setMatchStatus | yes | own school | own openings | no |
+//! | report | all | own school | own partner | no |
 
 use async_graphql::Context;
 
@@ -27,6 +32,30 @@ pub enum Rows {
     MatchedTo(String),
     /// None at all.
     Nothing,
+}
+
+/// Which matches a viewer may see, by who they belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatchRows {
+    /// Every match.
+    All,
+    /// Matches of this school's students.
+    School(String),
+    /// Matches to this partner's openings.
+    Partner(String),
+    /// This student's matches.
+    Student(String),
+}
+
+/// Who a match concerns: what every decision about it is checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct Parties<'a> {
+    /// The student.
+    pub student_id: &'a str,
+    /// The student's school.
+    pub school_id: &'a str,
+    /// The opening's partner.
+    pub partner_id: &'a str,
 }
 
 /// How much of a student record the viewer may read, decided when the record is
@@ -225,6 +254,107 @@ impl<'a> Access<'a> {
         }
     }
 
+    /// Matches (and their feedback) the viewer may list.
+    pub fn matches(&self) -> MatchRows {
+        match self.viewer.role {
+            Role::Admin => MatchRows::All,
+            Role::Counselor => MatchRows::School(self.scope()),
+            Role::Partner => MatchRows::Partner(self.scope()),
+            Role::Student => MatchRows::Student(self.scope()),
+        }
+    }
+
+    fn party_to(&self, parties: &Parties<'_>) -> bool {
+        match self.viewer.role {
+            Role::Admin => true,
+            Role::Counselor => self.owns(Role::Counselor, parties.school_id),
+            Role::Partner => self.owns(Role::Partner, parties.partner_id),
+            Role::Student => self.owns(Role::Student, parties.student_id),
+        }
+    }
+
+    /// Reading one match: a party to it (its student, its opening's partner, the
+    /// student's counselor) or ADMIN.
+    pub fn read_match(&self, parties: &Parties<'_>) -> Result<(), ApiError> {
+        if self.party_to(parties) { Ok(()) } else { Err(forbidden("this match")) }
+    }
+
+    /// `respondToMatch`: the student (or family, on the student's token), the
+    /// partner, the student's counselor, ADMIN.
+    pub fn respond_to_match(&self, parties: &Parties<'_>) -> Result<(), ApiError> {
+        if self.party_to(parties) { Ok(()) } else { Err(forbidden("answering this match")) }
+    }
+
+    /// `setMatchStatus` (ACTIVE, COMPLETED, CANCELLED): the people who run the
+    /// sessions — the partner, the student's counselor, ADMIN. A student answers
+    /// through `respondToMatch`.
+    pub fn set_match_status(&self, parties: &Parties<'_>) -> Result<(), ApiError> {
+        if self.party_to(parties) && !self.is(Role::Student) {
+            Ok(())
+        } else {
+            Err(forbidden("changing this match's status"))
+        }
+    }
+
+    /// `recordFeedback` on a match: any party to it.
+    pub fn record_feedback(&self, parties: &Parties<'_>) -> Result<(), ApiError> {
+        if self.party_to(parties) { Ok(()) } else { Err(forbidden("feedback on this match")) }
+    }
+
+    /// `runMatching` and `proposeMatch` for students of `school_id` (None: the
+    /// whole district): ADMIN, or the school's counselor.
+    pub fn run_matching(&self, school_id: Option<&str>) -> Result<(), ApiError> {
+        let allowed =
+            self.is(Role::Admin) || school_id.is_some_and(|school| self.owns(Role::Counselor, school));
+        if allowed { Ok(()) } else { Err(forbidden("matching students of this school")) }
+    }
+
+    /// The school a counselor's runs default to.
+    pub fn home_school(&self) -> Option<String> {
+        self.is(Role::Counselor).then(|| self.scope())
+    }
+
+    /// Match runs the viewer may list: ADMIN all, a counselor their school's.
+    pub fn match_runs(&self) -> Rows {
+        match self.viewer.role {
+            Role::Admin => Rows::All,
+            Role::Counselor => Rows::Own(self.scope()),
+            Role::Partner | Role::Student => Rows::Nothing,
+        }
+    }
+
+    /// Reading one run of `school_id` (None: district-wide), its progress included.
+    pub fn read_run(&self, school_id: Option<&str>) -> Result<(), ApiError> {
+        self.run_matching(school_id).map_err(|_| forbidden("this match run"))
+    }
+
+    /// `suggestions` for a student of `school_id`: ADMIN, the school's counselor,
+    /// the student.
+    pub fn suggestions(&self, student_id: &str, school_id: &str) -> Result<(), ApiError> {
+        match self.student_view(student_id, school_id, false) {
+            Some(StudentView::Full) => Ok(()),
+            _ => Err(forbidden("suggestions for this student")),
+        }
+    }
+
+    /// What `report` may cover: ADMIN everything, a counselor their school, a
+    /// partner its own openings; students get no report.
+    pub fn report(&self) -> Result<MatchRows, ApiError> {
+        match self.matches() {
+            MatchRows::Student(_) => Err(forbidden("reports")),
+            rows => Ok(rows),
+        }
+    }
+
+    /// A report's match rates (numbers about students and their needs): ADMIN and
+    /// counselors; a partner's report covers its openings, not students.
+    pub fn report_match_rates(&self) -> Result<(), ApiError> {
+        match self.viewer.role {
+            Role::Admin | Role::Counselor => Ok(()),
+            Role::Partner | Role::Student => Err(forbidden("match rates (they are about students)")),
+        }
+    }
+
     /// Whether reads by this viewer must be written to the disclosure log.
     pub fn discloses(&self) -> bool {
         self.is(Role::Partner)
@@ -284,5 +414,32 @@ mod tests {
         assert!(s.withdraw_consent("s-1", "sch-2").is_ok() && s.withdraw_consent("s-2", "sch-2").is_err());
         assert!(p.withdraw_consent("s-2", "sch-2").is_err());
         assert_eq!(c.actor(), "counselor:sch-1");
+        let own = Parties { student_id: "s-1", school_id: "sch-1", partner_id: "p-1" };
+        let other = Parties { student_id: "s-2", school_id: "sch-2", partner_id: "p-2" };
+        for x in [a, c, p, s] {
+            assert!(x.read_match(&own).is_ok() && x.respond_to_match(&own).is_ok());
+            assert!(x.record_feedback(&own).is_ok());
+        }
+        for x in [c, p, s] {
+            assert!(x.read_match(&other).is_err() && x.respond_to_match(&other).is_err());
+            assert!(x.record_feedback(&other).is_err() && x.set_match_status(&other).is_err());
+        }
+        assert!(s.set_match_status(&own).is_err() && p.set_match_status(&own).is_ok());
+        assert!(a.run_matching(None).is_ok() && c.run_matching(None).is_err());
+        assert!(c.run_matching(Some("sch-1")).is_ok() && c.run_matching(Some("sch-2")).is_err());
+        assert!(p.run_matching(Some("sch-1")).is_err() && s.run_matching(Some("sch-1")).is_err());
+        assert_eq!(
+            [a, c, p, s].map(|x| x.match_runs()),
+            [Rows::All, Rows::Own("sch-1".into()), Rows::Nothing, Rows::Nothing]
+        );
+        assert!(c.suggestions("s-9", "sch-1").is_ok() && c.suggestions("s-9", "sch-2").is_err());
+        assert!(s.suggestions("s-1", "sch-2").is_ok() && p.suggestions("s-1", "sch-1").is_err());
+        assert_eq!(p.report().unwrap(), MatchRows::Partner("p-1".into()));
+        assert!(s.report().is_err() && a.report().unwrap() == MatchRows::All);
+        assert!(
+            a.report_match_rates().is_ok()
+                && c.report_match_rates().is_ok()
+                && p.report_match_rates().is_err()
+        );
     }
 }

@@ -5,31 +5,51 @@
 //! - [`access`]: who may see and do what (the one place that decides).
 //! - [`connection`]: Relay pages.
 //! - [`query`]: `viewer`; [`records`]: partners, agreements, openings;
-//!   [`people`]: schools and students.
+//!   [`people`]: schools and students; [`matching`]: matches and their lifecycle;
+//!   [`runs`]: match runs and their progress subscription.
 
 pub mod access;
 pub mod connection;
 pub mod error;
+pub mod matching;
 pub mod people;
 pub mod query;
 pub mod records;
+pub mod report;
+pub mod runs;
+pub mod suggest;
 
 use std::time::Duration;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 use crate::auth::Viewer;
+use crate::runner::Runner;
 use crate::store::Store;
 use error::{ApiError, Code, ensure_codes, refusal};
 
 /// The root of every read.
 #[derive(Default, MergedObject)]
-pub struct Query(query::ViewerQuery, records::RecordsQuery, people::PeopleQuery);
+pub struct Query(
+    query::ViewerQuery,
+    records::RecordsQuery,
+    people::PeopleQuery,
+    matching::MatchQuery,
+    report::ReportQuery,
+    suggest::SuggestQuery,
+    runs::RunQuery,
+);
 
 /// The root of every write.
 #[derive(Default, MergedObject)]
-pub struct Mutation(records::RecordsMutation, people::PeopleMutation);
+pub struct Mutation(
+    records::RecordsMutation,
+    people::PeopleMutation,
+    matching::MatchMutation,
+    report::FeedbackMutation,
+    runs::RunMutation,
+);
 
 /// Deepest selection a query may nest.
 pub const MAX_DEPTH: usize = 10;
@@ -47,7 +67,7 @@ pub const MAX_BATCH: usize = 10;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The schema the service serves.
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<Query, Mutation, runs::RunSubscription>;
 
 /// The schemas of one service: field suggestions ("did you mean") are for ADMIN or
 /// `--demo` only, and the engine sets them per schema, so there are two.
@@ -58,20 +78,27 @@ pub struct Schemas {
     demo: bool,
 }
 
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, runs::RunSubscription> {
+    Schema::build(Query::default(), Mutation::default(), runs::RunSubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
 
 impl Schemas {
-    /// Schemas over `store`; `demo` opens introspection and suggestions to everyone.
-    pub fn new(store: Store, demo: bool) -> Schemas {
+    /// Schemas over `store`, starting match runs with `runner`; `demo` opens
+    /// introspection and suggestions to everyone.
+    pub fn new(store: Store, runner: Runner, demo: bool) -> Schemas {
         Schemas {
-            helpful: builder().data(store.clone()).finish(),
-            terse: builder().data(store).disable_suggestions().finish(),
+            helpful: builder().data(store.clone()).data(runner.clone()).finish(),
+            terse: builder().data(store).data(runner).disable_suggestions().finish(),
             demo,
         }
+    }
+
+    /// The schema for subscriptions over websocket (the viewer comes from the
+    /// connection's init payload).
+    pub fn for_subscriptions(&self) -> ApiSchema {
+        if self.demo { self.helpful.clone() } else { self.terse.clone() }
     }
 
     /// Runs one request for `viewer` (None: no token was sent), within the limits.

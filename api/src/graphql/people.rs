@@ -17,8 +17,10 @@ use chrono::{DateTime, Utc};
 use super::access::{Access, Rows, StudentField, StudentView};
 use super::connection::{Page, Window, cost};
 use super::error::{ApiError, Code};
+use super::matching::{MatchNode, match_page};
 use super::{audited, commit, store};
 use crate::import::{ImportError, Table, import_csv};
+use crate::store::matches::MatchFilter;
 use crate::store::people::{self, Disclosure, Visible};
 use crate::store::records::{Guardian, RawNeed, RawPlace, RawStudent, RawWindow, Role, School, Student};
 use crate::store::{StoreError, write};
@@ -71,23 +73,7 @@ impl PeopleQuery {
 
     /// One student: null when there is none, FORBIDDEN when the viewer may not see it.
     async fn student(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<StudentNode>> {
-        let access = Access::of(ctx)?;
-        let db = store(ctx)?.db();
-        let Some(student) = people::find_student(db, &id).await? else {
-            return Ok(None);
-        };
-        let matched = match access.students() {
-            Rows::MatchedTo(partner) => people::is_matched_to(db, &id, &partner).await?,
-            Rows::All | Rows::Own(_) | Rows::Nothing => false,
-        };
-        let view = access
-            .student_view(&id, &student.school_id, matched)
-            .ok_or_else(|| ApiError::new(Code::Forbidden, "not allowed: this student's record"))?;
-        let node = StudentNode { record: student, view };
-        let selected: Vec<String> =
-            ctx.field().selection_set().map(|field| field.name().to_owned()).collect();
-        disclose(ctx, &access, std::slice::from_ref(&node), &selected, "student").await?;
-        Ok(Some(node))
+        Ok(student_node(ctx, &id, "student").await?)
     }
 
     /// The disclosure log, oldest first (ADMIN only).
@@ -118,6 +104,32 @@ impl PeopleQuery {
         let nodes = listed.rows.into_iter().map(DisclosureNode::from).collect();
         Ok(window.page(nodes, listed.total, |node: &DisclosureNode| node.id.as_str()))
     }
+}
+
+/// One student as the viewer may see it (the field being resolved is the one whose
+/// selection a partner's disclosure names): null when there is none, FORBIDDEN when
+/// the viewer may not see it.
+pub(crate) async fn student_node(
+    ctx: &Context<'_>,
+    id: &str,
+    operation: &str,
+) -> Result<Option<StudentNode>, ApiError> {
+    let access = Access::of(ctx)?;
+    let db = store(ctx)?.db();
+    let Some(student) = people::find_student(db, id).await? else {
+        return Ok(None);
+    };
+    let matched = match access.students() {
+        Rows::MatchedTo(partner) => people::is_matched_to(db, id, &partner).await?,
+        Rows::All | Rows::Own(_) | Rows::Nothing => false,
+    };
+    let view = access
+        .student_view(id, &student.school_id, matched)
+        .ok_or_else(|| ApiError::new(Code::Forbidden, "not allowed: this student's record"))?;
+    let node = StudentNode { record: student, view };
+    let selected: Vec<String> = ctx.field().selection_set().map(|field| field.name().to_owned()).collect();
+    disclose(ctx, &access, std::slice::from_ref(&node), &selected, operation).await?;
+    Ok(Some(node))
 }
 
 /// Writes. Each runs in one transaction with its audit entry; a failing one writes
@@ -403,6 +415,20 @@ impl StudentNode {
     async fn guardians(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GuardianNode>> {
         self.allow(ctx, StudentField::Sensitive)?;
         Ok(self.record.guardians.iter().cloned().map(GuardianNode::from).collect())
+    }
+
+    /// The student's matches, as far as the viewer is party to them (a partner:
+    /// matches to its own openings).
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn matches(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Page<MatchNode>> {
+        let filter =
+            MatchFilter { student_id: Some(self.record.matching.id.clone()), ..MatchFilter::default() };
+        Ok(match_page(ctx, filter, first, after).await?)
     }
 }
 

@@ -19,7 +19,7 @@ use super::{audited, commit, store};
 use crate::store::catalog::{self, Near, OpeningFilter, PartnerFilter};
 use crate::store::read::{self, StoredOpening};
 use crate::store::records::{
-    Agreement, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawOpening, RawPlace,
+    Agreement, Kind, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawOpening, RawPlace,
     RawWindow,
 };
 use crate::store::{Store, StoreError, write};
@@ -52,6 +52,26 @@ impl OpeningKind {
         [OpeningKind::Tutoring, OpeningKind::Mentoring, OpeningKind::Internship]
             .into_iter()
             .find(|kind| kind.as_str() == text)
+    }
+}
+
+impl From<OpeningKind> for Kind {
+    fn from(kind: OpeningKind) -> Kind {
+        match kind {
+            OpeningKind::Tutoring => Kind::Tutoring,
+            OpeningKind::Mentoring => Kind::Mentoring,
+            OpeningKind::Internship => Kind::Internship,
+        }
+    }
+}
+
+impl From<Kind> for OpeningKind {
+    fn from(kind: Kind) -> OpeningKind {
+        match kind {
+            Kind::Tutoring => OpeningKind::Tutoring,
+            Kind::Mentoring => OpeningKind::Mentoring,
+            Kind::Internship => OpeningKind::Internship,
+        }
     }
 }
 
@@ -149,6 +169,12 @@ pub struct WeeklyWindow {
     pub start: String,
     #[allow(missing_docs)]
     pub end: String,
+}
+
+impl From<&RawWindow> for WeeklyWindow {
+    fn from(window: &RawWindow) -> WeeklyWindow {
+        WeeklyWindow { day: window.day.clone(), start: window.start.clone(), end: window.end.clone() }
+    }
 }
 
 /// Loads partners by id, many at once.
@@ -292,6 +318,11 @@ pub struct OpeningNode {
 }
 
 impl OpeningNode {
+    /// An opening read from `store` (its partner loads on demand).
+    pub(crate) fn new(store: &Store, stored: StoredOpening) -> OpeningNode {
+        OpeningNode { stored, partners: partner_loader(store, 1) }
+    }
+
     fn raw(&self) -> &RawOpening {
         &self.stored.opening.matching
     }
@@ -350,11 +381,7 @@ impl OpeningNode {
 
     /// Weekly windows in which sessions can take place.
     async fn schedule(&self) -> Vec<WeeklyWindow> {
-        self.raw()
-            .schedule
-            .iter()
-            .map(|w| WeeklyWindow { day: w.day.clone(), start: w.start.clone(), end: w.end.clone() })
-            .collect()
+        self.raw().schedule.iter().map(WeeklyWindow::from).collect()
     }
 
     async fn session_minutes(&self) -> i64 {

@@ -369,6 +369,7 @@ pub mod matches {
         pub decided_at: Option<DateTimeUtc>,
         pub decline_reason: Option<String>,
         pub version: i32,
+        pub travel_minutes: Option<f64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

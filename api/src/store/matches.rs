@@ -6,11 +6,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde_json::json;
 
-use super::entity::{declined_pairs, match_sessions, matches, openings};
+use super::entity::{declined_pairs, match_sessions, matches, openings, students};
+use super::people::Listed;
 use super::records::{Kind, Match, MatchStatus, NewMatch};
 use super::write::{audit, raw_window, window_rows};
 use super::{ConstraintKind, StoreError};
@@ -89,6 +93,7 @@ pub async fn propose<C: ConnectionTrait>(
             decided_at: Set(None),
             decline_reason: Set(None),
             version: Set(0),
+            travel_minutes: Set(item.travel_minutes),
         })
         .collect();
     let sessions: Vec<match_sessions::ActiveModel> = new
@@ -203,17 +208,145 @@ pub async fn transition<C: ConnectionTrait>(
 
 /// One match.
 pub async fn get<C: ConnectionTrait>(db: &C, id: &str) -> Result<Match, StoreError> {
-    let row = matches::Entity::find_by_id(id.to_owned())
+    find(db, id).await?.ok_or_else(|| StoreError::not_found("match", id))
+}
+
+/// One match, or `None`.
+pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<Match>, StoreError> {
+    let Some(row) = matches::Entity::find_by_id(id.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    let mut sessions = sessions_of(db, vec![row.id.clone()]).await?;
+    record(row, sessions.remove(id).unwrap_or_default()).map(Some)
+}
+
+/// Who a match concerns: its student, the student's school, the opening's partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchParties {
+    #[allow(missing_docs)]
+    pub student_id: String,
+    #[allow(missing_docs)]
+    pub school_id: String,
+    #[allow(missing_docs)]
+    pub partner_id: String,
+}
+
+/// The parties of `found`.
+pub async fn parties<C: ConnectionTrait>(db: &C, found: &Match) -> Result<MatchParties, StoreError> {
+    let school_id = students::Entity::find_by_id(found.student_id.clone())
         .one(db)
         .await?
-        .ok_or_else(|| StoreError::not_found("match", id))?;
-    let sessions = match_sessions::Entity::find()
-        .filter(match_sessions::Column::MatchId.eq(id))
+        .ok_or_else(|| StoreError::not_found("student", &found.student_id))?
+        .school_id;
+    let partner_id = openings::Entity::find_by_id(found.opening_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::not_found("opening", &found.opening_id))?
+        .partner_id;
+    Ok(MatchParties { student_id: found.student_id.clone(), school_id, partner_id })
+}
+
+/// Which matches a list holds; every given field must hold.
+#[derive(Clone, Debug, Default)]
+pub struct MatchFilter {
+    /// Of students of this school.
+    pub school_id: Option<String>,
+    /// To openings of this partner.
+    pub partner_id: Option<String>,
+    #[allow(missing_docs)]
+    pub student_id: Option<String>,
+    #[allow(missing_docs)]
+    pub opening_id: Option<String>,
+    /// Made by this match run.
+    pub run_id: Option<String>,
+    #[allow(missing_docs)]
+    pub kind: Option<Kind>,
+    /// In any of these statuses (empty: any).
+    pub statuses: Vec<MatchStatus>,
+}
+
+impl MatchFilter {
+    fn condition(&self) -> Condition {
+        let mut all = Condition::all();
+        if let Some(school) = &self.school_id {
+            let ids = Query::select()
+                .column(students::Column::Id)
+                .from(students::Entity)
+                .and_where(students::Column::SchoolId.eq(school.as_str()))
+                .to_owned();
+            all = all.add(matches::Column::StudentId.in_subquery(ids));
+        }
+        if let Some(partner) = &self.partner_id {
+            let ids = Query::select()
+                .column(openings::Column::Id)
+                .from(openings::Entity)
+                .and_where(openings::Column::PartnerId.eq(partner.as_str()))
+                .to_owned();
+            all = all.add(matches::Column::OpeningId.in_subquery(ids));
+        }
+        if let Some(student) = &self.student_id {
+            all = all.add(matches::Column::StudentId.eq(student.as_str()));
+        }
+        if let Some(opening) = &self.opening_id {
+            all = all.add(matches::Column::OpeningId.eq(opening.as_str()));
+        }
+        if let Some(run) = &self.run_id {
+            all = all.add(matches::Column::RunId.eq(run.as_str()));
+        }
+        if let Some(kind) = self.kind {
+            all = all.add(matches::Column::Kind.eq(kind.as_str()));
+        }
+        if !self.statuses.is_empty() {
+            all = all.add(matches::Column::Status.is_in(self.statuses.iter().map(|s| s.as_str())));
+        }
+        all
+    }
+}
+
+/// One page of the matches `filter` selects, in id order, after `after`.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &MatchFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Listed<Match>, StoreError> {
+    let condition = filter.condition();
+    let total = matches::Entity::find().filter(condition.clone()).count(db).await?;
+    let mut page = matches::Entity::find().filter(condition).order_by_asc(matches::Column::Id).limit(limit);
+    if let Some(after) = after {
+        page = page.filter(matches::Column::Id.gt(after));
+    }
+    let rows = page.all(db).await?;
+    let mut sessions = sessions_of(db, rows.iter().map(|row| row.id.clone()).collect()).await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let windows = sessions.remove(&row.id).unwrap_or_default();
+            record(row, windows)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Listed { rows, total })
+}
+
+async fn sessions_of<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<String>,
+) -> Result<std::collections::HashMap<String, Vec<super::records::RawWindow>>, StoreError> {
+    let mut by_match: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_match);
+    }
+    for row in match_sessions::Entity::find()
+        .filter(match_sessions::Column::MatchId.is_in(ids))
+        .order_by_asc(match_sessions::Column::MatchId)
         .order_by_asc(match_sessions::Column::Day)
         .order_by_asc(match_sessions::Column::StartMinute)
         .all(db)
-        .await?;
-    record(row, sessions.into_iter().map(|s| raw_window(s.day, s.start_minute, s.end_minute)).collect())
+        .await?
+    {
+        by_match.entry(row.match_id).or_default().push(raw_window(row.day, row.start_minute, row.end_minute));
+    }
+    Ok(by_match)
 }
 
 fn record(row: matches::Model, sessions: Vec<super::records::RawWindow>) -> Result<Match, StoreError> {
@@ -233,5 +366,6 @@ fn record(row: matches::Model, sessions: Vec<super::records::RawWindow>) -> Resu
         decided_at: row.decided_at,
         decline_reason: row.decline_reason,
         version: row.version,
+        travel_minutes: row.travel_minutes,
     })
 }

@@ -20,8 +20,10 @@ pub mod matches;
 pub mod people;
 pub mod read;
 pub mod records;
+pub mod report;
 pub mod runs;
 pub mod scope;
+pub mod suggest;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -166,4 +168,26 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..TransactionOptions::default()
     };
     db.begin_with_options(options).await.map_err(StoreError::from)
+}
+
+/// A fresh record id: `prefix-YYYYMMDDhhmmss-<8 hex>`. Ids sort by creation time,
+/// and the random part (the OS generator) keeps ids made on different nodes in the
+/// same second apart.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), random_hex(4))
+}
+
+/// `bytes` random bytes as hex.
+pub fn random_hex(bytes: usize) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut random = vec![0u8; bytes];
+    if getrandom::getrandom(&mut random).is_err() {
+        // No OS randomness: the clock and a counter still keep this process's ids apart.
+        let nanos = chrono::Utc::now().timestamp_subsec_nanos() as u64;
+        let mixed = nanos ^ COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed).rotate_left(32);
+        for (at, byte) in random.iter_mut().enumerate() {
+            *byte = (mixed >> ((at % 8) * 8)) as u8;
+        }
+    }
+    random.iter().map(|byte| format!("{byte:02x}")).collect()
 }

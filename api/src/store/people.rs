@@ -330,3 +330,23 @@ fn unfilled_needs(kind: Option<&str>) -> SelectStatement {
     }
     select
 }
+
+/// The school of each of `ids` that exists (a query per 5,000 ids).
+pub async fn schools_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(5_000) {
+        let rows: Vec<(String, String)> = students::Entity::find()
+            .select_only()
+            .column(students::Column::Id)
+            .column(students::Column::SchoolId)
+            .filter(students::Column::Id.is_in(chunk.iter().map(String::as_str)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows);
+    }
+    Ok(found)
+}

@@ -69,6 +69,24 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a match run is.
+    RunStatus {
+        Queued = "QUEUED",
+        Running = "RUNNING",
+        Succeeded = "SUCCEEDED",
+        Failed = "FAILED",
+        Cancelled = "CANCELLED",
+    }
+);
+
+impl RunStatus {
+    /// Whether the run has ended (and will not change again).
+    pub fn is_final(self) -> bool {
+        matches!(self, RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled)
+    }
+}
+
+text_enum!(
     /// Who a token speaks for.
     Role { Admin = "ADMIN", Counselor = "COUNSELOR", Partner = "PARTNER", Student = "STUDENT" }
 );
@@ -172,6 +190,8 @@ pub struct NewMatch {
     pub breakdown: BTreeMap<String, i64>,
     /// Weekly session times.
     pub sessions: Vec<RawWindow>,
+    /// The least travel time by the student's modes (0 when virtual).
+    pub travel_minutes: Option<f64>,
 }
 
 /// A stored match.
@@ -193,6 +213,8 @@ pub struct Match {
     pub decline_reason: Option<String>,
     /// Bumped by every change; a writer names the version it read.
     pub version: i32,
+    /// The least travel time by the student's modes when it was made (0 when virtual).
+    pub travel_minutes: Option<f64>,
 }
 
 /// Feedback on a match.

@@ -1,20 +1,33 @@
-//! Match runs: the record of a request to match a scope, and storing its result
-//! atomically: every proposed match of a committed run is written in one
-//! transaction with the run's outcome, or none is.
+//! Match runs: the record of a request to match a scope, the lease that lets one
+//! node at a time run each scope, and storing a run's result atomically: every
+//! proposed match of a committed run is written in one transaction with the run's
+//! outcome, or none is.
+//!
+//! The lease is two columns on the run: `lease_owner` (the node) and `lease_until`.
+//! A node renews it while it works; a node that dies stops renewing, and once the
+//! lease has lapsed the run is FAILED by whoever looks next ([`expire`]). A unique
+//! index over the scope of QUEUED and RUNNING runs makes "one run per scope" hold
+//! across nodes whatever their timing; a commit names its lease, so a node that
+//! lost its lease (or whose run was cancelled) can no longer commit.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use matcher::Instance;
+use matcher::engine::Outcome;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde::Deserialize;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde_json::{Value, json};
 
 use super::entity::match_runs;
 use super::matches::propose;
-use super::records::{Kind, NewMatch, RawWindow};
+use super::people::Listed;
+use super::records::{Kind, NewMatch, RawWindow, RunStatus};
 use super::scope::Scope;
-use super::{Store, StoreError};
+use super::{ConstraintKind, Store, StoreError};
 
 /// A request to match a scope.
 #[derive(Clone, Debug)]
@@ -31,24 +44,93 @@ pub struct RunRequest {
     pub requested_by: String,
 }
 
-/// Records `run` as RUNNING. A run that never finishes stays RUNNING, with nothing
-/// of its result written.
+/// The lease a node holds on the runs it executes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// The node's name, unique per process.
+    pub owner: String,
+    /// How long a lease lasts unless renewed.
+    pub duration: chrono::Duration,
+}
+
+const ACTIVE: [&str; 2] = ["QUEUED", "RUNNING"];
+
+/// A stored run.
+#[allow(missing_docs)]
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub id: String,
+    pub school_id: Option<String>,
+    pub kinds: Vec<Kind>,
+    pub student_ids: Option<Vec<String>>,
+    pub weights: BTreeMap<String, Value>,
+    pub dry_run: bool,
+    pub status: RunStatus,
+    /// What the run is doing (`LOADING`, `CANDIDATES`, `SOLVING`, `COMMITTING`, `DONE`).
+    pub phase: Option<String>,
+    pub done: i64,
+    pub total: i64,
+    /// The matcher's `stats`.
+    pub stats: Option<Value>,
+    /// A dry run's whole result document; a committed run's `unmatched`.
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub requested_by: String,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+fn record(row: match_runs::Model) -> Result<RunRecord, StoreError> {
+    let bad = |what: &str| StoreError::invalid(format!("match_runs.{what}"), "unknown value in the database");
+    let kinds: Vec<String> = serde_json::from_value(row.kinds).map_err(|_| bad("kinds"))?;
+    Ok(RunRecord {
+        kinds: kinds.iter().map(|k| Kind::parse(k).ok_or_else(|| bad("kinds"))).collect::<Result<_, _>>()?,
+        student_ids: row
+            .student_ids
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|_| bad("student_ids"))?,
+        weights: serde_json::from_value(row.weights).map_err(|_| bad("weights"))?,
+        status: RunStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
+        id: row.id,
+        school_id: row.school_id,
+        dry_run: row.dry_run,
+        phase: row.phase,
+        done: row.done,
+        total: row.total,
+        stats: row.stats,
+        result: row.result,
+        error: row.error,
+        requested_by: row.requested_by,
+        created_at: row.created_at,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    })
+}
+
+/// Records `run` as RUNNING under `lease`, after failing any run of the same scope
+/// whose node stopped renewing its lease. Another active run of the scope is
+/// `Conflict`, decided by the database's unique index (so it holds across nodes).
 pub async fn start<C: ConnectionTrait>(
     db: &C,
     run: &RunRequest,
+    lease: &Lease,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let scope_key = run.scope.key();
+    expire_where(db, Some(&scope_key), now).await?;
     let kinds: Vec<&str> = run.scope.kinds.iter().map(|kind| kind.as_str()).collect();
     let row = match_runs::ActiveModel {
         id: Set(run.id.clone()),
         school_id: Set(run.scope.school_id.clone()),
-        scope_key: Set(run.scope.key()),
+        scope_key: Set(scope_key.clone()),
         kinds: Set(json!(kinds)),
         student_ids: Set(run.scope.student_ids.as_ref().map(|ids| json!(ids))),
         weights: Set(json!(run.weights)),
         dry_run: Set(run.dry_run),
-        status: Set("RUNNING".to_owned()),
-        phase: Set(None),
+        status: Set(RunStatus::Running.as_str().to_owned()),
+        phase: Set(Some("LOADING".to_owned())),
         done: Set(0),
         total: Set(0),
         stats: Set(None),
@@ -58,73 +140,186 @@ pub async fn start<C: ConnectionTrait>(
         created_at: Set(now),
         started_at: Set(Some(now)),
         finished_at: Set(None),
-        lease_owner: Set(None),
-        lease_until: Set(None),
+        lease_owner: Set(Some(lease.owner.clone())),
+        lease_until: Set(Some(now + lease.duration)),
     };
-    match_runs::Entity::insert(row).exec_without_returning(db).await?;
+    match match_runs::Entity::insert(row).exec_without_returning(db).await.map_err(StoreError::from) {
+        Ok(_) => Ok(()),
+        Err(StoreError::Constraint { kind: ConstraintKind::Unique, constraint })
+            if constraint.contains("scope") || constraint.contains("scope_key") =>
+        {
+            let active = match_runs::Entity::find()
+                .filter(match_runs::Column::ScopeKey.eq(scope_key.as_str()))
+                .filter(match_runs::Column::Status.is_in(ACTIVE))
+                .one(db)
+                .await?;
+            let which = active.map(|row| format!(" ({})", row.id)).unwrap_or_default();
+            Err(StoreError::Conflict(format!("a match run of this scope is already under way{which}")))
+        }
+        Err(StoreError::Constraint { kind: ConstraintKind::Unique, .. }) => {
+            Err(StoreError::Conflict(format!("a match run {} already exists", run.id)))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Extends the lease of `id`; false when the run is no longer this node's to run
+/// (cancelled, finished, or failed after its lease lapsed).
+pub async fn renew<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    lease: &Lease,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let renewed = match_runs::Entity::update_many()
+        .col_expr(match_runs::Column::LeaseUntil, Expr::value(now + lease.duration))
+        .filter(match_runs::Column::Id.eq(id))
+        .filter(match_runs::Column::Status.eq(RunStatus::Running.as_str()))
+        .filter(match_runs::Column::LeaseOwner.eq(lease.owner.as_str()))
+        .exec(db)
+        .await?;
+    Ok(renewed.rows_affected == 1)
+}
+
+/// Records what a running run is doing; `done` of `total` steps.
+pub async fn set_progress<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    phase: &str,
+    done: i64,
+    total: i64,
+) -> Result<(), StoreError> {
+    match_runs::Entity::update_many()
+        .col_expr(match_runs::Column::Phase, Expr::value(phase))
+        .col_expr(match_runs::Column::Done, Expr::value(done))
+        .col_expr(match_runs::Column::Total, Expr::value(total))
+        .filter(match_runs::Column::Id.eq(id))
+        .filter(match_runs::Column::Status.eq(RunStatus::Running.as_str()))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
-/// One assignment of a result document, as the matcher writes it.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Assignment {
-    student_id: String,
-    opening_id: String,
-    kind: String,
-    score: u32,
-    breakdown: BTreeMap<String, i64>,
-    sessions: Vec<RawWindow>,
+/// Cancels a QUEUED or RUNNING run. A run that has ended is `Conflict`. The node
+/// running it notices at its next renewal; its commit names a RUNNING run, so
+/// nothing of a cancelled run is ever written.
+pub async fn cancel<C: ConnectionTrait>(db: &C, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let cancelled = match_runs::Entity::update_many()
+        .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Cancelled.as_str()))
+        .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
+        .filter(match_runs::Column::Id.eq(id))
+        .filter(match_runs::Column::Status.is_in(ACTIVE))
+        .exec(db)
+        .await?;
+    if cancelled.rows_affected == 1 {
+        return Ok(());
+    }
+    match get(db, id).await? {
+        None => Err(StoreError::not_found("match run", id)),
+        Some(run) => Err(StoreError::Conflict(format!("match run {id} has already ended ({})", run.status))),
+    }
 }
 
-/// The matches a result document proposes, with ids `RUN-1`, `RUN-2`, … in the
-/// document's order.
-pub fn proposed_matches(run_id: &str, result: &Value) -> Result<Vec<NewMatch>, StoreError> {
-    let broken = |what: &str| StoreError::invalid(format!("result.{what}"), "not a matcher result document");
-    let assignments = result.get("assignments").ok_or_else(|| broken("assignments"))?;
-    let assignments = Vec::<Assignment>::deserialize(assignments).map_err(|_| broken("assignments"))?;
-    assignments
-        .into_iter()
+/// Fails every active run whose lease lapsed before `now` (its node stopped); how
+/// many.
+pub async fn expire<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    expire_where(db, None, now).await
+}
+
+async fn expire_where<C: ConnectionTrait>(
+    db: &C,
+    scope_key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut update = match_runs::Entity::update_many()
+        .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Failed.as_str()))
+        .col_expr(
+            match_runs::Column::Error,
+            Expr::value("the node running it stopped before it finished; nothing of it was written"),
+        )
+        .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
+        .filter(match_runs::Column::Status.is_in(ACTIVE))
+        .filter(match_runs::Column::LeaseUntil.lt(now));
+    if let Some(key) = scope_key {
+        update = update.filter(match_runs::Column::ScopeKey.eq(key));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// Marks a run this node holds FAILED with `error`.
+pub async fn fail<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    lease: &Lease,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match_runs::Entity::update_many()
+        .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Failed.as_str()))
+        .col_expr(match_runs::Column::Error, Expr::value(error))
+        .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
+        .filter(match_runs::Column::Id.eq(id))
+        .filter(match_runs::Column::Status.is_in(ACTIVE))
+        .filter(match_runs::Column::LeaseOwner.eq(lease.owner.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The matches an engine outcome proposes, with ids `RUN-1`, `RUN-2`, … in the
+/// outcome's order, and each pair's travel minutes.
+pub fn proposed_matches(run_id: &str, instance: &Instance, outcome: &Outcome) -> Vec<NewMatch> {
+    outcome
+        .assignments
+        .iter()
         .enumerate()
-        .map(|(index, item)| {
-            Ok(NewMatch {
+        .map(|(index, assignment)| {
+            let student = &instance.students()[assignment.student];
+            let opening = &instance.openings()[assignment.opening];
+            NewMatch {
                 id: format!("{run_id}-{}", index + 1),
                 run_id: Some(run_id.to_owned()),
-                kind: Kind::parse(&item.kind).ok_or_else(|| broken("kind"))?,
-                student_id: item.student_id,
-                opening_id: item.opening_id,
-                score: item.score,
-                breakdown: item.breakdown,
-                sessions: item.sessions,
-            })
+                student_id: student.id().as_str().to_owned(),
+                opening_id: opening.id().as_str().to_owned(),
+                kind: assignment.kind,
+                score: assignment.breakdown.score(),
+                breakdown: assignment
+                    .breakdown
+                    .iter()
+                    .map(|(criterion, points)| (criterion.as_str().to_owned(), i64::from(points)))
+                    .collect(),
+                sessions: assignment
+                    .sessions
+                    .iter()
+                    .map(|session| RawWindow {
+                        day: session.day().as_str().to_owned(),
+                        start: session.start().to_string(),
+                        end: session.end().to_string(),
+                    })
+                    .collect(),
+                travel_minutes: matcher::feasibility::travel_minutes(student, opening),
+            }
         })
         .collect()
 }
 
-/// Finishes `run` with the matcher's `result` document (serialized
-/// [`matcher::ResultDocument`]): a dry run keeps the whole document on the run; a
-/// committed run writes every assignment as a PROPOSED match and the run's
-/// SUCCEEDED status in one transaction. If that fails (a slot taken meanwhile, the
+/// Finishes `run` with the matcher's `result` document and the `matches` it
+/// proposes: a dry run keeps the whole document on the run; a committed run writes
+/// every match as PROPOSED and the run's SUCCEEDED status in one transaction. If
+/// that fails (a slot taken meanwhile, the run cancelled, the lease lost, the
 /// process killed), no match of the run exists; the run is marked FAILED when the
-/// process is still there to say so.
+/// process is still there to say so (a cancelled run stays CANCELLED).
 pub async fn finish(
     store: &Store,
     run: &RunRequest,
+    lease: &Lease,
+    matches: &[NewMatch],
     result: &Value,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let outcome = commit(store, run, result, now).await;
+    let outcome = commit(store, run, lease, matches, result, now).await;
     if let Err(err) = &outcome {
-        let failed = match_runs::Entity::update_many()
-            .col_expr(match_runs::Column::Status, Expr::value("FAILED"))
-            .col_expr(match_runs::Column::Error, Expr::value(err.to_string()))
-            .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
-            .filter(match_runs::Column::Id.eq(run.id.as_str()))
-            .exec(store.db())
-            .await;
-        if let Err(db) = failed {
-            return Err(StoreError::from(db));
-        }
+        fail(store.db(), &run.id, lease, &err.to_string(), now).await?;
     }
     outcome
 }
@@ -132,31 +327,70 @@ pub async fn finish(
 async fn commit(
     store: &Store,
     run: &RunRequest,
+    lease: &Lease,
+    matches: &[NewMatch],
     result: &Value,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let matches = proposed_matches(&run.id, result)?;
     let txn = store.write().await?;
-    if !run.dry_run {
-        propose(&txn, &matches, &run.requested_by, now).await?;
-    }
+    // Claim the run first: on PostgreSQL this locks its row, so a cancel waits for
+    // this transaction and then finds the run ended, or wins and this one stops here.
     let kept = if run.dry_run {
         result.clone()
     } else {
         json!({"unmatched": result.get("unmatched").cloned().unwrap_or(Value::Null)})
     };
     let written = match_runs::Entity::update_many()
-        .col_expr(match_runs::Column::Status, Expr::value("SUCCEEDED"))
+        .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Succeeded.as_str()))
+        .col_expr(match_runs::Column::Phase, Expr::value("DONE"))
+        .col_expr(match_runs::Column::Done, Expr::col(match_runs::Column::Total))
         .col_expr(match_runs::Column::Stats, Expr::value(result.get("stats").cloned()))
         .col_expr(match_runs::Column::Result, Expr::value(Some(kept)))
         .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
         .filter(match_runs::Column::Id.eq(run.id.as_str()))
-        .filter(match_runs::Column::Status.eq("RUNNING"))
+        .filter(match_runs::Column::Status.eq(RunStatus::Running.as_str()))
+        .filter(match_runs::Column::LeaseOwner.eq(lease.owner.as_str()))
         .exec(&txn)
         .await?;
     if written.rows_affected != 1 {
-        return Err(StoreError::Conflict(format!("match run {} is not running", run.id)));
+        return Err(match get(&txn, &run.id).await? {
+            Some(found) if found.status == RunStatus::Cancelled => {
+                StoreError::Conflict(format!("match run {} was cancelled", run.id))
+            }
+            _ => StoreError::Conflict(format!("match run {} is not running on this node", run.id)),
+        });
+    }
+    if !run.dry_run {
+        propose(&txn, matches, &run.requested_by, now).await?;
     }
     txn.commit().await?;
     Ok(if run.dry_run { 0 } else { matches.len() })
+}
+
+/// One run, or `None`.
+pub async fn get<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<RunRecord>, StoreError> {
+    match_runs::Entity::find_by_id(id.to_owned()).one(db).await?.map(record).transpose()
+}
+
+/// One page of runs (of `school_id`, when given), in id order after `after`.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    school_id: Option<&str>,
+    statuses: &[RunStatus],
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Listed<RunRecord>, StoreError> {
+    let mut select = match_runs::Entity::find();
+    if let Some(school) = school_id {
+        select = select.filter(match_runs::Column::SchoolId.eq(school));
+    }
+    if !statuses.is_empty() {
+        select = select.filter(match_runs::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+    }
+    let total = select.clone().count(db).await?;
+    if let Some(after) = after {
+        select = select.filter(match_runs::Column::Id.gt(after));
+    }
+    let rows = select.order_by_asc(match_runs::Column::Id).limit(limit).all(db).await?;
+    Ok(Listed { rows: rows.into_iter().map(record).collect::<Result<_, _>>()?, total })
 }

@@ -6,13 +6,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use matcher::validate::{RawAgreement, RawExistingMatch, RawInstance, RawPair, RawPartner};
+use matcher::validate::{
+    RawAgreement, RawExistingMatch, RawInstance, RawOpening, RawPair, RawPartner, RawStudent,
+};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::StoreError;
 use super::entity::{agreements, declined_pairs, match_sessions, matches, openings, partners, students};
-use super::read::{openings_in, students_in};
+use super::read::{StoredOpening, openings_in, students_in};
 use super::records::{Kind, MatchStatus, PartnerStatus};
 use super::write::raw_window;
 
@@ -93,7 +95,6 @@ pub async fn load_scope<C: ConnectionTrait>(
 ) -> Result<RawInstance, StoreError> {
     let kinds = scope.kinds();
     let student_ids = scope.students();
-    let held = held_by(&student_ids, matches::Column::OpeningId);
     let opening_ids = Query::select()
         .column((openings::Entity, openings::Column::Id))
         .from(openings::Entity)
@@ -110,7 +111,10 @@ pub async fn load_scope<C: ConnectionTrait>(
                             .eq(PartnerStatus::Active.as_str()),
                     ),
                 )
-                .add(Expr::col((openings::Entity, openings::Column::Id)).in_subquery(held.clone())),
+                .add(
+                    Expr::col((openings::Entity, openings::Column::Id))
+                        .in_subquery(held_by_students(&student_ids)),
+                ),
         )
         .to_owned();
 
@@ -118,9 +122,84 @@ pub async fn load_scope<C: ConnectionTrait>(
     for student in &mut students {
         student.matching.needs.retain(|need| Kind::parse(&need.kind).is_some_and(|k| kinds.contains(&k)));
     }
-    let stored = openings_in(db, &opening_ids).await?;
+    let students = students.into_iter().map(|s| s.matching).collect();
+    let loaded = load_around(db, students, &student_ids, &opening_ids, scope.school_id.as_deref()).await?;
+    Ok(loaded.into_instance(as_of, weights))
+}
 
-    // Open matches of the scope's students, with their sessions.
+/// `SELECT opening_id FROM matches WHERE open AND student in `student_ids``: the
+/// openings some of these students hold.
+pub(crate) fn held_by_students(student_ids: &SelectStatement) -> SelectStatement {
+    held_by(student_ids, matches::Column::OpeningId)
+}
+
+/// Students with everything the matcher needs around them: the openings
+/// `opening_ids` selects (with capacity as these students see it), their partners
+/// and agreements, the students' open matches and declines.
+#[derive(Clone, Debug)]
+pub(crate) struct Loaded {
+    /// The students, as given.
+    pub students: Vec<RawStudent>,
+    /// The openings kept (those with a slot left for these students), as stored.
+    pub openings: Vec<StoredOpening>,
+    /// Per opening: its capacity less the slots held by students not loaded here.
+    pub capacities: Vec<i64>,
+    /// The openings' partners, with the agreements that count.
+    pub partners: Vec<RawPartner>,
+    /// The students' open matches to kept openings, with their sessions.
+    pub existing_matches: Vec<RawExistingMatch>,
+    /// The students' declined pairs with kept openings.
+    pub declined: Vec<RawPair>,
+}
+
+impl Loaded {
+    /// The instance document, leaving `self` whole.
+    pub fn instance(
+        &self,
+        as_of: NaiveDate,
+        weights: Option<BTreeMap<String, serde_json::Value>>,
+    ) -> RawInstance {
+        self.clone().into_instance(as_of, weights)
+    }
+
+    /// The instance document.
+    pub fn into_instance(
+        self,
+        as_of: NaiveDate,
+        weights: Option<BTreeMap<String, serde_json::Value>>,
+    ) -> RawInstance {
+        let openings = self
+            .openings
+            .into_iter()
+            .zip(self.capacities)
+            .map(|(item, capacity)| RawOpening { capacity, ..item.opening.matching })
+            .collect();
+        RawInstance {
+            as_of: as_of.to_string(),
+            students: Some(self.students),
+            openings: Some(openings),
+            partners: Some(self.partners),
+            existing_matches: Some(self.existing_matches),
+            declined: Some(self.declined),
+            weights,
+        }
+    }
+}
+
+/// Loads what surrounds `students` (whose ids `student_ids` selects) among the
+/// openings `opening_ids` selects, which must include those the students hold
+/// ([`held_by_students`]). `school_id`: whose MOUs count besides district-wide ones.
+/// Costs a fixed number of queries.
+pub(crate) async fn load_around<C: ConnectionTrait>(
+    db: &C,
+    students: Vec<RawStudent>,
+    student_ids: &SelectStatement,
+    opening_ids: &SelectStatement,
+    school_id: Option<&str>,
+) -> Result<Loaded, StoreError> {
+    let stored = openings_in(db, opening_ids).await?;
+
+    // Open matches of the students, with their sessions.
     let held_matches = matches::Entity::find()
         .filter(matches::Column::Status.is_in(open_statuses()))
         .filter(Expr::col(matches::Column::StudentId).in_subquery(student_ids.clone()))
@@ -128,7 +207,7 @@ pub async fn load_scope<C: ConnectionTrait>(
         .order_by_asc(matches::Column::OpeningId)
         .all(db)
         .await?;
-    let held_ids = held_by(&student_ids, matches::Column::Id);
+    let held_ids = held_by(student_ids, matches::Column::Id);
     let mut sessions: HashMap<String, Vec<_>> = HashMap::new();
     for row in match_sessions::Entity::find()
         .filter(Expr::col(match_sessions::Column::MatchId).in_subquery(held_ids))
@@ -145,22 +224,56 @@ pub async fn load_scope<C: ConnectionTrait>(
         *inside.entry(held.opening_id.as_str()).or_default() += 1;
     }
 
-    // Capacity as the scope sees it: what students outside the scope hold is gone.
+    // Capacity as these students see it: what other students hold is gone.
     let mut openings = Vec::with_capacity(stored.len());
+    let mut capacities = Vec::with_capacity(stored.len());
     for item in stored {
-        let mut opening = item.opening.matching;
-        let mine = inside.get(opening.id.as_str()).copied().unwrap_or(0);
+        let mine = inside.get(item.opening.matching.id.as_str()).copied().unwrap_or(0);
         let outside = i64::from(item.filled) - mine;
-        opening.capacity -= Ord::max(outside, 0);
-        if opening.capacity >= 1 {
-            openings.push(opening);
+        let capacity = item.opening.matching.capacity - Ord::max(outside, 0);
+        if capacity >= 1 {
+            openings.push(item);
+            capacities.push(capacity);
         }
     }
-    let kept: BTreeSet<&str> = openings.iter().map(|o| o.id.as_str()).collect();
+    let kept: BTreeSet<&str> = openings.iter().map(|o| o.opening.matching.id.as_str()).collect();
+    let partners = partners_of(db, &openings, school_id).await?;
 
-    let partner_ids: BTreeSet<String> = openings.iter().map(|o| o.partner_id.clone()).collect();
+    let existing_matches = held_matches
+        .into_iter()
+        .filter(|row| kept.contains(row.opening_id.as_str()))
+        .map(|row| RawExistingMatch {
+            sessions: sessions.remove(&row.id),
+            student_id: row.student_id,
+            opening_id: row.opening_id,
+        })
+        .collect();
+    let declined = declined_pairs::Entity::find()
+        .filter(Expr::col(declined_pairs::Column::StudentId).in_subquery(student_ids.clone()))
+        .order_by_asc(declined_pairs::Column::StudentId)
+        .order_by_asc(declined_pairs::Column::OpeningId)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|row| kept.contains(row.opening_id.as_str()))
+        .map(|row| RawPair { student_id: row.student_id, opening_id: row.opening_id })
+        .collect();
+
+    Ok(Loaded { students, openings, capacities, partners, existing_matches, declined })
+}
+
+/// The partners of `openings`, ordered by id, each with the agreements that count
+/// (district-wide ones and `school_id`'s); an inactive partner carries none, so its
+/// openings are never matched.
+async fn partners_of<C: ConnectionTrait>(
+    db: &C,
+    openings: &[StoredOpening],
+    school_id: Option<&str>,
+) -> Result<Vec<RawPartner>, StoreError> {
+    let partner_ids: BTreeSet<&str> =
+        openings.iter().map(|o| o.opening.matching.partner_id.as_str()).collect();
     let active: BTreeSet<String> = partners::Entity::find()
-        .filter(partners::Column::Id.is_in(partner_ids.iter().map(String::as_str)))
+        .filter(partners::Column::Id.is_in(partner_ids.iter().copied()))
         .filter(partners::Column::Status.eq(PartnerStatus::Active.as_str()))
         .all(db)
         .await?
@@ -168,8 +281,8 @@ pub async fn load_scope<C: ConnectionTrait>(
         .map(|row| row.id)
         .collect();
     let mut agreement_filter = Condition::any().add(agreements::Column::SchoolId.is_null());
-    if let Some(school) = &scope.school_id {
-        agreement_filter = agreement_filter.add(agreements::Column::SchoolId.eq(school.as_str()));
+    if let Some(school) = school_id {
+        agreement_filter = agreement_filter.add(agreements::Column::SchoolId.eq(school));
     }
     let mut by_partner: HashMap<String, Vec<RawAgreement>> = HashMap::new();
     for row in agreements::Entity::find()
@@ -187,41 +300,11 @@ pub async fn load_scope<C: ConnectionTrait>(
             data_sharing: Some(row.data_sharing),
         });
     }
-    let partners = partner_ids
+    Ok(partner_ids
         .into_iter()
-        .map(|id| {
-            let agreements = by_partner.remove(&id).unwrap_or_default();
-            RawPartner { id, agreements: Some(agreements) }
+        .map(|id| RawPartner {
+            id: id.to_owned(),
+            agreements: Some(by_partner.remove(id).unwrap_or_default()),
         })
-        .collect();
-
-    let existing_matches = held_matches
-        .into_iter()
-        .filter(|row| kept.contains(row.opening_id.as_str()))
-        .map(|row| RawExistingMatch {
-            sessions: sessions.remove(&row.id),
-            student_id: row.student_id,
-            opening_id: row.opening_id,
-        })
-        .collect();
-    let declined = declined_pairs::Entity::find()
-        .filter(Expr::col(declined_pairs::Column::StudentId).in_subquery(student_ids))
-        .order_by_asc(declined_pairs::Column::StudentId)
-        .order_by_asc(declined_pairs::Column::OpeningId)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|row| kept.contains(row.opening_id.as_str()))
-        .map(|row| RawPair { student_id: row.student_id, opening_id: row.opening_id })
-        .collect();
-
-    Ok(RawInstance {
-        as_of: as_of.to_string(),
-        students: Some(students.into_iter().map(|s| s.matching).collect()),
-        openings: Some(openings),
-        partners: Some(partners),
-        existing_matches: Some(existing_matches),
-        declined: Some(declined),
-        weights,
-    })
+        .collect())
 }

@@ -1,0 +1,707 @@
+//! Suggestions for one student's need: the best feasible openings and why, found
+//! without loading the catalog. A narrowed instance holds the student (with only
+//! that need), their open matches and declines, and the openings that pass, in SQL,
+//! conditions every feasible opening meets (kind, an active partner, a free slot,
+//! grade, age, a shared language, for tutoring a shared subject, a background check
+//! and an agreement in force, within reach or virtual). The engine's own pieces then
+//! decide: the same feasibility, scores and sessions a match run gives the pair.
+//!
+//! The need's report (`ruledOutBy`) is exact over every opening of the kind, so it
+//! loads the student's whole scope, as a run of that one student would.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
+use matcher::candidates::{Found, KindIndex, NeedRef};
+use matcher::feasibility::{Constraint, Pair, Standing, assess};
+use matcher::geo::{EARTH_RADIUS_KM, ROUTE_FACTOR, haversine_km, mode_minutes, reach_km, within_limit};
+use matcher::model::{Instance, Place, TravelMode};
+use matcher::validate::RawInstance;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+
+use super::StoreError;
+use super::entity::{
+    agreements, background_checks, opening_languages, opening_subjects, openings, partners, students,
+};
+use super::read::{StoredOpening, by_id, students_in};
+use super::records::{Kind, PartnerStatus, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student};
+use super::scope::{Loaded, Scope, held_by_students, load_around, load_scope};
+
+/// A feasible opening for a need, as a match run would make the pair.
+#[derive(Clone, Debug)]
+pub struct Suggestion {
+    /// The opening, as stored.
+    pub opening: StoredOpening,
+    /// The pair's score.
+    pub score: u32,
+    /// Points per criterion (every criterion, by name); they add up to `score`.
+    pub breakdown: BTreeMap<String, i64>,
+    /// The weekly sessions the pair would get, Monday first.
+    pub sessions: Vec<RawWindow>,
+    /// How the student would get there.
+    pub travel: Travel,
+    /// The student's most preferred language the opening speaks.
+    pub language: String,
+    /// The opening's subjects the need asks for, as the opening spells them.
+    pub subjects: Vec<String>,
+}
+
+/// How a student gets to an opening.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Travel {
+    /// A virtual opening.
+    Online,
+    /// By the fastest of the student's own modes.
+    Own {
+        /// Minutes by that mode.
+        minutes: f64,
+        /// The mode.
+        mode: TravelMode,
+    },
+    /// Only the partner's pick-up brings it within the student's limit.
+    Pickup {
+        /// Minutes by the partner's car.
+        minutes: f64,
+    },
+}
+
+/// Why a need has the suggestions it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeedReport {
+    /// An open match of the kind already fills the need; nothing is suggested.
+    pub filled: bool,
+    /// Openings of the kind that pass every constraint.
+    pub feasible: u32,
+    /// Openings of the kind failing each constraint (one failing several counts
+    /// under each), in the contract's order, zero counts left out.
+    pub ruled_out_by: Vec<(Constraint, u32)>,
+}
+
+/// A student with the fields matching reads (no guardians).
+///
+/// # Errors
+/// `NotFound` when there is no such student.
+pub async fn student<C: ConnectionTrait>(db: &C, id: &str) -> Result<Student, StoreError> {
+    let ids = by_id(students::Entity, students::Column::Id, id);
+    students_in(db, &ids, false).await?.pop().ok_or_else(|| StoreError::not_found("student", id))
+}
+
+/// The student's need of `kind`, if they have one.
+pub fn need_of(student: &Student, kind: Kind) -> Option<&RawNeed> {
+    student.matching.needs.iter().find(|need| Kind::parse(&need.kind) == Some(kind))
+}
+
+/// The best `limit` feasible openings for `student`'s need of `kind` on `as_of`, by
+/// score (highest first), then opening id. Empty when the student has no such need
+/// or an open match already fills it. Costs a fixed number of queries, whatever the
+/// size of the district.
+pub async fn suggestions<C: ConnectionTrait>(
+    db: &C,
+    student: &Student,
+    kind: Kind,
+    as_of: NaiveDate,
+    limit: usize,
+) -> Result<Vec<Suggestion>, StoreError> {
+    let Some(need) = need_of(student, kind) else {
+        return Ok(Vec::new());
+    };
+    let raw = RawStudent { needs: vec![need.clone()], ..student.matching.clone() };
+    let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
+    let held = held_by_students(&student_ids);
+    let opening_ids =
+        match candidate_ids(db.get_database_backend(), &raw, need, kind, &student.school_id, as_of)? {
+            Some(mut candidates) => {
+                candidates.union(UnionType::Distinct, held);
+                candidates
+            }
+            None => held,
+        };
+    let loaded = load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id)).await?;
+    let instance = parse(&loaded.instance(as_of, None))?;
+    let Some(need_ref) = need_ref(&instance, kind) else {
+        return Ok(Vec::new());
+    };
+    let free = free_time(&instance, &loaded)?;
+    if is_filled(&loaded, kind) {
+        return Ok(Vec::new());
+    }
+    let standing = Standing::of(&instance);
+    let index = KindIndex::build(&instance, &standing, kind);
+    let Found::Candidates(mut candidates) = index.find(need_ref, &free) else {
+        return Ok(Vec::new());
+    };
+    let id_of = |opening: u32| instance.openings()[opening as usize].id().as_str();
+    candidates.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| id_of(a.opening).cmp(id_of(b.opening))));
+    candidates.truncate(limit);
+    let pairs = Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
+    candidates
+        .iter()
+        .map(|candidate| match pairs.suggestion(&loaded, need, candidate.opening as usize) {
+            Ok(suggestion) => Ok(suggestion),
+            Err(_) => Err(inconsistent("a candidate is not feasible")),
+        })
+        .collect()
+}
+
+/// One student need against the openings of a narrowed instance.
+struct Pairs<'a> {
+    instance: &'a Instance,
+    standing: &'a Standing,
+    index: &'a KindIndex<'a>,
+    need: NeedRef<'a>,
+    free: &'a WeekWindows,
+}
+
+impl Pairs<'_> {
+    /// The opening at `at` as a run would match it, or every constraint it fails.
+    fn suggestion(&self, loaded: &Loaded, need: &RawNeed, at: usize) -> Result<Suggestion, Vec<Constraint>> {
+        let pair = Pair { student: 0, need: self.need.need, free: self.free, opening: at };
+        let (violations, facts) = assess(self.instance, self.standing, pair);
+        let failed = || Constraint::ALL.into_iter().filter(|c| violations.contains(*c)).collect::<Vec<_>>();
+        let facts = facts.ok_or_else(failed)?;
+        let breakdown = self.index.rate(self.need, at as u32, facts);
+        let stored = &loaded.openings[at];
+        // A feasible pair always has sessions; SCHEDULE names the impossible case.
+        let sessions =
+            place_sessions(self.free, &stored.opening.matching).ok_or_else(|| vec![Constraint::Schedule])?;
+        Ok(Suggestion {
+            score: breakdown.score(),
+            breakdown: breakdown.iter().map(|(c, points)| (c.as_str().to_owned(), i64::from(points))).collect(),
+            sessions,
+            travel: travel(&loaded.students[0], &stored.opening.matching),
+            language: shared_language(&loaded.students[0], &stored.opening.matching),
+            subjects: shared_subjects(need, &stored.opening.matching),
+            opening: stored.clone(),
+        })
+    }
+}
+
+/// What a counselor's pick of `opening_id` for `student` would be, checked by every
+/// hard constraint exactly as a run checks it, on what the database holds now.
+#[derive(Clone, Debug)]
+pub enum Pick {
+    /// Feasible: the match a run would make of the pair.
+    Feasible(Box<Suggestion>),
+    /// Not feasible: every constraint the pair fails, in the contract's order.
+    Infeasible(Vec<Constraint>),
+}
+
+/// Checks a pick of `opening_id` (of kind `kind`) for `student` on `as_of`.
+///
+/// # Errors
+/// `Invalid` (`openingId`) when the student has no need of the opening's kind;
+/// `Conflict` when an open match already fills that need.
+pub async fn pick<C: ConnectionTrait>(
+    db: &C,
+    student: &Student,
+    opening_id: &str,
+    kind: Kind,
+    as_of: NaiveDate,
+) -> Result<Pick, StoreError> {
+    let Some(need) = need_of(student, kind) else {
+        return Err(StoreError::invalid(
+            "openingId",
+            format!("the student has no {} need", kind.as_str()),
+        ));
+    };
+    let raw = RawStudent { needs: vec![need.clone()], ..student.matching.clone() };
+    let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
+    let mut opening_ids = by_id(openings::Entity, openings::Column::Id, opening_id);
+    opening_ids.union(UnionType::Distinct, held_by_students(&student_ids));
+    let loaded = load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id)).await?;
+    if is_filled(&loaded, kind) {
+        return Err(StoreError::Conflict(format!(
+            "the student already holds an open {} match",
+            kind.as_str()
+        )));
+    }
+    // An opening without a slot left for this student is not loaded at all.
+    let Some(at) = loaded.openings.iter().position(|o| o.opening.matching.id == opening_id) else {
+        return Ok(Pick::Infeasible(vec![Constraint::Full]));
+    };
+    let instance = parse(&loaded.instance(as_of, None))?;
+    let need_ref = need_ref(&instance, kind).ok_or_else(|| inconsistent("the need was not loaded"))?;
+    let free = free_time(&instance, &loaded)?;
+    let standing = Standing::of(&instance);
+    let index = KindIndex::build(&instance, &standing, kind);
+    let pairs = Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
+    Ok(match pairs.suggestion(&loaded, need, at) {
+        Ok(suggestion) => Pick::Feasible(Box::new(suggestion)),
+        Err(failed) => Pick::Infeasible(failed),
+    })
+}
+
+/// How many openings of `kind` in `student`'s scope are feasible for their need, and
+/// how many fail each constraint: exact, over every opening of the kind, as a run of
+/// this student alone would see them.
+///
+/// # Errors
+/// `Invalid` (`kind`) when the student has no need of `kind`.
+pub async fn need_report<C: ConnectionTrait>(
+    db: &C,
+    student: &Student,
+    kind: Kind,
+    as_of: NaiveDate,
+) -> Result<NeedReport, StoreError> {
+    let scope = Scope {
+        school_id: Some(student.school_id.clone()),
+        kinds: vec![kind],
+        student_ids: Some(vec![student.matching.id.clone()]),
+    };
+    let raw = load_scope(db, &scope, as_of, None).await?;
+    let instance = parse(&raw)?;
+    let Some(need_ref) = need_ref(&instance, kind) else {
+        return Err(StoreError::invalid("kind", format!("the student has no {} need", kind.as_str())));
+    };
+    let openings = raw.openings.iter().flatten();
+    let is_filled =
+        raw.existing_matches.iter().flatten().any(|held| {
+            openings.clone().any(|o| o.id == held.opening_id && Kind::parse(&o.kind) == Some(kind))
+        });
+    if is_filled {
+        return Ok(NeedReport { filled: true, feasible: 0, ruled_out_by: Vec::new() });
+    }
+    let sessions = raw.existing_matches.iter().flatten().flat_map(|held| held.sessions.iter().flatten());
+    let free = without_sessions(instance.students()[0].availability(), sessions)?;
+    let standing = Standing::of(&instance);
+    let mut counts = [0u32; Constraint::ALL.len()];
+    let mut feasible = 0;
+    for (at, opening) in instance.openings().iter().enumerate() {
+        if opening.kind() != kind {
+            continue;
+        }
+        let (violations, _) =
+            assess(&instance, &standing, Pair { student: 0, need: need_ref.need, free: &free, opening: at });
+        feasible += u32::from(violations.is_empty());
+        for constraint in Constraint::ALL {
+            counts[constraint.index()] += u32::from(violations.contains(constraint));
+        }
+    }
+    let ruled_out_by = Constraint::ALL
+        .into_iter()
+        .map(|constraint| (constraint, counts[constraint.index()]))
+        .filter(|(_, count)| *count > 0)
+        .collect();
+    Ok(NeedReport { filled: false, feasible, ruled_out_by })
+}
+
+/// `SELECT openings.id …` of the openings that may be feasible for `need`: every
+/// condition here is one that a feasible opening meets, so none is left out. `None`
+/// when no opening can be (no consent, no language, tutoring without subjects,
+/// nowhere to go).
+fn candidate_ids(
+    backend: DbBackend,
+    student: &RawStudent,
+    need: &RawNeed,
+    kind: Kind,
+    school_id: &str,
+    as_of: NaiveDate,
+) -> Result<Option<SelectStatement>, StoreError> {
+    let subjects: Vec<String> =
+        need.subjects.iter().flatten().map(|subject| subject.trim().to_lowercase()).collect();
+    let is_tutoring = kind == Kind::Tutoring;
+    if !student.consent_on_file.unwrap_or(false)
+        || student.languages.is_empty()
+        || (is_tutoring && subjects.is_empty())
+    {
+        return Ok(None);
+    }
+    let Some(place) = place_condition(student) else {
+        return Ok(None);
+    };
+    let grade = student.grade;
+    let age = parse(&RawInstance {
+        as_of: as_of.to_string(),
+        students: Some(vec![student.clone()]),
+        ..RawInstance::default()
+    })?
+    .students()[0]
+        .age_on(as_of);
+    let column = |column: openings::Column| Expr::col((openings::Entity, column));
+    let mut condition = Condition::all()
+        .add(column(openings::Column::Kind).eq(kind.as_str()))
+        .add(Expr::col((partners::Entity, partners::Column::Status)).eq(PartnerStatus::Active.as_str()))
+        .add(column(openings::Column::Filled).lt(column(openings::Column::Capacity)))
+        .add(column(openings::Column::MinGrade).lte(grade))
+        .add(column(openings::Column::MaxGrade).gte(grade))
+        .add(match age {
+            Some(age) => Condition::any()
+                .add(column(openings::Column::MinAge).is_null())
+                .add(column(openings::Column::MinAge).lte(age)),
+            None => Condition::all().add(column(openings::Column::MinAge).is_null()),
+        })
+        .add(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(opening_languages::Entity)
+                .and_where(
+                    Expr::col((opening_languages::Entity, opening_languages::Column::OpeningId))
+                        .equals((openings::Entity, openings::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((opening_languages::Entity, opening_languages::Column::Language))
+                        .is_in(student.languages.iter().map(String::as_str)),
+                )
+                .to_owned(),
+        ))
+        .add(agreement_in_force(school_id, as_of))
+        .add(place);
+    if is_tutoring {
+        condition = condition.add(shares_subject(backend, &subjects));
+    }
+    if matches!(kind, Kind::Tutoring | Kind::Mentoring) {
+        condition = condition.add(background_checked(as_of));
+    }
+    Ok(Some(
+        Query::select()
+            .column((openings::Entity, openings::Column::Id))
+            .from(openings::Entity)
+            .inner_join(
+                partners::Entity,
+                Expr::col((partners::Entity, partners::Column::Id))
+                    .equals((openings::Entity, openings::Column::PartnerId)),
+            )
+            .cond_where(condition)
+            .to_owned(),
+    ))
+}
+
+/// Virtual openings for a remote student; in-person ones within the reach of the
+/// student's own modes; those with a pick-up within a car's reach. `None`: none.
+fn place_condition(student: &RawStudent) -> Option<Condition> {
+    let column = |column: openings::Column| Expr::col((openings::Entity, column));
+    let limit = student.max_travel_minutes;
+    let modes: Vec<TravelMode> =
+        student.travel_modes.iter().flatten().filter_map(|mode| TravelMode::parse(mode)).collect();
+    let own = modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
+    let by_car = reach_km(TravelMode::Car, limit);
+    let mut any = Condition::any();
+    let mut reachable = false;
+    if student.remote_ok.unwrap_or(true) {
+        any = any.add(column(openings::Column::IsVirtual).eq(true));
+        reachable = true;
+    }
+    if own >= 0.0 {
+        let near = Bounds::around(student.home, own).condition();
+        any = any.add(Condition::all().add(column(openings::Column::IsVirtual).eq(false)).add(near));
+        reachable = true;
+    }
+    if by_car >= 0.0 {
+        let near = Bounds::around(student.home, by_car).condition();
+        any = any.add(
+            Condition::all()
+                .add(column(openings::Column::IsVirtual).eq(false))
+                .add(column(openings::Column::PickupRadiusKm).is_not_null())
+                .add(near),
+        );
+        reachable = true;
+    }
+    reachable.then_some(any)
+}
+
+/// The partner has an agreement in force on `as_of` with data sharing, district-wide
+/// or with the student's school (what a school-scoped run counts).
+fn agreement_in_force(school_id: &str, as_of: NaiveDate) -> SimpleExpr {
+    let column = |column: agreements::Column| Expr::col((agreements::Entity, column));
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(agreements::Entity)
+            .and_where(
+                column(agreements::Column::PartnerId).equals((openings::Entity, openings::Column::PartnerId)),
+            )
+            .and_where(column(agreements::Column::DataSharing).eq(true))
+            .and_where(column(agreements::Column::StartsOn).lte(as_of))
+            .cond_where(
+                Condition::any()
+                    .add(column(agreements::Column::EndsOn).is_null())
+                    .add(column(agreements::Column::EndsOn).gte(as_of)),
+            )
+            .cond_where(
+                Condition::any()
+                    .add(column(agreements::Column::SchoolId).is_null())
+                    .add(column(agreements::Column::SchoolId).eq(school_id)),
+            )
+            .to_owned(),
+    )
+}
+
+/// Virtual, or a host's background check valid on `as_of`.
+fn background_checked(as_of: NaiveDate) -> Condition {
+    let column = |column: background_checks::Column| Expr::col((background_checks::Entity, column));
+    Condition::any().add(Expr::col((openings::Entity, openings::Column::IsVirtual)).eq(true)).add(
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(background_checks::Entity)
+                .and_where(
+                    column(background_checks::Column::OpeningId)
+                        .equals((openings::Entity, openings::Column::Id)),
+                )
+                .and_where(column(background_checks::Column::ClearedOn).lte(as_of))
+                .cond_where(
+                    Condition::any()
+                        .add(column(background_checks::Column::ExpiresOn).is_null())
+                        .add(column(background_checks::Column::ExpiresOn).gte(as_of)),
+                )
+                .to_owned(),
+        ),
+    )
+}
+
+/// The opening has a subject among `subjects` (trimmed, lower case). The matcher
+/// compares subjects trimmed and lower-cased by Unicode rules; SQL's `TRIM` and
+/// `LOWER` agree with those rules on printable ASCII only (PostgreSQL's `LOWER` under
+/// the "C" collation), so a subject with any other character is always let through.
+fn shares_subject(backend: DbBackend, subjects: &[String]) -> SimpleExpr {
+    let (normalized, unusual) = match backend {
+        DbBackend::Postgres => (
+            r#"LOWER(TRIM("opening_subjects"."subject") COLLATE "C")"#,
+            r#""opening_subjects"."subject" ~ '[^ -~]'"#,
+        ),
+        _ => (
+            r#"LOWER(TRIM("opening_subjects"."subject"))"#,
+            r#""opening_subjects"."subject" GLOB '*[^ -~]*'"#,
+        ),
+    };
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(opening_subjects::Entity)
+            .and_where(
+                Expr::col((opening_subjects::Entity, opening_subjects::Column::OpeningId))
+                    .equals((openings::Entity, openings::Column::Id)),
+            )
+            .cond_where(
+                Condition::any()
+                    .add(Expr::cust(normalized).is_in(subjects.iter().map(String::as_str)))
+                    .add(Expr::cust(unusual)),
+            )
+            .to_owned(),
+    )
+}
+
+/// Slack on every side of a box, in degrees (about 10 cm): floating-point rounding
+/// must never put a place inside the distance outside the box.
+const BOX_SLACK_DEGREES: f64 = 1e-6;
+
+/// A latitude/longitude box holding every place within some distance of a centre;
+/// no longitude bounds when the circle reaches a pole or crosses the antimeridian.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Bounds {
+    lat: (f64, f64),
+    lon: Option<(f64, f64)>,
+}
+
+impl Bounds {
+    /// The box around `centre` of great-circle radius `km` on the contract's sphere.
+    /// A place at angular distance d ≤ r from a centre at latitude φ differs from it
+    /// by at most r in latitude and, when the circle holds no pole, by at most
+    /// asin(sin r / cos φ) in longitude.
+    fn around(centre: RawPlace, km: f64) -> Bounds {
+        let radius = km / EARTH_RADIUS_KM;
+        if radius >= std::f64::consts::FRAC_PI_2 {
+            return Bounds { lat: (-90.0, 90.0), lon: None };
+        }
+        let dlat = radius.to_degrees() + BOX_SLACK_DEGREES;
+        let (south, north) = (centre.lat - dlat, centre.lat + dlat);
+        if north >= 90.0 || south <= -90.0 {
+            return Bounds { lat: (south.max(-90.0), north.min(90.0)), lon: None };
+        }
+        let ratio = radius.sin() / centre.lat.to_radians().cos();
+        let lon = (ratio < 1.0)
+            .then(|| ratio.asin().to_degrees() + BOX_SLACK_DEGREES)
+            .map(|dlon| (centre.lon - dlon, centre.lon + dlon))
+            .filter(|(west, east)| *west >= -180.0 && *east <= 180.0);
+        Bounds { lat: (south, north), lon }
+    }
+
+    fn condition(&self) -> Condition {
+        let column = |column: openings::Column| Expr::col((openings::Entity, column));
+        let mut all = Condition::all().add(column(openings::Column::Lat).between(self.lat.0, self.lat.1));
+        if let Some((west, east)) = self.lon {
+            all = all.add(column(openings::Column::Lon).between(west, east));
+        }
+        all
+    }
+}
+
+/// The matcher's model of a loaded document; stored records always make a valid
+/// one, so a failure is the database's, not the caller's.
+fn parse(raw: &RawInstance) -> Result<Instance, StoreError> {
+    matcher::parse_instance(raw)
+        .map_err(|err| inconsistent(&format!("stored records are not a valid instance: {err}")))
+}
+
+fn inconsistent(what: &str) -> StoreError {
+    StoreError::Database(DbErr::Custom(what.to_owned()))
+}
+
+/// The only student's need of `kind`.
+fn need_ref(instance: &Instance, kind: Kind) -> Option<NeedRef<'_>> {
+    let student = instance.students().first()?;
+    student.needs().iter().find(|need| need.kind() == kind).map(|need| NeedRef { student: 0, need })
+}
+
+/// Whether an open match of `kind` fills the need (MATCHING.md: not matched again).
+fn is_filled(loaded: &Loaded, kind: Kind) -> bool {
+    loaded.existing_matches.iter().any(|held| {
+        loaded.openings.iter().any(|o| {
+            o.opening.matching.id == held.opening_id && Kind::parse(&o.opening.matching.kind) == Some(kind)
+        })
+    })
+}
+
+/// The student's availability less the sessions they hold, as a run starts with.
+fn free_time(instance: &Instance, loaded: &Loaded) -> Result<WeekWindows, StoreError> {
+    let sessions = loaded.existing_matches.iter().flat_map(|held| held.sessions.iter().flatten());
+    without_sessions(instance.students()[0].availability(), sessions)
+}
+
+fn without_sessions<'a>(
+    availability: &WeekWindows,
+    sessions: impl Iterator<Item = &'a RawWindow>,
+) -> Result<WeekWindows, StoreError> {
+    let mut free = availability.clone();
+    for session in sessions {
+        let window = window(session).ok_or_else(|| inconsistent("a stored session is not a window"))?;
+        free = free.without(&window);
+    }
+    Ok(free)
+}
+
+fn window(raw: &RawWindow) -> Option<Window> {
+    Window::new(Weekday::parse(&raw.day)?, Minutes::parse(&raw.start)?, Minutes::parse(&raw.end)?)
+}
+
+/// The sessions a run gives the pair: the earliest fit on the first days that hold one.
+fn place_sessions(free: &WeekWindows, opening: &RawOpening) -> Option<Vec<RawWindow>> {
+    let schedule = WeekWindows::from_windows(opening.schedule.iter().map(window).collect::<Option<_>>()?);
+    let minutes = u16::try_from(opening.session_minutes).ok()?;
+    let count = u8::try_from(opening.sessions_per_week.unwrap_or(1)).ok()?;
+    let sessions = free.place_sessions(&schedule, minutes, count)?;
+    Some(
+        sessions
+            .iter()
+            .map(|session| RawWindow {
+                day: session.day().as_str().to_owned(),
+                start: session.start().to_string(),
+                end: session.end().to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// Online; the fastest of the student's own modes when it is within their limit;
+/// otherwise the partner's pick-up (the pair is feasible, so one of these holds).
+fn travel(student: &RawStudent, opening: &RawOpening) -> Travel {
+    let place = opening.place.filter(|_| !opening.r#virtual.unwrap_or(false));
+    let (Some(home), Some(place)) = (place_of(student.home), place.and_then(place_of)) else {
+        return Travel::Online;
+    };
+    let route = ROUTE_FACTOR * haversine_km(home, place);
+    let fastest = student
+        .travel_modes
+        .iter()
+        .flatten()
+        .filter_map(|mode| TravelMode::parse(mode))
+        .map(|mode| (mode_minutes(mode, route), mode))
+        .reduce(|best, next| if next.0 < best.0 { next } else { best });
+    match fastest {
+        Some((minutes, mode)) if within_limit(minutes, student.max_travel_minutes) => {
+            Travel::Own { minutes, mode }
+        }
+        _ => Travel::Pickup { minutes: mode_minutes(TravelMode::Car, route) },
+    }
+}
+
+fn place_of(raw: RawPlace) -> Option<Place> {
+    Place::new(raw.lat, raw.lon)
+}
+
+fn shared_language(student: &RawStudent, opening: &RawOpening) -> String {
+    student
+        .languages
+        .iter()
+        .find(|language| opening.languages.contains(language))
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn shared_subjects(need: &RawNeed, opening: &RawOpening) -> Vec<String> {
+    let wanted: Vec<String> =
+        need.subjects.iter().flatten().map(|subject| subject.trim().to_lowercase()).collect();
+    opening
+        .subjects
+        .iter()
+        .filter(|subject| wanted.contains(&subject.trim().to_lowercase()))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The place `km` from `from` on `bearing` (radians), on the contract's sphere.
+    fn destination(from: RawPlace, bearing: f64, km: f64) -> RawPlace {
+        let (lat, lon) = (from.lat.to_radians(), from.lon.to_radians());
+        let angle = km / EARTH_RADIUS_KM;
+        let lat2 = (lat.sin() * angle.cos() + lat.cos() * angle.sin() * bearing.cos()).asin();
+        let lon2 =
+            lon + (bearing.sin() * angle.sin() * lat.cos()).atan2(angle.cos() - lat.sin() * lat2.sin());
+        let lon2 = (lon2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0;
+        RawPlace { lat: lat2.to_degrees().clamp(-90.0, 90.0), lon: lon2 }
+    }
+
+    impl Bounds {
+        fn contains(&self, place: RawPlace) -> bool {
+            (self.lat.0..=self.lat.1).contains(&place.lat)
+                && self.lon.is_none_or(|(west, east)| (west..=east).contains(&place.lon))
+        }
+    }
+
+    #[test]
+    fn a_box_holds_every_place_within_its_radius() {
+        let centres = [
+            (41.88, -87.63),
+            (0.0, 0.0),
+            (-33.9, 151.2),
+            (64.1, -21.9),
+            (89.99, 10.0),
+            (-89.9, -170.0),
+            (10.0, 179.99),
+            (-20.0, -179.95),
+            (78.2, 15.6),
+        ];
+        for (lat, lon) in centres {
+            let centre = RawPlace { lat, lon };
+            for km in [0.0, 0.5, 3.0, 25.7, 120.0, 2000.0] {
+                let bounds = Bounds::around(centre, km);
+                for step in 0..72 {
+                    let bearing = f64::from(step) * std::f64::consts::TAU / 72.0;
+                    for share in [0.25, 0.9, 0.999_999, 1.0] {
+                        let place = destination(centre, bearing, km * share);
+                        let inside = haversine_km(place_of(centre).unwrap(), place_of(place).unwrap()) <= km;
+                        assert!(
+                            !inside || bounds.contains(place),
+                            "{centre:?} {km} km: {place:?} not in {bounds:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_box_is_tight_away_from_poles_and_the_antimeridian() {
+        let bounds = Bounds::around(RawPlace { lat: 41.88, lon: -87.63 }, 20.0);
+        let (west, east) = bounds.lon.unwrap();
+        assert!((bounds.lat.1 - bounds.lat.0 - 2.0 * 20.0 / 111.195).abs() < 1e-3);
+        assert!(east - west < 0.5 && !bounds.contains(RawPlace { lat: 41.88, lon: -87.0 }));
+        assert!(Bounds::around(RawPlace { lat: 0.0, lon: 179.9 }, 20.0).lon.is_none());
+        assert!(Bounds::around(RawPlace { lat: 89.9, lon: 0.0 }, 20.0).lon.is_none());
+    }
+}
