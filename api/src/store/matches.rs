@@ -64,18 +64,25 @@ pub async fn propose<C: ConnectionTrait>(
             });
         }
     }
-    let declined = declined_pairs::Entity::find()
-        .filter(declined_pairs::Column::StudentId.is_in(new.iter().map(|m| m.student_id.as_str())))
-        .all(db)
-        .await?;
-    if let Some(pair) = declined
-        .iter()
-        .find(|pair| new.iter().any(|m| m.student_id == pair.student_id && m.opening_id == pair.opening_id))
-    {
-        return Err(StoreError::Conflict(format!(
-            "student {} declined opening {} before",
-            pair.student_id, pair.opening_id
-        )));
+    // Bound parameters are limited per statement (32,766 on SQLite), so a run's
+    // students are checked a chunk at a time.
+    let proposed: std::collections::HashSet<(&str, &str)> =
+        new.iter().map(|m| (m.student_id.as_str(), m.opening_id.as_str())).collect();
+    let students: Vec<&str> = new.iter().map(|m| m.student_id.as_str()).collect();
+    for chunk in students.chunks(5_000) {
+        let declined = declined_pairs::Entity::find()
+            .filter(declined_pairs::Column::StudentId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        if let Some(pair) = declined
+            .iter()
+            .find(|pair| proposed.contains(&(pair.student_id.as_str(), pair.opening_id.as_str())))
+        {
+            return Err(StoreError::Conflict(format!(
+                "student {} declined opening {} before",
+                pair.student_id, pair.opening_id
+            )));
+        }
     }
     let rows: Vec<matches::ActiveModel> = new
         .iter()
