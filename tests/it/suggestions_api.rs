@@ -607,7 +607,9 @@ async fn suggestions_cost_a_fixed_number_of_statements() {
 // TEMPORARY BENCH (to be removed)
 #[tokio::test]
 async fn zz_bench_large_district() {
-    use partnermatch_api::store::records::{Agreement, District, Partner, PartnerKind, PartnerStatus, School};
+    use partnermatch_api::store::records::{
+        Agreement, District, Partner, PartnerKind, PartnerStatus, School,
+    };
     use partnermatch_api::store::write::{save_agreements, save_district, save_partners, save_schools};
     use partnermatch_api::store::{Location, Store};
     let Ok(dir) = std::env::var("PM_BENCH_DIR") else { return };
@@ -662,8 +664,13 @@ async fn zz_bench_large_district() {
             }
         }
         save_agreements(&txn, &agreements).await.unwrap();
-        let openings: Vec<Opening> =
-            raw.openings.as_ref().unwrap().iter().map(|o| Opening { title: None, matching: o.clone() }).collect();
+        let openings: Vec<Opening> = raw
+            .openings
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|o| Opening { title: None, matching: o.clone() })
+            .collect();
         save_openings(&txn, &openings, now()).await.unwrap();
         let students: Vec<Student> = raw
             .students

@@ -135,7 +135,8 @@ pub async fn suggestions<C: ConnectionTrait>(
     let id_of = |opening: u32| instance.openings()[opening as usize].id().as_str();
     candidates.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| id_of(a.opening).cmp(id_of(b.opening))));
     candidates.truncate(limit);
-    let pairs = Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
+    let pairs =
+        Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
     candidates
         .iter()
         .map(|candidate| match pairs.suggestion(&loaded, need, candidate.opening as usize) {
@@ -168,7 +169,10 @@ impl Pairs<'_> {
             place_sessions(self.free, &stored.opening.matching).ok_or_else(|| vec![Constraint::Schedule])?;
         Ok(Suggestion {
             score: breakdown.score(),
-            breakdown: breakdown.iter().map(|(c, points)| (c.as_str().to_owned(), i64::from(points))).collect(),
+            breakdown: breakdown
+                .iter()
+                .map(|(c, points)| (c.as_str().to_owned(), i64::from(points)))
+                .collect(),
             sessions,
             travel: travel(&loaded.students[0], &stored.opening.matching),
             language: shared_language(&loaded.students[0], &stored.opening.matching),
@@ -201,10 +205,7 @@ pub async fn pick<C: ConnectionTrait>(
     as_of: NaiveDate,
 ) -> Result<Pick, StoreError> {
     let Some(need) = need_of(student, kind) else {
-        return Err(StoreError::invalid(
-            "openingId",
-            format!("the student has no {} need", kind.as_str()),
-        ));
+        return Err(StoreError::invalid("openingId", format!("the student has no {} need", kind.as_str())));
     };
     let raw = RawStudent { needs: vec![need.clone()], ..student.matching.clone() };
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
@@ -226,7 +227,8 @@ pub async fn pick<C: ConnectionTrait>(
     let free = free_time(&instance, &loaded)?;
     let standing = Standing::of(&instance);
     let index = KindIndex::build(&instance, &standing, kind);
-    let pairs = Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
+    let pairs =
+        Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
     Ok(match pairs.suggestion(&loaded, need, at) {
         Ok(suggestion) => Pick::Feasible(Box::new(suggestion)),
         Err(failed) => Pick::Infeasible(failed),
