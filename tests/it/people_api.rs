@@ -779,7 +779,12 @@ async fn the_privacy_and_matching_migrations_go_down_and_up_again() {
         for table in PRIVACY_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up", db.name);
         }
-        // The matching migration goes first: its column and index, and nothing else.
+        // The read indexes go first, and nothing else.
+        let read_index = "ix_openings_kind_is_virtual_lat_lon";
+        assert!(manager.has_index("openings", read_index).await.unwrap(), "{}", db.name);
+        Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
+        assert!(!manager.has_index("openings", read_index).await.unwrap(), "{}", db.name);
+        // Then the matching migration: its column and index, and nothing else.
         assert!(manager.has_column("matches", "travel_minutes").await.unwrap());
         assert!(manager.has_index("match_runs", ACTIVE_RUN_INDEX).await.unwrap());
         Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
@@ -803,5 +808,6 @@ async fn the_privacy_and_matching_migrations_go_down_and_up_again() {
         }
         assert!(manager.has_column("matches", "travel_minutes").await.unwrap());
         assert!(manager.has_index("match_runs", ACTIVE_RUN_INDEX).await.unwrap());
+        assert!(manager.has_index("openings", read_index).await.unwrap(), "{}", db.name);
     }
 }

@@ -19,11 +19,12 @@ use matcher::geo::{EARTH_RADIUS_KM, ROUTE_FACTOR, haversine_km, mode_minutes, re
 use matcher::model::{Instance, Place, TravelMode};
 use matcher::validate::RawInstance;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr};
 
 use super::StoreError;
 use super::entity::{
-    agreements, background_checks, opening_languages, opening_subjects, openings, partners, students,
+    agreements, background_checks, opening_languages, opening_subjects, opening_windows, openings, partners,
+    students,
 };
 use super::read::{StoredOpening, by_id, students_in};
 use super::records::{Kind, PartnerStatus, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student};
@@ -110,14 +111,11 @@ pub async fn suggestions<C: ConnectionTrait>(
     let raw = RawStudent { needs: vec![need.clone()], ..student.matching.clone() };
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
     let held = held_by_students(&student_ids);
-    let opening_ids =
-        match candidate_ids(db.get_database_backend(), &raw, need, kind, &student.school_id, as_of)? {
-            Some(mut candidates) => {
-                candidates.union(UnionType::Distinct, held);
-                candidates
-            }
-            None => held,
-        };
+    let candidates = candidate_ids(db.get_database_backend(), &raw, need, kind, &student.school_id, as_of)?;
+    let opening_ids = match candidates {
+        Some(candidates) => listed(db, candidates, held).await?,
+        None => held,
+    };
     let loaded = load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id)).await?;
     let instance = parse(&loaded.instance(as_of, None))?;
     let Some(need_ref) = need_ref(&instance, kind) else {
@@ -289,9 +287,41 @@ pub async fn need_report<C: ConnectionTrait>(
     Ok(NeedReport { filled: false, feasible, ruled_out_by })
 }
 
+/// Most candidate ids one statement names; past that, each statement repeats the
+/// candidates' query as a subquery instead (slower, but no bound-parameter limit).
+const MAX_LISTED: usize = 2000;
+
+/// `SELECT id FROM openings WHERE id IN (the candidates) UNION held`: the candidates'
+/// query runs once here, not once per table the openings are read from.
+async fn listed<C: ConnectionTrait>(
+    db: &C,
+    mut candidates: SelectStatement,
+    held: SelectStatement,
+) -> Result<SelectStatement, StoreError> {
+    let mut ids = db
+        .query_all(&candidates)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.len() > MAX_LISTED {
+        return Ok(candidates.union(UnionType::Distinct, held).to_owned());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Query::select()
+        .column(openings::Column::Id)
+        .from(openings::Entity)
+        .and_where(openings::Column::Id.is_in(ids))
+        .union(UnionType::Distinct, held)
+        .to_owned())
+}
+
 /// `SELECT openings.id …` of the openings that may be feasible for `need`: every
-/// condition here is one that a feasible opening meets, so none is left out. `None`
-/// when no opening can be (no consent, no language, tutoring without subjects,
+/// condition here is one that a feasible opening meets, so none is left out. One
+/// branch per way to get there (online, own modes, pick-up), each an index range on
+/// `openings(kind, is_virtual, lat, lon)`; an opening may come twice. `None` when no
+/// opening can be feasible (no consent, no language, tutoring without subjects,
 /// nowhere to go).
 fn candidate_ids(
     backend: DbBackend,
@@ -304,15 +334,17 @@ fn candidate_ids(
     let subjects: Vec<String> =
         need.subjects.iter().flatten().map(|subject| subject.trim().to_lowercase()).collect();
     let is_tutoring = kind == Kind::Tutoring;
+    let places = places(student);
+    let availability = student.availability.iter().map(window).collect::<Option<Vec<_>>>();
+    let availability = WeekWindows::from_windows(availability.unwrap_or_default());
     if !student.consent_on_file.unwrap_or(false)
         || student.languages.is_empty()
         || (is_tutoring && subjects.is_empty())
+        || places.is_empty()
+        || availability.windows().is_empty()
     {
         return Ok(None);
     }
-    let Some(place) = place_condition(student) else {
-        return Ok(None);
-    };
     let grade = student.grade;
     let age = parse(&RawInstance {
         as_of: as_of.to_string(),
@@ -322,9 +354,9 @@ fn candidate_ids(
     .students()[0]
         .age_on(as_of);
     let column = |column: openings::Column| Expr::col((openings::Entity, column));
-    let mut condition = Condition::all()
-        .add(column(openings::Column::Kind).eq(kind.as_str()))
-        .add(Expr::col((partners::Entity, partners::Column::Status)).eq(PartnerStatus::Active.as_str()))
+    // Cheap column tests first, then the most selective lookups; the agreement
+    // (which most partners have) last.
+    let mut common = Condition::all()
         .add(column(openings::Column::Filled).lt(column(openings::Column::Capacity)))
         .add(column(openings::Column::MinGrade).lte(grade))
         .add(column(openings::Column::MaxGrade).gte(grade))
@@ -334,6 +366,11 @@ fn candidate_ids(
                 .add(column(openings::Column::MinAge).lte(age)),
             None => Condition::all().add(column(openings::Column::MinAge).is_null()),
         })
+        .add(Expr::col((partners::Entity, partners::Column::Status)).eq(PartnerStatus::Active.as_str()));
+    if is_tutoring {
+        common = common.add(shares_subject(backend, &subjects));
+    }
+    common = common
         .add(Expr::exists(
             Query::select()
                 .expr(Expr::val(1))
@@ -348,15 +385,12 @@ fn candidate_ids(
                 )
                 .to_owned(),
         ))
-        .add(agreement_in_force(school_id, as_of))
-        .add(place);
-    if is_tutoring {
-        condition = condition.add(shares_subject(backend, &subjects));
-    }
+        .add(fits_availability(&availability));
     if matches!(kind, Kind::Tutoring | Kind::Mentoring) {
-        condition = condition.add(background_checked(as_of));
+        common = common.add(background_checked(as_of));
     }
-    Ok(Some(
+    common = common.add(agreement_in_force(school_id, as_of));
+    let branch = |place: Condition| {
         Query::select()
             .column((openings::Entity, openings::Column::Id))
             .from(openings::Entity)
@@ -365,42 +399,83 @@ fn candidate_ids(
                 Expr::col((partners::Entity, partners::Column::Id))
                     .equals((openings::Entity, openings::Column::PartnerId)),
             )
-            .cond_where(condition)
-            .to_owned(),
-    ))
+            .cond_where(Condition::all().add(column(openings::Column::Kind).eq(kind.as_str())).add(place))
+            .cond_where(common.clone())
+            .to_owned()
+    };
+    let mut branches = places.into_iter().map(branch);
+    let first = branches
+        .next()
+        .map(|first| branches.fold(first, |mut all, next| all.union(UnionType::All, next).to_owned()));
+    Ok(first)
 }
 
-/// Virtual openings for a remote student; in-person ones within the reach of the
-/// student's own modes; those with a pick-up within a car's reach. `None`: none.
-fn place_condition(student: &RawStudent) -> Option<Condition> {
+/// Where a feasible opening can be: online for a remote student; in person within
+/// the reach of the student's own modes; in person with a pick-up, within a car's
+/// reach. Each condition starts with `is_virtual` and then bounds `lat`, so an index
+/// on `(kind, is_virtual, lat, lon)` serves it as a range.
+fn places(student: &RawStudent) -> Vec<Condition> {
     let column = |column: openings::Column| Expr::col((openings::Entity, column));
     let limit = student.max_travel_minutes;
     let modes: Vec<TravelMode> =
         student.travel_modes.iter().flatten().filter_map(|mode| TravelMode::parse(mode)).collect();
     let own = modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
     let by_car = reach_km(TravelMode::Car, limit);
-    let mut any = Condition::any();
-    let mut reachable = false;
+    let mut places = Vec::new();
     if student.remote_ok.unwrap_or(true) {
-        any = any.add(column(openings::Column::IsVirtual).eq(true));
-        reachable = true;
+        places.push(Condition::all().add(column(openings::Column::IsVirtual).eq(true)));
     }
     if own >= 0.0 {
         let near = Bounds::around(student.home, own).condition();
-        any = any.add(Condition::all().add(column(openings::Column::IsVirtual).eq(false)).add(near));
-        reachable = true;
+        places.push(Condition::all().add(column(openings::Column::IsVirtual).eq(false)).add(near));
     }
-    if by_car >= 0.0 {
+    // A student who drives reaches every pick-up place on their own.
+    if by_car > own {
         let near = Bounds::around(student.home, by_car).condition();
-        any = any.add(
+        places.push(
             Condition::all()
                 .add(column(openings::Column::IsVirtual).eq(false))
-                .add(column(openings::Column::PickupRadiusKm).is_not_null())
-                .add(near),
+                .add(near)
+                .add(column(openings::Column::PickupRadiusKm).is_not_null()),
         );
-        reachable = true;
     }
-    reachable.then_some(any)
+    places
+}
+
+/// Some day on which a window of the opening's schedule and one of the student's
+/// availability overlap by `sessionMinutes`: the student's free time lies within
+/// their availability, so every feasible opening passes. Stored windows are merged
+/// (touching ones joined) when written, so comparing them pairwise misses no stretch.
+fn fits_availability(availability: &WeekWindows) -> SimpleExpr {
+    let window = |column: opening_windows::Column| Expr::col((opening_windows::Entity, column));
+    let minutes = || Expr::col((openings::Entity, openings::Column::SessionMinutes));
+    let mut overlaps = Condition::any();
+    for free in availability.windows() {
+        let (start, end) = (i32::from(free.start().get()), i32::from(free.end().get()));
+        // min(ends) − max(starts) ≥ m holds when every end less every start is ≥ m.
+        overlaps = overlaps.add(
+            Condition::all()
+                .add(window(opening_windows::Column::Day).eq(free.day().index() as i32))
+                .add(minutes().lte(end - start))
+                .add(window(opening_windows::Column::EndMinute).sub(start).gte(minutes()))
+                .add(Expr::val(end).sub(window(opening_windows::Column::StartMinute)).gte(minutes()))
+                .add(
+                    window(opening_windows::Column::EndMinute)
+                        .sub(window(opening_windows::Column::StartMinute))
+                        .gte(minutes()),
+                ),
+        );
+    }
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(opening_windows::Entity)
+            .and_where(
+                window(opening_windows::Column::OpeningId).equals((openings::Entity, openings::Column::Id)),
+            )
+            .cond_where(overlaps)
+            .to_owned(),
+    )
 }
 
 /// The partner has an agreement in force on `as_of` with data sharing, district-wide
