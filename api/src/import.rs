@@ -44,6 +44,7 @@ use crate::store::records::{
 };
 use crate::store::write;
 use crate::store::{StoreError, begin_write};
+use crate::text::{control_message, refused_control};
 
 /// Which records a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -539,8 +540,8 @@ fn read_header(
     if errors.is_empty() { Ok(columns) } else { Err(rows_error(errors)) }
 }
 
-/// A row's cells as text. PostgreSQL text cannot hold NUL, so it is refused here
-/// rather than by the database.
+/// A row's cells as text, refused when one holds a control character (the rule
+/// GraphQL input meets too: [`crate::text`]).
 fn cell_texts<'r>(
     row: usize,
     header: &[&'static str],
@@ -550,10 +551,10 @@ fn cell_texts<'r>(
     let mut errors = Vec::new();
     for (field, &column) in record.iter().zip(header) {
         match std::str::from_utf8(field) {
-            Ok(text) if text.contains('\0') => {
-                errors.push(RowError::new(row, Some(column), "contains a NUL character"));
-            }
-            Ok(text) => texts.push(text),
+            Ok(text) => match refused_control(text) {
+                Some(refused) => errors.push(RowError::new(row, Some(column), control_message(refused))),
+                None => texts.push(text),
+            },
             Err(_) => errors.push(RowError::new(row, Some(column), "is not valid UTF-8")),
         }
     }

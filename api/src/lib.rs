@@ -9,7 +9,7 @@
 //! - [`seed`] loads an instance file (a generated district) into an empty database.
 //! - [`runner`] carries match runs to their end in the background, under a database lease.
 //! - [`graphql`] is the schema and the limits every request meets; [`server`] serves it.
-//! - [`error`] is the command line's error type.
+//! - [`error`] is the command line's error type; [`text`] the rules for typed text.
 
 pub mod auth;
 pub mod cli;
@@ -22,5 +22,6 @@ pub mod runner;
 pub mod seed;
 pub mod server;
 pub mod store;
+pub mod text;
 
 pub use error::Error;

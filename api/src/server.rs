@@ -19,7 +19,8 @@ use tracing::Instrument;
 
 use crate::auth::Verifier;
 use crate::graphql::error::{ApiError, refusal};
-use crate::graphql::{MAX_BATCH, MAX_BODY_BYTES, Schemas};
+use crate::graphql::limits::{Exceeded, Limit};
+use crate::graphql::{Deadline, MAX_BATCH, MAX_BODY_BYTES, Schemas};
 use crate::runner::Runner;
 use crate::store::Store;
 
@@ -107,9 +108,16 @@ async fn subscriptions(
 }
 
 async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let viewer = match request.headers().get(header::AUTHORIZATION) {
-        None => None,
-        Some(value) => match state.verifier.verify(Some(value.to_str().unwrap_or("\u{0}"))) {
+    // One deadline for the whole request: a batch does not get ten seconds per operation.
+    let deadline = Deadline::from_now();
+    let mut tokens = request.headers().get_all(header::AUTHORIZATION);
+    let viewer = match (tokens.next(), tokens.next()) {
+        (None, _) => None,
+        (Some(_), Some(_)) => {
+            let refused = ApiError::unauthenticated("send one Authorization header, not several");
+            return HttpResponse::Unauthorized().json(refusal(&refused));
+        }
+        (Some(value), None) => match state.verifier.verify(Some(value.to_str().unwrap_or("\u{0}"))) {
             Ok(viewer) => Some(viewer),
             Err(err) => return HttpResponse::Ok().json(refusal(&ApiError::from(err))),
         },
@@ -122,18 +130,17 @@ async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes
         }
     };
     match batch {
-        BatchRequest::Single(one) => HttpResponse::Ok().json(state.schemas.execute(one, viewer).await),
+        BatchRequest::Single(one) => {
+            HttpResponse::Ok().json(state.schemas.execute(one, viewer, deadline).await)
+        }
         BatchRequest::Batch(many) if many.len() > MAX_BATCH => {
-            let refused = ApiError::bad_input(
-                "body",
-                format!("a batch of {} operations; at most {MAX_BATCH} are accepted", many.len()),
-            );
-            HttpResponse::Ok().json(refusal(&refused))
+            let exceeded = Exceeded { limit: Limit::Batch, max: MAX_BATCH, found: many.len() };
+            HttpResponse::Ok().json(async_graphql::Response::from_errors(vec![exceeded.to_server_error()]))
         }
         BatchRequest::Batch(many) => {
             let mut responses = Vec::with_capacity(many.len());
             for one in many {
-                responses.push(state.schemas.execute(one, viewer.clone()).await);
+                responses.push(state.schemas.execute(one, viewer.clone(), deadline).await);
             }
             HttpResponse::Ok().json(responses)
         }
@@ -142,14 +149,30 @@ async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes
 
 async fn graphiql() -> HttpResponse {
     let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish();
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, GRAPHIQL_POLICY))
+        .body(page)
 }
 
+/// What the GraphiQL page may load: its own scripts and styles from unpkg (where
+/// async-graphql's page takes them), and requests to this origin only.
+const GRAPHIQL_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; font-src 'self' data: \
+     https://unpkg.com; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// How long `/healthz` waits for the database: probes give up after a few seconds.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn healthz(state: web::Data<State>) -> HttpResponse {
-    match state.store.ping().await {
+    let answer = match tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping()).await {
+        Ok(answer) => answer.map_err(|err| err.to_string()),
+        Err(_) => Err(format!("no answer within {} s", HEALTH_TIMEOUT.as_secs())),
+    };
+    match answer {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
-        Err(err) => {
-            tracing::error!(error = %err, "health check: the database does not answer");
+        Err(cause) => {
+            tracing::error!(error = %cause, "health check: the database does not answer");
             HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unavailable"}))
         }
     }

@@ -178,7 +178,13 @@ impl Standing {
 
 /// In-person tutoring and mentoring put an adult alone with a minor.
 pub fn needs_background_check(opening: &Opening) -> bool {
-    matches!(opening.kind, Kind::Tutoring | Kind::Mentoring) && opening.location != Location::Virtual
+    kind_needs_background_check(opening.kind, opening.location == Location::Virtual)
+}
+
+/// Whether an opening of `kind`, virtual or not, needs a valid background check
+/// (for code that holds a stored opening rather than the model's).
+pub fn kind_needs_background_check(kind: Kind, is_virtual: bool) -> bool {
+    matches!(kind, Kind::Tutoring | Kind::Mentoring) && !is_virtual
 }
 
 /// One question of feasibility: a student's need, their free time now, an opening.

@@ -232,10 +232,16 @@ impl Student {
     /// birthday (month, day) is still ahead. A 29 February birthday thus comes on
     /// 1 March in common years.
     pub fn age_on(&self, date: NaiveDate) -> Option<i32> {
-        let birth = self.birth_date?;
-        let before_birthday = (date.month(), date.day()) < (birth.month(), birth.day());
-        Some(date.year() - birth.year() - i32::from(before_birthday))
+        self.birth_date.map(|birth| age_in_years(birth, date))
     }
+}
+
+/// Age in whole years on `date` of someone born on `birth`: the years since birth,
+/// less one if this year's birthday (month, day) is still ahead. A 29 February
+/// birthday thus comes on 1 March in common years.
+pub fn age_in_years(birth: NaiveDate, date: NaiveDate) -> i32 {
+    let before_birthday = (date.month(), date.day()) < (birth.month(), birth.day());
+    date.year() - birth.year() - i32::from(before_birthday)
 }
 
 /// Where an opening happens.
@@ -255,6 +261,11 @@ pub struct BackgroundCheck {
 }
 
 impl BackgroundCheck {
+    /// A check cleared on `cleared_on` and expiring on `expires_on` (open when absent).
+    pub fn new(cleared_on: Option<NaiveDate>, expires_on: Option<NaiveDate>) -> BackgroundCheck {
+        BackgroundCheck { cleared_on, expires_on }
+    }
+
     /// Valid on `date`: cleared on or before it, expiring on or after it. A check
     /// with no clearance date has not cleared anyone.
     pub fn is_valid_on(&self, date: NaiveDate) -> bool {
@@ -306,6 +317,11 @@ pub struct Agreement {
 }
 
 impl Agreement {
+    /// An agreement in force from `starts_on` to `ends_on` (open when absent).
+    pub fn new(starts_on: Option<NaiveDate>, ends_on: Option<NaiveDate>, data_sharing: bool) -> Agreement {
+        Agreement { starts_on, ends_on, data_sharing }
+    }
+
     /// In force on `date` (both ends inclusive) and allowing student data to be shared.
     pub fn allows_matching_on(&self, date: NaiveDate) -> bool {
         self.data_sharing

@@ -711,6 +711,11 @@ async fn broken_bytes_are_row_errors_not_panics() {
         // So does a NUL character (PostgreSQL text cannot hold one).
         let nul = good.replacen("Diaz", "Di\0az", 1);
         assert_rows(&db, import(conn, Table::Students, &nul, None).await, &[(2, Some("lastName"))]);
+        // And any other control character but tab, newline and return (the API's rule too).
+        let bell = good.replacen("Diaz", "Di\u{7}az", 1);
+        assert_rows(&db, import(conn, Table::Students, &bell, None).await, &[(2, Some("lastName"))]);
+        let escape = good.replacen("Diaz", "Di\u{1b}az", 1);
+        assert_rows(&db, import(conn, Table::Students, &escape, None).await, &[(2, Some("lastName"))]);
 
         // A ragged row is one error; the rows after it are still read.
         let (header, rows) = good.split_once('\n').unwrap();

@@ -8,6 +8,7 @@ mod contract;
 mod db;
 mod demo;
 mod gql;
+mod hardening;
 mod http;
 mod import;
 mod matching_api;

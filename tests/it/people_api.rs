@@ -225,7 +225,9 @@ async fn one_student_follows_the_access_matrix_and_the_field_guards() {
     let school = school_of(&demo, &one).to_owned();
     let elsewhere = ["sch-1", "sch-2", "sch-3", "sch-4"].into_iter().find(|s| *s != school).unwrap();
     let full = format!("{{ student(id: \"{one}\") {{ {STUDENT_FIELDS} }} }}");
-    // (who, sees everything?) — FORBIDDEN otherwise.
+    // (who, sees everything?) — otherwise absent, exactly as an unknown id is.
+    let unknown = server.query(Some(&admin()), &full.replace(one.as_str(), "s-nobody")).await;
+    assert_eq!(unknown, json!({"data": {"student": null}}));
     let cases = [
         ("admin", admin(), true),
         ("own counselor", counselor(&school), true),
@@ -242,8 +244,7 @@ async fn one_student_follows_the_access_matrix_and_the_field_guards() {
             assert_eq!(node["school"]["id"], school.as_str(), "{name}");
             assert!(node["guardians"].is_array() && node["home"]["lat"].is_number(), "{name}: {response}");
         } else {
-            assert_eq!(code(&response), "FORBIDDEN", "{name}");
-            assert!(response["data"]["student"].is_null(), "{name}");
+            assert_eq!(response, unknown, "{name}");
             let last_name = &demo.students.iter().find(|s| s.matching.id == one).unwrap().last_name;
             assert!(!response.to_string().contains(last_name.as_str()), "{name}");
         }
@@ -275,7 +276,7 @@ async fn one_student_follows_the_access_matrix_and_the_field_guards() {
     let unmatched = server
         .query(Some(&partner(&partner_id)), &format!("{{ student(id: \"{other}\") {{ firstName }} }}"))
         .await;
-    assert_eq!(code(&unmatched), "FORBIDDEN");
+    assert_eq!(unmatched, json!({"data": {"student": null}}), "an unmatched student is not the partner's");
     // Absent: null, for everyone.
     let absent = server.query(Some(&admin()), "{ student(id: \"s-nobody\") { id } }").await;
     no_errors(&absent);
@@ -623,14 +624,10 @@ async fn partner_reads_are_disclosed_and_only_admin_reads_the_log() {
 
         // Nothing read, nothing logged: a refused student, a forbidden-only selection.
         let other_partner = token(Role::Partner, Some("p-none"));
-        assert_eq!(
-            code(
-                &server
-                    .query(Some(&other_partner), &format!("{{ student(id: \"{one}\") {{ firstName }} }}"))
-                    .await
-            ),
-            "FORBIDDEN"
-        );
+        let refused = server
+            .query(Some(&other_partner), &format!("{{ student(id: \"{one}\") {{ firstName }} }}"))
+            .await;
+        assert_eq!(refused, json!({"data": {"student": null}}), "{name}");
         let only_forbidden = server
             .query(Some(&partner(&partner_id)), &format!("{{ student(id: \"{one}\") {{ lastName }} }}"))
             .await;

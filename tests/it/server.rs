@@ -217,18 +217,21 @@ async fn query_text_aliases_batch_depth_and_complexity_at_their_edges() {
     let reply = server.post(Some(&admin), &batch(MAX_BATCH + 1)).await;
     assert_eq!(code(&reply.json()), "BAD_USER_INPUT");
 
-    // Depth counts fields: __schema(1) types(2) fields(3) type(4) ofType… name(depth).
-    let nested = |depth: usize| {
-        let mut query = "name".to_owned();
-        for _ in 0..depth - 5 {
-            query = format!("ofType {{ {query} }}");
-        }
-        format!("{{ __schema {{ types {{ fields {{ type {{ {query} }} }} }} }} }}")
+    // Depth counts fields: matches(1) edges(2) node(3) student(4) matches(5) edges(6)
+    // node(7) opening(8) partner(9) id(10); one more level is refused.
+    let chain = |leaf: &str| {
+        format!(
+            "{{ matches(first: 1) {{ edges {{ node {{ student {{ matches(first: 1) {{ edges {{ node {{ \
+             opening {{ partner {{ {leaf} }} }} }} }} }} }} }} }} }} }}"
+        )
     };
-    let response = server.query(Some(&admin), &nested(10)).await;
+    let response = server.query(Some(&admin), &chain("id")).await;
     assert!(response.get("errors").is_none(), "depth 10 is allowed: {response}");
-    let response = server.query(Some(&admin), &nested(11)).await;
+    let response = server.query(Some(&admin), &chain("openings(first: 1) { totalCount }")).await;
     assert_eq!(code(&response), "BAD_USER_INPUT");
+    assert_eq!(response["errors"][0]["extensions"]["limit"], "DEPTH", "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["max"], 10);
+    assert_eq!(response["errors"][0]["extensions"]["found"], 11);
     assert!(response["data"].is_null());
 
     // Complexity: every selected field counts one; `viewer` plus N `role`s.
@@ -237,6 +240,8 @@ async fn query_text_aliases_batch_depth_and_complexity_at_their_edges() {
     assert_eq!(response["data"]["viewer"]["role"], "ADMIN", "complexity 5000 is allowed");
     let response = server.query(Some(&admin), &heavy(MAX_COMPLEXITY)).await;
     assert_eq!(code(&response), "BAD_USER_INPUT");
+    assert_eq!(response["errors"][0]["extensions"]["limit"], "COMPLEXITY", "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["found"], MAX_COMPLEXITY + 1);
     server.stop().await;
 }
 

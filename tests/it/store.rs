@@ -67,7 +67,7 @@ pub(crate) fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
             min_age: None,
             background_check: Some(RawBackgroundCheck {
                 cleared_on: Some("2026-01-10".into()),
-                expires_on: Some("2027-01-10".into()),
+                expires_on: Some("2031-01-10".into()),
             }),
         },
     }

@@ -185,6 +185,26 @@ impl<'a> Access<'a> {
         }
     }
 
+    /// Setting an opening's background check: ADMIN only (the district verifies
+    /// clearances; a partner certifying its own would make the safety rule
+    /// self-service).
+    pub fn set_background_check(&self) -> Result<(), ApiError> {
+        self.admin("setting a background check (the district verifies clearances)")
+            .map_err(|err| err.at("input.backgroundCheck"))
+    }
+
+    /// Filters that would tell a partner more about a student than `id firstName
+    /// grade languages` (a school, unmet needs, being unmatched): FORBIDDEN for
+    /// partners, naming the filter.
+    pub fn student_filter(&self, filter: &str) -> Result<(), ApiError> {
+        if self.is(Role::Partner) {
+            Err(forbidden("this filter: partners see a student's first name, grade and languages only")
+                .at(filter))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Schools the viewer may list (a student sees their own school through their
     /// profile, not this list).
     pub fn schools(&self) -> Rows {

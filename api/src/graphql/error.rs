@@ -61,6 +61,12 @@ impl ApiError {
         ApiError { code: Code::BadUserInput, message: message.into(), field: Some(field.into()) }
     }
 
+    /// The same error, naming the input it is about.
+    pub fn at(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
     /// No valid token.
     pub fn unauthenticated(message: impl Into<String>) -> ApiError {
         ApiError::new(Code::Unauthenticated, message)

@@ -21,7 +21,7 @@ use crate::store::entity::students;
 use crate::store::matches::{self, MatchFilter, MatchParties};
 use crate::store::records::{Kind, Match, MatchStatus, NewMatch};
 use crate::store::suggest::{self, Pick, Travel};
-use crate::store::{StoreError, new_id, people, read};
+use crate::store::{StoreError, new_id, people, read, safety};
 use sea_orm::{EntityTrait, QuerySelect};
 
 /// Where a match is in its lifecycle.
@@ -263,13 +263,14 @@ impl MatchQuery {
         Ok(match_page(ctx, filter, first, after).await?)
     }
 
-    /// One match: null when there is none, FORBIDDEN when the viewer is no party to it.
+    /// One match: null when there is none or the viewer is no party to it (the
+    /// same answer, so an id tells nothing about matches one may not see).
     #[graphql(name = "match")]
     async fn match_(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<MatchNode>> {
         let access = Access::of(ctx)?;
         match load_match(store(ctx)?.db(), &id, |parties| access.read_match(parties)).await {
             Ok((found, _)) => Ok(Some(MatchNode(found))),
-            Err(err) if err.code == Code::NotFound => Ok(None),
+            Err(err) if matches!(err.code, Code::NotFound | Code::Forbidden) => Ok(None),
             Err(err) => Err(err.into()),
         }
     }
@@ -396,6 +397,7 @@ impl MatchMutation {
                 found
             }
             (MatchDecision::Accept, _) => {
+                still_allowed(&txn, &found, now.date_naive()).await?;
                 matches::transition(&txn, &found, MatchStatus::Accepted, &access.actor(), None, now).await?
             }
             (MatchDecision::Decline, MatchStatus::Proposed | MatchStatus::Accepted) => {
@@ -438,8 +440,29 @@ impl MatchMutation {
         }
         let txn = store(ctx)?.write().await?;
         let (found, _) = load_match(&txn, &id, |parties| access.set_match_status(parties)).await?;
-        let moved = matches::transition(&txn, &found, next, &access.actor(), None, Utc::now()).await?;
+        let now = Utc::now();
+        if next == MatchStatus::Active {
+            still_allowed(&txn, &found, now.date_naive()).await?;
+        }
+        let moved = matches::transition(&txn, &found, next, &access.actor(), None, now).await?;
         commit(txn).await?;
         Ok(MatchNode(moved))
     }
+}
+
+/// A match goes ahead (to ACCEPTED or ACTIVE) only while today's date allows the
+/// pair: an agreement still in force, a background check still valid, the minimum
+/// age reached. Otherwise CONFLICT, naming each constraint.
+async fn still_allowed<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    found: &Match,
+    today: chrono::NaiveDate,
+) -> Result<(), ApiError> {
+    let pair = [(found.student_id.as_str(), found.opening_id.as_str())];
+    let Some(lapsed) = safety::lapsed(txn, &pair, today).await?.pop() else {
+        return Ok(());
+    };
+    let why: Vec<String> =
+        lapsed.constraints.iter().map(|c| safety::explain(*c, &found.opening_id, today)).collect();
+    Err(ApiError::new(Code::Conflict, format!("match {} cannot go ahead: {}", found.id, why.join("; "))))
 }

@@ -67,11 +67,22 @@ impl PeopleQuery {
         after: Option<String>,
         filter: Option<StudentFilter>,
     ) -> async_graphql::Result<Page<StudentNode>> {
+        if let Some(given) = &filter {
+            let access = Access::of(ctx)?;
+            let named = [
+                ("filter.schoolId", given.school_id.is_some()),
+                ("filter.needKind", given.need_kind.is_some()),
+                ("filter.unmatched", given.unmatched.is_some()),
+            ];
+            for (name, _) in named.iter().filter(|(_, is_given)| *is_given) {
+                access.student_filter(name)?;
+            }
+        }
         let filter = filter.map(StudentFilter::into_store).transpose()?.unwrap_or_default();
         Ok(list_students(ctx, filter, first, after, "students").await?)
     }
 
-    /// One student: null when there is none, FORBIDDEN when the viewer may not see it.
+    /// One student: null when there is none or the viewer may not see it.
     async fn student(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<StudentNode>> {
         Ok(student_node(ctx, &id, "student").await?)
     }
@@ -107,8 +118,8 @@ impl PeopleQuery {
 }
 
 /// One student as the viewer may see it (the field being resolved is the one whose
-/// selection a partner's disclosure names): null when there is none, FORBIDDEN when
-/// the viewer may not see it.
+/// selection a partner's disclosure names): null when there is none or the viewer
+/// may not see it.
 pub(crate) async fn student_node(
     ctx: &Context<'_>,
     id: &str,
@@ -123,9 +134,10 @@ pub(crate) async fn student_node(
         Rows::MatchedTo(partner) => people::is_matched_to(db, id, &partner).await?,
         Rows::All | Rows::Own(_) | Rows::Nothing => false,
     };
-    let view = access
-        .student_view(id, &student.school_id, matched)
-        .ok_or_else(|| ApiError::new(Code::Forbidden, "not allowed: this student's record"))?;
+    // Not visible reads as absent: the same answer as an unknown id.
+    let Some(view) = access.student_view(id, &student.school_id, matched) else {
+        return Ok(None);
+    };
     let node = StudentNode { record: student, view };
     let selected: Vec<String> = ctx.field().selection_set().map(|field| field.name().to_owned()).collect();
     disclose(ctx, &access, std::slice::from_ref(&node), &selected, operation).await?;
@@ -765,17 +777,28 @@ async fn list_students(
     Ok(window.page(nodes, listed.total, |node| node.record.matching.id.as_str()))
 }
 
-/// The fields a connection's query selects on its nodes (`edges { node }` and `nodes`).
+/// The fields a connection's query selects on its nodes (`edges { node }` and
+/// `nodes`). A cursor is a position in the list, which is the student's id: asking
+/// for one (`edges { cursor }`, `pageInfo { startCursor endCursor }`) reads `id`.
 fn node_fields(ctx: &Context<'_>) -> Vec<String> {
     let mut names = Vec::new();
     for field in ctx.field().selection_set() {
         match field.name() {
             "edges" => {
-                for edge in field.selection_set().filter(|edge| edge.name() == "node") {
-                    names.extend(edge.selection_set().map(|node| node.name().to_owned()));
+                for edge in field.selection_set() {
+                    match edge.name() {
+                        "node" => names.extend(edge.selection_set().map(|node| node.name().to_owned())),
+                        "cursor" => names.push("id".to_owned()),
+                        _ => {}
+                    }
                 }
             }
             "nodes" => names.extend(field.selection_set().map(|node| node.name().to_owned())),
+            "pageInfo"
+                if field.selection_set().any(|info| matches!(info.name(), "startCursor" | "endCursor")) =>
+            {
+                names.push("id".to_owned());
+            }
             _ => {}
         }
     }

@@ -637,9 +637,11 @@ impl RecordsQuery {
         Ok(window.page(rows, slice.total, partner_id))
     }
 
-    /// One partner; null when there is none, FORBIDDEN when it is another partner's.
+    /// One partner; null when there is none or it is another partner's (to a partner).
     async fn partner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PartnerNode>> {
-        Access::of(ctx)?.read_partner(&id)?;
+        if Access::of(ctx)?.read_partner(&id).is_err() {
+            return Ok(None);
+        }
         match read::partner(store(ctx)?.db(), &id).await {
             Ok(partner) => Ok(Some(PartnerNode(partner))),
             Err(StoreError::NotFound { .. }) => Ok(None),
@@ -662,7 +664,7 @@ impl RecordsQuery {
         Ok(opening_list(ctx, &access, &window, filter).await?)
     }
 
-    /// One opening; null when there is none, FORBIDDEN when it is another partner's.
+    /// One opening; null when there is none or it is another partner's (to a partner).
     async fn opening(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<OpeningNode>> {
         let access = Access::of(ctx)?;
         let store = store(ctx)?;
@@ -671,7 +673,9 @@ impl RecordsQuery {
             Err(StoreError::NotFound { .. }) => return Ok(None),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        access.read_opening(&stored.opening.matching.partner_id)?;
+        if access.read_opening(&stored.opening.matching.partner_id).is_err() {
+            return Ok(None);
+        }
         Ok(Some(OpeningNode { stored, partners: partner_loader(store, 1) }))
     }
 }
@@ -766,13 +770,17 @@ impl RecordsMutation {
         Ok(AgreementNode(agreement))
     }
 
-    /// A new opening (ADMIN, or the partner it belongs to).
+    /// A new opening (ADMIN, or the partner it belongs to; only ADMIN gives it a
+    /// background check).
     async fn create_opening(
         &self,
         ctx: &Context<'_>,
         input: OpeningInput,
     ) -> async_graphql::Result<OpeningNode> {
         let access = Access::of(ctx)?;
+        if input.background_check.is_some() {
+            access.set_background_check()?;
+        }
         let opening = input.into_record();
         let (id, partner_id) = (&opening.matching.id, &opening.matching.partner_id);
         access.write_opening(partner_id)?;
@@ -798,7 +806,8 @@ impl RecordsMutation {
     }
 
     /// Replaces an opening's fields (ADMIN, or the partner it belongs to). Capacity
-    /// may not drop below the slots already taken.
+    /// may not drop below the slots already taken. The background check is set by
+    /// ADMIN only (FORBIDDEN for a partner); left out, the one on file is kept.
     async fn update_opening(
         &self,
         ctx: &Context<'_>,
@@ -807,7 +816,10 @@ impl RecordsMutation {
     ) -> async_graphql::Result<OpeningNode> {
         let access = Access::of(ctx)?;
         same_id(&id, &input.id)?;
-        let opening = input.into_record();
+        if input.background_check.is_some() {
+            access.set_background_check()?;
+        }
+        let mut opening = input.into_record();
         let partner_id = &opening.matching.partner_id;
         access.write_opening(partner_id)?;
         let store = store(ctx)?;
@@ -828,6 +840,10 @@ impl RecordsMutation {
                 ),
             )
             .into());
+        }
+        // Only ADMIN sets a clearance; an edit that leaves it out keeps the one on file.
+        if opening.matching.background_check.is_none() {
+            opening.matching.background_check = before.opening.matching.background_check.clone();
         }
         let now = Utc::now();
         write::save_openings(&txn, std::slice::from_ref(&opening), now).await.map_err(in_input)?;

@@ -47,7 +47,18 @@ impl ReportQuery {
         let (bound, own) = match access.report()? {
             MatchRows::All => return Ok(ReportNode { scope }),
             MatchRows::School(school) => (&mut scope.school_id, school),
-            MatchRows::Partner(partner) => (&mut scope.partner_id, partner),
+            MatchRows::Partner(partner) => {
+                // Which school a partner's matched students attend is not the partner's to learn.
+                if scope.school_id.is_some() {
+                    return Err(ApiError::new(
+                        Code::Forbidden,
+                        "not allowed: a partner's report covers its openings, not a school's students",
+                    )
+                    .at("filter.schoolId")
+                    .into());
+                }
+                (&mut scope.partner_id, partner)
+            }
             MatchRows::Student(_) => {
                 return Err(ApiError::new(Code::Forbidden, "not allowed: reports").into());
             }
@@ -260,6 +271,8 @@ impl ReportNode {
     /// The median travel time of live matches (PROPOSED, ACCEPTED, ACTIVE,
     /// COMPLETED) that carry one; null when there is none.
     async fn median_travel_minutes(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        // Travel times come from students' homes: not for partners.
+        Access::of(ctx)?.report_match_rates()?;
         Ok(report::median_travel_minutes(store(ctx)?.db(), &self.scope).await?)
     }
 

@@ -159,7 +159,8 @@ pub struct RunMatchingInput {
     pub weights: Option<Vec<WeightInput>>,
     /// Compute the would-be assignment and keep it on the run; write no match.
     pub dry_run: bool,
-    /// The date agreements, background checks and ages are judged on (default: today).
+    /// For a dry run only (a what-if): the date agreements, background checks and
+    /// ages are judged on (default: today). A committed run is always judged on today.
     pub as_of: Option<NaiveDate>,
 }
 
@@ -243,9 +244,11 @@ fn kind_of(text: &str) -> Result<OpeningKind, ApiError> {
 fn positional<T: async_graphql::OutputType>(window: &Window, items: Vec<T>) -> Result<Page<T>, ApiError> {
     let start = match &window.after {
         None => 0,
-        Some(at) => {
-            at.parse::<usize>().map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))? + 1
-        }
+        Some(at) => at
+            .parse::<usize>()
+            .ok()
+            .and_then(|at| at.checked_add(1))
+            .ok_or_else(|| ApiError::bad_input("after", "not a cursor of this list"))?,
     };
     let total = items.len();
     let end = start.saturating_add(window.first as usize).min(total);
@@ -504,12 +507,12 @@ impl RunQuery {
         Ok(window.page(nodes, listed.total, MatchRunNode::id))
     }
 
-    /// One run: null when there is none, FORBIDDEN when the viewer may not see it.
+    /// One run: null when there is none or the viewer may not see it.
     async fn match_run(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<MatchRunNode>> {
         let access = Access::of(ctx)?;
         match load_run(store(ctx)?, &id, |school| access.read_run(school)).await {
             Ok(run) => Ok(Some(MatchRunNode(run))),
-            Err(err) if err.code == Code::NotFound => Ok(None),
+            Err(err) if matches!(err.code, Code::NotFound | Code::Forbidden) => Ok(None),
             Err(err) => Err(err.into()),
         }
     }
@@ -540,6 +543,15 @@ impl RunMutation {
             && people::find_school(store.db(), school).await?.is_none()
         {
             return Err(ApiError::new(Code::NotFound, format!("school {school} does not exist")).into());
+        }
+        // A commit is judged on today, always: a back-dated commit would match minors
+        // to hosts whose clearance has lapsed. `asOf` is for what-if dry runs.
+        if input.as_of.is_some() && !input.dry_run {
+            return Err(ApiError::bad_input(
+                "input.asOf",
+                "asOf is for dry runs only: a committed run is judged on today",
+            )
+            .into());
         }
         let as_of = input.as_of.unwrap_or_else(|| Utc::now().date_naive());
         let weights = weights(input.weights.unwrap_or_default(), as_of)?;
@@ -674,11 +686,17 @@ impl RunSubscription {
                 return None;
             }
             loop {
-                let current = match runs::get(store.db(), &id).await {
-                    Ok(Some(run)) => MatchRunProgress::from(&run),
-                    Ok(None) => return None,
-                    Err(err) => {
+                // Each event's work is bounded like a request; the wait between events is not.
+                let read = tokio::time::timeout(super::REQUEST_TIMEOUT, runs::get(store.db(), &id)).await;
+                let current = match read {
+                    Ok(Ok(Some(run))) => MatchRunProgress::from(&run),
+                    Ok(Ok(None)) => return None,
+                    Ok(Err(err)) => {
                         tracing::warn!(run = %id, error = %err, "progress: could not read the run");
+                        return None;
+                    }
+                    Err(_) => {
+                        tracing::warn!(run = %id, "progress: the run could not be read in time");
                         return None;
                     }
                 };

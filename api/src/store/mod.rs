@@ -10,6 +10,8 @@
 //! - [`matches`]: taking slots for matches and moving them through their lifecycle,
 //!   guarded against racing writers.
 //! - [`runs`]: match runs, and storing a run's result atomically.
+//! - [`safety`]: the date-dependent constraints, judged again on today before a match
+//!   is written or goes ahead.
 //! - [`catalog`]: partner and opening lists with their filters (the API's reads).
 //! - [`people`]: school and student lists, consent, the disclosure log.
 
@@ -22,6 +24,7 @@ pub mod read;
 pub mod records;
 pub mod report;
 pub mod runs;
+pub mod safety;
 pub mod scope;
 pub mod suggest;
 pub mod write;
@@ -119,9 +122,18 @@ impl Store {
             }
         };
         options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
-        let db = sea_orm::Database::connect(options).await.map_err(|err| {
-            StoreError::Connect(format!("cannot open the database: {}", redact(&err.to_string())))
-        })?;
+        let db = match sea_orm::Database::connect(options).await {
+            Ok(db) => db,
+            Err(err) => {
+                // The pool says only that it timed out; one direct attempt says why.
+                let cause = match location {
+                    Location::Postgres(url) => postgres_cause(url).await,
+                    Location::Sqlite(_) => None,
+                };
+                let said = cause.unwrap_or_else(|| err.to_string());
+                return Err(StoreError::Connect(format!("cannot open the database: {}", redact(&said))));
+            }
+        };
         Migrator::up(&db, None).await.map_err(StoreError::from)?;
         Ok(Store { db })
     }
@@ -155,6 +167,21 @@ impl Store {
     /// Closes the pool.
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(StoreError::from)
+    }
+}
+
+/// Why a PostgreSQL server cannot be reached (connection refused, unknown host,
+/// password refused …), from one direct connection attempt; `None` when it can.
+async fn postgres_cause(url: &str) -> Option<String> {
+    use sea_orm::sqlx::Connection;
+    let attempt = sea_orm::sqlx::PgConnection::connect(url);
+    match tokio::time::timeout(Duration::from_secs(5), attempt).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            None
+        }
+        Ok(Err(err)) => Some(err.to_string()),
+        Err(_) => Some("the server did not answer within 5 s".to_owned()),
     }
 }
 

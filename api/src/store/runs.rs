@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use matcher::Instance;
 use matcher::engine::Outcome;
 use sea_orm::sea_query::Expr;
@@ -27,7 +27,7 @@ use super::matches::propose;
 use super::people::Listed;
 use super::records::{Kind, NewMatch, RawWindow, RunStatus};
 use super::scope::Scope;
-use super::{ConstraintKind, Store, StoreError};
+use super::{ConstraintKind, Store, StoreError, safety};
 
 /// A request to match a scope.
 #[derive(Clone, Debug)]
@@ -361,10 +361,40 @@ async fn commit(
         });
     }
     if !run.dry_run {
+        refuse_lapsed(&txn, matches, now.date_naive()).await?;
         propose(&txn, matches, &run.requested_by, now).await?;
     }
     txn.commit().await?;
     Ok(if run.dry_run { 0 } else { matches.len() })
+}
+
+/// Refuses the commit when any match fails a date-dependent constraint today (the
+/// scope was judged when it was loaded; a date or a clearance may have passed since).
+async fn refuse_lapsed<C: ConnectionTrait>(
+    db: &C,
+    matches: &[NewMatch],
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    let pairs: Vec<(&str, &str)> =
+        matches.iter().map(|m| (m.student_id.as_str(), m.opening_id.as_str())).collect();
+    let lapsed = safety::lapsed(db, &pairs, today).await?;
+    let Some(first) = lapsed.first() else {
+        return Ok(());
+    };
+    let found = &matches[first.index];
+    let why: Vec<String> =
+        first.constraints.iter().map(|c| safety::explain(*c, &found.opening_id, today)).collect();
+    let others = match lapsed.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    Err(StoreError::Conflict(format!(
+        "the match of student {} to opening {} can no longer be made: {}{others}; nothing was written: \
+         run it again to match on today's records",
+        found.student_id,
+        found.opening_id,
+        why.join("; ")
+    )))
 }
 
 /// One run, or `None`.

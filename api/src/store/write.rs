@@ -50,11 +50,23 @@ pub fn check_student(student: &Student) -> Result<(), StoreError> {
         ..RawInstance::default()
     };
     matcher::parse_instance(&instance).map_err(|err| field_error(err, "students[0]"))?;
+    non_empty("id", &student.matching.id)?;
     non_empty("firstName", &student.first_name)?;
     non_empty("lastName", &student.last_name)?;
     non_empty("schoolId", &student.school_id)?;
+    terms("languages", &student.matching.languages)?;
+    for (index, need) in student.matching.needs.iter().enumerate() {
+        terms(&format!("needs[{index}].subjects"), need.subjects.as_deref().unwrap_or_default())?;
+    }
     for (index, guardian) in student.guardians.iter().enumerate() {
         non_empty(&format!("guardians[{index}].name"), &guardian.name)?;
+        optional(
+            &format!("guardians[{index}].relationship"),
+            guardian.relationship.as_ref(),
+            MAX_NAME_CHARS,
+        )?;
+        optional(&format!("guardians[{index}].email"), guardian.email.as_ref(), MAX_NAME_CHARS)?;
+        optional(&format!("guardians[{index}].phone"), guardian.phone.as_ref(), MAX_NAME_CHARS)?;
     }
     Ok(())
 }
@@ -68,6 +80,10 @@ pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
         ..RawInstance::default()
     };
     matcher::parse_instance(&instance).map_err(|err| field_error(err, "openings[0]"))?;
+    non_empty("id", &opening.matching.id)?;
+    optional("title", opening.title.as_ref(), MAX_NAME_CHARS)?;
+    terms("subjects", &opening.matching.subjects)?;
+    terms("languages", &opening.matching.languages)?;
     // What the matcher ignores but a row must still hold: a place on a virtual
     // opening, a capacity that fits the column, check dates in order.
     let o = &opening.matching;
@@ -89,7 +105,41 @@ pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
 }
 
 fn non_empty(field: &str, value: &str) -> Result<(), StoreError> {
-    if value.trim().is_empty() { Err(StoreError::invalid(field, "must not be empty")) } else { Ok(()) }
+    if value.trim().is_empty() {
+        return Err(StoreError::invalid(field, "must not be empty"));
+    }
+    at_most(field, value, MAX_NAME_CHARS)
+}
+
+/// Longest id, name, title, contact or relationship, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest subject or language, in characters.
+pub const MAX_TERM_CHARS: usize = 100;
+/// Longest free text kept with a record (an agreement's terms).
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// Refuses text longer than `max` characters: every column is bounded, so one
+/// request cannot fill the database with a 50,000-character name.
+fn at_most(field: &str, value: &str, max: usize) -> Result<(), StoreError> {
+    let length = value.chars().count();
+    if length > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("is {length} characters long; at most {max} are kept"),
+        ));
+    }
+    Ok(())
+}
+
+fn optional(field: &str, value: Option<&String>, max: usize) -> Result<(), StoreError> {
+    value.map_or(Ok(()), |value| at_most(field, value, max))
+}
+
+fn terms(field: &str, values: &[String]) -> Result<(), StoreError> {
+    for (index, value) in values.iter().enumerate() {
+        at_most(&format!("{field}[{index}]"), value, MAX_TERM_CHARS)?;
+    }
+    Ok(())
 }
 
 /// Merged weekly windows as `(day, start, end)` minutes; input already validated.
@@ -195,6 +245,9 @@ pub async fn save_partners<C: ConnectionTrait>(
     for partner in list {
         non_empty("id", &partner.id)?;
         non_empty("name", &partner.name)?;
+        optional("contactName", partner.contact_name.as_ref(), MAX_NAME_CHARS)?;
+        optional("contactEmail", partner.contact_email.as_ref(), MAX_NAME_CHARS)?;
+        optional("contactPhone", partner.contact_phone.as_ref(), MAX_NAME_CHARS)?;
         rows.push(partners::ActiveModel {
             id: Set(partner.id.clone()),
             name: Set(partner.name.clone()),
@@ -235,6 +288,7 @@ fn agreement_rows(list: &[Agreement]) -> Result<Vec<agreements::ActiveModel>, St
     let mut rows = Vec::with_capacity(list.len());
     for agreement in list {
         non_empty("id", &agreement.id)?;
+        optional("terms", agreement.terms.as_ref(), MAX_TEXT_CHARS)?;
         if agreement.ends_on.is_some_and(|end| end < agreement.starts_on) {
             return Err(StoreError::invalid("endsOn", "is before startsOn"));
         }

@@ -1,0 +1,155 @@
+//! The date-dependent hard constraints (MATCHING.md 2 and 6: a minimum age, an
+//! agreement in force with data sharing, a valid background check for in-person
+//! tutoring and mentoring), judged again on *today* inside a write transaction: a
+//! committed run just before it writes its matches, and every move of a match to
+//! ACCEPTED or ACTIVE. A run judged on one date and committed on another, an
+//! agreement that ended or a clearance that lapsed since the match was proposed
+//! must never put a minor in front of an adult.
+//!
+//! The rules are the matcher's own (`Agreement::allows_matching_on`,
+//! `BackgroundCheck::is_valid_on`, `age_in_years`, `kind_needs_background_check`);
+//! this module only reads the rows they apply to, a fixed number of statements per
+//! thousand pairs.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use matcher::feasibility::{Constraint, kind_needs_background_check};
+use matcher::model::{Agreement, BackgroundCheck, age_in_years};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use super::StoreError;
+use super::entity::{agreements, background_checks, openings, partners, students};
+use super::records::{Kind, PartnerStatus};
+
+/// Ids per `IN` list: well under SQLite's and PostgreSQL's bound-parameter limits.
+const CHUNK: usize = 1_000;
+
+/// A pair (student, opening) that a date-dependent constraint forbids today.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lapsed {
+    /// Position of the pair in the caller's list.
+    pub index: usize,
+    /// Every date-dependent constraint it fails, in the contract's order.
+    pub constraints: Vec<Constraint>,
+}
+
+/// The pairs of `pairs` (student id, opening id) that fail a date-dependent
+/// constraint on `today`; a pair whose student or opening no longer exists fails
+/// `AGREEMENT` (nothing allows it).
+pub async fn lapsed<C: ConnectionTrait>(
+    db: &C,
+    pairs: &[(&str, &str)],
+    today: NaiveDate,
+) -> Result<Vec<Lapsed>, StoreError> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut student_ids: Vec<&str> = pairs.iter().map(|(student, _)| *student).collect();
+    let mut opening_ids: Vec<&str> = pairs.iter().map(|(_, opening)| *opening).collect();
+    for ids in [&mut student_ids, &mut opening_ids] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let mut students = HashMap::new();
+    for chunk in student_ids.chunks(CHUNK) {
+        let rows: Vec<(String, String, Option<NaiveDate>)> = students::Entity::find()
+            .select_only()
+            .column(students::Column::Id)
+            .column(students::Column::SchoolId)
+            .column(students::Column::BirthDate)
+            .filter(students::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        students.extend(rows.into_iter().map(|(id, school, birth)| (id, (school, birth))));
+    }
+    let mut openings = HashMap::new();
+    let mut checks = HashMap::new();
+    for chunk in opening_ids.chunks(CHUNK) {
+        let rows = openings::Entity::find()
+            .filter(openings::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        openings.extend(rows.into_iter().map(|row| (row.id.clone(), row)));
+        let rows = background_checks::Entity::find()
+            .filter(background_checks::Column::OpeningId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        checks.extend(
+            rows.into_iter()
+                .map(|row| (row.opening_id, BackgroundCheck::new(row.cleared_on, row.expires_on))),
+        );
+    }
+    let mut partner_ids: Vec<&str> = openings.values().map(|opening| opening.partner_id.as_str()).collect();
+    partner_ids.sort_unstable();
+    partner_ids.dedup();
+    let mut active = HashMap::new();
+    let mut agreements_of: HashMap<String, Vec<(Option<String>, Agreement)>> = HashMap::new();
+    for chunk in partner_ids.chunks(CHUNK) {
+        let rows = partners::Entity::find()
+            .filter(partners::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        active.extend(rows.into_iter().map(|row| (row.id, row.status == PartnerStatus::Active.as_str())));
+        let rows = agreements::Entity::find()
+            .filter(agreements::Column::PartnerId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        for row in rows {
+            let agreement = Agreement::new(Some(row.starts_on), row.ends_on, row.data_sharing);
+            agreements_of.entry(row.partner_id).or_default().push((row.school_id, agreement));
+        }
+    }
+
+    let mut found = Vec::new();
+    for (index, (student_id, opening_id)) in pairs.iter().enumerate() {
+        let (Some((school_id, birth_date)), Some(opening)) =
+            (students.get(*student_id), openings.get(*opening_id))
+        else {
+            found.push(Lapsed { index, constraints: vec![Constraint::Agreement] });
+            continue;
+        };
+        let mut constraints = Vec::new();
+        if let Some(min_age) = opening.min_age
+            && birth_date.is_none_or(|birth| age_in_years(birth, today) < min_age)
+        {
+            constraints.push(Constraint::Age);
+        }
+        let in_force = active.get(&opening.partner_id).copied().unwrap_or(false)
+            && agreements_of.get(&opening.partner_id).is_some_and(|list| {
+                list.iter().any(|(school, agreement)| {
+                    school.as_ref().is_none_or(|school| school == school_id)
+                        && agreement.allows_matching_on(today)
+                })
+            });
+        if !in_force {
+            constraints.push(Constraint::Agreement);
+        }
+        let needs_check = Kind::parse(&opening.kind)
+            .is_some_and(|kind| kind_needs_background_check(kind, opening.is_virtual));
+        if needs_check && !checks.get(&opening.id).is_some_and(|check| check.is_valid_on(today)) {
+            constraints.push(Constraint::BackgroundCheck);
+        }
+        if !constraints.is_empty() {
+            found.push(Lapsed { index, constraints });
+        }
+    }
+    Ok(found)
+}
+
+/// Words a counselor can act on: which constraint, for which opening.
+pub fn explain(constraint: Constraint, opening_id: &str, today: NaiveDate) -> String {
+    match constraint {
+        Constraint::Age => {
+            format!("the student is younger than opening {opening_id}'s minimum age on {today}")
+        }
+        Constraint::Agreement => {
+            format!("opening {opening_id}'s partner has no agreement with data sharing in force on {today}")
+        }
+        Constraint::BackgroundCheck => {
+            format!("opening {opening_id} has no background check valid on {today}")
+        }
+        other => format!("opening {opening_id} fails {other}"),
+    }
+}
