@@ -42,8 +42,8 @@ INSTANCE="$OUT/district-$LABEL.json"
 log() { printf '[api %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- Build -------------------------------------------------------------------------------
-log "cargo build --release -p partnermatch-api"
-cargo build --release -p partnermatch-api
+log "cargo build --release -p partnermatch"
+cargo build --release -p partnermatch
 if [ ! -x "$BIN" ]; then
   echo "api.sh: $BIN was not built" >&2
   exit 1

@@ -53,8 +53,8 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 # --- Build -------------------------------------------------------------------------------
-log "cargo build --release -p partnermatch-api"
-cargo build --release -p partnermatch-api
+log "cargo build --release -p partnermatch"
+cargo build --release -p partnermatch
 if [ ! -x "$BIN" ]; then
   echo "run.sh: $BIN was not built" >&2
   exit 1

@@ -1,6 +1,8 @@
 //! Criterion benches of the two heavy phases on generated cities of growing size:
 //! candidate generation (indexes, feasibility, scores) and the exact solver.
 
+#![allow(clippy::expect_used, reason = "a benchmark stops at the first broken input")]
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};

@@ -13,17 +13,17 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use partnermatch_api::auth::{
+use serde_json::{Value, json};
+use service::auth::{
     AuthConfig, AuthError, Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_SECRET_FILE, KeyError, KeySource,
     MintError, Minter, PemSource, Verifier, Viewer, dev_secret, parse_role, parse_ttl,
 };
-use partnermatch_api::store::records::Role;
-use serde_json::{Value, json};
+use store::records::Role;
 
 const SECRET: &[u8] = b"a-test-secret-that-is-long-enough-0123456789";
 
@@ -487,36 +487,17 @@ fn the_dev_secret_is_made_once_private_and_shared() {
 
 // `partnermatch token`, end to end.
 
-/// Where [`run_token_command`] passes the command's arguments, one a line.
-const CHILD_ARGS: &str = "PARTNERMATCH_TEST_TOKEN_ARGS";
-
-/// Not a test on its own: [`run_token_command`] runs this test binary again with
-/// only this test selected and [`CHILD_ARGS`] set; it then runs the command line
-/// and exits with its status. That is how a test reads what `partnermatch token`
-/// prints: the root package cannot name the `partnermatch` binary
-/// (`CARGO_BIN_EXE_*` exists only for a package's own binaries), and a command run
-/// in-process writes to the test's own standard output.
-#[test]
-fn token_command_child() {
-    let Some(args) = std::env::var_os(CHILD_ARGS) else { return };
-    let args = args.into_string().unwrap();
-    let args = std::iter::once("partnermatch").chain(args.lines()).map(Into::into);
-    let status = partnermatch_api::cli::main(args);
-    let code = (0..=u8::MAX).find(|code| ExitCode::from(*code) == status).unwrap();
-    std::process::exit(i32::from(code));
-}
-
 struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
 }
 
-/// Runs `partnermatch <args>` in a child process with `env` set and the
-/// PARTNERMATCH_JWT_* and PARTNERMATCH_DATA_DIR variables of this process removed.
+/// Runs the real `partnermatch <args>` with `env` set and the PARTNERMATCH_JWT_*
+/// and PARTNERMATCH_DATA_DIR variables of this process removed.
 fn run_token_command(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args(["auth::token_command_child", "--exact", "--nocapture", "--test-threads=1"]);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_partnermatch"));
+    command.args(args);
     for name in [
         "PARTNERMATCH_JWT_SECRET",
         "PARTNERMATCH_JWT_ISSUER",
@@ -525,7 +506,6 @@ fn run_token_command(args: &[&str], env: &[(&str, &str)]) -> Run {
     ] {
         command.env_remove(name);
     }
-    command.env(CHILD_ARGS, args.join("\n"));
     command.envs(env.iter().copied());
     let output = command.output().unwrap();
     Run {
@@ -535,17 +515,17 @@ fn run_token_command(args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
-/// The one word of the output that is a JWT: the test harness prints its own
-/// lines, and does not end its "test … " line before the command prints.
+/// What the command printed: exactly one line, a JWT (three base64url parts).
 fn printed_token(run: &Run) -> String {
-    let is_token = |word: &&str| {
-        word.split('.').count() == 3
-            && word.len() > 20
-            && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    };
-    let tokens: Vec<&str> = run.stdout.split_whitespace().filter(is_token).collect();
-    assert_eq!(tokens.len(), 1, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
-    tokens[0].to_string()
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    let token = lines[0];
+    assert!(
+        token.split('.').count() == 3
+            && token.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+        "not a JWT: {token}"
+    );
+    token.to_owned()
 }
 
 #[test]
@@ -628,9 +608,10 @@ fn token_refuses_bad_arguments_with_status_2() {
         &["--role", "admin", "--jwt-secret", ""],
     ];
     for case in cases {
-        let args = [&["partnermatch", "token", "--data-dir", data_dir][..], case].concat();
-        let status = partnermatch_api::cli::main(args.into_iter().map(Into::into));
-        assert_eq!(status, ExitCode::from(2), "{case:?}");
+        let args = [&["token", "--data-dir", data_dir][..], case].concat();
+        let run = run_token_command(&args, &[]);
+        assert_eq!(run.code, Some(2), "{case:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{case:?}: no token printed");
     }
     assert!(!Path::new(data_dir).exists(), "a refused command creates no secret");
 }

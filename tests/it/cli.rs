@@ -27,9 +27,18 @@ impl Drop for Scratch {
     }
 }
 
+/// Runs the real `partnermatch` binary, as a user would, and returns its status.
 fn partnermatch(args: &[&str]) -> ExitCode {
-    let args = std::iter::once("partnermatch").chain(args.iter().copied()).map(Into::into);
-    partnermatch_api::cli::main(args)
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_partnermatch"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run partnermatch");
+    match status.code() {
+        Some(code) => ExitCode::from(u8::try_from(code).expect("an exit status fits a byte")),
+        None => panic!("partnermatch was killed: {status}"),
+    }
 }
 
 fn example() -> PathBuf {
@@ -197,13 +206,13 @@ fn serve_refuses_to_start_without_a_usable_key() {
 fn seed_instance_loads_a_generated_district() {
     use chrono::NaiveDate;
     use matcher::RawInstance;
-    use partnermatch_api::store::entity::{openings, partners, schools, students};
-    use partnermatch_api::store::scope::{Scope, load_scope};
-    use partnermatch_api::store::write::{coarse, raw_window, window_rows};
-    use partnermatch_api::store::{Location, Store};
     use sea_orm::{EntityTrait, PaginatorTrait};
+    use store::entity::{openings, partners, schools, students};
+    use store::scope::{Scope, load_scope};
+    use store::write::{coarse, raw_window, window_rows};
+    use store::{Location, Store};
 
-    let merged = |windows: &[partnermatch_api::store::records::RawWindow]| {
+    let merged = |windows: &[store::records::RawWindow]| {
         window_rows(windows).into_iter().map(|(day, start, end)| raw_window(day, start, end)).collect()
     };
     let normalised = |mut raw: RawInstance| {

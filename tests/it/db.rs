@@ -4,8 +4,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use partnermatch_api::store::{Location, Store};
 use sea_orm::{ConnectionTrait, Database};
+use store::{Location, Store};
 
 /// A store on a database of its own, dropped with the value (SQLite) or left in the
 /// throwaway cluster (PostgreSQL).

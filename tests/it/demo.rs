@@ -6,20 +6,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use cli::demo::{AS_OF, Demo, Seeded, as_of, demo, seed};
 use matcher::{Options, RawInstance, Seconds, Silent};
-use partnermatch_api::demo::{AS_OF, Demo, Seeded, as_of, demo, seed};
-use partnermatch_api::store::StoreError;
-use partnermatch_api::store::entity::{
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde_json::Value;
+use store::StoreError;
+use store::entity::{
     agreements, audit_log, declined_pairs, districts, feedback, guardians, match_sessions, matches, openings,
     partners, schools, student_needs, students,
 };
-use partnermatch_api::store::records::{
-    District, Kind, MatchStatus, PartnerKind, PartnerStatus, RawWindow, Role,
-};
-use partnermatch_api::store::scope::{Scope, load_scope};
-use partnermatch_api::store::write::{raw_window, save_district, window_rows};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
-use serde_json::Value;
+use store::records::{District, Kind, MatchStatus, PartnerKind, PartnerStatus, RawWindow, Role};
+use store::scope::{Scope, load_scope};
+use store::write::{raw_window, save_district, window_rows};
 
 use crate::db::backends;
 use crate::oracle::CONSTRAINTS;

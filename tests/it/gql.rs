@@ -1,7 +1,7 @@
 //! Reading GraphQL answers in tests, and tokens per role.
 
-use partnermatch_api::store::records::Role;
 use serde_json::Value;
+use store::records::Role;
 
 use crate::http::token;
 

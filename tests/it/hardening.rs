@@ -7,18 +7,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, NaiveDate, Utc};
-use partnermatch_api::graphql::{MAX_ALIASES, MAX_NESTING};
-use partnermatch_api::store::entity::{disclosure_log, match_runs, matches as match_rows, partners};
-use partnermatch_api::store::matches::{get, propose, transition};
-use partnermatch_api::store::read;
-use partnermatch_api::store::records::{Agreement, District, MatchStatus, RawBackgroundCheck, School};
-use partnermatch_api::store::runs::{self, Lease, RunRequest};
-use partnermatch_api::store::scope::Scope;
-use partnermatch_api::store::write::{
-    save_agreements, save_district, save_openings, save_partners, save_schools, save_students,
-};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use service::graphql::{MAX_ALIASES, MAX_NESTING};
+use store::entity::{disclosure_log, match_runs, matches as match_rows, partners};
+use store::matches::{get, propose, transition};
+use store::read;
+use store::records::{Agreement, District, MatchStatus, RawBackgroundCheck, School};
+use store::runs::{self, Lease, RunRequest};
+use store::scope::Scope;
+use store::write::{
+    save_agreements, save_district, save_openings, save_partners, save_schools, save_students,
+};
 
 use crate::db::{TestDb, backends, sqlite};
 use crate::gql::{admin, code, counselor, field, no_errors, partner, student};

@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::Utc;
-use partnermatch_api::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Minter, Verifier};
-use partnermatch_api::server::{Running, Service, start};
-use partnermatch_api::store::records::Role;
 use serde_json::Value;
+use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Minter, Verifier};
+use service::server::{Running, Service, start};
+use store::records::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -38,7 +38,7 @@ impl TestServer {
             store: db.store.clone(),
             verifier: Verifier::new(config).unwrap(),
             demo,
-            run_lease: partnermatch_api::runner::DEFAULT_LEASE,
+            run_lease: service::runner::DEFAULT_LEASE,
         };
         let running = start(service, "127.0.0.1:0").await.expect("start the server");
         TestServer { addr: running.addr, db, running }

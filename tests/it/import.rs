@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use partnermatch_api::import::{ImportError, Imported, RowError, Table, import_csv};
-use partnermatch_api::store::entity::{audit_log, openings, partners, students};
-use partnermatch_api::store::records::{
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+use store::entity::{audit_log, openings, partners, students};
+use store::import::{ImportError, Imported, RowError, Table, import_csv};
+use store::records::{
     District, Guardian, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawNeed,
     RawOpening, RawPlace, RawStudent, RawWindow, School, Student,
 };
-use partnermatch_api::store::{StoreError, read, write};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+use store::{StoreError, read, write};
 
 use crate::db::{TestDb, backends};
 

@@ -5,16 +5,16 @@
 
 use std::collections::BTreeSet;
 
-use partnermatch_api::demo::seed;
-use partnermatch_api::store::entity::{audit_log, declined_pairs, match_runs, matches as match_rows};
-use partnermatch_api::store::matches::{MatchFilter, list, propose, transition};
-use partnermatch_api::store::records::{Kind, MatchStatus, Student};
-use partnermatch_api::store::runs::{self, Lease, RunRequest};
-use partnermatch_api::store::scope::{Scope, load_scope};
-use partnermatch_api::store::write::{save_schools, save_students};
-use partnermatch_api::store::{read, records::School};
+use cli::demo::seed;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
+use store::entity::{audit_log, declined_pairs, match_runs, matches as match_rows};
+use store::matches::{MatchFilter, list, propose, transition};
+use store::records::{Kind, MatchStatus, Student};
+use store::runs::{self, Lease, RunRequest};
+use store::scope::{Scope, load_scope};
+use store::write::{save_schools, save_students};
+use store::{read, records::School};
 
 use crate::db::{TestDb, backends};
 use crate::gql::{admin, code, counselor, field, no_errors, outcome, partner, student};
@@ -48,7 +48,7 @@ async fn match_in(db: &TestDb, id: &str, student: &str, status: MatchStatus) {
         MatchStatus::Cancelled => &[MatchStatus::Cancelled],
     };
     for next in path {
-        let current = partnermatch_api::store::matches::get(conn, id).await.unwrap();
+        let current = store::matches::get(conn, id).await.unwrap();
         transition(conn, &current, *next, "test", None, now()).await.unwrap();
     }
 }
@@ -101,7 +101,7 @@ async fn every_action_in_every_status_follows_the_lifecycle() {
                 let slots = free_slots(&server.db).await;
                 let audits = audit_log::Entity::find().count(server.db.store.db()).await.unwrap();
                 let response = server.query(Some(&counselor("sch-1")), &mutation(&id, action)).await;
-                let after = partnermatch_api::store::matches::get(server.db.store.db(), &id).await.unwrap();
+                let after = store::matches::get(server.db.store.db(), &id).await.unwrap();
                 match expected(from, action) {
                     Some(to) => {
                         no_errors(&response);
@@ -223,16 +223,10 @@ async fn lists_show_a_viewer_only_the_matches_they_are_party_to() {
         assert_eq!(all.len(), 30);
         let server = TestServer::start(db, false).await;
         let school_of = |id: &str| {
-            partnermatch_api::demo::demo()
-                .students
-                .iter()
-                .find(|s| s.matching.id == id)
-                .unwrap()
-                .school_id
-                .clone()
+            cli::demo::demo().students.iter().find(|s| s.matching.id == id).unwrap().school_id.clone()
         };
         let partner_of = |id: &str| {
-            partnermatch_api::demo::demo()
+            cli::demo::demo()
                 .openings
                 .iter()
                 .find(|o| o.matching.id == id)
@@ -312,11 +306,8 @@ async fn lists_show_a_viewer_only_the_matches_they_are_party_to() {
         no_errors(&server.query(Some(&who), &query).await);
         let query = format!(r#"{{ match(id: "{}") {{ student {{ lastName }} }} }}"#, sample.id);
         assert_eq!(code(&server.query(Some(&who), &query).await), "FORBIDDEN");
-        let logged = partnermatch_api::store::entity::disclosure_log::Entity::find()
-            .filter(
-                partnermatch_api::store::entity::disclosure_log::Column::StudentId
-                    .eq(sample.student_id.as_str()),
-            )
+        let logged = store::entity::disclosure_log::Entity::find()
+            .filter(store::entity::disclosure_log::Column::StudentId.eq(sample.student_id.as_str()))
             .count(server.db.store.db())
             .await
             .unwrap();
@@ -653,7 +644,7 @@ async fn propose_match_checks_every_constraint_and_follows_the_access_matrix() {
         let conn = db.store.db();
         let mut far = a_student("s-french", "sch-1");
         far.matching.languages = vec!["fr".into()];
-        far.matching.home = partnermatch_api::store::records::RawPlace { lat: 45.0, lon: -93.0 };
+        far.matching.home = store::records::RawPlace { lat: 45.0, lon: -93.0 };
         save_students(conn, &[far], now()).await.unwrap();
         let server = TestServer::start(db, false).await;
         let conn = server.db.store.db();
@@ -715,7 +706,7 @@ async fn two_proposals_for_the_last_slot_give_one_match_and_one_conflict() {
         let conn = db.store.db();
         let openings: Vec<_> =
             (1..=5).map(|round| crate::store::opening(&format!("o-last-{round}"), "p-1", 1)).collect();
-        partnermatch_api::store::write::save_openings(conn, &openings, now()).await.unwrap();
+        store::write::save_openings(conn, &openings, now()).await.unwrap();
         let server = TestServer::start(db, false).await;
         for round in 1..=5 {
             let opening = format!("o-last-{round}");

@@ -6,17 +6,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{TimeZone, Utc};
+use cli::demo::{Demo, as_of, demo, seed};
 use matcher::{Options, Seconds, Silent};
 use migrations::{ACTIVE_RUN_INDEX, Migrator, MigratorTrait, PRIVACY_TABLES, SchemaManager};
-use partnermatch_api::demo::{Demo, as_of, demo, seed};
-use partnermatch_api::store::entity::{audit_log, disclosure_log, schools, students};
-use partnermatch_api::store::records::{
-    District, Guardian, MatchStatus, RawNeed, RawPlace, RawStudent, RawWindow, Role, School, Student,
-};
-use partnermatch_api::store::scope::{Scope, load_scope};
-use partnermatch_api::store::write::{save_district, save_schools, save_students};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
+use store::entity::{audit_log, disclosure_log, schools, students};
+use store::records::{
+    District, Guardian, MatchStatus, RawNeed, RawPlace, RawStudent, RawWindow, Role, School, Student,
+};
+use store::scope::{Scope, load_scope};
+use store::write::{save_district, save_schools, save_students};
 
 use crate::db::{TestDb, backends, sqlite};
 use crate::http::{TestServer, token};

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
-use partnermatch_api::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
-use partnermatch_api::server::{Service, start};
-use partnermatch_api::store::entity::{audit_log, opening_subjects, opening_windows, openings, partners};
-use partnermatch_api::store::records::{
-    District, Opening, Partner, PartnerKind, PartnerStatus, RawOpening, RawPlace, RawWindow, Role, School,
-};
-use partnermatch_api::store::write::{save_district, save_openings, save_partners, save_schools};
-use partnermatch_api::store::{Store, catalog};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
+use service::server::{Service, start};
+use store::entity::{audit_log, opening_subjects, opening_windows, openings, partners};
+use store::records::{
+    District, Opening, Partner, PartnerKind, PartnerStatus, RawOpening, RawPlace, RawWindow, Role, School,
+};
+use store::write::{save_district, save_openings, save_partners, save_schools};
+use store::{Store, catalog};
 
 use crate::db::{TestDb, backends, sqlite};
 use crate::http::{SECRET, TestServer, request, token};
@@ -622,7 +622,7 @@ async fn opening_partners_load_in_one_batch() {
             store: Store::over_migrated(counted),
             verifier: Verifier::new(config).unwrap(),
             demo: false,
-            run_lease: partnermatch_api::runner::DEFAULT_LEASE,
+            run_lease: service::runner::DEFAULT_LEASE,
         };
         let running = start(service, "127.0.0.1:0").await.unwrap();
         let bearer = format!("Bearer {}", token(Role::Counselor, Some("sch-1")));

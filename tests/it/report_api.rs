@@ -11,23 +11,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use partnermatch_api::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
-use partnermatch_api::demo::{Demo, demo, seed};
-use partnermatch_api::server::{Service, start};
-use partnermatch_api::store::entity::{
-    audit_log, feedback, matches, openings, partners, schools, student_needs, students,
-};
-use partnermatch_api::store::matches::{get, propose, transition};
-use partnermatch_api::store::records::{
+use cli::demo::{Demo, demo, seed};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
+use service::server::{Service, start};
+use store::entity::{audit_log, feedback, matches, openings, partners, schools, student_needs, students};
+use store::matches::{get, propose, transition};
+use store::records::{
     District, Feedback, Guardian, Kind, MatchStatus, NewMatch, Opening, Partner, PartnerKind, PartnerStatus,
     RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School, Student,
 };
-use partnermatch_api::store::write::{
-    save_district, save_feedback, save_openings, save_partners, save_schools, save_students,
-};
-use partnermatch_api::store::{Store, StoreError};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
-use serde_json::{Value, json};
+use store::write::{save_district, save_feedback, save_openings, save_partners, save_schools, save_students};
+use store::{Store, StoreError};
 
 use crate::db::{TestDb, backends, sqlite};
 use crate::http::{SECRET, TestServer, request, token};
@@ -799,7 +795,7 @@ async fn report_access_is_bounded_per_role_and_per_field() {
 }
 
 /// A real server over `store`'s pool with a metric callback counting its statements.
-async fn counted_server(store: &Store) -> (partnermatch_api::server::Running, Arc<AtomicUsize>) {
+async fn counted_server(store: &Store) -> (service::server::Running, Arc<AtomicUsize>) {
     let count = Arc::new(AtomicUsize::new(0));
     let mut counted = store.db().clone();
     let tally = count.clone();
@@ -822,10 +818,7 @@ async fn counted_server(store: &Store) -> (partnermatch_api::server::Running, Ar
 }
 
 /// Statements one full report costs, for ADMIN and for a counselor.
-async fn statements_per_report(
-    running: &partnermatch_api::server::Running,
-    count: &AtomicUsize,
-) -> Vec<usize> {
+async fn statements_per_report(running: &service::server::Running, count: &AtomicUsize) -> Vec<usize> {
     let mut statements = Vec::new();
     for who in [admin(), counselor("sch-1")] {
         let bearer = format!("Bearer {who}");

@@ -5,52 +5,24 @@
 //! process dies with the run's status, the slots and some matches already written
 //! inside the open transaction.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use partnermatch_api::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
-use partnermatch_api::server::{Service, start};
-use partnermatch_api::store::entity::matches as match_rows;
-use partnermatch_api::store::records::RunStatus;
-use partnermatch_api::store::{Location, Store, read, runs};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
+use store::entity::matches as match_rows;
+use store::records::RunStatus;
+use store::{Location, read, runs};
 
 use crate::db::{TestDb, backends};
 use crate::gql::{admin, no_errors};
 use crate::http::{SECRET, TestServer, request};
 use crate::matching_api::district;
 
-/// Where [`server_child`] finds its database.
-const CHILD_DB: &str = "PARTNERMATCH_TEST_SERVER_DB";
 /// The child's lease: short, so the test does not wait long for it to lapse.
-const CHILD_LEASE: Duration = Duration::from_secs(2);
-
-/// Not a test on its own: [`spawn_server`] runs this test binary again with only
-/// this test selected and [`CHILD_DB`] set; it serves the API over that database
-/// until it is killed.
-#[test]
-fn server_child() {
-    let Ok(url) = std::env::var(CHILD_DB) else { return };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    runtime.block_on(async move {
-        let location = Location::parse(&url).unwrap();
-        let store = Store::open(&location).await.unwrap();
-        let config = AuthConfig {
-            issuer: DEFAULT_ISSUER.to_owned(),
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            key: KeySource::Hs256(SECRET.to_vec()),
-        };
-        let service =
-            Service { store, verifier: Verifier::new(config).unwrap(), demo: false, run_lease: CHILD_LEASE };
-        let running = start(service, "127.0.0.1:0").await.unwrap();
-        println!("\nLISTENING {}", running.addr);
-        std::io::stdout().flush().unwrap();
-        std::future::pending::<()>().await;
-    });
-}
+const CHILD_LEASE_SECONDS: &str = "2";
 
 /// A server in a process of its own over `location`, and where it listens.
 fn spawn_server(location: &Location) -> (Child, SocketAddr) {
@@ -58,17 +30,21 @@ fn spawn_server(location: &Location) -> (Child, SocketAddr) {
         Location::Sqlite(path) => format!("sqlite://{}", path.display()),
         Location::Postgres(url) => url.clone(),
     };
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["run_crash::server_child", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_DB, url)
+    let secret = std::str::from_utf8(SECRET).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnermatch"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--run-lease-seconds", CHILD_LEASE_SECONDS])
+        .args(["--database-url", &url])
+        .env("PARTNERMATCH_JWT_SECRET", secret)
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = lines
-        .map_while(Result::ok)
-        .find_map(|line| line.split("LISTENING ").nth(1).and_then(|addr| addr.trim().parse().ok()));
+    let addr = lines.map_while(Result::ok).find_map(|line| {
+        let addr = line.strip_prefix("partnermatch serves http://")?.strip_suffix("/graphql")?;
+        addr.parse().ok()
+    });
     match addr {
         Some(addr) => (child, addr),
         None => {
@@ -153,7 +129,7 @@ async fn a_node_killed_while_committing_leaves_no_match_and_its_scope_recovers()
         unstall(&db).await;
 
         // Once the lease has lapsed, the scope runs again and the dead run is FAILED.
-        tokio::time::sleep(CHILD_LEASE + Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
         let name = db.name;
         let server = TestServer::start(db, false).await;
         let again = server.query(Some(&admin()), COMMIT_RUN).await;

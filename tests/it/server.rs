@@ -1,9 +1,9 @@
 //! The service over HTTP: health, GraphiQL, the viewer per role, bad tokens, and
 //! every limit of API.md at its edge.
 
-use partnermatch_api::graphql::{MAX_ALIASES, MAX_BATCH, MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_QUERY_BYTES};
-use partnermatch_api::store::records::Role;
 use serde_json::{Value, json};
+use service::graphql::{MAX_ALIASES, MAX_BATCH, MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_QUERY_BYTES};
+use store::records::Role;
 
 use crate::db::sqlite;
 use crate::http::{TestServer, request, token};
@@ -74,9 +74,9 @@ async fn no_token_or_a_bad_one_is_unauthenticated() {
     let response = server.query(None, "{ viewer { role } }").await;
     assert_eq!(code(&response), "UNAUTHENTICATED");
     assert!(response["data"].is_null(), "{response}");
-    let forged = partnermatch_api::auth::Minter::new(
-        partnermatch_api::auth::DEFAULT_ISSUER,
-        partnermatch_api::auth::DEFAULT_AUDIENCE,
+    let forged = service::auth::Minter::new(
+        service::auth::DEFAULT_ISSUER,
+        service::auth::DEFAULT_AUDIENCE,
         b"another secret that is also long enough!!",
     )
     .unwrap()
@@ -110,7 +110,7 @@ async fn every_kind_of_bad_token_is_unauthenticated_over_http() {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-    use partnermatch_api::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, PemSource};
+    use service::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, PemSource};
 
     let now = chrono::Utc::now().timestamp();
     let claims = |exp: i64, iss: &str, aud: &str| json!({"sub": "t", "role": "ADMIN", "iss": iss, "aud": aud, "exp": exp, "iat": now});
@@ -295,9 +295,9 @@ async fn every_error_carries_a_code() {
 fn schema_graphql_equals_the_exported_sdl() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
     let file = std::fs::read_to_string(path).expect("schema.graphql at the top level");
-    let exported = partnermatch_api::graphql::sdl();
+    let exported = service::graphql::sdl();
     assert!(
         file == exported,
-        "schema.graphql has drifted from the code: run `cargo run -p partnermatch-api -- schema > schema.graphql`"
+        "schema.graphql has drifted from the code: run `cargo run -- schema > schema.graphql`"
     );
 }

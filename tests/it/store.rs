@@ -6,19 +6,19 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, TimeZone, Utc};
 use migrations::SchemaManager;
 use migrations::{DOMAIN_TABLES, Migrator, MigratorTrait};
-use partnermatch_api::store::entity::{audit_log, declined_pairs, feedback, openings, students};
-use partnermatch_api::store::matches::{get, propose, transition};
-use partnermatch_api::store::records::{
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
+use store::entity::{audit_log, declined_pairs, feedback, openings, students};
+use store::matches::{get, propose, transition};
+use store::records::{
     Agreement, District, Feedback, Guardian, Kind, MatchStatus, NewMatch, Opening, Partner, PartnerKind,
     PartnerStatus, RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School,
     Student,
 };
-use partnermatch_api::store::scope::{Scope, load_scope};
-use partnermatch_api::store::write::{
+use store::scope::{Scope, load_scope};
+use store::write::{
     save_agreements, save_district, save_feedback, save_openings, save_partners, save_schools, save_students,
 };
-use partnermatch_api::store::{ConstraintKind, Location, Store, StoreError, read};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
+use store::{ConstraintKind, Location, Store, StoreError, read};
 
 use crate::db::{TestDb, backends};
 
@@ -230,7 +230,7 @@ async fn every_record_kind_round_trips() {
         assert_eq!(agreements[0].ends_on, NaiveDate::from_ymd_opt(2027, 7, 31));
         assert!(agreements[0].data_sharing);
         // Creating never replaces: a taken id is a conflict, even for a racing writer.
-        let again = partnermatch_api::store::write::create_agreements(conn, &agreements).await;
+        let again = store::write::create_agreements(conn, &agreements).await;
         assert!(matches!(again, Err(StoreError::Conflict(_))), "{}: {again:?}", db.name);
 
         // Saving again with a known id replaces, children included.
@@ -372,13 +372,13 @@ async fn constraint_violations_come_back_typed() {
         assert_check(&db, StoreError::from(err), "student_priority");
 
         // end > start on every weekly window.
-        let window = partnermatch_api::store::entity::student_windows::ActiveModel {
+        let window = store::entity::student_windows::ActiveModel {
             student_id: Set("s-1".into()),
             day: Set(2),
             start_minute: Set(600),
             end_minute: Set(600),
         };
-        let err = partnermatch_api::store::entity::student_windows::Entity::insert(window)
+        let err = store::entity::student_windows::Entity::insert(window)
             .exec_without_returning(conn)
             .await
             .unwrap_err();
@@ -438,7 +438,7 @@ async fn slots_and_pairs_are_guarded_and_every_run_is_all_or_nothing() {
         let err = propose(&txn, &batch, "run", now()).await.unwrap_err();
         txn.rollback().await.unwrap();
         assert!(matches!(err, StoreError::Conflict(_)), "{}: {err:?}", db.name);
-        assert_eq!(partnermatch_api::store::entity::matches::Entity::find().count(conn).await.unwrap(), 0);
+        assert_eq!(store::entity::matches::Entity::find().count(conn).await.unwrap(), 0);
         assert_eq!(read::opening(conn, "o-1").await.unwrap().filled, 0);
 
         let txn = db.store.write().await.unwrap();
@@ -655,8 +655,8 @@ async fn count_statements(conn: &sea_orm::DatabaseConnection, scope: &Scope, as_
 /// leaves no match of the run behind.
 #[tokio::test]
 async fn a_run_result_is_stored_atomically() {
-    use partnermatch_api::store::entity::{match_runs, matches as match_rows};
-    use partnermatch_api::store::runs::{Lease, RunRequest, finish, proposed_matches, start};
+    use store::entity::{match_runs, matches as match_rows};
+    use store::runs::{Lease, RunRequest, finish, proposed_matches, start};
 
     for db in backends().await {
         base(&db, 2).await;

@@ -9,18 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use cli::demo::{Demo, demo, seed};
 use matcher::generate::Rng;
 use matcher::{Options, Seconds, Silent};
-use partnermatch_api::demo::{Demo, demo, seed};
-use partnermatch_api::store::matches::{get, propose, transition};
-use partnermatch_api::store::records::{
-    Kind, MatchStatus, NewMatch, Opening, RawPlace, RawWindow, Role, Student,
-};
-use partnermatch_api::store::scope::{Scope, load_scope};
-use partnermatch_api::store::suggest;
-use partnermatch_api::store::write::{save_openings, save_students};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
+use store::matches::{get, propose, transition};
+use store::records::{Kind, MatchStatus, NewMatch, Opening, RawPlace, RawWindow, Role, Student};
+use store::scope::{Scope, load_scope};
+use store::suggest;
+use store::write::{save_openings, save_students};
 
 use crate::db::{TestDb, backends, sqlite};
 use crate::http::{TestServer, token};

@@ -1,0 +1,82 @@
+//! The service's one error type, and what each error means to a caller.
+
+use std::path::PathBuf;
+
+/// Why a command or request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input breaks the contract; the message names where.
+    #[error("{0}")]
+    BadInput(#[source] matcher::Error),
+    /// An input file could not be read: the caller named a wrong file.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An output could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database refused or failed.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    /// An import file has bad rows; nothing was written.
+    #[error("{}", list_rows(.0))]
+    Import(Vec<store::import::RowError>),
+    /// The configuration or arguments are wrong (a short JWT secret, a scope that
+    /// does not fit the role); the message says what.
+    #[error("{0}")]
+    Config(String),
+    /// Anything else: a bug or an exhausted resource.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<matcher::Error> for Error {
+    fn from(err: matcher::Error) -> Error {
+        match err {
+            matcher::Error::Input { .. } => Error::BadInput(err),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<store::import::ImportError> for Error {
+    fn from(err: store::import::ImportError) -> Error {
+        match err {
+            store::import::ImportError::Rows(rows) => Error::Import(rows),
+            store::import::ImportError::Store(store) => Error::Store(store),
+        }
+    }
+}
+
+/// One line per bad row, after a count.
+fn list_rows(rows: &[store::import::RowError]) -> String {
+    let mut text = format!("{} bad rows, nothing imported", rows.len());
+    for row in rows {
+        text.push_str(&format!("\n  {row}"));
+    }
+    text
+}
+
+impl Error {
+    /// The process exit status for this error: 2 when the caller can fix it (bad
+    /// input, an unreadable input file, bad CSV rows, an invalid record, wrong
+    /// configuration or arguments), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::BadInput(_) | Error::Read { .. } | Error::Import(_) | Error::Config(_) => 2,
+            Error::Store(store::StoreError::Invalid { .. }) => 2,
+            Error::Write { .. } | Error::Store(_) | Error::Internal(_) => 1,
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Outcomes: `recordFeedback` and `feedback` (on one match), and `report` (match
+//! rates, capacity use, travel time and feedback averages over a scope).
+//!
+//! A report is bounded by [`Access::report`]: ADMIN the district, a counselor their
+//! school, a partner its own openings; a filter naming another school (or partner)
+//! is FORBIDDEN, never silently replaced. Each field of a `Report` runs its own
+//! aggregate queries (`store::report`), so a client pays only for what it selects,
+//! and a partner selecting a match rate (numbers about students, not its
+//! openings) gets FORBIDDEN for that field alone.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::access::{Access, MatchRows};
+use super::error::{ApiError, ApiResult, Code};
+use super::matching::{MatchNode, load_match};
+use super::query::RoleValue;
+use super::{audited, commit, store};
+use store::records::{Feedback, Match, MatchStatus};
+use store::report::{self, FeedbackCount, RateCount, ReportScope, StoredFeedback};
+use store::write;
+
+/// The longest feedback comment, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// Reads.
+#[derive(Default)]
+pub struct ReportQuery;
+
+#[Object]
+impl ReportQuery {
+    /// Outcomes over what the viewer may cover: ADMIN the district (or the
+    /// filter's school or partner), a counselor their school, a partner its own
+    /// openings; students get none. A filter naming another school or partner than
+    /// the viewer's own is FORBIDDEN.
+    async fn report(&self, ctx: &Context<'_>, filter: Option<ReportFilter>) -> ApiResult<ReportNode> {
+        let access = Access::of(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let mut scope = ReportScope {
+            school_id: filter.school_id.map(|id| id.0),
+            partner_id: filter.partner_id.map(|id| id.0),
+        };
+        let (bound, own) = match access.report()? {
+            MatchRows::All => return Ok(ReportNode { scope }),
+            MatchRows::School(school) => (&mut scope.school_id, school),
+            MatchRows::Partner(partner) => {
+                // Which school a partner's matched students attend is not the partner's to learn.
+                if scope.school_id.is_some() {
+                    return Err(ApiError::new(
+                        Code::Forbidden,
+                        "not allowed: a partner's report covers its openings, not a school's students",
+                    )
+                    .at("filter.schoolId"));
+                }
+                (&mut scope.partner_id, partner)
+            }
+            MatchRows::Student(_) => {
+                return Err(ApiError::new(Code::Forbidden, "not allowed: reports"));
+            }
+        };
+        if bound.as_ref().is_some_and(|asked| *asked != own) {
+            return Err(ApiError::new(Code::Forbidden, "not allowed: a report beyond your own scope"));
+        }
+        *bound = Some(own);
+        Ok(ReportNode { scope })
+    }
+
+    /// The feedback on one match, oldest first: for whoever may read the match.
+    async fn feedback(&self, ctx: &Context<'_>, match_id: ID) -> ApiResult<Vec<FeedbackNode>> {
+        let access = Access::of(ctx)?;
+        let store = store(ctx)?;
+        let (found, _) = load_match(store.db(), &match_id, |parties| access.read_match(parties)).await?;
+        let stored = report::feedback_of(store.db(), &found.id).await?;
+        Ok(stored.into_iter().map(|stored| FeedbackNode { stored, found: found.clone() }).collect())
+    }
+}
+
+/// Writes.
+#[derive(Default)]
+pub struct FeedbackMutation;
+
+#[Object]
+impl FeedbackMutation {
+    /// Records feedback on a match that happened or is happening (ACCEPTED, ACTIVE
+    /// or COMPLETED; otherwise CONFLICT), by any party to it: its student, its
+    /// partner, the student's counselor, ADMIN. The author is the token's role and
+    /// scope.
+    async fn record_feedback(&self, ctx: &Context<'_>, input: FeedbackInput) -> ApiResult<FeedbackNode> {
+        let access = Access::of(ctx)?;
+        let store = store(ctx)?;
+        // Read in the write transaction: the status checked is the status written against.
+        let txn = store.write().await?;
+        let (found, _) = load_match(&txn, &input.match_id, |parties| access.record_feedback(parties)).await?;
+        let feedback = input.into_record(&access)?;
+        if !matches!(found.status, MatchStatus::Accepted | MatchStatus::Active | MatchStatus::Completed) {
+            return Err(ApiError::new(
+                Code::Conflict,
+                format!(
+                    "match {} is {}: feedback is for accepted, active or completed matches",
+                    found.id, found.status
+                ),
+            ));
+        }
+        let now = Utc::now();
+        let id = write::save_feedback(&txn, &feedback, now).await?;
+        audited(&txn, &access, "create", "feedback", &id.to_string(), now).await?;
+        commit(txn).await?;
+        Ok(FeedbackNode { stored: StoredFeedback { id, feedback, created_at: now }, found })
+    }
+}
+
+/// What `report` covers, within what the viewer may see.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct ReportFilter {
+    /// Students of this school.
+    pub school_id: Option<ID>,
+    /// Matches to openings of this partner.
+    pub partner_id: Option<ID>,
+}
+
+/// Feedback on a match.
+#[derive(Clone, Debug, InputObject)]
+pub struct FeedbackInput {
+    /// The match the feedback is about.
+    pub match_id: ID,
+    /// 1 to 5.
+    pub rating: i32,
+    /// At most 2000 characters.
+    pub comment: Option<String>,
+    /// Sessions attended so far (0 or more).
+    pub sessions_attended: Option<i32>,
+}
+
+impl FeedbackInput {
+    /// The record, authored by the viewer; bad fields are named by their input path.
+    fn into_record(self, access: &Access<'_>) -> Result<Feedback, ApiError> {
+        let rating = u8::try_from(self.rating)
+            .ok()
+            .filter(|rating| (1..=5).contains(rating))
+            .ok_or_else(|| ApiError::bad_input("input.rating", "must be 1 to 5"))?;
+        let sessions_attended = self
+            .sessions_attended
+            .map(|n| {
+                u32::try_from(n)
+                    .map_err(|_| ApiError::bad_input("input.sessionsAttended", "must be 0 or more"))
+            })
+            .transpose()?;
+        if self.comment.as_ref().is_some_and(|comment| comment.chars().count() > MAX_COMMENT_CHARS) {
+            return Err(ApiError::bad_input(
+                "input.comment",
+                format!("must be at most {MAX_COMMENT_CHARS} characters"),
+            ));
+        }
+        let viewer = access.viewer();
+        Ok(Feedback {
+            match_id: self.match_id.0,
+            author_role: viewer.role,
+            author_id: viewer.scope.clone().unwrap_or_else(|| viewer.subject.clone()),
+            rating,
+            comment: self.comment,
+            sessions_attended,
+        })
+    }
+}
+
+/// One feedback entry, with the match it is about (which the viewer may read).
+#[derive(Clone, Debug)]
+pub struct FeedbackNode {
+    stored: StoredFeedback,
+    found: Match,
+}
+
+/// What a student, partner or counselor said about a match.
+#[Object(name = "Feedback")]
+impl FeedbackNode {
+    async fn id(&self) -> ID {
+        ID(self.stored.id.to_string())
+    }
+
+    async fn match_id(&self) -> ID {
+        ID(self.found.id.clone())
+    }
+
+    #[graphql(name = "match")]
+    async fn match_(&self) -> MatchNode {
+        MatchNode(self.found.clone())
+    }
+
+    /// Who wrote it: the role of their token.
+    async fn author_role(&self) -> RoleValue {
+        self.stored.feedback.author_role.into()
+    }
+
+    /// 1 to 5.
+    async fn rating(&self) -> i32 {
+        i32::from(self.stored.feedback.rating)
+    }
+
+    async fn comment(&self) -> Option<&str> {
+        self.stored.feedback.comment.as_deref()
+    }
+
+    async fn sessions_attended(&self) -> Option<i64> {
+        self.stored.feedback.sessions_attended.map(i64::from)
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.stored.created_at
+    }
+}
+
+/// A report over one scope; each field runs its own aggregate queries.
+#[derive(Clone, Debug)]
+pub struct ReportNode {
+    scope: ReportScope,
+}
+
+/// Outcomes over a scope: match rates, capacity use, travel time, feedback.
+#[Object(name = "Report")]
+impl ReportNode {
+    /// Needs matched, per school (every school in scope). A need is matched when a
+    /// match of its kind is ACCEPTED, ACTIVE or COMPLETED; `proposed` counts needs
+    /// whose only live match still waits for answers. Not for partners.
+    async fn match_rate_by_school(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
+        Access::of(ctx)?.report_match_rates()?;
+        let rows = report::rates_by_school(store(ctx)?.db(), &self.scope).await?;
+        Ok(rows.iter().map(RateRow::from).collect())
+    }
+
+    /// Needs matched, per kind (`TUTORING MENTORING INTERNSHIP`). Not for partners.
+    async fn match_rate_by_kind(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
+        Access::of(ctx)?.report_match_rates()?;
+        let rows = report::rates_by_kind(store(ctx)?.db(), &self.scope).await?;
+        Ok(rows.iter().map(RateRow::from).collect())
+    }
+
+    /// Needs matched, per equity priority group (`"0"` to `"3"`). Not for partners.
+    async fn match_rate_by_priority(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
+        Access::of(ctx)?.report_match_rates()?;
+        let rows = report::rates_by_priority(store(ctx)?.db(), &self.scope).await?;
+        Ok(rows.iter().map(RateRow::from).collect())
+    }
+
+    /// Each partner's openings, capacity and the slots open matches (PROPOSED,
+    /// ACCEPTED, ACTIVE) hold. In a school's report, `filled` counts that school's
+    /// students and `capacity` stays the partner's whole capacity.
+    async fn capacity_by_partner(&self, ctx: &Context<'_>) -> ApiResult<Vec<CapacityRow>> {
+        let rows = report::capacity_by_partner(store(ctx)?.db(), &self.scope).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| CapacityRow {
+                usage: row.usage(),
+                partner_id: ID(row.partner_id),
+                partner_name: row.partner_name,
+                openings: count(row.openings),
+                capacity: count(row.capacity),
+                filled: count(row.filled),
+            })
+            .collect())
+    }
+
+    /// The median travel time of live matches (PROPOSED, ACCEPTED, ACTIVE,
+    /// COMPLETED) that carry one; null when there is none.
+    async fn median_travel_minutes(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
+        // Travel times come from students' homes: not for partners.
+        Access::of(ctx)?.report_match_rates()?;
+        Ok(report::median_travel_minutes(store(ctx)?.db(), &self.scope).await?)
+    }
+
+    /// Feedback on matches in scope.
+    async fn feedback(&self, ctx: &Context<'_>) -> ApiResult<FeedbackSummaryObject> {
+        let summary = report::feedback_summary(store(ctx)?.db(), &self.scope).await?;
+        let total = summary.total();
+        Ok(FeedbackSummaryObject {
+            count: count(total.count),
+            average_rating: total.average_rating(),
+            average_sessions_attended: total.average_sessions_attended(),
+            by_role: summary
+                .by_role
+                .iter()
+                .map(|(role, counted)| FeedbackByRole::new((*role).into(), counted))
+                .collect(),
+        })
+    }
+}
+
+/// Needs and how many are matched, for one school, kind or priority group.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RateRow {
+    /// The school id, the kind or the priority group.
+    pub key: String,
+    /// Needs of the students in scope.
+    pub needs: i64,
+    /// Needs with an ACCEPTED, ACTIVE or COMPLETED match of their kind.
+    pub matched: i64,
+    /// Needs whose only live match is PROPOSED.
+    pub proposed: i64,
+    /// matched / needs; 0 without needs.
+    pub rate: f64,
+}
+
+impl From<&RateCount> for RateRow {
+    fn from(row: &RateCount) -> RateRow {
+        RateRow {
+            key: row.key.clone(),
+            needs: count(row.needs),
+            matched: count(row.matched),
+            proposed: count(row.proposed),
+            rate: row.rate(),
+        }
+    }
+}
+
+/// One partner's capacity and its use.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct CapacityRow {
+    /// The partner.
+    pub partner_id: ID,
+    /// Its name.
+    pub partner_name: String,
+    /// Its openings.
+    pub openings: i64,
+    /// Their slots together.
+    pub capacity: i64,
+    /// Slots held by open matches (of the school's students, in a school's report).
+    pub filled: i64,
+    /// filled / capacity; 0 without capacity.
+    #[graphql(name = "use")]
+    pub usage: f64,
+}
+
+/// Feedback averages.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(name = "FeedbackSummary")]
+pub struct FeedbackSummaryObject {
+    /// Entries.
+    pub count: i64,
+    /// Null without feedback.
+    pub average_rating: Option<f64>,
+    /// Over the entries that state it; null when none does.
+    pub average_sessions_attended: Option<f64>,
+    /// Every role, with zero counts where none wrote.
+    pub by_role: Vec<FeedbackByRole>,
+}
+
+/// Feedback by one kind of author.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct FeedbackByRole {
+    /// The authors' role.
+    pub role: RoleValue,
+    /// Entries by authors of that role.
+    pub count: i64,
+    /// Null without feedback.
+    pub average_rating: Option<f64>,
+}
+
+impl FeedbackByRole {
+    fn new(role: RoleValue, counted: &FeedbackCount) -> FeedbackByRole {
+        FeedbackByRole { role, count: count(counted.count), average_rating: counted.average_rating() }
+    }
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

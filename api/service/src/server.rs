@@ -1,0 +1,213 @@
+//! The HTTP service: `POST /graphql`, GraphiQL at `GET /graphql`, subscriptions
+//! over websocket at `GET /graphql` (graphql-transport-ws), `GET /healthz`.
+//! actix-web handles SIGINT and SIGTERM with a graceful shutdown (in-flight requests
+//! finish). Every response carries an `x-request-id`; the access log line names
+//! method, path, status and time, never a body (student data stays out of logs).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, guard, web};
+use async_graphql::{BatchRequest, Data};
+use async_graphql_actix_web::GraphQLSubscription;
+use tracing::Instrument;
+
+use crate::auth::Verifier;
+use crate::graphql::error::{ApiError, refusal};
+use crate::graphql::limits::{Exceeded, Limit};
+use crate::graphql::{Deadline, MAX_BATCH, MAX_BODY_BYTES, Schemas};
+use crate::runner::Runner;
+use store::Store;
+
+/// What the service runs on.
+pub struct Service {
+    /// The database.
+    pub store: Store,
+    /// Checks bearer tokens.
+    pub verifier: Verifier,
+    /// `--demo`: introspection and suggestions for everyone.
+    pub demo: bool,
+    /// How long a match run's lease lasts unless its node renews it.
+    pub run_lease: std::time::Duration,
+}
+
+struct State {
+    store: Store,
+    verifier: Verifier,
+    schemas: Schemas,
+}
+
+/// A started server.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Stops it.
+    pub handle: ServerHandle,
+    /// Ends when the server has stopped.
+    pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Fails runs whose node stopped renewing their lease.
+    pub sweeper: tokio::task::JoinHandle<()>,
+}
+
+/// Binds `bind` (port 0: any free port) and serves until stopped.
+pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
+    let runner = Runner::new(service.store.clone(), service.run_lease);
+    let sweeper = runner.sweep(service.run_lease / 2);
+    let schemas = Schemas::new(service.store.clone(), runner, service.demo);
+    let state = web::Data::new(State { store: service.store, verifier: service.verifier, schemas });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            // Larger bodies are refused with 413 before any parsing.
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .wrap(from_fn(request_id))
+            .route("/graphql", web::post().to(graphql))
+            .route("/graphql", web::get().guard(guard::Header("upgrade", "websocket")).to(subscriptions))
+            .route("/graphql", web::get().to(graphiql))
+            .route("/healthz", web::get().to(healthz))
+    })
+    .workers(2)
+    .bind(bind)?;
+    let addr = server.addrs().first().copied().ok_or_else(|| std::io::Error::other("bound to no address"))?;
+    let server = server.run();
+    let handle = server.handle();
+    let done = tokio::spawn(server);
+    Ok(Running { addr, handle, done, sweeper })
+}
+
+/// A graphql-transport-ws connection. The bearer token comes in the
+/// `connection_init` payload (`{"Authorization": "Bearer …"}`); a bad one closes
+/// the connection, none leaves every subscription UNAUTHENTICATED.
+async fn subscriptions(
+    state: web::Data<State>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let schema = state.schemas.for_subscriptions();
+    GraphQLSubscription::new(schema)
+        .on_connection_init(move |init: serde_json::Value| async move {
+            let mut data = Data::default();
+            let token = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|key| init.get(*key).and_then(serde_json::Value::as_str));
+            if let Some(token) = token {
+                let viewer = state
+                    .verifier
+                    .verify(Some(token))
+                    .map_err(|err| async_graphql::Error::from(ApiError::from(err)))?;
+                data.insert(viewer);
+            }
+            Ok(data)
+        })
+        .start(&request, payload)
+}
+
+async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    // One deadline for the whole request: a batch does not get ten seconds per operation.
+    let deadline = Deadline::from_now();
+    let mut tokens = request.headers().get_all(header::AUTHORIZATION);
+    let viewer = match (tokens.next(), tokens.next()) {
+        (None, _) => None,
+        (Some(_), Some(_)) => {
+            let refused = ApiError::unauthenticated("send one Authorization header, not several");
+            return HttpResponse::Unauthorized().json(refusal(&refused));
+        }
+        (Some(value), None) => match state.verifier.verify(Some(value.to_str().unwrap_or("\u{0}"))) {
+            Ok(viewer) => Some(viewer),
+            Err(err) => return HttpResponse::Ok().json(refusal(&ApiError::from(err))),
+        },
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            let refused = ApiError::bad_input("body", format!("not a GraphQL request: {err}"));
+            return HttpResponse::BadRequest().json(refusal(&refused));
+        }
+    };
+    match batch {
+        BatchRequest::Single(one) => {
+            HttpResponse::Ok().json(state.schemas.execute(one, viewer, deadline).await)
+        }
+        BatchRequest::Batch(many) if many.len() > MAX_BATCH => {
+            let exceeded = Exceeded { limit: Limit::Batch, max: MAX_BATCH, found: many.len() };
+            HttpResponse::Ok().json(async_graphql::Response::from_errors(vec![exceeded.to_server_error()]))
+        }
+        BatchRequest::Batch(many) => {
+            let mut responses = Vec::with_capacity(many.len());
+            for one in many {
+                responses.push(state.schemas.execute(one, viewer.clone(), deadline).await);
+            }
+            HttpResponse::Ok().json(responses)
+        }
+    }
+}
+
+async fn graphiql() -> HttpResponse {
+    let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, GRAPHIQL_POLICY))
+        .body(page)
+}
+
+/// What the GraphiQL page may load: its own scripts and styles from unpkg (where
+/// async-graphql's page takes them), and requests to this origin only.
+const GRAPHIQL_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; font-src 'self' data: \
+     https://unpkg.com; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// How long `/healthz` waits for the database: probes give up after a few seconds.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn healthz(state: web::Data<State>) -> HttpResponse {
+    let answer = match tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping()).await {
+        Ok(answer) => answer.map_err(|err| err.to_string()),
+        Err(_) => Err(format!("no answer within {} s", HEALTH_TIMEOUT.as_secs())),
+    };
+    match answer {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Err(cause) => {
+            tracing::error!(error = %cause, "health check: the database does not answer");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unavailable"}))
+        }
+    }
+}
+
+/// Names each request (`x-request-id`, kept when the caller sent a sane one) and
+/// logs its outcome.
+async fn request_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(|| format!("req-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed)));
+    let (method, path, started) = (request.method().clone(), request.path().to_owned(), Instant::now());
+    let span = tracing::info_span!("request", id = %id);
+    let mut response = next.call(request).instrument(span.clone()).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            %path,
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "served"
+        )
+    });
+    Ok(response)
+}

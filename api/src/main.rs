@@ -1,5 +1,0 @@
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    partnermatch_api::cli::main(std::env::args_os())
-}

@@ -1,0 +1,389 @@
+//! Matches: taking slots and moving through the lifecycle. Both are guarded against
+//! racing writers without locks held across requests: a slot is taken by a
+//! conditional `UPDATE … WHERE filled + n <= capacity`, a status moves by a
+//! conditional `UPDATE … WHERE version = ?`; a writer that loses gets `Conflict`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde_json::json;
+
+use super::entity::{declined_pairs, match_sessions, matches, openings, students};
+use super::people::Listed;
+use super::records::{Kind, Match, MatchStatus, NewMatch};
+use super::write::{audit, raw_window, window_rows};
+use super::{ConstraintKind, StoreError};
+
+impl MatchStatus {
+    /// The lifecycle of DESIGN.md §2: `PROPOSED → ACCEPTED → ACTIVE → COMPLETED`, or
+    /// `DECLINED` / `CANCELLED` from any open status (declining an active match is a
+    /// cancellation).
+    pub fn can_become(self, next: MatchStatus) -> bool {
+        use MatchStatus::*;
+        matches!(
+            (self, next),
+            (Proposed, Accepted | Declined | Cancelled)
+                | (Accepted, Active | Declined | Cancelled)
+                | (Active, Completed | Cancelled)
+        )
+    }
+}
+
+/// Writes `new` matches as PROPOSED, taking one slot each, all or none: the caller
+/// runs this inside its transaction. A full opening, a student who already holds an
+/// open match to that opening or of that kind, or a declined pair is `Conflict`.
+pub async fn propose<C: ConnectionTrait>(
+    db: &C,
+    new: &[NewMatch],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut per_opening: BTreeMap<&str, i32> = BTreeMap::new();
+    for item in new {
+        *per_opening.entry(item.opening_id.as_str()).or_default() += 1;
+    }
+    for (opening, count) in &per_opening {
+        let taken = openings::Entity::update_many()
+            .col_expr(openings::Column::Filled, Expr::col(openings::Column::Filled).add(*count))
+            .col_expr(openings::Column::Version, Expr::col(openings::Column::Version).add(1))
+            .filter(openings::Column::Id.eq(*opening))
+            .filter(
+                Expr::col(openings::Column::Filled).add(*count).lte(Expr::col(openings::Column::Capacity)),
+            )
+            .exec(db)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(match openings::Entity::find_by_id((*opening).to_owned()).one(db).await? {
+                None => StoreError::not_found("opening", *opening),
+                Some(_) => StoreError::Conflict(format!("opening {opening} has no free slot")),
+            });
+        }
+    }
+    // Bound parameters are limited per statement (32,766 on SQLite), so a run's
+    // students are checked a chunk at a time.
+    let proposed: std::collections::HashSet<(&str, &str)> =
+        new.iter().map(|m| (m.student_id.as_str(), m.opening_id.as_str())).collect();
+    let students: Vec<&str> = new.iter().map(|m| m.student_id.as_str()).collect();
+    for chunk in students.chunks(5_000) {
+        let declined = declined_pairs::Entity::find()
+            .filter(declined_pairs::Column::StudentId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        if let Some(pair) = declined
+            .iter()
+            .find(|pair| proposed.contains(&(pair.student_id.as_str(), pair.opening_id.as_str())))
+        {
+            return Err(StoreError::Conflict(format!(
+                "student {} declined opening {} before",
+                pair.student_id, pair.opening_id
+            )));
+        }
+    }
+    let rows: Vec<matches::ActiveModel> = new
+        .iter()
+        .map(|item| matches::ActiveModel {
+            id: Set(item.id.clone()),
+            run_id: Set(item.run_id.clone()),
+            student_id: Set(item.student_id.clone()),
+            opening_id: Set(item.opening_id.clone()),
+            kind: Set(item.kind.as_str().to_owned()),
+            status: Set(MatchStatus::Proposed.as_str().to_owned()),
+            score: Set(i32::try_from(item.score).unwrap_or(i32::MAX)),
+            breakdown: Set(json!(item.breakdown)),
+            created_at: Set(now),
+            decided_by: Set(None),
+            decided_at: Set(None),
+            decline_reason: Set(None),
+            version: Set(0),
+            travel_minutes: Set(item.travel_minutes),
+        })
+        .collect();
+    let sessions: Vec<match_sessions::ActiveModel> = new
+        .iter()
+        .flat_map(|item| {
+            window_rows(&item.sessions).into_iter().map(|(day, start, end)| match_sessions::ActiveModel {
+                match_id: Set(item.id.clone()),
+                day: Set(day),
+                start_minute: Set(start),
+                end_minute: Set(end),
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(400) {
+        matches::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(|err| {
+            match StoreError::from(err) {
+                // The primary key (`matches_pkey` / `matches.id`) is a reused id; the
+                // partial unique indexes are the one-open-match rules.
+                StoreError::Constraint { kind: ConstraintKind::Unique, constraint }
+                    if constraint.ends_with("pkey") || constraint == "matches.id" =>
+                {
+                    StoreError::Conflict("a match with that id already exists".to_owned())
+                }
+                StoreError::Constraint { kind: ConstraintKind::Unique, .. } => StoreError::Conflict(
+                    "a student already holds an open match to that opening or of that kind".to_owned(),
+                ),
+                other => other,
+            }
+        })?;
+    }
+    for chunk in sessions.chunks(400) {
+        match_sessions::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    let detail = if new.len() == 1 {
+        json!({"studentId": new[0].student_id, "openingId": new[0].opening_id})
+    } else {
+        json!({"matches": new.len()})
+    };
+    let entity_id = match new {
+        [one] => one.id.as_str(),
+        _ => new.first().and_then(|m| m.run_id.as_deref()).unwrap_or("-"),
+    };
+    audit(db, actor, "propose", "match", entity_id, Some(detail), now).await
+}
+
+/// Moves `current` (the match as the caller read it) to `next`, recording who and
+/// when. Leaving an open status frees the slot; a decline is remembered so the pair
+/// is never proposed again. A transition the lifecycle does not allow, or a match
+/// someone else moved on since it was read (its version changed), is `Conflict`.
+/// The guard is the `UPDATE … WHERE version = ? AND status = ?` itself, so two
+/// racing writers cannot both win, on either backend.
+pub async fn transition<C: ConnectionTrait>(
+    db: &C,
+    current: &Match,
+    next: MatchStatus,
+    actor: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Match, StoreError> {
+    let id = current.id.as_str();
+    if !current.status.can_become(next) {
+        return Err(StoreError::Conflict(format!("match {id} cannot go from {} to {next}", current.status)));
+    }
+    let reason = reason.map(str::to_owned);
+    let moved = matches::Entity::update_many()
+        .col_expr(matches::Column::Status, Expr::value(next.as_str()))
+        .col_expr(matches::Column::Version, Expr::col(matches::Column::Version).add(1))
+        .col_expr(matches::Column::DecidedBy, Expr::value(actor))
+        .col_expr(matches::Column::DecidedAt, Expr::value(now))
+        .col_expr(matches::Column::DeclineReason, Expr::value(reason.clone()))
+        .filter(matches::Column::Id.eq(id))
+        .filter(matches::Column::Version.eq(current.version))
+        .filter(matches::Column::Status.eq(current.status.as_str()))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(match matches::Entity::find_by_id(id.to_owned()).one(db).await? {
+            None => StoreError::not_found("match", id),
+            Some(_) => StoreError::Conflict(format!("match {id} changed since it was read")),
+        });
+    }
+    if current.status.is_open() && !next.is_open() {
+        openings::Entity::update_many()
+            .col_expr(openings::Column::Filled, Expr::col(openings::Column::Filled).sub(1))
+            .col_expr(openings::Column::Version, Expr::col(openings::Column::Version).add(1))
+            .filter(openings::Column::Id.eq(current.opening_id.as_str()))
+            .exec(db)
+            .await?;
+    }
+    if next == MatchStatus::Declined {
+        let pair = declined_pairs::ActiveModel {
+            student_id: Set(current.student_id.clone()),
+            opening_id: Set(current.opening_id.clone()),
+            declined_at: Set(now),
+        };
+        declined_pairs::Entity::insert(pair)
+            .on_conflict_do_nothing_on([declined_pairs::Column::StudentId, declined_pairs::Column::OpeningId])
+            .exec_without_returning(db)
+            .await?;
+    }
+    let detail = json!({"from": current.status.as_str(), "to": next.as_str(), "reason": reason});
+    audit(db, actor, "set_status", "match", id, Some(detail), now).await?;
+    Ok(Match {
+        status: next,
+        version: current.version + 1,
+        decided_by: Some(actor.to_owned()),
+        decided_at: Some(now),
+        decline_reason: reason,
+        ..current.clone()
+    })
+}
+
+/// Makes proposals for one student wait for each other inside their transactions
+/// (a row lock on PostgreSQL; SQLite serializes writers already), so two picks for
+/// one student cannot both take the same free time.
+pub async fn lock_student(txn: &crate::Transaction, student_id: &str) -> Result<(), StoreError> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        students::Entity::find_by_id(student_id.to_owned()).lock_exclusive().one(txn).await?;
+    }
+    Ok(())
+}
+
+/// One match.
+pub async fn get<C: ConnectionTrait>(db: &C, id: &str) -> Result<Match, StoreError> {
+    find(db, id).await?.ok_or_else(|| StoreError::not_found("match", id))
+}
+
+/// One match, or `None`.
+pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<Match>, StoreError> {
+    let Some(row) = matches::Entity::find_by_id(id.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    let mut sessions = sessions_of(db, vec![row.id.clone()]).await?;
+    record(row, sessions.remove(id).unwrap_or_default()).map(Some)
+}
+
+/// Who a match concerns: its student, the student's school, the opening's partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchParties {
+    #[allow(missing_docs)]
+    pub student_id: String,
+    #[allow(missing_docs)]
+    pub school_id: String,
+    #[allow(missing_docs)]
+    pub partner_id: String,
+}
+
+/// The parties of `found`.
+pub async fn parties<C: ConnectionTrait>(db: &C, found: &Match) -> Result<MatchParties, StoreError> {
+    let school_id = students::Entity::find_by_id(found.student_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::not_found("student", &found.student_id))?
+        .school_id;
+    let partner_id = openings::Entity::find_by_id(found.opening_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::not_found("opening", &found.opening_id))?
+        .partner_id;
+    Ok(MatchParties { student_id: found.student_id.clone(), school_id, partner_id })
+}
+
+/// Which matches a list holds; every given field must hold.
+#[derive(Clone, Debug, Default)]
+pub struct MatchFilter {
+    /// Of students of this school.
+    pub school_id: Option<String>,
+    /// To openings of this partner.
+    pub partner_id: Option<String>,
+    #[allow(missing_docs)]
+    pub student_id: Option<String>,
+    #[allow(missing_docs)]
+    pub opening_id: Option<String>,
+    /// Made by this match run.
+    pub run_id: Option<String>,
+    #[allow(missing_docs)]
+    pub kind: Option<Kind>,
+    /// In any of these statuses (empty: any).
+    pub statuses: Vec<MatchStatus>,
+}
+
+impl MatchFilter {
+    fn condition(&self) -> Condition {
+        let mut all = Condition::all();
+        if let Some(school) = &self.school_id {
+            let ids = Query::select()
+                .column(students::Column::Id)
+                .from(students::Entity)
+                .and_where(students::Column::SchoolId.eq(school.as_str()))
+                .to_owned();
+            all = all.add(matches::Column::StudentId.in_subquery(ids));
+        }
+        if let Some(partner) = &self.partner_id {
+            let ids = Query::select()
+                .column(openings::Column::Id)
+                .from(openings::Entity)
+                .and_where(openings::Column::PartnerId.eq(partner.as_str()))
+                .to_owned();
+            all = all.add(matches::Column::OpeningId.in_subquery(ids));
+        }
+        if let Some(student) = &self.student_id {
+            all = all.add(matches::Column::StudentId.eq(student.as_str()));
+        }
+        if let Some(opening) = &self.opening_id {
+            all = all.add(matches::Column::OpeningId.eq(opening.as_str()));
+        }
+        if let Some(run) = &self.run_id {
+            all = all.add(matches::Column::RunId.eq(run.as_str()));
+        }
+        if let Some(kind) = self.kind {
+            all = all.add(matches::Column::Kind.eq(kind.as_str()));
+        }
+        if !self.statuses.is_empty() {
+            all = all.add(matches::Column::Status.is_in(self.statuses.iter().map(|s| s.as_str())));
+        }
+        all
+    }
+}
+
+/// One page of the matches `filter` selects, in id order, after `after`.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &MatchFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Listed<Match>, StoreError> {
+    let condition = filter.condition();
+    let total = matches::Entity::find().filter(condition.clone()).count(db).await?;
+    let mut page = matches::Entity::find().filter(condition).order_by_asc(matches::Column::Id).limit(limit);
+    if let Some(after) = after {
+        page = page.filter(matches::Column::Id.gt(after));
+    }
+    let rows = page.all(db).await?;
+    let mut sessions = sessions_of(db, rows.iter().map(|row| row.id.clone()).collect()).await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let windows = sessions.remove(&row.id).unwrap_or_default();
+            record(row, windows)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Listed { rows, total })
+}
+
+async fn sessions_of<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<String>,
+) -> Result<std::collections::HashMap<String, Vec<super::records::RawWindow>>, StoreError> {
+    let mut by_match: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_match);
+    }
+    for row in match_sessions::Entity::find()
+        .filter(match_sessions::Column::MatchId.is_in(ids))
+        .order_by_asc(match_sessions::Column::MatchId)
+        .order_by_asc(match_sessions::Column::Day)
+        .order_by_asc(match_sessions::Column::StartMinute)
+        .all(db)
+        .await?
+    {
+        by_match.entry(row.match_id).or_default().push(raw_window(row.day, row.start_minute, row.end_minute));
+    }
+    Ok(by_match)
+}
+
+fn record(row: matches::Model, sessions: Vec<super::records::RawWindow>) -> Result<Match, StoreError> {
+    let bad = |what: &str| StoreError::invalid(what, "unknown value in the database");
+    Ok(Match {
+        kind: Kind::parse(&row.kind).ok_or_else(|| bad("kind"))?,
+        status: MatchStatus::parse(&row.status).ok_or_else(|| bad("status"))?,
+        score: u32::try_from(row.score).unwrap_or(0),
+        breakdown: serde_json::from_value(row.breakdown).unwrap_or_default(),
+        id: row.id,
+        run_id: row.run_id,
+        student_id: row.student_id,
+        opening_id: row.opening_id,
+        sessions,
+        created_at: row.created_at,
+        decided_by: row.decided_by,
+        decided_at: row.decided_at,
+        decline_reason: row.decline_reason,
+        version: row.version,
+        travel_minutes: row.travel_minutes,
+    })
+}

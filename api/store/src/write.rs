@@ -1,0 +1,570 @@
+//! Validated writes of records. Every function takes the caller's connection or
+//! transaction, so an import or a seed composes them into one all-or-nothing change.
+//! Saving a record with a known id replaces it (child rows included).
+
+use chrono::{DateTime, Utc};
+use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
+use matcher::validate::{RawInstance, RawPartner};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use super::StoreError;
+use super::entity::{
+    agreements, audit_log, background_checks, districts, feedback, guardians, opening_languages,
+    opening_subjects, opening_windows, openings, partners, schools, student_languages, student_needs,
+    student_windows, students,
+};
+use super::records::{Agreement, District, Feedback, Opening, Partner, RawWindow, School, Student};
+
+/// Rows per INSERT: keeps every statement under SQLite's bound-parameter limit.
+const CHUNK: usize = 400;
+
+/// A valid date for checking one record alone (dates relative to `asOf` do not
+/// make a record invalid).
+const ANY_DAY: &str = "2000-01-01";
+
+/// Home coordinates are kept to 3 decimals (about 100 m): enough for travel times,
+/// not a street address.
+pub fn coarse(degrees: f64) -> f64 {
+    (degrees * 1000.0).round() / 1000.0
+}
+
+/// The field path of a matcher error inside one record: `students[0].home.lat` → `home.lat`.
+fn field_error(err: matcher::Error, prefix: &str) -> StoreError {
+    match err {
+        matcher::Error::Input { path, message } => {
+            let field = path.strip_prefix(prefix).map(|rest| rest.trim_start_matches('.')).unwrap_or(&path);
+            StoreError::invalid(if field.is_empty() { "$" } else { field }, message)
+        }
+        other => StoreError::invalid("$", other.to_string()),
+    }
+}
+
+/// Checks a student's matching fields by the rules of MATCHING.md (the matcher's own
+/// validation), plus the names the service needs.
+pub fn check_student(student: &Student) -> Result<(), StoreError> {
+    let instance = RawInstance {
+        as_of: ANY_DAY.to_owned(),
+        students: Some(vec![student.matching.clone()]),
+        ..RawInstance::default()
+    };
+    matcher::parse_instance(&instance).map_err(|err| field_error(err, "students[0]"))?;
+    non_empty("id", &student.matching.id)?;
+    non_empty("firstName", &student.first_name)?;
+    non_empty("lastName", &student.last_name)?;
+    non_empty("schoolId", &student.school_id)?;
+    terms("languages", &student.matching.languages)?;
+    for (index, need) in student.matching.needs.iter().enumerate() {
+        terms(&format!("needs[{index}].subjects"), need.subjects.as_deref().unwrap_or_default())?;
+    }
+    for (index, guardian) in student.guardians.iter().enumerate() {
+        non_empty(&format!("guardians[{index}].name"), &guardian.name)?;
+        optional(
+            &format!("guardians[{index}].relationship"),
+            guardian.relationship.as_ref(),
+            MAX_NAME_CHARS,
+        )?;
+        optional(&format!("guardians[{index}].email"), guardian.email.as_ref(), MAX_NAME_CHARS)?;
+        optional(&format!("guardians[{index}].phone"), guardian.phone.as_ref(), MAX_NAME_CHARS)?;
+    }
+    Ok(())
+}
+
+/// Checks an opening's fields by the rules of MATCHING.md.
+pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
+    let instance = RawInstance {
+        as_of: ANY_DAY.to_owned(),
+        openings: Some(vec![opening.matching.clone()]),
+        partners: Some(vec![RawPartner { id: opening.matching.partner_id.clone(), agreements: None }]),
+        ..RawInstance::default()
+    };
+    matcher::parse_instance(&instance).map_err(|err| field_error(err, "openings[0]"))?;
+    non_empty("id", &opening.matching.id)?;
+    optional("title", opening.title.as_ref(), MAX_NAME_CHARS)?;
+    terms("subjects", &opening.matching.subjects)?;
+    terms("languages", &opening.matching.languages)?;
+    // What the matcher ignores but a row must still hold: a place on a virtual
+    // opening, a capacity that fits the column, check dates in order.
+    let o = &opening.matching;
+    if let Some(place) = o.place
+        && !((-90.0..=90.0).contains(&place.lat) && (-180.0..=180.0).contains(&place.lon))
+    {
+        return Err(StoreError::invalid("place", "lat must be in [-90, 90] and lon in [-180, 180]"));
+    }
+    if o.capacity > i64::from(i32::MAX) {
+        return Err(StoreError::invalid("capacity", format!("must be at most {}", i32::MAX)));
+    }
+    if let Some(check) = &o.background_check
+        && let (Some(cleared), Some(expires)) = (&check.cleared_on, &check.expires_on)
+        && expires < cleared
+    {
+        return Err(StoreError::invalid("backgroundCheck.expiresOn", "is before clearedOn"));
+    }
+    Ok(())
+}
+
+fn non_empty(field: &str, value: &str) -> Result<(), StoreError> {
+    if value.trim().is_empty() {
+        return Err(StoreError::invalid(field, "must not be empty"));
+    }
+    at_most(field, value, MAX_NAME_CHARS)
+}
+
+/// Longest id, name, title, contact or relationship, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest subject or language, in characters.
+pub const MAX_TERM_CHARS: usize = 100;
+/// Longest free text kept with a record (an agreement's terms).
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// Refuses text longer than `max` characters: every column is bounded, so one
+/// request cannot fill the database with a 50,000-character name.
+fn at_most(field: &str, value: &str, max: usize) -> Result<(), StoreError> {
+    let length = value.chars().count();
+    if length > max {
+        return Err(StoreError::invalid(
+            field,
+            format!("is {length} characters long; at most {max} are kept"),
+        ));
+    }
+    Ok(())
+}
+
+fn optional(field: &str, value: Option<&String>, max: usize) -> Result<(), StoreError> {
+    value.map_or(Ok(()), |value| at_most(field, value, max))
+}
+
+fn terms(field: &str, values: &[String]) -> Result<(), StoreError> {
+    for (index, value) in values.iter().enumerate() {
+        at_most(&format!("{field}[{index}]"), value, MAX_TERM_CHARS)?;
+    }
+    Ok(())
+}
+
+/// Merged weekly windows as `(day, start, end)` minutes; input already validated.
+pub fn window_rows(windows: &[RawWindow]) -> Vec<(i32, i32, i32)> {
+    let parsed = windows
+        .iter()
+        .filter_map(|w| {
+            Window::new(Weekday::parse(&w.day)?, Minutes::parse(&w.start)?, Minutes::parse(&w.end)?)
+        })
+        .collect();
+    WeekWindows::from_windows(parsed)
+        .windows()
+        .iter()
+        .map(|w| (w.day().index() as i32, i32::from(w.start().get()), i32::from(w.end().get())))
+        .collect()
+}
+
+/// A stored window back in the JSON shape.
+pub fn raw_window(day: i32, start: i32, end: i32) -> RawWindow {
+    let day = usize::try_from(day).ok().and_then(|d| Weekday::ALL.get(d).copied()).unwrap_or(Weekday::Mon);
+    let minutes =
+        |m: i32| Minutes::new(u16::try_from(m).unwrap_or(0)).map(|m| m.to_string()).unwrap_or_default();
+    RawWindow { day: day.as_str().to_owned(), start: minutes(start), end: minutes(end) }
+}
+
+/// Distinct values, first occurrence kept (a list may repeat itself; a key may not).
+fn distinct(values: &[String]) -> Vec<&String> {
+    let mut seen = std::collections::HashSet::new();
+    values.iter().filter(|value| seen.insert(value.as_str())).collect()
+}
+
+async fn insert_chunks<E, A, C>(
+    db: &C,
+    rows: Vec<A>,
+    on_conflict: Option<OnConflict>,
+) -> Result<(), StoreError>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        let mut insert = E::insert_many(chunk);
+        if let Some(on_conflict) = on_conflict.clone() {
+            insert = insert.on_conflict(on_conflict);
+        }
+        insert.exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// `ON CONFLICT (id) DO UPDATE` of the given columns.
+fn upsert<C: sea_orm::sea_query::IntoIden + Copy>(key: C, columns: &[C]) -> OnConflict {
+    OnConflict::column(key).update_columns(columns.iter().copied()).to_owned()
+}
+
+/// Deletes the child rows of `ids` in `column`.
+async fn delete_children<E, C>(db: &C, column: E::Column, ids: &[&str]) -> Result<(), StoreError>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    for chunk in ids.chunks(CHUNK) {
+        E::delete_many().filter(column.is_in(chunk.iter().copied())).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Makes sure `txn` writes into a database that holds no district yet: a seed's
+/// rows (the demo, a generated district) are never mixed into other data. Of two
+/// seeds racing on an empty database one wins and the other gets `Conflict`:
+/// SQLite's write transaction and, on PostgreSQL, a lock on `districts` make the
+/// check and the writes one step.
+///
+/// # Errors
+/// `Conflict` naming `what` when a district exists.
+pub async fn claim_empty(txn: &crate::Transaction, what: &str) -> Result<(), StoreError> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Conflicts with itself and with inserts: a second seed waits, then sees the district.
+        txn.execute_unprepared("LOCK TABLE districts IN SHARE ROW EXCLUSIVE MODE").await?;
+    }
+    use sea_orm::PaginatorTrait;
+    if districts::Entity::find().count(txn).await? > 0 {
+        return Err(StoreError::Conflict(format!(
+            "the database already holds a district; {what} is seeded only into an empty one"
+        )));
+    }
+    Ok(())
+}
+
+/// Saves a district.
+pub async fn save_district<C: ConnectionTrait>(db: &C, district: &District) -> Result<(), StoreError> {
+    non_empty("id", &district.id)?;
+    non_empty("name", &district.name)?;
+    let row = districts::ActiveModel { id: Set(district.id.clone()), name: Set(district.name.clone()) };
+    use districts::Column as C;
+    insert_chunks(db, vec![row], Some(upsert(C::Id, &[C::Name]))).await
+}
+
+/// Saves schools.
+pub async fn save_schools<C: ConnectionTrait>(db: &C, list: &[School]) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(list.len());
+    for school in list {
+        non_empty("id", &school.id)?;
+        non_empty("name", &school.name)?;
+        rows.push(schools::ActiveModel {
+            id: Set(school.id.clone()),
+            district_id: Set(school.district_id.clone()),
+            name: Set(school.name.clone()),
+        });
+    }
+    use schools::Column as C;
+    insert_chunks(db, rows, Some(upsert(C::Id, &[C::DistrictId, C::Name]))).await
+}
+
+/// Saves partners.
+pub async fn save_partners<C: ConnectionTrait>(
+    db: &C,
+    list: &[Partner],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(list.len());
+    for partner in list {
+        non_empty("id", &partner.id)?;
+        non_empty("name", &partner.name)?;
+        optional("contactName", partner.contact_name.as_ref(), MAX_NAME_CHARS)?;
+        optional("contactEmail", partner.contact_email.as_ref(), MAX_NAME_CHARS)?;
+        optional("contactPhone", partner.contact_phone.as_ref(), MAX_NAME_CHARS)?;
+        rows.push(partners::ActiveModel {
+            id: Set(partner.id.clone()),
+            name: Set(partner.name.clone()),
+            kind: Set(partner.kind.as_str().to_owned()),
+            status: Set(partner.status.as_str().to_owned()),
+            contact_name: Set(partner.contact_name.clone()),
+            contact_email: Set(partner.contact_email.clone()),
+            contact_phone: Set(partner.contact_phone.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+    }
+    use partners::Column as C;
+    let columns =
+        [C::Name, C::Kind, C::Status, C::ContactName, C::ContactEmail, C::ContactPhone, C::UpdatedAt];
+    insert_chunks(db, rows, Some(upsert(C::Id, &columns))).await
+}
+
+/// Saves agreements (a known id is replaced).
+pub async fn save_agreements<C: ConnectionTrait>(db: &C, list: &[Agreement]) -> Result<(), StoreError> {
+    use agreements::Column as C;
+    let columns = [C::PartnerId, C::SchoolId, C::StartsOn, C::EndsOn, C::SignedOn, C::DataSharing, C::Terms];
+    insert_chunks(db, agreement_rows(list)?, Some(upsert(C::Id, &columns))).await
+}
+
+/// Creates agreements: an id already taken (even by a writer that raced this one)
+/// is `Conflict`, never a replacement.
+pub async fn create_agreements<C: ConnectionTrait>(db: &C, list: &[Agreement]) -> Result<(), StoreError> {
+    insert_chunks(db, agreement_rows(list)?, None).await.map_err(|err| match err {
+        StoreError::Constraint { kind: super::ConstraintKind::Unique, .. } => {
+            StoreError::Conflict("an agreement with that id already exists".to_owned())
+        }
+        other => other,
+    })
+}
+
+fn agreement_rows(list: &[Agreement]) -> Result<Vec<agreements::ActiveModel>, StoreError> {
+    let mut rows = Vec::with_capacity(list.len());
+    for agreement in list {
+        non_empty("id", &agreement.id)?;
+        optional("terms", agreement.terms.as_ref(), MAX_TEXT_CHARS)?;
+        if agreement.ends_on.is_some_and(|end| end < agreement.starts_on) {
+            return Err(StoreError::invalid("endsOn", "is before startsOn"));
+        }
+        rows.push(agreements::ActiveModel {
+            id: Set(agreement.id.clone()),
+            partner_id: Set(agreement.partner_id.clone()),
+            school_id: Set(agreement.school_id.clone()),
+            starts_on: Set(agreement.starts_on),
+            ends_on: Set(agreement.ends_on),
+            signed_on: Set(agreement.signed_on),
+            data_sharing: Set(agreement.data_sharing),
+            terms: Set(agreement.terms.clone()),
+        });
+    }
+    Ok(rows)
+}
+
+/// Saves openings, replacing subjects, languages, schedule and background check.
+/// Lowering capacity below the slots already taken is refused by the database
+/// (`opening_filled`).
+pub async fn save_openings<C: ConnectionTrait>(
+    db: &C,
+    list: &[Opening],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(list.len());
+    let (mut subjects, mut languages, mut windows, mut checks) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for opening in list {
+        check_opening(opening)?;
+        let o = &opening.matching;
+        let is_virtual = o.r#virtual.unwrap_or(false);
+        rows.push(openings::ActiveModel {
+            id: Set(o.id.clone()),
+            partner_id: Set(o.partner_id.clone()),
+            kind: Set(o.kind.clone()),
+            title: Set(opening.title.clone()),
+            is_virtual: Set(is_virtual),
+            lat: Set(o.place.map(|p| p.lat)),
+            lon: Set(o.place.map(|p| p.lon)),
+            pickup_radius_km: Set(o.pickup_radius_km),
+            session_minutes: Set(o.session_minutes as i32),
+            sessions_per_week: Set(o.sessions_per_week.unwrap_or(1) as i32),
+            capacity: Set(o.capacity as i32),
+            filled: Set(0),
+            min_grade: Set(o.min_grade.unwrap_or(0) as i32),
+            max_grade: Set(o.max_grade.unwrap_or(12) as i32),
+            min_age: Set(o.min_age.map(|age| age as i32)),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        for subject in distinct(&o.subjects) {
+            subjects.push(opening_subjects::ActiveModel {
+                opening_id: Set(o.id.clone()),
+                subject: Set(subject.clone()),
+            });
+        }
+        for language in distinct(&o.languages) {
+            languages.push(opening_languages::ActiveModel {
+                opening_id: Set(o.id.clone()),
+                language: Set(language.clone()),
+            });
+        }
+        for (day, start, end) in window_rows(&o.schedule) {
+            windows.push(opening_windows::ActiveModel {
+                opening_id: Set(o.id.clone()),
+                day: Set(day),
+                start_minute: Set(start),
+                end_minute: Set(end),
+            });
+        }
+        if let Some(check) = &o.background_check {
+            checks.push(background_checks::ActiveModel {
+                opening_id: Set(o.id.clone()),
+                cleared_on: Set(check.cleared_on.as_deref().and_then(|d| d.parse().ok())),
+                expires_on: Set(check.expires_on.as_deref().and_then(|d| d.parse().ok())),
+            });
+        }
+    }
+    use openings::Column as C;
+    let columns = [
+        C::PartnerId,
+        C::Kind,
+        C::Title,
+        C::IsVirtual,
+        C::Lat,
+        C::Lon,
+        C::PickupRadiusKm,
+        C::SessionMinutes,
+        C::SessionsPerWeek,
+        C::Capacity,
+        C::MinGrade,
+        C::MaxGrade,
+        C::MinAge,
+        C::UpdatedAt,
+    ];
+    let mut on_conflict = upsert(C::Id, &columns);
+    on_conflict.value(C::Version, Expr::col((openings::Entity, C::Version)).add(1));
+    insert_chunks(db, rows, Some(on_conflict)).await?;
+    let ids: Vec<&str> = list.iter().map(|o| o.matching.id.as_str()).collect();
+    delete_children::<opening_subjects::Entity, _>(db, opening_subjects::Column::OpeningId, &ids).await?;
+    delete_children::<opening_languages::Entity, _>(db, opening_languages::Column::OpeningId, &ids).await?;
+    delete_children::<opening_windows::Entity, _>(db, opening_windows::Column::OpeningId, &ids).await?;
+    delete_children::<background_checks::Entity, _>(db, background_checks::Column::OpeningId, &ids).await?;
+    insert_chunks(db, subjects, None).await?;
+    insert_chunks(db, languages, None).await?;
+    insert_chunks(db, windows, None).await?;
+    insert_chunks(db, checks, None).await
+}
+
+/// Saves students with their languages, availability, needs and guardians. Home is
+/// stored coarsely ([`coarse`]).
+pub async fn save_students<C: ConnectionTrait>(
+    db: &C,
+    list: &[Student],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(list.len());
+    let (mut languages, mut windows, mut needs, mut contacts) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for student in list {
+        check_student(student)?;
+        let s = &student.matching;
+        let modes = s.travel_modes.clone().unwrap_or_default();
+        let has = |mode: &str| modes.iter().any(|m| m == mode);
+        rows.push(students::ActiveModel {
+            id: Set(s.id.clone()),
+            school_id: Set(student.school_id.clone()),
+            first_name: Set(student.first_name.clone()),
+            last_name: Set(student.last_name.clone()),
+            grade: Set(s.grade as i32),
+            birth_date: Set(s.birth_date.as_deref().and_then(|d| d.parse().ok())),
+            home_lat: Set(coarse(s.home.lat)),
+            home_lon: Set(coarse(s.home.lon)),
+            walk: Set(has("WALK")),
+            bike: Set(has("BIKE")),
+            transit: Set(has("TRANSIT")),
+            car: Set(has("CAR")),
+            max_travel_minutes: Set(s.max_travel_minutes),
+            remote_ok: Set(s.remote_ok.unwrap_or(true)),
+            priority: Set(s.priority.unwrap_or(0) as i32),
+            consent_on_file: Set(s.consent_on_file.unwrap_or(false)),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        for (position, language) in distinct(&s.languages).into_iter().enumerate() {
+            languages.push(student_languages::ActiveModel {
+                student_id: Set(s.id.clone()),
+                position: Set(position as i32),
+                language: Set(language.clone()),
+            });
+        }
+        for (day, start, end) in window_rows(&s.availability) {
+            windows.push(student_windows::ActiveModel {
+                student_id: Set(s.id.clone()),
+                day: Set(day),
+                start_minute: Set(start),
+                end_minute: Set(end),
+            });
+        }
+        for need in &s.needs {
+            needs.push(student_needs::ActiveModel {
+                student_id: Set(s.id.clone()),
+                kind: Set(need.kind.clone()),
+                subjects: Set(json!(distinct(need.subjects.as_deref().unwrap_or_default()))),
+            });
+        }
+        for guardian in &student.guardians {
+            contacts.push(guardians::ActiveModel {
+                id: sea_orm::ActiveValue::NotSet,
+                student_id: Set(s.id.clone()),
+                name: Set(guardian.name.clone()),
+                relationship: Set(guardian.relationship.clone()),
+                email: Set(guardian.email.clone()),
+                phone: Set(guardian.phone.clone()),
+            });
+        }
+    }
+    use students::Column as C;
+    let columns = [
+        C::SchoolId,
+        C::FirstName,
+        C::LastName,
+        C::Grade,
+        C::BirthDate,
+        C::HomeLat,
+        C::HomeLon,
+        C::Walk,
+        C::Bike,
+        C::Transit,
+        C::Car,
+        C::MaxTravelMinutes,
+        C::RemoteOk,
+        C::Priority,
+        C::ConsentOnFile,
+        C::UpdatedAt,
+    ];
+    let mut on_conflict = upsert(C::Id, &columns);
+    on_conflict.value(C::Version, Expr::col((students::Entity, C::Version)).add(1));
+    insert_chunks(db, rows, Some(on_conflict)).await?;
+    let ids: Vec<&str> = list.iter().map(|s| s.matching.id.as_str()).collect();
+    delete_children::<student_languages::Entity, _>(db, student_languages::Column::StudentId, &ids).await?;
+    delete_children::<student_windows::Entity, _>(db, student_windows::Column::StudentId, &ids).await?;
+    delete_children::<student_needs::Entity, _>(db, student_needs::Column::StudentId, &ids).await?;
+    delete_children::<guardians::Entity, _>(db, guardians::Column::StudentId, &ids).await?;
+    insert_chunks(db, languages, None).await?;
+    insert_chunks(db, windows, None).await?;
+    insert_chunks(db, needs, None).await?;
+    insert_chunks(db, contacts, None).await
+}
+
+/// Records feedback on a match.
+pub async fn save_feedback<C: ConnectionTrait>(
+    db: &C,
+    item: &Feedback,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    if !(1..=5).contains(&item.rating) {
+        return Err(StoreError::invalid("rating", "must be 1 to 5"));
+    }
+    let row = feedback::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        match_id: Set(item.match_id.clone()),
+        author_role: Set(item.author_role.as_str().to_owned()),
+        author_id: Set(item.author_id.clone()),
+        rating: Set(i32::from(item.rating)),
+        comment: Set(item.comment.clone()),
+        sessions_attended: Set(item.sessions_attended.map(|n| i32::try_from(n).unwrap_or(i32::MAX))),
+        created_at: Set(now),
+    };
+    Ok(feedback::Entity::insert(row).exec(db).await?.last_insert_id)
+}
+
+/// Appends to the audit log: who changed what.
+pub async fn audit<C: ConnectionTrait>(
+    db: &C,
+    actor: &str,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let row = audit_log::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        occurred_at: Set(now),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id.to_owned()),
+        detail: Set(detail),
+    };
+    audit_log::Entity::insert(row).exec_without_returning(db).await?;
+    Ok(())
+}
