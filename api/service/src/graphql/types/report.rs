@@ -1,113 +1,20 @@
-//! Outcomes: `recordFeedback` and `feedback` (on one match), and `report` (match
-//! rates, capacity use, travel time and feedback averages over a scope).
-//!
-//! A report is bounded by [`Access::report`]: ADMIN the district, a counselor their
-//! school, a partner its own openings; a filter naming another school (or partner)
-//! is FORBIDDEN, never silently replaced. Each field of a `Report` runs its own
-//! aggregate queries (`store::report`), so a client pays only for what it selects,
-//! and a partner selecting a match rate (numbers about students, not its
-//! openings) gets FORBIDDEN for that field alone.
+//! `Report` (match rates, capacity use, travel time, feedback averages over a
+//! scope; each field runs its own aggregates, so a client pays for what it selects)
+//! and `Feedback`.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-
-use super::access::{Access, MatchRows};
-use super::error::{ApiError, ApiResult, Code};
-use super::matching::{MatchNode, load_match};
-use super::query::RoleValue;
-use super::{audited, commit, store};
-use store::records::{Feedback, Match, MatchStatus};
+use store::records::{Feedback, Match};
 use store::report::{self, FeedbackCount, RateCount, ReportScope, StoredFeedback};
-use store::write;
+
+use crate::graphql::access::Access;
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::store;
+use crate::graphql::types::enums::RoleValue;
+use crate::graphql::types::matches::MatchNode;
 
 /// The longest feedback comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2000;
-
-/// Reads.
-#[derive(Default)]
-pub struct ReportQuery;
-
-#[Object]
-impl ReportQuery {
-    /// Outcomes over what the viewer may cover: ADMIN the district (or the
-    /// filter's school or partner), a counselor their school, a partner its own
-    /// openings; students get none. A filter naming another school or partner than
-    /// the viewer's own is FORBIDDEN.
-    async fn report(&self, ctx: &Context<'_>, filter: Option<ReportFilter>) -> ApiResult<ReportNode> {
-        let access = Access::of(ctx)?;
-        let filter = filter.unwrap_or_default();
-        let mut scope = ReportScope {
-            school_id: filter.school_id.map(|id| id.0),
-            partner_id: filter.partner_id.map(|id| id.0),
-        };
-        let (bound, own) = match access.report()? {
-            MatchRows::All => return Ok(ReportNode { scope }),
-            MatchRows::School(school) => (&mut scope.school_id, school),
-            MatchRows::Partner(partner) => {
-                // Which school a partner's matched students attend is not the partner's to learn.
-                if scope.school_id.is_some() {
-                    return Err(ApiError::new(
-                        Code::Forbidden,
-                        "not allowed: a partner's report covers its openings, not a school's students",
-                    )
-                    .at("filter.schoolId"));
-                }
-                (&mut scope.partner_id, partner)
-            }
-            MatchRows::Student(_) => {
-                return Err(ApiError::new(Code::Forbidden, "not allowed: reports"));
-            }
-        };
-        if bound.as_ref().is_some_and(|asked| *asked != own) {
-            return Err(ApiError::new(Code::Forbidden, "not allowed: a report beyond your own scope"));
-        }
-        *bound = Some(own);
-        Ok(ReportNode { scope })
-    }
-
-    /// The feedback on one match, oldest first: for whoever may read the match.
-    async fn feedback(&self, ctx: &Context<'_>, match_id: ID) -> ApiResult<Vec<FeedbackNode>> {
-        let access = Access::of(ctx)?;
-        let store = store(ctx)?;
-        let (found, _) = load_match(store.db(), &match_id, |parties| access.read_match(parties)).await?;
-        let stored = report::feedback_of(store.db(), &found.id).await?;
-        Ok(stored.into_iter().map(|stored| FeedbackNode { stored, found: found.clone() }).collect())
-    }
-}
-
-/// Writes.
-#[derive(Default)]
-pub struct FeedbackMutation;
-
-#[Object]
-impl FeedbackMutation {
-    /// Records feedback on a match that happened or is happening (ACCEPTED, ACTIVE
-    /// or COMPLETED; otherwise CONFLICT), by any party to it: its student, its
-    /// partner, the student's counselor, ADMIN. The author is the token's role and
-    /// scope.
-    async fn record_feedback(&self, ctx: &Context<'_>, input: FeedbackInput) -> ApiResult<FeedbackNode> {
-        let access = Access::of(ctx)?;
-        let store = store(ctx)?;
-        // Read in the write transaction: the status checked is the status written against.
-        let txn = store.write().await?;
-        let (found, _) = load_match(&txn, &input.match_id, |parties| access.record_feedback(parties)).await?;
-        let feedback = input.into_record(&access)?;
-        if !matches!(found.status, MatchStatus::Accepted | MatchStatus::Active | MatchStatus::Completed) {
-            return Err(ApiError::new(
-                Code::Conflict,
-                format!(
-                    "match {} is {}: feedback is for accepted, active or completed matches",
-                    found.id, found.status
-                ),
-            ));
-        }
-        let now = Utc::now();
-        let id = write::save_feedback(&txn, &feedback, now).await?;
-        audited(&txn, &access, "create", "feedback", &id.to_string(), now).await?;
-        commit(txn).await?;
-        Ok(FeedbackNode { stored: StoredFeedback { id, feedback, created_at: now }, found })
-    }
-}
 
 /// What `report` covers, within what the viewer may see.
 #[derive(Clone, Debug, Default, InputObject)]
@@ -133,7 +40,7 @@ pub struct FeedbackInput {
 
 impl FeedbackInput {
     /// The record, authored by the viewer; bad fields are named by their input path.
-    fn into_record(self, access: &Access<'_>) -> Result<Feedback, ApiError> {
+    pub(crate) fn into_record(self, access: &Access<'_>) -> Result<Feedback, ApiError> {
         let rating = u8::try_from(self.rating)
             .ok()
             .filter(|rating| (1..=5).contains(rating))
@@ -166,45 +73,45 @@ impl FeedbackInput {
 /// One feedback entry, with the match it is about (which the viewer may read).
 #[derive(Clone, Debug)]
 pub struct FeedbackNode {
-    stored: StoredFeedback,
-    found: Match,
+    pub(crate) stored: StoredFeedback,
+    pub(crate) found: Match,
 }
 
 /// What a student, partner or counselor said about a match.
 #[Object(name = "Feedback")]
 impl FeedbackNode {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.stored.id.to_string())
     }
 
-    async fn match_id(&self) -> ID {
+    pub(crate) async fn match_id(&self) -> ID {
         ID(self.found.id.clone())
     }
 
     #[graphql(name = "match")]
-    async fn match_(&self) -> MatchNode {
+    pub(crate) async fn match_(&self) -> MatchNode {
         MatchNode(self.found.clone())
     }
 
     /// Who wrote it: the role of their token.
-    async fn author_role(&self) -> RoleValue {
+    pub(crate) async fn author_role(&self) -> RoleValue {
         self.stored.feedback.author_role.into()
     }
 
     /// 1 to 5.
-    async fn rating(&self) -> i32 {
+    pub(crate) async fn rating(&self) -> i32 {
         i32::from(self.stored.feedback.rating)
     }
 
-    async fn comment(&self) -> Option<&str> {
+    pub(crate) async fn comment(&self) -> Option<&str> {
         self.stored.feedback.comment.as_deref()
     }
 
-    async fn sessions_attended(&self) -> Option<i64> {
+    pub(crate) async fn sessions_attended(&self) -> Option<i64> {
         self.stored.feedback.sessions_attended.map(i64::from)
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
+    pub(crate) async fn created_at(&self) -> DateTime<Utc> {
         self.stored.created_at
     }
 }
@@ -212,7 +119,7 @@ impl FeedbackNode {
 /// A report over one scope; each field runs its own aggregate queries.
 #[derive(Clone, Debug)]
 pub struct ReportNode {
-    scope: ReportScope,
+    pub(crate) scope: ReportScope,
 }
 
 /// Outcomes over a scope: match rates, capacity use, travel time, feedback.
@@ -221,21 +128,21 @@ impl ReportNode {
     /// Needs matched, per school (every school in scope). A need is matched when a
     /// match of its kind is ACCEPTED, ACTIVE or COMPLETED; `proposed` counts needs
     /// whose only live match still waits for answers. Not for partners.
-    async fn match_rate_by_school(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
+    pub(crate) async fn match_rate_by_school(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
         Access::of(ctx)?.report_match_rates()?;
         let rows = report::rates_by_school(store(ctx)?.db(), &self.scope).await?;
         Ok(rows.iter().map(RateRow::from).collect())
     }
 
     /// Needs matched, per kind (`TUTORING MENTORING INTERNSHIP`). Not for partners.
-    async fn match_rate_by_kind(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
+    pub(crate) async fn match_rate_by_kind(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
         Access::of(ctx)?.report_match_rates()?;
         let rows = report::rates_by_kind(store(ctx)?.db(), &self.scope).await?;
         Ok(rows.iter().map(RateRow::from).collect())
     }
 
     /// Needs matched, per equity priority group (`"0"` to `"3"`). Not for partners.
-    async fn match_rate_by_priority(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
+    pub(crate) async fn match_rate_by_priority(&self, ctx: &Context<'_>) -> ApiResult<Vec<RateRow>> {
         Access::of(ctx)?.report_match_rates()?;
         let rows = report::rates_by_priority(store(ctx)?.db(), &self.scope).await?;
         Ok(rows.iter().map(RateRow::from).collect())
@@ -244,7 +151,7 @@ impl ReportNode {
     /// Each partner's openings, capacity and the slots open matches (PROPOSED,
     /// ACCEPTED, ACTIVE) hold. In a school's report, `filled` counts that school's
     /// students and `capacity` stays the partner's whole capacity.
-    async fn capacity_by_partner(&self, ctx: &Context<'_>) -> ApiResult<Vec<CapacityRow>> {
+    pub(crate) async fn capacity_by_partner(&self, ctx: &Context<'_>) -> ApiResult<Vec<CapacityRow>> {
         let rows = report::capacity_by_partner(store(ctx)?.db(), &self.scope).await?;
         Ok(rows
             .into_iter()
@@ -261,14 +168,14 @@ impl ReportNode {
 
     /// The median travel time of live matches (PROPOSED, ACCEPTED, ACTIVE,
     /// COMPLETED) that carry one; null when there is none.
-    async fn median_travel_minutes(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
+    pub(crate) async fn median_travel_minutes(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
         // Travel times come from students' homes: not for partners.
         Access::of(ctx)?.report_match_rates()?;
         Ok(report::median_travel_minutes(store(ctx)?.db(), &self.scope).await?)
     }
 
     /// Feedback on matches in scope.
-    async fn feedback(&self, ctx: &Context<'_>) -> ApiResult<FeedbackSummaryObject> {
+    pub(crate) async fn feedback(&self, ctx: &Context<'_>) -> ApiResult<FeedbackSummaryObject> {
         let summary = report::feedback_summary(store(ctx)?.db(), &self.scope).await?;
         let total = summary.total();
         Ok(FeedbackSummaryObject {
@@ -355,11 +262,11 @@ pub struct FeedbackByRole {
 }
 
 impl FeedbackByRole {
-    fn new(role: RoleValue, counted: &FeedbackCount) -> FeedbackByRole {
+    pub(crate) fn new(role: RoleValue, counted: &FeedbackCount) -> FeedbackByRole {
         FeedbackByRole { role, count: count(counted.count), average_rating: counted.average_rating() }
     }
 }
 
-fn count(n: u64) -> i64 {
+pub(crate) fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }

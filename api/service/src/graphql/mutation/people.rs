@@ -1,0 +1,157 @@
+//! `createSchool`, `createStudent`, `updateStudent`, `importStudents`,
+//! `withdrawConsent`.
+
+use async_graphql::{Context, ID, Object};
+use chrono::Utc;
+use store::import::{ImportError, Table, import_csv};
+use store::records::{School, Student};
+use store::{StoreError, people, write};
+
+use crate::graphql::access::{Access, StudentView};
+use crate::graphql::error::{ApiError, ApiResult, Code};
+use crate::graphql::mutation::in_input;
+use crate::graphql::types::school::{SchoolInput, SchoolNode};
+use crate::graphql::types::student::{ImportResult, ImportRowError, StudentInput, StudentNode, count};
+use crate::graphql::{audited, commit, store};
+
+/// Writes. Each runs in one transaction with its audit entry; a failing one writes
+/// nothing.
+#[derive(Default)]
+pub struct PeopleMutation;
+
+#[Object]
+impl PeopleMutation {
+    /// Adds a school to a district (ADMIN). An id in use is CONFLICT.
+    async fn create_school(&self, ctx: &Context<'_>, input: SchoolInput) -> ApiResult<SchoolNode> {
+        let access = Access::of(ctx)?;
+        access.write_school()?;
+        let now = Utc::now();
+        let txn = store(ctx)?.write().await?;
+        if people::find_school(&txn, &input.id).await?.is_some() {
+            return Err(ApiError::new(
+                Code::Conflict,
+                format!("school {} already exists", input.id.as_str()),
+            ));
+        }
+        if !people::district_exists(&txn, &input.district_id).await? {
+            return Err(ApiError::bad_input("input.districtId", "no such district"));
+        }
+        let school = School { id: input.id.0, district_id: input.district_id.0, name: input.name };
+        write::save_schools(&txn, std::slice::from_ref(&school)).await.map_err(in_input)?;
+        audited(&txn, &access, "create", "school", &school.id, now).await?;
+        commit(txn).await?;
+        Ok(SchoolNode(school))
+    }
+
+    /// Adds a student (ADMIN, or the counselor of the student's school). `input.id`
+    /// is required; an id in use is CONFLICT.
+    async fn create_student(&self, ctx: &Context<'_>, input: StudentInput) -> ApiResult<StudentNode> {
+        let access = Access::of(ctx)?;
+        access.write_student(&input.school_id)?;
+        let id = input.id.clone().ok_or_else(|| ApiError::bad_input("input.id", "is required"))?;
+        let record = input.into_record(id.0);
+        let txn = store(ctx)?.write().await?;
+        if people::find_student(&txn, &record.matching.id).await?.is_some() {
+            return Err(ApiError::new(
+                Code::Conflict,
+                format!("student {} already exists", record.matching.id),
+            ));
+        }
+        Ok(save_student(txn, &access, record, "create").await?)
+    }
+
+    /// Replaces a student's record (ADMIN, or the counselor of the student's school;
+    /// only ADMIN may move a student to another school). `input.id`, when given,
+    /// must be `id`.
+    async fn update_student(&self, ctx: &Context<'_>, id: ID, input: StudentInput) -> ApiResult<StudentNode> {
+        let access = Access::of(ctx)?;
+        if input.id.as_ref().is_some_and(|given| *given != id) {
+            return Err(ApiError::bad_input("input.id", "differs from the id of the student to update"));
+        }
+        let txn = store(ctx)?.write().await?;
+        let stored = people::find_student(&txn, &id)
+            .await?
+            .ok_or_else(|| ApiError::from(StoreError::not_found("student", id.as_str())))?;
+        access.write_student(&stored.school_id)?;
+        access.write_student(&input.school_id)?;
+        let record = input.into_record(id.0);
+        Ok(save_student(txn, &access, record, "update").await?)
+    }
+
+    /// Imports a CSV file of students into one school (ADMIN, or its counselor): all
+    /// rows or none. A file with bad rows writes nothing and comes back with every
+    /// bad row in `errors` (and `created`, `updated` zero).
+    async fn import_students(
+        &self,
+        ctx: &Context<'_>,
+        school_id: ID,
+        csv: String,
+    ) -> ApiResult<ImportResult> {
+        let access = Access::of(ctx)?;
+        access.write_student(&school_id)?;
+        let db = store(ctx)?.db();
+        match import_csv(db, Table::Students, csv.as_bytes(), Some(&school_id), &access.actor(), Utc::now())
+            .await
+        {
+            Ok(imported) => Ok(ImportResult {
+                created: count(imported.created),
+                updated: count(imported.updated),
+                errors: Vec::new(),
+            }),
+            Err(ImportError::Rows(rows)) => Ok(ImportResult {
+                created: 0,
+                updated: 0,
+                errors: rows
+                    .into_iter()
+                    .map(|row| ImportRowError {
+                        row: count(row.row),
+                        column: row.column,
+                        message: row.message,
+                    })
+                    .collect(),
+            }),
+            Err(ImportError::Store(err)) => Err(ApiError::from(err)),
+        }
+    }
+
+    /// Records that guardian consent is withdrawn (ADMIN, the student's counselor, or
+    /// the student): `consentOnFile` becomes false, so the matcher proposes no new
+    /// match; existing matches are left as they are.
+    async fn withdraw_consent(&self, ctx: &Context<'_>, student_id: ID) -> ApiResult<StudentNode> {
+        let access = Access::of(ctx)?;
+        let now = Utc::now();
+        let txn = store(ctx)?.write().await?;
+        let stored = people::find_student(&txn, &student_id)
+            .await?
+            .ok_or_else(|| ApiError::from(StoreError::not_found("student", student_id.as_str())))?;
+        access.withdraw_consent(&student_id, &stored.school_id)?;
+        people::set_consent(&txn, &student_id, false, now).await?;
+        audited(&txn, &access, "withdraw_consent", "student", &student_id, now).await?;
+        let record = people::find_student(&txn, &student_id)
+            .await?
+            .ok_or_else(|| ApiError::from(StoreError::not_found("student", student_id.as_str())))?;
+        commit(txn).await?;
+        Ok(StudentNode { record, view: StudentView::Full })
+    }
+}
+
+/// Saves one student in `txn` with its audit entry, commits, and reads it back.
+pub(crate) async fn save_student(
+    txn: store::Transaction,
+    access: &Access<'_>,
+    record: Student,
+    action: &str,
+) -> Result<StudentNode, ApiError> {
+    let now = Utc::now();
+    if people::find_school(&txn, &record.school_id).await?.is_none() {
+        return Err(ApiError::bad_input("input.schoolId", "no such school"));
+    }
+    write::save_students(&txn, std::slice::from_ref(&record), now).await.map_err(in_input)?;
+    let detail = serde_json::json!({ "schoolId": record.school_id });
+    write::audit(&txn, &access.actor(), action, "student", &record.matching.id, Some(detail), now).await?;
+    let saved = people::find_student(&txn, &record.matching.id)
+        .await?
+        .ok_or_else(|| StoreError::not_found("student", record.matching.id.as_str()))?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(StudentNode { record: saved, view: StudentView::Full })
+}

@@ -1,0 +1,9 @@
+//! The reads, one root per domain; [`super::schema`] merges them into `Query`.
+
+pub mod matches;
+pub mod people;
+pub mod records;
+pub mod report;
+pub mod runs;
+pub mod suggest;
+pub mod viewer;

@@ -1,0 +1,102 @@
+//! `schools`, `students`, `student` and the disclosure log.
+
+use async_graphql::{Context, ID, Object};
+use store::people;
+
+use crate::graphql::access::{Access, Rows};
+use crate::graphql::connection::{Page, Window, cost};
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::store;
+use crate::graphql::types::school::SchoolNode;
+use crate::graphql::types::student::{
+    DisclosureFilter, DisclosureNode, StudentFilter, StudentNode, list_students, student_node,
+};
+
+/// Reads.
+#[derive(Default)]
+pub struct PeopleQuery;
+
+#[Object]
+impl PeopleQuery {
+    /// Schools the viewer may see: ADMIN all, a counselor their own, others none.
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn schools(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<SchoolNode>> {
+        let access = Access::of(ctx)?;
+        let window = Window::new(first, after)?;
+        let only = match access.schools() {
+            Rows::All => None,
+            Rows::Own(id) => Some(id),
+            Rows::MatchedTo(_) | Rows::Nothing => {
+                return Ok(window.page(Vec::new(), 0, |s: &SchoolNode| s.id()));
+            }
+        };
+        let listed =
+            people::list_schools(store(ctx)?.db(), only.as_deref(), window.after.as_deref(), window.fetch())
+                .await?;
+        let nodes = listed.rows.into_iter().map(SchoolNode).collect();
+        Ok(window.page(nodes, listed.total, SchoolNode::id))
+    }
+
+    /// Students the viewer may see (see the access matrix of API.md).
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn students(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<StudentFilter>,
+    ) -> ApiResult<Page<StudentNode>> {
+        if let Some(given) = &filter {
+            let access = Access::of(ctx)?;
+            let named = [
+                ("filter.schoolId", given.school_id.is_some()),
+                ("filter.needKind", given.need_kind.is_some()),
+                ("filter.unmatched", given.unmatched.is_some()),
+            ];
+            for (name, _) in named.iter().filter(|(_, is_given)| *is_given) {
+                access.student_filter(name)?;
+            }
+        }
+        let filter = filter.map(StudentFilter::into_store).transpose()?.unwrap_or_default();
+        Ok(list_students(ctx, filter, first, after, "students").await?)
+    }
+
+    /// One student: null when there is none or the viewer may not see it.
+    async fn student(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<StudentNode>> {
+        Ok(student_node(ctx, &id, "student").await?)
+    }
+
+    /// The disclosure log, oldest first (ADMIN only).
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    async fn disclosures(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<DisclosureFilter>,
+    ) -> ApiResult<Page<DisclosureNode>> {
+        let access = Access::of(ctx)?;
+        access.admin("reading the disclosure log")?;
+        let window = Window::new(first, after)?;
+        let after = window
+            .after
+            .as_deref()
+            .map(|id| {
+                id.parse::<i64>().map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))
+            })
+            .transpose()?;
+        let filter = filter.unwrap_or_default();
+        let filter = people::DisclosureFilter {
+            student_id: filter.student_id.map(|id| id.0),
+            partner_id: filter.partner_id.map(|id| id.0),
+        };
+        let listed = people::list_disclosures(store(ctx)?.db(), &filter, after, window.fetch()).await?;
+        let nodes = listed.rows.into_iter().map(DisclosureNode::from).collect();
+        Ok(window.page(nodes, listed.total, |node: &DisclosureNode| node.id.as_str()))
+    }
+}

@@ -1,0 +1,91 @@
+//! The schema: its three roots, merged from the per-domain roots of [`query`],
+//! [`mutation`] and [`subscription`], and the two variants a service runs (field
+//! suggestions for ADMIN and `--demo` only, which async-graphql sets per schema).
+
+use async_graphql::{MergedObject, Schema};
+
+use super::limits::{self, Deadline};
+use super::{mutation, query, subscription};
+use crate::auth::Viewer;
+use crate::runner::Runner;
+use store::Store;
+
+/// The root of every read.
+#[derive(Default, MergedObject)]
+pub struct Query(
+    query::viewer::ViewerQuery,
+    query::records::RecordsQuery,
+    query::people::PeopleQuery,
+    query::matches::MatchQuery,
+    query::report::ReportQuery,
+    query::suggest::SuggestQuery,
+    query::runs::RunQuery,
+);
+
+/// The root of every write.
+#[derive(Default, MergedObject)]
+pub struct Mutation(
+    mutation::records::RecordsMutation,
+    mutation::people::PeopleMutation,
+    mutation::matches::MatchMutation,
+    mutation::feedback::FeedbackMutation,
+    mutation::runs::RunMutation,
+);
+
+/// The schema the service serves.
+pub type ApiSchema = Schema<Query, Mutation, subscription::RunSubscription>;
+
+/// The schemas of one service: field suggestions ("did you mean") are for ADMIN or
+/// `--demo` only, and the engine sets them per schema, so there are two.
+#[derive(Clone)]
+pub struct Schemas {
+    helpful: ApiSchema,
+    terse: ApiSchema,
+    demo: bool,
+}
+
+/// The schema with the request limits of every transport (depth and complexity
+/// are measured by [`limits`], not the engine: its depth would count introspection).
+fn builder(demo: bool) -> async_graphql::SchemaBuilder<Query, Mutation, subscription::RunSubscription> {
+    Schema::build(Query::default(), Mutation::default(), subscription::RunSubscription)
+        .extension(limits::Limits { demo })
+}
+
+impl Schemas {
+    /// Schemas over `store`, starting match runs with `runner`; `demo` opens
+    /// introspection and suggestions to everyone.
+    pub fn new(store: Store, runner: Runner, demo: bool) -> Schemas {
+        Schemas {
+            helpful: builder(demo).data(store.clone()).data(runner.clone()).finish(),
+            terse: builder(demo).data(store).data(runner).disable_suggestions().finish(),
+            demo,
+        }
+    }
+
+    /// The schema for subscriptions over websocket (the viewer comes from the
+    /// connection's init payload).
+    pub fn for_subscriptions(&self) -> ApiSchema {
+        if self.demo { self.helpful.clone() } else { self.terse.clone() }
+    }
+
+    /// Runs one request for `viewer` (None: no token was sent) by `deadline`; the
+    /// limits are checked by the schema's extension, as on every transport.
+    pub async fn execute(
+        &self,
+        mut request: async_graphql::Request,
+        viewer: Option<Viewer>,
+        deadline: Deadline,
+    ) -> async_graphql::Response {
+        let privileged = self.demo || viewer.as_ref().is_some_and(|v| v.role == store::records::Role::Admin);
+        if let Some(viewer) = viewer {
+            request = request.data(viewer);
+        }
+        let schema = if privileged { &self.helpful } else { &self.terse };
+        schema.execute(request.data(deadline)).await
+    }
+}
+
+/// The SDL of the schema (what `schema.graphql` holds).
+pub fn sdl() -> String {
+    builder(false).finish().sdl()
+}

@@ -1,0 +1,161 @@
+//! `Match`, its filter, and pages of the matches a viewer is party to.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use store::matches::{self, MatchFilter, MatchParties};
+use store::records::Match;
+use store::{StoreError, read};
+
+use crate::graphql::access::{Access, MatchRows, Parties};
+use crate::graphql::connection::{Page, Window};
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::store;
+use crate::graphql::types::common::{Criterion, WeeklyWindow, criteria};
+use crate::graphql::types::enums::{MatchStatusValue, OpeningKind};
+use crate::graphql::types::opening::OpeningNode;
+use crate::graphql::types::student::{StudentNode, student_node};
+
+/// The parties of a stored match, as the access rules read them.
+pub fn parties_of(parties: &MatchParties) -> Parties<'_> {
+    Parties {
+        student_id: &parties.student_id,
+        school_id: &parties.school_id,
+        partner_id: &parties.partner_id,
+    }
+}
+
+/// A match the viewer may see; `student` and `opening` load on demand.
+#[derive(Clone, Debug)]
+pub struct MatchNode(pub Match);
+
+impl MatchNode {
+    pub(crate) fn id(&self) -> &str {
+        &self.0.id
+    }
+}
+
+/// A student ↔ opening match with its score, breakdown and weekly sessions.
+#[Object(name = "Match")]
+impl MatchNode {
+    #[graphql(name = "id")]
+    pub(crate) async fn id_field(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    pub(crate) async fn status(&self) -> MatchStatusValue {
+        self.0.status.into()
+    }
+
+    pub(crate) async fn kind(&self) -> OpeningKind {
+        self.0.kind.into()
+    }
+
+    /// The sum of the breakdown's points.
+    pub(crate) async fn score(&self) -> i64 {
+        i64::from(self.0.score)
+    }
+
+    pub(crate) async fn breakdown(&self) -> Vec<Criterion> {
+        criteria(&self.0.breakdown)
+    }
+
+    /// Weekly sessions, on distinct days.
+    pub(crate) async fn sessions(&self) -> Vec<WeeklyWindow> {
+        self.0.sessions.iter().map(WeeklyWindow::from).collect()
+    }
+
+    /// The student, as the viewer may see them (a partner: minimal fields, logged).
+    pub(crate) async fn student(&self, ctx: &Context<'_>) -> ApiResult<Option<StudentNode>> {
+        Ok(student_node(ctx, &self.0.student_id, "Match.student").await?)
+    }
+
+    pub(crate) async fn opening(&self, ctx: &Context<'_>) -> ApiResult<Option<OpeningNode>> {
+        let store = store(ctx)?;
+        match read::opening(store.db(), &self.0.opening_id).await {
+            Ok(stored) => Ok(Some(OpeningNode::new(store, stored))),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(err) => Err(ApiError::from(err)),
+        }
+    }
+
+    /// The match run that proposed it; null for a counselor's pick.
+    pub(crate) async fn run_id(&self) -> Option<ID> {
+        self.0.run_id.clone().map(ID)
+    }
+
+    pub(crate) async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Who made the last decision (`role:id`).
+    pub(crate) async fn decided_by(&self) -> Option<&str> {
+        self.0.decided_by.as_deref()
+    }
+
+    pub(crate) async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+
+    /// Why it was declined, when the decliner said.
+    pub(crate) async fn decline_reason(&self) -> Option<&str> {
+        self.0.decline_reason.as_deref()
+    }
+}
+
+/// Which matches `matches` lists (within what the viewer may see).
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct MatchFilterInput {
+    /// Matches of this school's students.
+    pub school_id: Option<ID>,
+    /// Matches to this partner's openings.
+    pub partner_id: Option<ID>,
+    /// This student's matches.
+    pub student_id: Option<ID>,
+    /// Matches to this opening.
+    pub opening_id: Option<ID>,
+    /// Matches a run proposed.
+    pub run_id: Option<ID>,
+    /// Matches of this kind.
+    pub kind: Option<OpeningKind>,
+    /// Any of these statuses.
+    pub status: Option<Vec<MatchStatusValue>>,
+}
+
+/// The match `id` with its parties, checked by `allowed`; NOT_FOUND when absent.
+pub(crate) async fn load_match<C: store::Db>(
+    db: &C,
+    id: &str,
+    allowed: impl FnOnce(&Parties<'_>) -> Result<(), ApiError>,
+) -> Result<(Match, MatchParties), ApiError> {
+    let found = matches::get(db, id).await?;
+    let parties = matches::parties(db, &found).await?;
+    allowed(&parties_of(&parties))?;
+    Ok((found, parties))
+}
+
+/// One page of the matches `filter` selects among those the viewer is party to.
+pub(crate) async fn match_page(
+    ctx: &Context<'_>,
+    mut filter: MatchFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<MatchNode>, ApiError> {
+    let access = Access::of(ctx)?;
+    let window = Window::new(first, after)?;
+    // The viewer's own bound replaces theirs; a different one selects nothing.
+    let (bound, own) = match access.matches() {
+        MatchRows::All => (None, String::new()),
+        MatchRows::School(school) => (Some(&mut filter.school_id), school),
+        MatchRows::Partner(partner) => (Some(&mut filter.partner_id), partner),
+        MatchRows::Student(student) => (Some(&mut filter.student_id), student),
+    };
+    if let Some(bound) = bound {
+        if bound.as_ref().is_some_and(|asked| *asked != own) {
+            return Ok(window.page(Vec::new(), 0, MatchNode::id));
+        }
+        *bound = Some(own);
+    }
+    let listed = matches::list(store(ctx)?.db(), &filter, window.after.as_deref(), window.fetch()).await?;
+    let nodes = listed.rows.into_iter().map(MatchNode).collect();
+    Ok(window.page(nodes, listed.total, MatchNode::id))
+}

@@ -1,0 +1,279 @@
+//! `Opening`, its inputs and filter (the `near` filter: a lat/lon box in SQL, exact
+//! haversine after), and one page of openings as the viewer may see them.
+
+use std::collections::HashSet;
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::NaiveDate;
+use store::Store;
+use store::catalog::{self, Near, OpeningFilter};
+use store::read::StoredOpening;
+use store::records::{Opening, RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
+
+use crate::graphql::access::{Access, Rows};
+use crate::graphql::connection::{Page, Window};
+use crate::graphql::error::{ApiError, ApiResult, Code};
+use crate::graphql::store;
+use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput};
+use crate::graphql::types::enums::OpeningKind;
+use crate::graphql::types::partner::{PartnerNode, Partners, partner_loader};
+
+/// The widest `near` radius: a bounded search, as every list is bounded.
+pub const MAX_RADIUS_KM: f64 = 500.0;
+
+/// Something a partner offers to students.
+pub struct OpeningNode {
+    pub(crate) stored: StoredOpening,
+    pub(crate) partners: Partners,
+}
+
+impl OpeningNode {
+    /// An opening read from `store` (its partner loads on demand).
+    pub(crate) fn new(store: &Store, stored: StoredOpening) -> OpeningNode {
+        OpeningNode { stored, partners: partner_loader(store, 1) }
+    }
+
+    pub(crate) fn raw(&self) -> &RawOpening {
+        &self.stored.opening.matching
+    }
+}
+
+#[Object(name = "Opening")]
+impl OpeningNode {
+    pub(crate) async fn id(&self) -> ID {
+        ID(self.raw().id.clone())
+    }
+
+    /// Loaded together with the partners of the other openings of the page.
+    pub(crate) async fn partner(&self, ctx: &Context<'_>) -> ApiResult<PartnerNode> {
+        let partner_id = &self.raw().partner_id;
+        Access::of(ctx)?.read_opening(partner_id)?;
+        match self.partners.load_one(partner_id.clone()).await? {
+            Some(partner) => Ok(PartnerNode(partner)),
+            None => Err(ApiError::new(Code::NotFound, format!("partner {partner_id} does not exist"))),
+        }
+    }
+
+    pub(crate) async fn kind(&self) -> ApiResult<OpeningKind> {
+        OpeningKind::parse(&self.raw().kind)
+            .ok_or_else(|| ApiError::internal("a stored opening has an unknown kind"))
+    }
+
+    /// A short human title.
+    pub(crate) async fn title(&self) -> Option<&str> {
+        self.stored.opening.title.as_deref()
+    }
+
+    /// Subjects or fields.
+    pub(crate) async fn subjects(&self) -> &[String] {
+        &self.raw().subjects
+    }
+
+    /// ISO 639-1 codes.
+    pub(crate) async fn languages(&self) -> &[String] {
+        &self.raw().languages
+    }
+
+    /// Whether it takes place online (and has no place then).
+    #[graphql(name = "virtual")]
+    pub(crate) async fn is_virtual(&self) -> bool {
+        self.raw().r#virtual.unwrap_or(false)
+    }
+
+    pub(crate) async fn place(&self) -> Option<Place> {
+        self.raw().place.map(|place| Place { lat: place.lat, lon: place.lon })
+    }
+
+    /// Students within this distance can be picked up by the partner.
+    pub(crate) async fn pickup_radius_km(&self) -> Option<f64> {
+        self.raw().pickup_radius_km
+    }
+
+    /// Weekly windows in which sessions can take place.
+    pub(crate) async fn schedule(&self) -> Vec<WeeklyWindow> {
+        self.raw().schedule.iter().map(WeeklyWindow::from).collect()
+    }
+
+    pub(crate) async fn session_minutes(&self) -> i64 {
+        self.raw().session_minutes
+    }
+
+    pub(crate) async fn sessions_per_week(&self) -> i64 {
+        self.raw().sessions_per_week.unwrap_or(1)
+    }
+
+    /// Students it can take at once.
+    pub(crate) async fn capacity(&self) -> i64 {
+        self.raw().capacity
+    }
+
+    /// Slots not held by an open match.
+    pub(crate) async fn free_slots(&self) -> i64 {
+        (self.raw().capacity - i64::from(self.stored.filled)).max(0)
+    }
+
+    pub(crate) async fn min_grade(&self) -> i64 {
+        self.raw().min_grade.unwrap_or(0)
+    }
+
+    pub(crate) async fn max_grade(&self) -> i64 {
+        self.raw().max_grade.unwrap_or(12)
+    }
+
+    pub(crate) async fn min_age(&self) -> Option<i64> {
+        self.raw().min_age
+    }
+}
+
+/// A point and a radius.
+#[derive(Clone, Copy, Debug, InputObject)]
+#[graphql(name = "NearInput")]
+pub struct NearInput {
+    /// Degrees, -90 to 90.
+    pub(crate) lat: f64,
+    /// Degrees, -180 to 180.
+    pub(crate) lon: f64,
+    /// Kilometres, 0 to 500.
+    pub(crate) radius_km: f64,
+}
+
+/// Which openings `openings` lists; every condition given must hold.
+#[derive(Clone, Debug, Default, InputObject)]
+#[graphql(name = "OpeningFilter")]
+pub struct OpeningFilterInput {
+    pub(crate) kind: Option<OpeningKind>,
+    /// Openings listing this subject.
+    pub(crate) subject: Option<String>,
+    /// Openings offering this language.
+    pub(crate) language: Option<String>,
+    /// In-person openings whose place lies within `radiusKm` of the point (haversine).
+    pub(crate) near: Option<NearInput>,
+    /// `true`: a free slot left; `false`: full.
+    pub(crate) has_capacity: Option<bool>,
+    pub(crate) partner_id: Option<ID>,
+}
+
+impl OpeningFilterInput {
+    pub(crate) fn parse(self) -> Result<OpeningFilter, ApiError> {
+        let near = self.near.map(parse_near).transpose()?;
+        Ok(OpeningFilter {
+            partner_id: self.partner_id.map(|id| id.0),
+            only_partner: None,
+            kind: self.kind.map(|kind| kind.as_str().to_owned()),
+            subject: self.subject,
+            language: self.language,
+            has_capacity: self.has_capacity,
+            near,
+        })
+    }
+}
+
+pub(crate) fn parse_near(near: NearInput) -> Result<Near, ApiError> {
+    if !(-90.0..=90.0).contains(&near.lat) {
+        return Err(ApiError::bad_input("filter.near.lat", "must be in [-90, 90]"));
+    }
+    if !(-180.0..=180.0).contains(&near.lon) {
+        return Err(ApiError::bad_input("filter.near.lon", "must be in [-180, 180]"));
+    }
+    if !(0.0..=MAX_RADIUS_KM).contains(&near.radius_km) {
+        return Err(ApiError::bad_input("filter.near.radiusKm", format!("must be 0 to {MAX_RADIUS_KM} km")));
+    }
+    Ok(Near { lat: near.lat, lon: near.lon, radius_km: near.radius_km })
+}
+
+/// When a host's background check was cleared and when it expires.
+#[derive(Clone, Copy, Debug, InputObject)]
+pub struct BackgroundCheckInput {
+    pub(crate) cleared_on: Option<NaiveDate>,
+    pub(crate) expires_on: Option<NaiveDate>,
+}
+
+/// An opening, as created or replaced (MATCHING.md's opening fields).
+#[derive(Clone, Debug, InputObject)]
+pub struct OpeningInput {
+    /// On update, the same id as the argument: ids do not change.
+    pub(crate) id: ID,
+    pub(crate) partner_id: ID,
+    pub(crate) kind: OpeningKind,
+    pub(crate) title: Option<String>,
+    pub(crate) subjects: Vec<String>,
+    pub(crate) languages: Vec<String>,
+    /// Default false; an in-person opening needs a `place`.
+    #[graphql(name = "virtual")]
+    pub(crate) is_virtual: Option<bool>,
+    pub(crate) place: Option<PlaceInput>,
+    pub(crate) pickup_radius_km: Option<f64>,
+    pub(crate) schedule: Vec<WeeklyWindowInput>,
+    pub(crate) session_minutes: i32,
+    /// Default 1.
+    pub(crate) sessions_per_week: Option<i32>,
+    pub(crate) capacity: i32,
+    /// Default 0.
+    pub(crate) min_grade: Option<i32>,
+    /// Default 12.
+    pub(crate) max_grade: Option<i32>,
+    pub(crate) min_age: Option<i32>,
+    pub(crate) background_check: Option<BackgroundCheckInput>,
+}
+
+impl OpeningInput {
+    pub(crate) fn into_record(self) -> Opening {
+        let matching = RawOpening {
+            id: self.id.0,
+            partner_id: self.partner_id.0,
+            kind: self.kind.as_str().to_owned(),
+            subjects: self.subjects,
+            languages: self.languages,
+            r#virtual: Some(self.is_virtual.unwrap_or(false)),
+            place: self.place.map(|place| RawPlace { lat: place.lat, lon: place.lon }),
+            pickup_radius_km: self.pickup_radius_km,
+            schedule: self
+                .schedule
+                .into_iter()
+                .map(|w| RawWindow { day: w.day, start: w.start, end: w.end })
+                .collect(),
+            session_minutes: i64::from(self.session_minutes),
+            sessions_per_week: Some(i64::from(self.sessions_per_week.unwrap_or(1))),
+            capacity: i64::from(self.capacity),
+            min_grade: self.min_grade.map(i64::from),
+            max_grade: self.max_grade.map(i64::from),
+            min_age: self.min_age.map(i64::from),
+            background_check: self.background_check.map(|check| RawBackgroundCheck {
+                cleared_on: check.cleared_on.map(|d| d.to_string()),
+                expires_on: check.expires_on.map(|d| d.to_string()),
+            }),
+        };
+        Opening { title: self.title, matching }
+    }
+}
+
+/// One page of openings the viewer may see, their partners loaded together.
+pub(crate) async fn opening_list(
+    ctx: &Context<'_>,
+    access: &Access<'_>,
+    window: &Window,
+    mut filter: OpeningFilter,
+) -> Result<Page<OpeningNode>, ApiError> {
+    match access.openings() {
+        Rows::All => {}
+        Rows::Own(partner_id) => filter.only_partner = Some(partner_id),
+        Rows::MatchedTo(_) | Rows::Nothing => return Ok(window.page(Vec::new(), 0, opening_id)),
+    }
+    let store = store(ctx)?;
+    let slice = catalog::opening_page(store.db(), &filter, window.after.as_deref(), window.fetch()).await?;
+    let n_partners = slice
+        .rows
+        .iter()
+        .take(window.first as usize)
+        .map(|stored| stored.opening.matching.partner_id.as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    let partners = partner_loader(store, n_partners);
+    let rows =
+        slice.rows.into_iter().map(|stored| OpeningNode { stored, partners: partners.clone() }).collect();
+    Ok(window.page(rows, slice.total, opening_id))
+}
+
+pub(crate) fn opening_id(node: &OpeningNode) -> &str {
+    &node.stored.opening.matching.id
+}

@@ -1,0 +1,210 @@
+//! `Partner` and `Agreement`, their inputs and filter, and the loader that reads a
+//! page's partners in one batch (an opening's partner loads with those of the
+//! other openings of its page, so a page costs the same few queries however long).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::NaiveDate;
+use store::catalog::{self, OpeningFilter};
+use store::records::{Agreement, Partner, PartnerStatus};
+use store::{Store, read};
+
+use crate::graphql::access::Access;
+use crate::graphql::connection::{Page, Window};
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::store;
+use crate::graphql::types::enums::{PartnerKindValue, PartnerStatusValue};
+use crate::graphql::types::opening::{OpeningNode, opening_list};
+
+/// Loads partners by id, many at once.
+pub struct PartnerLoader(pub(crate) Store);
+
+impl Loader<String> for PartnerLoader {
+    type Value = Partner;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Partner>, ApiError> {
+        catalog::partners_by_id(self.0.db(), keys).await.map_err(ApiError::from)
+    }
+}
+
+pub(crate) type Partners = Arc<DataLoader<PartnerLoader>>;
+
+/// Longest a partner batch waits for keys that never come (a fallback only).
+pub(crate) const BATCH_FALLBACK: Duration = Duration::from_millis(20);
+
+/// A loader for the openings of one page, which name `n_partners` distinct
+/// partners. The batch goes out as soon as all of them are asked for: a timing
+/// window alone (the engine resolves a long list in several passes, yielding in
+/// between) could split a page into several batches under load.
+pub(crate) fn partner_loader(store: &Store, n_partners: usize) -> Partners {
+    let loader = DataLoader::new(PartnerLoader(store.clone()), tokio::spawn)
+        .max_batch_size(n_partners.max(1))
+        .delay(BATCH_FALLBACK);
+    Arc::new(loader)
+}
+
+/// A partner.
+pub struct PartnerNode(pub(crate) Partner);
+
+#[Object(name = "Partner")]
+impl PartnerNode {
+    pub(crate) async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    pub(crate) async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub(crate) async fn kind(&self) -> PartnerKindValue {
+        self.0.kind.into()
+    }
+
+    /// Not for students.
+    pub(crate) async fn status(&self, ctx: &Context<'_>) -> ApiResult<PartnerStatusValue> {
+        Access::of(ctx)?.partner_private(&self.0.id)?;
+        Ok(self.0.status.into())
+    }
+
+    /// Not for students.
+    pub(crate) async fn contact_name(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        Access::of(ctx)?.partner_private(&self.0.id)?;
+        Ok(self.0.contact_name.as_deref())
+    }
+
+    /// Not for students.
+    pub(crate) async fn contact_email(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        Access::of(ctx)?.partner_private(&self.0.id)?;
+        Ok(self.0.contact_email.as_deref())
+    }
+
+    /// Not for students.
+    pub(crate) async fn contact_phone(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        Access::of(ctx)?.partner_private(&self.0.id)?;
+        Ok(self.0.contact_phone.as_deref())
+    }
+
+    /// The partner's MOUs, by start date. Not for students.
+    pub(crate) async fn agreements(&self, ctx: &Context<'_>) -> ApiResult<Vec<AgreementNode>> {
+        Access::of(ctx)?.partner_private(&self.0.id)?;
+        let rows = read::agreements_of(store(ctx)?.db(), &self.0.id).await?;
+        Ok(rows.into_iter().map(AgreementNode).collect())
+    }
+
+    /// The partner's openings, by id.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, child_complexity)")]
+    pub(crate) async fn openings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<OpeningNode>> {
+        let access = Access::of(ctx)?;
+        let window = Window::new(first, after)?;
+        let filter = OpeningFilter { partner_id: Some(self.0.id.clone()), ..OpeningFilter::default() };
+        Ok(opening_list(ctx, &access, &window, filter).await?)
+    }
+}
+
+/// An MOU between a partner and the district (no school) or one school.
+pub struct AgreementNode(pub(crate) Agreement);
+
+#[Object(name = "Agreement")]
+impl AgreementNode {
+    pub(crate) async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    pub(crate) async fn partner(&self, ctx: &Context<'_>) -> ApiResult<PartnerNode> {
+        Access::of(ctx)?.read_partner(&self.0.partner_id)?;
+        let partner = read::partner(store(ctx)?.db(), &self.0.partner_id).await?;
+        Ok(PartnerNode(partner))
+    }
+
+    /// Absent: the agreement covers the whole district.
+    pub(crate) async fn school_id(&self) -> Option<ID> {
+        self.0.school_id.clone().map(ID)
+    }
+
+    pub(crate) async fn starts_on(&self) -> NaiveDate {
+        self.0.starts_on
+    }
+
+    /// Absent: open-ended.
+    pub(crate) async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.ends_on
+    }
+
+    pub(crate) async fn signed_on(&self) -> Option<NaiveDate> {
+        self.0.signed_on
+    }
+
+    /// Whether student data may be shared with the partner; matching needs it.
+    pub(crate) async fn data_sharing(&self) -> bool {
+        self.0.data_sharing
+    }
+
+    pub(crate) async fn terms(&self) -> Option<&str> {
+        self.0.terms.as_deref()
+    }
+}
+
+/// Which partners `partners` lists.
+#[derive(Clone, Debug, Default, InputObject)]
+#[graphql(name = "PartnerFilter")]
+pub struct PartnerFilterInput {
+    pub(crate) kind: Option<PartnerKindValue>,
+    pub(crate) status: Option<PartnerStatusValue>,
+}
+
+/// A partner, as created or replaced.
+#[derive(Clone, Debug, InputObject)]
+pub struct PartnerInput {
+    /// On update, the same id as the argument: ids do not change.
+    pub(crate) id: ID,
+    pub(crate) name: String,
+    pub(crate) kind: PartnerKindValue,
+    /// Default `ACTIVE`.
+    pub(crate) status: Option<PartnerStatusValue>,
+    pub(crate) contact_name: Option<String>,
+    pub(crate) contact_email: Option<String>,
+    pub(crate) contact_phone: Option<String>,
+}
+
+impl PartnerInput {
+    pub(crate) fn into_record(self) -> Partner {
+        Partner {
+            id: self.id.0,
+            name: self.name,
+            kind: self.kind.into(),
+            status: self.status.map_or(PartnerStatus::Active, PartnerStatus::from),
+            contact_name: self.contact_name,
+            contact_email: self.contact_email,
+            contact_phone: self.contact_phone,
+        }
+    }
+}
+
+/// An MOU, as created.
+#[derive(Clone, Debug, InputObject)]
+pub struct AgreementInput {
+    pub(crate) id: ID,
+    pub(crate) partner_id: ID,
+    /// Absent: the whole district.
+    pub(crate) school_id: Option<ID>,
+    pub(crate) starts_on: NaiveDate,
+    /// Absent: open-ended.
+    pub(crate) ends_on: Option<NaiveDate>,
+    pub(crate) signed_on: Option<NaiveDate>,
+    pub(crate) data_sharing: bool,
+    pub(crate) terms: Option<String>,
+}
+
+pub(crate) fn partner_id(node: &PartnerNode) -> &str {
+    &node.0.id
+}

@@ -1,0 +1,495 @@
+//! `Student` and what hangs off it (needs, guardians), its inputs and filter, CSV
+//! import results, and the disclosure log. A student's view (`Full` or a partner's
+//! `Minimal`) is decided when it is loaded; every field asks [`crate::graphql::access`]
+//! before it answers, and a partner's read is written to the disclosure log before
+//! the data leaves.
+
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use store::matches::MatchFilter;
+use store::people::{self, Disclosure, Visible};
+use store::records::{Guardian, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
+
+use crate::graphql::access::{Access, Rows, StudentField, StudentView};
+use crate::graphql::connection::{Page, Window, cost};
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::store;
+use crate::graphql::types::common::{AvailabilityInput, AvailabilityWindow, Home, HomeInput};
+use crate::graphql::types::matches::{MatchNode, match_page};
+use crate::graphql::types::school::SchoolNode;
+
+/// The fields a partner may read, as the disclosure log names them.
+pub(crate) const MINIMAL_FIELDS: [&str; 4] = ["id", "firstName", "grade", "languages"];
+
+/// One student as the viewer may see it (the field being resolved is the one whose
+/// selection a partner's disclosure names): null when there is none or the viewer
+/// may not see it.
+pub(crate) async fn student_node(
+    ctx: &Context<'_>,
+    id: &str,
+    operation: &str,
+) -> Result<Option<StudentNode>, ApiError> {
+    let access = Access::of(ctx)?;
+    let db = store(ctx)?.db();
+    let Some(student) = people::find_student(db, id).await? else {
+        return Ok(None);
+    };
+    let matched = match access.students() {
+        Rows::MatchedTo(partner) => people::is_matched_to(db, id, &partner).await?,
+        Rows::All | Rows::Own(_) | Rows::Nothing => false,
+    };
+    // Not visible reads as absent: the same answer as an unknown id.
+    let Some(view) = access.student_view(id, &student.school_id, matched) else {
+        return Ok(None);
+    };
+    let node = StudentNode { record: student, view };
+    let selected: Vec<String> = ctx.field().selection_set().map(|field| field.name().to_owned()).collect();
+    disclose(ctx, &access, std::slice::from_ref(&node), &selected, operation).await?;
+    Ok(Some(node))
+}
+
+/// A student, with how much of it the viewer may read.
+#[derive(Clone, Debug)]
+pub struct StudentNode {
+    pub(crate) record: Student,
+    pub(crate) view: StudentView,
+}
+
+impl StudentNode {
+    pub(crate) fn allow(&self, ctx: &Context<'_>, field: StudentField) -> Result<&RawStudent, ApiError> {
+        Access::of(ctx)?.student_field(self.view, field)?;
+        Ok(&self.record.matching)
+    }
+}
+
+/// A student. Each field asks the field guard: a partner the student is matched to
+/// reads `id firstName grade languages` and gets FORBIDDEN for the rest.
+#[Object(name = "Student")]
+impl StudentNode {
+    pub(crate) async fn id(&self, ctx: &Context<'_>) -> ApiResult<ID> {
+        Ok(ID(self.allow(ctx, StudentField::Minimal)?.id.clone()))
+    }
+
+    pub(crate) async fn first_name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        self.allow(ctx, StudentField::Minimal)?;
+        Ok(&self.record.first_name)
+    }
+
+    pub(crate) async fn last_name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        self.allow(ctx, StudentField::Profile)?;
+        Ok(&self.record.last_name)
+    }
+
+    /// 0 (kindergarten) to 12.
+    pub(crate) async fn grade(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.allow(ctx, StudentField::Minimal)?.grade)
+    }
+
+    /// `YYYY-MM-DD`.
+    pub(crate) async fn birth_date(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        Ok(self.allow(ctx, StudentField::Sensitive)?.birth_date.as_deref())
+    }
+
+    /// Preferred first.
+    pub(crate) async fn languages(&self, ctx: &Context<'_>) -> ApiResult<&[String]> {
+        Ok(&self.allow(ctx, StudentField::Minimal)?.languages)
+    }
+
+    /// Stored coarsely (3 decimals, about 100 m).
+    pub(crate) async fn home(&self, ctx: &Context<'_>) -> ApiResult<Home> {
+        let home = self.allow(ctx, StudentField::Sensitive)?.home;
+        Ok(Home { lat: home.lat, lon: home.lon })
+    }
+
+    /// `WALK BIKE TRANSIT CAR`.
+    pub(crate) async fn travel_modes(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(self.allow(ctx, StudentField::Profile)?.travel_modes.clone().unwrap_or_default())
+    }
+
+    pub(crate) async fn max_travel_minutes(&self, ctx: &Context<'_>) -> ApiResult<f64> {
+        Ok(self.allow(ctx, StudentField::Profile)?.max_travel_minutes)
+    }
+
+    pub(crate) async fn remote_ok(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(self.allow(ctx, StudentField::Profile)?.remote_ok.unwrap_or(true))
+    }
+
+    /// Weekly free time, touching windows merged.
+    pub(crate) async fn availability(&self, ctx: &Context<'_>) -> ApiResult<Vec<AvailabilityWindow>> {
+        let student = self.allow(ctx, StudentField::Profile)?;
+        Ok(student.availability.iter().map(AvailabilityWindow::from).collect())
+    }
+
+    pub(crate) async fn needs(&self, ctx: &Context<'_>) -> ApiResult<Vec<Need>> {
+        let student = self.allow(ctx, StudentField::Profile)?;
+        Ok(student
+            .needs
+            .iter()
+            .map(|need| Need { kind: need.kind.clone(), subjects: need.subjects.clone().unwrap_or_default() })
+            .collect())
+    }
+
+    /// Equity priority, 0–3.
+    pub(crate) async fn priority(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(self.allow(ctx, StudentField::Profile)?.priority.unwrap_or(0))
+    }
+
+    pub(crate) async fn consent_on_file(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(self.allow(ctx, StudentField::Profile)?.consent_on_file.unwrap_or(false))
+    }
+
+    pub(crate) async fn school(&self, ctx: &Context<'_>) -> ApiResult<Option<SchoolNode>> {
+        self.allow(ctx, StudentField::Profile)?;
+        let school = people::find_school(store(ctx)?.db(), &self.record.school_id).await?;
+        Ok(school.map(SchoolNode))
+    }
+
+    /// Guardians and family contacts.
+    pub(crate) async fn guardians(&self, ctx: &Context<'_>) -> ApiResult<Vec<GuardianNode>> {
+        self.allow(ctx, StudentField::Sensitive)?;
+        Ok(self.record.guardians.iter().cloned().map(GuardianNode::from).collect())
+    }
+
+    /// The student's matches, as far as the viewer is party to them (a partner:
+    /// matches to its own openings).
+    #[graphql(complexity = "cost(first, child_complexity)")]
+    pub(crate) async fn matches(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Page<MatchNode>> {
+        let filter =
+            MatchFilter { student_id: Some(self.record.matching.id.clone()), ..MatchFilter::default() };
+        Ok(match_page(ctx, filter, first, after).await?)
+    }
+}
+
+/// A need: a kind (`TUTORING MENTORING INTERNSHIP`) and subjects or interests.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct Need {
+    pub(crate) kind: String,
+    pub(crate) subjects: Vec<String>,
+}
+
+/// A guardian or family contact.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(name = "Guardian")]
+pub struct GuardianNode {
+    pub(crate) name: String,
+    pub(crate) relationship: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+}
+
+impl From<Guardian> for GuardianNode {
+    fn from(guardian: Guardian) -> GuardianNode {
+        GuardianNode {
+            name: guardian.name,
+            relationship: guardian.relationship,
+            email: guardian.email,
+            phone: guardian.phone,
+        }
+    }
+}
+
+/// One read of a student's data by a partner.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(name = "Disclosure")]
+pub struct DisclosureNode {
+    pub(crate) id: ID,
+    pub(crate) occurred_at: DateTime<Utc>,
+    pub(crate) partner_id: ID,
+    /// Who asked, as `role:scope`.
+    pub(crate) actor: String,
+    pub(crate) student_id: ID,
+    /// The fields read, by their API names.
+    pub(crate) fields: Vec<String>,
+    /// The operation that read them.
+    pub(crate) operation: Option<String>,
+}
+
+impl From<Disclosure> for DisclosureNode {
+    fn from(entry: Disclosure) -> DisclosureNode {
+        DisclosureNode {
+            id: ID(entry.id.to_string()),
+            occurred_at: entry.occurred_at,
+            partner_id: ID(entry.partner_id),
+            actor: entry.actor,
+            student_id: ID(entry.student_id),
+            fields: entry.fields,
+            operation: entry.operation,
+        }
+    }
+}
+
+/// What an import wrote, or why it wrote nothing.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct ImportResult {
+    /// Students with a new id.
+    pub(crate) created: i64,
+    /// Students whose id was already stored, now replaced.
+    pub(crate) updated: i64,
+    /// Every bad row; when any, nothing was written.
+    pub(crate) errors: Vec<ImportRowError>,
+}
+
+#[ComplexObject]
+impl ImportResult {
+    /// Whether the file was written.
+    pub(crate) async fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// A bad row of an import.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ImportRowError {
+    /// 1-based; the header is row 1.
+    pub(crate) row: i64,
+    /// The CSV column, when one cell is wrong.
+    pub(crate) column: Option<String>,
+    pub(crate) message: String,
+}
+
+/// Which students to list.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct StudentFilter {
+    pub(crate) school_id: Option<ID>,
+    pub(crate) grade: Option<i32>,
+    /// `TUTORING`, `MENTORING` or `INTERNSHIP`.
+    pub(crate) need_kind: Option<String>,
+    /// Only students with a need (of `needKind`, when given) that no open match
+    /// fills; `false`: only students without one.
+    pub(crate) unmatched: Option<bool>,
+}
+
+impl StudentFilter {
+    pub(crate) fn into_store(self) -> Result<people::StudentFilter, ApiError> {
+        if let Some(kind) = &self.need_kind
+            && matcher::model::Kind::parse(kind).is_none()
+        {
+            return Err(ApiError::bad_input("filter.needKind", "must be TUTORING, MENTORING or INTERNSHIP"));
+        }
+        Ok(people::StudentFilter {
+            school_id: self.school_id.map(|id| id.0),
+            grade: self.grade,
+            need_kind: self.need_kind,
+            unmatched: self.unmatched,
+        })
+    }
+}
+
+/// Which disclosures to list.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct DisclosureFilter {
+    pub(crate) student_id: Option<ID>,
+    pub(crate) partner_id: Option<ID>,
+}
+
+/// A student's whole record, as MATCHING.md describes a student plus who they are.
+#[derive(Clone, Debug, InputObject)]
+pub struct StudentInput {
+    /// Required by `createStudent`; `updateStudent` takes it from its `id`.
+    pub(crate) id: Option<ID>,
+    pub(crate) school_id: ID,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    /// 0 (kindergarten) to 12.
+    pub(crate) grade: i32,
+    /// `YYYY-MM-DD`.
+    pub(crate) birth_date: Option<String>,
+    /// Preferred first.
+    pub(crate) languages: Vec<String>,
+    pub(crate) home: HomeInput,
+    /// `WALK BIKE TRANSIT CAR`.
+    pub(crate) travel_modes: Option<Vec<String>>,
+    pub(crate) max_travel_minutes: f64,
+    pub(crate) remote_ok: Option<bool>,
+    pub(crate) availability: Vec<AvailabilityInput>,
+    pub(crate) needs: Vec<NeedInput>,
+    /// 0–3.
+    pub(crate) priority: Option<i32>,
+    pub(crate) consent_on_file: Option<bool>,
+    pub(crate) guardians: Option<Vec<GuardianInput>>,
+}
+
+impl StudentInput {
+    pub(crate) fn into_record(self, id: String) -> Student {
+        Student {
+            school_id: self.school_id.0,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            guardians: self
+                .guardians
+                .unwrap_or_default()
+                .into_iter()
+                .map(|g| Guardian {
+                    name: g.name,
+                    relationship: g.relationship,
+                    email: g.email,
+                    phone: g.phone,
+                })
+                .collect(),
+            matching: RawStudent {
+                id,
+                grade: i64::from(self.grade),
+                birth_date: self.birth_date,
+                languages: self.languages,
+                home: RawPlace { lat: self.home.lat, lon: self.home.lon },
+                travel_modes: self.travel_modes,
+                max_travel_minutes: self.max_travel_minutes,
+                remote_ok: self.remote_ok,
+                availability: self
+                    .availability
+                    .into_iter()
+                    .map(|w| RawWindow { day: w.day, start: w.start, end: w.end })
+                    .collect(),
+                needs: self
+                    .needs
+                    .into_iter()
+                    .map(|n| RawNeed { kind: n.kind, subjects: n.subjects })
+                    .collect(),
+                priority: self.priority.map(i64::from),
+                consent_on_file: self.consent_on_file,
+            },
+        }
+    }
+}
+
+/// A need: `TUTORING` with `["algebra"]`.
+#[derive(Clone, Debug, InputObject)]
+pub struct NeedInput {
+    pub(crate) kind: String,
+    pub(crate) subjects: Option<Vec<String>>,
+}
+
+/// A guardian or family contact.
+#[derive(Clone, Debug, InputObject)]
+pub struct GuardianInput {
+    pub(crate) name: String,
+    pub(crate) relationship: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+}
+
+pub(crate) fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Which students the viewer's rows are, as the store filters them.
+pub(crate) fn visible_students(access: &Access<'_>) -> Visible {
+    match access.students() {
+        Rows::All => Visible::All,
+        Rows::Own(id) if access.viewer().role == Role::Student => Visible::Student(id),
+        Rows::Own(id) => Visible::School(id),
+        Rows::MatchedTo(partner) => Visible::MatchedTo(partner),
+        Rows::Nothing => Visible::Nothing,
+    }
+}
+
+/// One page of the students the viewer may see, disclosed when the viewer is a partner.
+pub(crate) async fn list_students(
+    ctx: &Context<'_>,
+    filter: people::StudentFilter,
+    first: Option<i32>,
+    after: Option<String>,
+    operation: &str,
+) -> Result<Page<StudentNode>, ApiError> {
+    let access = Access::of(ctx)?;
+    let window = Window::new(first, after)?;
+    let visible = visible_students(&access);
+    let is_matched = matches!(visible, Visible::MatchedTo(_));
+    let listed = people::list_students(
+        store(ctx)?.db(),
+        &visible,
+        &filter,
+        window.after.as_deref(),
+        window.fetch(),
+        !access.discloses(),
+    )
+    .await?;
+    let nodes: Vec<StudentNode> = listed
+        .rows
+        .into_iter()
+        .filter_map(|record| {
+            let view = access.student_view(&record.matching.id, &record.school_id, is_matched)?;
+            Some(StudentNode { record, view })
+        })
+        .collect();
+    let shown = nodes.len().min(usize::try_from(window.first).unwrap_or(usize::MAX));
+    let selected = node_fields(ctx);
+    disclose(ctx, &access, &nodes[..shown], &selected, operation).await?;
+    Ok(window.page(nodes, listed.total, |node| node.record.matching.id.as_str()))
+}
+
+/// The fields a connection's query selects on its nodes (`edges { node }` and
+/// `nodes`). A cursor is a position in the list, which is the student's id: asking
+/// for one (`edges { cursor }`, `pageInfo { startCursor endCursor }`) reads `id`.
+pub(crate) fn node_fields(ctx: &Context<'_>) -> Vec<String> {
+    let mut names = Vec::new();
+    for field in ctx.field().selection_set() {
+        match field.name() {
+            "edges" => {
+                for edge in field.selection_set() {
+                    match edge.name() {
+                        "node" => names.extend(edge.selection_set().map(|node| node.name().to_owned())),
+                        "cursor" => names.push("id".to_owned()),
+                        _ => {}
+                    }
+                }
+            }
+            "nodes" => names.extend(field.selection_set().map(|node| node.name().to_owned())),
+            "pageInfo"
+                if field.selection_set().any(|info| matches!(info.name(), "startCursor" | "endCursor")) =>
+            {
+                names.push("id".to_owned());
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Appends one disclosure per student when the viewer is a partner and the query
+/// selects any field a partner may read. Written before the data leaves: when the
+/// log cannot be written, nothing is read.
+pub(crate) async fn disclose(
+    ctx: &Context<'_>,
+    access: &Access<'_>,
+    students: &[StudentNode],
+    selected: &[String],
+    operation: &str,
+) -> Result<(), ApiError> {
+    if !access.discloses() || students.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<String> = MINIMAL_FIELDS
+        .iter()
+        .filter(|field| selected.iter().any(|name| name == *field))
+        .map(|field| (*field).to_owned())
+        .collect();
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let partner_id = match access.students() {
+        Rows::MatchedTo(partner) => partner,
+        Rows::All | Rows::Own(_) | Rows::Nothing => access.viewer().scope.clone().unwrap_or_default(),
+    };
+    let now = Utc::now();
+    let entries: Vec<Disclosure> = students
+        .iter()
+        .map(|student| Disclosure {
+            id: 0,
+            occurred_at: now,
+            partner_id: partner_id.clone(),
+            actor: access.actor(),
+            student_id: student.record.matching.id.clone(),
+            fields: fields.clone(),
+            operation: Some(operation.to_owned()),
+        })
+        .collect();
+    people::log_disclosures(store(ctx)?.db(), &entries).await?;
+    Ok(())
+}
