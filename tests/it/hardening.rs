@@ -421,7 +421,7 @@ async fn a_partner_learns_no_more_than_its_students_minimal_fields() {
         let p1 = partner("p-1");
         for (filter, path) in [
             ("{schoolId: \"sch-1\"}", "filter.schoolId"),
-            ("{needKind: \"TUTORING\"}", "filter.needKind"),
+            ("{needKind: TUTORING}", "filter.needKind"),
             ("{unmatched: true}", "filter.unmatched"),
         ] {
             let response =

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 use store::entity::{audit_log, declined_pairs, match_runs, matches as match_rows};
 use store::matches::{MatchFilter, list, propose, transition};
-use store::records::{Kind, MatchStatus, Student};
+use store::records::{Kind, MatchStatus, RunPhase, Student};
 use store::runs::{self, Lease, RunRequest};
 use store::scope::{Scope, load_scope};
 use store::write::{save_schools, save_students};
@@ -578,7 +578,7 @@ async fn a_cancelled_run_writes_nothing_and_its_progress_streams_to_the_end() {
         };
         seen.push(next(socket.event().await));
         let conn = server.db.store.db();
-        for (phase, done) in [("CANDIDATES", 1), ("SOLVING", 2)] {
+        for (phase, done) in [(RunPhase::Candidates, 1), (RunPhase::Solving, 2)] {
             runs::set_progress(conn, "run-slow", phase, done, 4).await.unwrap();
             seen.push(next(socket.event().await));
         }

@@ -109,7 +109,7 @@ async fn a_node_killed_while_committing_leaves_no_match_and_its_scope_recovers()
         for _ in 0..600 {
             let run = runs::get(conn, &run_id).await.unwrap().unwrap();
             assert_eq!(run.status, RunStatus::Running, "{}: the stalled commit finished: {run:?}", db.name);
-            if run.phase.as_deref() == Some("COMMITTING") {
+            if run.phase == store::records::RunPhase::Committing {
                 committing = true;
                 break;
             }

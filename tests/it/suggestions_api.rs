@@ -242,7 +242,7 @@ async fn check_student(server: &TestServer, student: &Student, as_of: NaiveDate,
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|c| (c["criterion"].as_str().unwrap().to_owned(), c["points"].as_i64().unwrap()))
+                .map(|c| (c["criterion"].as_str().unwrap().to_lowercase(), c["points"].as_i64().unwrap()))
                 .collect();
             let run_breakdown: BTreeMap<String, i64> =
                 serde_json::from_value(assignment["breakdown"].clone()).unwrap();

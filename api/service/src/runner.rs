@@ -18,7 +18,7 @@ use matcher::{Options, Seconds};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use store::records::NewMatch;
+use store::records::{NewMatch, RunPhase};
 use store::runs::{self, Lease, RunRequest};
 use store::scope::load_scope;
 use store::{Store, StoreError};
@@ -47,7 +47,7 @@ enum Stop {
 /// A step of a run, as the engine's thread reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Step {
-    phase: &'static str,
+    phase: RunPhase,
     done: i64,
 }
 
@@ -63,8 +63,8 @@ impl Observer for Progress {
     fn started(&mut self, phase: Phase, _kind: Kind, _needs: usize) {
         self.started = Some(Instant::now());
         let phase = match phase {
-            Phase::Candidates => "CANDIDATES",
-            Phase::Solve => "SOLVING",
+            Phase::Candidates => RunPhase::Candidates,
+            Phase::Solve => RunPhase::Solving,
         };
         let _ = self.sender.send(Step { phase, done: self.done });
     }
@@ -142,13 +142,13 @@ impl Runner {
             if request.scope.kinds.is_empty() { Kind::MATCH_ORDER.len() } else { request.scope.kinds.len() };
         // Loading, then candidates and solving per kind, then committing.
         let total = 2 + 2 * kinds as i64;
-        runs::set_progress(db, &request.id, "LOADING", 0, total).await?;
+        runs::set_progress(db, &request.id, RunPhase::Loading, 0, total).await?;
         let started = Instant::now();
         let raw = load_scope(db, &request.scope, as_of, Some(request.weights.clone())).await?;
         let loaded = started.elapsed();
-        runs::set_progress(db, &request.id, "CANDIDATES", 1, total).await?;
+        runs::set_progress(db, &request.id, RunPhase::Candidates, 1, total).await?;
 
-        let (sender, mut steps) = watch::channel(Step { phase: "CANDIDATES", done: 1 });
+        let (sender, mut steps) = watch::channel(Step { phase: RunPhase::Candidates, done: 1 });
         let run_id = request.id.clone();
         let mut engine = tokio::task::spawn_blocking(move || compute(&run_id, &raw, sender, loaded));
         let mut renew = tokio::time::interval(self.lease.duration.to_std().unwrap_or(DEFAULT_LEASE) / 3);
@@ -173,7 +173,7 @@ impl Runner {
                 }
             }
         };
-        runs::set_progress(db, &request.id, "COMMITTING", total - 1, total).await?;
+        runs::set_progress(db, &request.id, RunPhase::Committing, total - 1, total).await?;
         // On failure `finish` has marked the run FAILED (or it stays CANCELLED).
         Ok(runs::finish(&self.store, request, &self.lease, &matches, &document, Utc::now()).await?)
     }

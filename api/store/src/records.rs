@@ -79,6 +79,18 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// What a running match run is doing.
+    RunPhase {
+        Queued = "QUEUED",
+        Loading = "LOADING",
+        Candidates = "CANDIDATES",
+        Solving = "SOLVING",
+        Committing = "COMMITTING",
+        Done = "DONE",
+    }
+);
+
 impl RunStatus {
     /// Whether the run has ended (and will not change again).
     pub fn is_final(self) -> bool {

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use super::entity::match_runs;
 use super::matches::propose;
 use super::people::Listed;
-use super::records::{Kind, NewMatch, RawWindow, RunStatus};
+use super::records::{Kind, NewMatch, RawWindow, RunPhase, RunStatus};
 use super::scope::Scope;
 use super::{ConstraintKind, Store, StoreError, safety};
 
@@ -66,8 +66,8 @@ pub struct RunRecord {
     pub weights: BTreeMap<String, Value>,
     pub dry_run: bool,
     pub status: RunStatus,
-    /// What the run is doing (`LOADING`, `CANDIDATES`, `SOLVING`, `COMMITTING`, `DONE`).
-    pub phase: Option<String>,
+    /// What the run is doing.
+    pub phase: RunPhase,
     pub done: i64,
     pub total: i64,
     /// The matcher's `stats`.
@@ -96,7 +96,10 @@ fn record(row: match_runs::Model) -> Result<RunRecord, StoreError> {
         id: row.id,
         school_id: row.school_id,
         dry_run: row.dry_run,
-        phase: row.phase,
+        phase: match row.phase.as_deref() {
+            None => RunPhase::Queued,
+            Some(text) => RunPhase::parse(text).ok_or_else(|| bad("phase"))?,
+        },
         done: row.done,
         total: row.total,
         stats: row.stats,
@@ -130,7 +133,7 @@ pub async fn start<C: ConnectionTrait>(
         weights: Set(json!(run.weights)),
         dry_run: Set(run.dry_run),
         status: Set(RunStatus::Running.as_str().to_owned()),
-        phase: Set(Some("LOADING".to_owned())),
+        phase: Set(Some(RunPhase::Loading.as_str().to_owned())),
         done: Set(0),
         total: Set(0),
         stats: Set(None),
@@ -185,12 +188,12 @@ pub async fn renew<C: ConnectionTrait>(
 pub async fn set_progress<C: ConnectionTrait>(
     db: &C,
     id: &str,
-    phase: &str,
+    phase: RunPhase,
     done: i64,
     total: i64,
 ) -> Result<(), StoreError> {
     match_runs::Entity::update_many()
-        .col_expr(match_runs::Column::Phase, Expr::value(phase))
+        .col_expr(match_runs::Column::Phase, Expr::value(phase.as_str()))
         .col_expr(match_runs::Column::Done, Expr::value(done))
         .col_expr(match_runs::Column::Total, Expr::value(total))
         .filter(match_runs::Column::Id.eq(id))
@@ -342,7 +345,7 @@ async fn commit(
     };
     let written = match_runs::Entity::update_many()
         .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Succeeded.as_str()))
-        .col_expr(match_runs::Column::Phase, Expr::value("DONE"))
+        .col_expr(match_runs::Column::Phase, Expr::value(RunPhase::Done.as_str()))
         .col_expr(match_runs::Column::Done, Expr::col(match_runs::Column::Total))
         .col_expr(match_runs::Column::Stats, Expr::value(result.get("stats").cloned()))
         .col_expr(match_runs::Column::Result, Expr::value(Some(kept)))

@@ -62,7 +62,7 @@ impl PeopleQuery {
                 access.student_filter(name)?;
             }
         }
-        let filter = filter.map(StudentFilter::into_store).transpose()?.unwrap_or_default();
+        let filter = filter.map(StudentFilter::into_store).unwrap_or_default();
         Ok(list_students(ctx, filter, first, after, "students").await?)
     }
 

@@ -42,16 +42,18 @@ impl SuggestQuery {
         let store = store(ctx)?;
         let (student, kind) = need(store, &access, &student_id, kind).await?;
         let found = suggest::suggestions(store.db(), &student, kind, today(), limit).await?;
-        Ok(found
+        found
             .into_iter()
-            .map(|item| Suggestion {
-                explanation: explain(&item),
-                score: i64::from(item.score),
-                breakdown: criteria(&item.breakdown),
-                sessions: item.sessions.iter().map(WeeklyWindow::from).collect(),
-                opening: OpeningNode::new(store, item.opening),
+            .map(|item| {
+                Ok(Suggestion {
+                    explanation: explain(&item),
+                    score: i64::from(item.score),
+                    breakdown: criteria(&item.breakdown)?,
+                    sessions: WeeklyWindow::all(&item.sessions)?,
+                    opening: OpeningNode::new(store, item.opening),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Why the student's need of `kind` has the suggestions it has: over every
@@ -66,17 +68,13 @@ impl SuggestQuery {
         let store = store(ctx)?;
         let (student, kind) = need(store, &access, &student_id, kind).await?;
         let report = suggest::need_report(store.db(), &student, kind, today()).await?;
-        let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         Ok(NeedReport {
             filled: report.filled,
-            feasible: count(report.feasible),
+            feasible: i64::from(report.feasible),
             ruled_out_by: report
                 .ruled_out_by
                 .into_iter()
-                .map(|(constraint, n)| RuledOut {
-                    constraint: constraint.as_str().to_owned(),
-                    count: count(n),
-                })
+                .map(|(constraint, n)| RuledOut { constraint: constraint.into(), count: i64::from(n) })
                 .collect(),
         })
     }

@@ -19,7 +19,7 @@ pub const PROGRESS_POLL: Duration = Duration::from_millis(200);
 #[derive(Default)]
 pub struct RunSubscription;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl RunSubscription {
     /// A run's progress: the current state at once, then every change, ending
     /// after the run ends. Read from the database, so it follows runs that any node

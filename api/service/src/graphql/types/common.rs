@@ -4,128 +4,112 @@
 use std::collections::BTreeMap;
 
 use async_graphql::{InputObject, SimpleObject};
+use matcher::calendar::Weekday as DomainWeekday;
+use matcher::feasibility::Constraint as DomainConstraint;
+use matcher::score::Criterion as DomainCriterion;
 use store::records::RawWindow;
 
-/// Coordinates in degrees.
+use crate::graphql::error::ApiError;
+use crate::graphql::types::enums::{Constraint, ScoreCriterion, Weekday};
+
+/// Coordinates in degrees: an opening's place, a student's home (kept to about
+/// 100 m).
 #[derive(Clone, Copy, Debug, SimpleObject)]
 pub struct Place {
-    #[allow(missing_docs)]
+    /// Degrees north, -90 to 90.
     pub lat: f64,
-    #[allow(missing_docs)]
+    /// Degrees east, -180 to 180.
     pub lon: f64,
 }
 
-/// A weekly window: `day` is `MON`…`SUN`, `start`/`end` are `HH:MM`.
+/// A weekly window: a day, and `start`/`end` as `HH:MM` (`end` may be `24:00`).
 #[derive(Clone, Debug, SimpleObject)]
 pub struct WeeklyWindow {
-    #[allow(missing_docs)]
-    pub day: String,
-    #[allow(missing_docs)]
+    /// The day.
+    pub day: Weekday,
+    /// `HH:MM`.
     pub start: String,
-    #[allow(missing_docs)]
+    /// `HH:MM`, after `start`.
     pub end: String,
 }
 
-impl From<&RawWindow> for WeeklyWindow {
-    fn from(window: &RawWindow) -> WeeklyWindow {
-        WeeklyWindow { day: window.day.clone(), start: window.start.clone(), end: window.end.clone() }
+impl WeeklyWindow {
+    /// A stored window; its day was validated when it was written.
+    pub(crate) fn of(window: &RawWindow) -> Result<WeeklyWindow, ApiError> {
+        let day = DomainWeekday::parse(&window.day)
+            .ok_or_else(|| ApiError::internal(format!("a stored window has the day {:?}", window.day)))?;
+        Ok(WeeklyWindow { day: day.into(), start: window.start.clone(), end: window.end.clone() })
+    }
+
+    /// Stored windows.
+    pub(crate) fn all(windows: &[RawWindow]) -> Result<Vec<WeeklyWindow>, ApiError> {
+        windows.iter().map(WeeklyWindow::of).collect()
     }
 }
 
 /// Coordinates in degrees.
 #[derive(Clone, Copy, Debug, InputObject)]
 pub struct PlaceInput {
+    /// Degrees north, -90 to 90.
     pub(crate) lat: f64,
+    /// Degrees east, -180 to 180.
     pub(crate) lon: f64,
 }
 
 /// A weekly window: `day` `MON`…`SUN`, `start`/`end` `HH:MM`.
 #[derive(Clone, Debug, InputObject)]
 pub struct WeeklyWindowInput {
+    /// `MON`…`SUN`.
     pub(crate) day: String,
+    /// `HH:MM`.
     pub(crate) start: String,
+    /// `HH:MM`, after `start`.
     pub(crate) end: String,
 }
 
-/// A home location.
-#[derive(Clone, Copy, Debug, SimpleObject)]
-pub struct Home {
-    pub(crate) lat: f64,
-    pub(crate) lon: f64,
-}
-
-/// A weekly window: `day` is `MON` … `SUN`, times are `HH:MM`.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct AvailabilityWindow {
-    pub(crate) day: String,
-    pub(crate) start: String,
-    pub(crate) end: String,
-}
-
-impl From<&RawWindow> for AvailabilityWindow {
-    fn from(window: &RawWindow) -> AvailabilityWindow {
-        AvailabilityWindow { day: window.day.clone(), start: window.start.clone(), end: window.end.clone() }
+impl From<WeeklyWindowInput> for RawWindow {
+    fn from(window: WeeklyWindowInput) -> RawWindow {
+        RawWindow { day: window.day, start: window.start, end: window.end }
     }
-}
-
-/// A home location.
-#[derive(Clone, Copy, Debug, InputObject)]
-pub struct HomeInput {
-    pub(crate) lat: f64,
-    pub(crate) lon: f64,
-}
-
-/// A weekly window: `TUE`, `15:30`, `18:00`.
-#[derive(Clone, Debug, InputObject)]
-pub struct AvailabilityInput {
-    pub(crate) day: String,
-    pub(crate) start: String,
-    pub(crate) end: String,
 }
 
 /// Points one criterion gave a pair; a breakdown's points add up to its score.
 #[derive(Clone, Debug, PartialEq, Eq, SimpleObject)]
 pub struct Criterion {
-    /// The criterion's name, as `weights` names it.
-    pub criterion: String,
-    #[allow(missing_docs)]
+    /// The criterion.
+    pub criterion: ScoreCriterion,
+    /// Its points.
     pub points: i64,
 }
 
-/// A breakdown as a list, in criterion-name order.
-pub fn criteria(breakdown: &BTreeMap<String, i64>) -> Vec<Criterion> {
+/// A stored breakdown as a list, in criterion-name order.
+pub fn criteria(breakdown: &BTreeMap<String, i64>) -> Result<Vec<Criterion>, ApiError> {
     breakdown
         .iter()
-        .map(|(criterion, points)| Criterion { criterion: criterion.clone(), points: *points })
-        .collect()
-}
-
-/// How many openings failed one constraint.
-#[derive(Clone, Debug, PartialEq, Eq, SimpleObject)]
-pub struct RuledOutCount {
-    /// A MATCHING.md `ruledOutBy` key (`SUBJECTS`, `TRAVEL`, …).
-    pub constraint: String,
-    #[allow(missing_docs)]
-    pub count: i64,
-}
-
-/// `ruledOutBy` counts in MATCHING.md's key order, zeros left out.
-pub fn ruled_out(counts: BTreeMap<String, i64>) -> Vec<RuledOutCount> {
-    matcher::feasibility::Constraint::ALL
-        .iter()
-        .filter_map(|constraint| {
-            let count = counts.get(constraint.as_str()).copied().unwrap_or(0);
-            (count > 0).then(|| RuledOutCount { constraint: constraint.as_str().to_owned(), count })
+        .map(|(name, points)| {
+            let criterion = DomainCriterion::parse(name)
+                .ok_or_else(|| ApiError::internal(format!("a stored breakdown names {name:?}")))?;
+            Ok(Criterion { criterion: criterion.into(), points: *points })
         })
         .collect()
 }
 
-/// Openings one constraint rules out.
+/// How many openings one constraint rules out.
 #[derive(Clone, Debug, PartialEq, Eq, SimpleObject)]
 pub struct RuledOut {
-    /// `SUBJECTS GRADE AGE LANGUAGE SCHEDULE TRAVEL CONSENT AGREEMENT
-    /// BACKGROUND_CHECK DECLINED FULL`.
-    pub constraint: String,
+    /// The constraint.
+    pub constraint: Constraint,
     /// How many openings of the kind fail it.
-    pub count: i32,
+    pub count: i64,
+}
+
+/// `ruledOutBy` counts in MATCHING.md's key order, zeros left out.
+pub fn ruled_out(counts: BTreeMap<String, i64>) -> Vec<RuledOut> {
+    DomainConstraint::ALL
+        .iter()
+        .filter_map(|constraint| {
+            let count = counts.get(constraint.as_str()).copied().unwrap_or(0);
+            (count > 0).then(|| RuledOut { constraint: (*constraint).into(), count })
+        })
+        .collect()
 }

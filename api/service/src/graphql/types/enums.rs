@@ -1,59 +1,40 @@
-//! The schema's enums, each the domain's own enum seen from GraphQL.
+//! The schema's enums, each the domain's own enum seen from GraphQL: async-graphql's
+//! `remote` derives the conversions both ways, so a variant added to the domain is a
+//! compile error here until the schema says what it is called.
 
 use async_graphql::Enum;
-use store::records::{Kind, MatchStatus, PartnerKind, PartnerStatus, Role, RunStatus};
+use matcher::calendar::Weekday as DomainWeekday;
+use matcher::feasibility::Constraint as DomainConstraint;
+use matcher::score::Criterion as DomainCriterion;
+use store::records::{Kind, MatchStatus, PartnerKind, PartnerStatus, Role, RunPhase, RunStatus};
 
 /// What an opening offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "Kind")]
 pub enum OpeningKind {
-    #[allow(missing_docs)]
+    /// Help with school subjects.
     Tutoring,
-    #[allow(missing_docs)]
+    /// An adult's guidance towards a field or a future.
     Mentoring,
-    #[allow(missing_docs)]
+    /// Work experience with a partner.
     Internship,
 }
 
 impl OpeningKind {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            OpeningKind::Tutoring => "TUTORING",
-            OpeningKind::Mentoring => "MENTORING",
-            OpeningKind::Internship => "INTERNSHIP",
-        }
+        Kind::from(self).as_str()
     }
 
+    /// Reads a stored name.
     pub(crate) fn parse(text: &str) -> Option<OpeningKind> {
-        [OpeningKind::Tutoring, OpeningKind::Mentoring, OpeningKind::Internship]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-    }
-}
-
-impl From<OpeningKind> for Kind {
-    fn from(kind: OpeningKind) -> Kind {
-        match kind {
-            OpeningKind::Tutoring => Kind::Tutoring,
-            OpeningKind::Mentoring => Kind::Mentoring,
-            OpeningKind::Internship => Kind::Internship,
-        }
-    }
-}
-
-impl From<Kind> for OpeningKind {
-    fn from(kind: Kind) -> OpeningKind {
-        match kind {
-            Kind::Tutoring => OpeningKind::Tutoring,
-            Kind::Mentoring => OpeningKind::Mentoring,
-            Kind::Internship => OpeningKind::Internship,
-        }
+        Kind::parse(text).map(OpeningKind::from)
     }
 }
 
 /// What kind of organisation or person a partner is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(name = "PartnerKind")]
+#[graphql(name = "PartnerKind", remote = "PartnerKind")]
 pub enum PartnerKindValue {
     #[allow(missing_docs)]
     Business,
@@ -71,37 +52,9 @@ pub enum PartnerKindValue {
     CommunityMember,
 }
 
-impl From<PartnerKind> for PartnerKindValue {
-    fn from(kind: PartnerKind) -> PartnerKindValue {
-        match kind {
-            PartnerKind::Business => PartnerKindValue::Business,
-            PartnerKind::Nonprofit => PartnerKindValue::Nonprofit,
-            PartnerKind::University => PartnerKindValue::University,
-            PartnerKind::Government => PartnerKindValue::Government,
-            PartnerKind::FaithBased => PartnerKindValue::FaithBased,
-            PartnerKind::Family => PartnerKindValue::Family,
-            PartnerKind::CommunityMember => PartnerKindValue::CommunityMember,
-        }
-    }
-}
-
-impl From<PartnerKindValue> for PartnerKind {
-    fn from(kind: PartnerKindValue) -> PartnerKind {
-        match kind {
-            PartnerKindValue::Business => PartnerKind::Business,
-            PartnerKindValue::Nonprofit => PartnerKind::Nonprofit,
-            PartnerKindValue::University => PartnerKind::University,
-            PartnerKindValue::Government => PartnerKind::Government,
-            PartnerKindValue::FaithBased => PartnerKind::FaithBased,
-            PartnerKindValue::Family => PartnerKind::Family,
-            PartnerKindValue::CommunityMember => PartnerKind::CommunityMember,
-        }
-    }
-}
-
 /// Whether a partner takes part; an inactive partner's openings are not matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(name = "PartnerStatus")]
+#[graphql(name = "PartnerStatus", remote = "PartnerStatus")]
 pub enum PartnerStatusValue {
     #[allow(missing_docs)]
     Active,
@@ -109,27 +62,9 @@ pub enum PartnerStatusValue {
     Inactive,
 }
 
-impl From<PartnerStatus> for PartnerStatusValue {
-    fn from(status: PartnerStatus) -> PartnerStatusValue {
-        match status {
-            PartnerStatus::Active => PartnerStatusValue::Active,
-            PartnerStatus::Inactive => PartnerStatusValue::Inactive,
-        }
-    }
-}
-
-impl From<PartnerStatusValue> for PartnerStatus {
-    fn from(status: PartnerStatusValue) -> PartnerStatus {
-        match status {
-            PartnerStatusValue::Active => PartnerStatus::Active,
-            PartnerStatusValue::Inactive => PartnerStatus::Inactive,
-        }
-    }
-}
-
 /// Where a match is in its lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(name = "MatchStatus")]
+#[graphql(name = "MatchStatus", remote = "MatchStatus")]
 pub enum MatchStatusValue {
     /// Proposed by a counselor or a run; waiting for the student and partner.
     Proposed,
@@ -145,32 +80,6 @@ pub enum MatchStatusValue {
     Cancelled,
 }
 
-impl From<MatchStatus> for MatchStatusValue {
-    fn from(status: MatchStatus) -> MatchStatusValue {
-        match status {
-            MatchStatus::Proposed => MatchStatusValue::Proposed,
-            MatchStatus::Accepted => MatchStatusValue::Accepted,
-            MatchStatus::Active => MatchStatusValue::Active,
-            MatchStatus::Completed => MatchStatusValue::Completed,
-            MatchStatus::Declined => MatchStatusValue::Declined,
-            MatchStatus::Cancelled => MatchStatusValue::Cancelled,
-        }
-    }
-}
-
-impl From<MatchStatusValue> for MatchStatus {
-    fn from(status: MatchStatusValue) -> MatchStatus {
-        match status {
-            MatchStatusValue::Proposed => MatchStatus::Proposed,
-            MatchStatusValue::Accepted => MatchStatus::Accepted,
-            MatchStatusValue::Active => MatchStatus::Active,
-            MatchStatusValue::Completed => MatchStatus::Completed,
-            MatchStatusValue::Declined => MatchStatus::Declined,
-            MatchStatusValue::Cancelled => MatchStatus::Cancelled,
-        }
-    }
-}
-
 /// A student's or partner's answer to a proposed match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum MatchDecision {
@@ -182,7 +91,7 @@ pub enum MatchDecision {
 
 /// Where a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(name = "MatchRunStatus")]
+#[graphql(name = "MatchRunStatus", remote = "RunStatus")]
 pub enum RunStatusValue {
     /// Accepted, not started.
     Queued,
@@ -196,33 +105,27 @@ pub enum RunStatusValue {
     Cancelled,
 }
 
-impl From<RunStatus> for RunStatusValue {
-    fn from(status: RunStatus) -> RunStatusValue {
-        match status {
-            RunStatus::Queued => RunStatusValue::Queued,
-            RunStatus::Running => RunStatusValue::Running,
-            RunStatus::Succeeded => RunStatusValue::Succeeded,
-            RunStatus::Failed => RunStatusValue::Failed,
-            RunStatus::Cancelled => RunStatusValue::Cancelled,
-        }
-    }
-}
-
-impl From<RunStatusValue> for RunStatus {
-    fn from(status: RunStatusValue) -> RunStatus {
-        match status {
-            RunStatusValue::Queued => RunStatus::Queued,
-            RunStatusValue::Running => RunStatus::Running,
-            RunStatusValue::Succeeded => RunStatus::Succeeded,
-            RunStatusValue::Failed => RunStatus::Failed,
-            RunStatusValue::Cancelled => RunStatus::Cancelled,
-        }
-    }
+/// What a running match run is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(name = "MatchRunPhase", remote = "RunPhase")]
+pub enum RunPhaseValue {
+    /// Not started yet.
+    Queued,
+    /// Reading the scope from the database.
+    Loading,
+    /// Finding the feasible pairs of a kind.
+    Candidates,
+    /// Solving a kind's assignment.
+    Solving,
+    /// Writing the matches.
+    Committing,
+    /// Finished.
+    Done,
 }
 
 /// Who a token speaks for, as API.md names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(name = "Role")]
+#[graphql(name = "Role", remote = "Role")]
 pub enum RoleValue {
     #[allow(missing_docs)]
     Admin,
@@ -234,13 +137,88 @@ pub enum RoleValue {
     Student,
 }
 
-impl From<Role> for RoleValue {
-    fn from(role: Role) -> RoleValue {
-        match role {
-            Role::Admin => RoleValue::Admin,
-            Role::Counselor => RoleValue::Counselor,
-            Role::Partner => RoleValue::Partner,
-            Role::Student => RoleValue::Student,
+/// A day of the week.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "DomainWeekday")]
+pub enum Weekday {
+    #[allow(missing_docs)]
+    Mon,
+    #[allow(missing_docs)]
+    Tue,
+    #[allow(missing_docs)]
+    Wed,
+    #[allow(missing_docs)]
+    Thu,
+    #[allow(missing_docs)]
+    Fri,
+    #[allow(missing_docs)]
+    Sat,
+    #[allow(missing_docs)]
+    Sun,
+}
+
+/// A hard constraint of the matching contract, as `ruledOutBy` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "DomainConstraint")]
+pub enum Constraint {
+    /// Tutoring that shares no subject with the need.
+    Subjects,
+    /// A grade outside the opening's range.
+    Grade,
+    /// Younger than the opening's minimum age, or no birth date to tell.
+    Age,
+    /// No shared language.
+    Language,
+    /// Too few days with a long enough common stretch of free time.
+    Schedule,
+    /// Too far for the student's modes and limit, or virtual for a student who is not remote.
+    Travel,
+    /// No guardian consent on file.
+    Consent,
+    /// The partner has no agreement in force with data sharing.
+    Agreement,
+    /// In-person tutoring or mentoring without a valid background check.
+    BackgroundCheck,
+    /// The student declined this opening before (or already holds it).
+    Declined,
+    /// No free slot.
+    Full,
+}
+
+/// A criterion of a pair's score, as `weights` names it (in lower case there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "DomainCriterion")]
+pub enum ScoreCriterion {
+    /// Share of the need's subjects (interests, fields) that the opening covers.
+    Field,
+    /// How much of the student's travel limit is left.
+    Travel,
+    /// Spare days: how many more days than needed could hold a session.
+    Schedule,
+    /// The opening speaks the student's preferred (first) language.
+    Language,
+    /// The student's equity priority.
+    Priority,
+    /// The student already works with this partner.
+    Continuity,
+}
+
+/// Why a need was left unmatched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum UnmatchedReason {
+    /// No opening passed every constraint (see `ruledOutBy`).
+    NoCandidate,
+    /// Some did, but the optimal assignment gave their slots to other needs.
+    Outscored,
+}
+
+impl UnmatchedReason {
+    /// Reads the result document's `reason`.
+    pub(crate) fn parse(text: &str) -> Option<UnmatchedReason> {
+        match text {
+            "NO_CANDIDATE" => Some(UnmatchedReason::NoCandidate),
+            "OUTSCORED" => Some(UnmatchedReason::Outscored),
+            _ => None,
         }
     }
 }

@@ -55,13 +55,14 @@ impl MatchNode {
         i64::from(self.0.score)
     }
 
-    pub(crate) async fn breakdown(&self) -> Vec<Criterion> {
+    /// Points per criterion; they add up to `score`.
+    pub(crate) async fn breakdown(&self) -> ApiResult<Vec<Criterion>> {
         criteria(&self.0.breakdown)
     }
 
     /// Weekly sessions, on distinct days.
-    pub(crate) async fn sessions(&self) -> Vec<WeeklyWindow> {
-        self.0.sessions.iter().map(WeeklyWindow::from).collect()
+    pub(crate) async fn sessions(&self) -> ApiResult<Vec<WeeklyWindow>> {
+        WeeklyWindow::all(&self.0.sessions)
     }
 
     /// The student, as the viewer may see them (a partner: minimal fields, logged).
@@ -104,6 +105,7 @@ impl MatchNode {
 
 /// Which matches `matches` lists (within what the viewer may see).
 #[derive(Clone, Debug, Default, InputObject)]
+#[graphql(name = "MatchFilter")]
 pub struct MatchFilterInput {
     /// Matches of this school's students.
     pub school_id: Option<ID>,

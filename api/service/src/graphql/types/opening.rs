@@ -90,8 +90,8 @@ impl OpeningNode {
     }
 
     /// Weekly windows in which sessions can take place.
-    pub(crate) async fn schedule(&self) -> Vec<WeeklyWindow> {
-        self.raw().schedule.iter().map(WeeklyWindow::from).collect()
+    pub(crate) async fn schedule(&self) -> ApiResult<Vec<WeeklyWindow>> {
+        WeeklyWindow::all(&self.raw().schedule)
     }
 
     pub(crate) async fn session_minutes(&self) -> i64 {

@@ -16,8 +16,10 @@ use store::runs::{self, RunRecord};
 use crate::graphql::connection::{Page, Total, Window, cost, encode};
 use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::store;
-use crate::graphql::types::common::{Criterion, RuledOutCount, WeeklyWindow, criteria, ruled_out};
-use crate::graphql::types::enums::{OpeningKind, RunStatusValue};
+use crate::graphql::types::common::{Criterion, RuledOut, WeeklyWindow, criteria, ruled_out};
+use crate::graphql::types::enums::{
+    OpeningKind, RunPhaseValue, RunStatusValue, ScoreCriterion, UnmatchedReason,
+};
 
 /// Where a run is and how far: `phase` is LOADING, CANDIDATES, SOLVING,
 /// COMMITTING or DONE; `done` of `total` steps (loading, candidates and solving per
@@ -26,10 +28,10 @@ use crate::graphql::types::enums::{OpeningKind, RunStatusValue};
 pub struct MatchRunProgress {
     /// The run.
     pub run_id: ID,
-    #[allow(missing_docs)]
+    /// Where the run is.
     pub status: RunStatusValue,
-    #[allow(missing_docs)]
-    pub phase: String,
+    /// What it is doing.
+    pub phase: RunPhaseValue,
     #[allow(missing_docs)]
     pub done: i64,
     #[allow(missing_docs)]
@@ -41,7 +43,7 @@ impl From<&RunRecord> for MatchRunProgress {
         MatchRunProgress {
             run_id: ID(run.id.clone()),
             status: run.status.into(),
-            phase: run.phase.clone().unwrap_or_else(|| "QUEUED".to_owned()),
+            phase: run.phase.into(),
             done: run.done,
             total: run.total,
         }
@@ -72,9 +74,9 @@ pub struct RunStats {
 /// A criterion's weight in a run (the engine's default where the run named none).
 #[derive(Clone, Debug, PartialEq, Eq, SimpleObject)]
 pub struct Weight {
-    #[allow(missing_docs)]
-    pub criterion: String,
-    #[allow(missing_docs)]
+    /// The criterion.
+    pub criterion: ScoreCriterion,
+    /// Its weight, 0–1000.
     pub weight: i64,
 }
 
@@ -143,10 +145,10 @@ pub struct UnmatchedNeed {
     pub student_id: ID,
     #[allow(missing_docs)]
     pub kind: OpeningKind,
-    /// `NO_CANDIDATE` or `OUTSCORED`.
-    pub reason: String,
+    /// Why.
+    pub reason: UnmatchedReason,
     /// For NO_CANDIDATE: how many openings of the kind failed each constraint.
-    pub ruled_out_by: Vec<RuledOutCount>,
+    pub ruled_out_by: Vec<RuledOut>,
 }
 
 #[derive(Deserialize)]
@@ -291,8 +293,8 @@ impl MatchRunNode {
                         student_id: ID(item.student_id),
                         opening_id: ID(item.opening_id),
                         score: item.score,
-                        breakdown: criteria(&item.breakdown),
-                        sessions: item.sessions.iter().map(WeeklyWindow::from).collect(),
+                        breakdown: criteria(&item.breakdown)?,
+                        sessions: WeeklyWindow::all(&item.sessions)?,
                         match_id: None,
                     })
                 })
@@ -305,16 +307,18 @@ impl MatchRunNode {
         let rows = listed
             .rows
             .into_iter()
-            .map(|item| RunAssignment {
-                student_id: ID(item.student_id),
-                opening_id: ID(item.opening_id),
-                kind: item.kind.into(),
-                score: i64::from(item.score),
-                breakdown: criteria(&item.breakdown),
-                sessions: item.sessions.iter().map(WeeklyWindow::from).collect(),
-                match_id: Some(ID(item.id)),
+            .map(|item| {
+                Ok(RunAssignment {
+                    breakdown: criteria(&item.breakdown)?,
+                    sessions: WeeklyWindow::all(&item.sessions)?,
+                    student_id: ID(item.student_id),
+                    opening_id: ID(item.opening_id),
+                    kind: item.kind.into(),
+                    score: i64::from(item.score),
+                    match_id: Some(ID(item.id)),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(window
             .page(rows, listed.total, |item: &RunAssignment| item.match_id.as_deref().map_or("", |id| id)))
     }
@@ -338,7 +342,9 @@ impl MatchRunNode {
                 Ok(UnmatchedNeed {
                     kind: kind_of(&item.kind)?,
                     student_id: ID(item.student_id),
-                    reason: item.reason,
+                    reason: UnmatchedReason::parse(&item.reason).ok_or_else(|| {
+                        ApiError::internal(format!("a run document gives the reason {:?}", item.reason))
+                    })?,
                     ruled_out_by: ruled_out(item.ruled_out_by.unwrap_or_default()),
                 })
             })
@@ -374,7 +380,7 @@ pub(crate) fn effective_weights(asked: &BTreeMap<String, Value>) -> Vec<Weight> 
     matcher::score::Criterion::ALL
         .iter()
         .map(|criterion| Weight {
-            criterion: criterion.as_str().to_owned(),
+            criterion: (*criterion).into(),
             weight: asked
                 .get(criterion.as_str())
                 .and_then(Value::as_i64)

@@ -38,7 +38,7 @@ impl SchoolNode {
         after: Option<String>,
         filter: Option<StudentFilter>,
     ) -> ApiResult<Page<StudentNode>> {
-        let mut filter = filter.map(StudentFilter::into_store).transpose()?.unwrap_or_default();
+        let mut filter = filter.map(StudentFilter::into_store).unwrap_or_default();
         if filter.school_id.as_ref().is_some_and(|given| *given != self.0.id) {
             let window = Window::new(first, after)?;
             return Ok(window.page(Vec::new(), 0, |node: &StudentNode| node.record.matching.id.as_str()));

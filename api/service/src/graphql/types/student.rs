@@ -5,7 +5,7 @@
 //! the data leaves.
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use store::matches::MatchFilter;
 use store::people::{self, Disclosure, Visible};
 use store::records::{Guardian, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
@@ -14,7 +14,8 @@ use crate::graphql::access::{Access, Rows, StudentField, StudentView};
 use crate::graphql::connection::{Page, Window, cost};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
-use crate::graphql::types::common::{AvailabilityInput, AvailabilityWindow, Home, HomeInput};
+use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput};
+use crate::graphql::types::enums::OpeningKind;
 use crate::graphql::types::matches::{MatchNode, match_page};
 use crate::graphql::types::school::SchoolNode;
 
@@ -86,8 +87,14 @@ impl StudentNode {
     }
 
     /// `YYYY-MM-DD`.
-    pub(crate) async fn birth_date(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
-        Ok(self.allow(ctx, StudentField::Sensitive)?.birth_date.as_deref())
+    pub(crate) async fn birth_date(&self, ctx: &Context<'_>) -> ApiResult<Option<NaiveDate>> {
+        let stored = &self.allow(ctx, StudentField::Sensitive)?.birth_date;
+        stored
+            .as_deref()
+            .map(|date| {
+                date.parse().map_err(|_| ApiError::internal(format!("a stored birth date reads {date:?}")))
+            })
+            .transpose()
     }
 
     /// Preferred first.
@@ -96,9 +103,9 @@ impl StudentNode {
     }
 
     /// Stored coarsely (3 decimals, about 100 m).
-    pub(crate) async fn home(&self, ctx: &Context<'_>) -> ApiResult<Home> {
+    pub(crate) async fn home(&self, ctx: &Context<'_>) -> ApiResult<Place> {
         let home = self.allow(ctx, StudentField::Sensitive)?.home;
-        Ok(Home { lat: home.lat, lon: home.lon })
+        Ok(Place { lat: home.lat, lon: home.lon })
     }
 
     /// `WALK BIKE TRANSIT CAR`.
@@ -115,9 +122,9 @@ impl StudentNode {
     }
 
     /// Weekly free time, touching windows merged.
-    pub(crate) async fn availability(&self, ctx: &Context<'_>) -> ApiResult<Vec<AvailabilityWindow>> {
+    pub(crate) async fn availability(&self, ctx: &Context<'_>) -> ApiResult<Vec<WeeklyWindow>> {
         let student = self.allow(ctx, StudentField::Profile)?;
-        Ok(student.availability.iter().map(AvailabilityWindow::from).collect())
+        WeeklyWindow::all(&student.availability)
     }
 
     pub(crate) async fn needs(&self, ctx: &Context<'_>) -> ApiResult<Vec<Need>> {
@@ -258,26 +265,21 @@ pub struct ImportRowError {
 pub struct StudentFilter {
     pub(crate) school_id: Option<ID>,
     pub(crate) grade: Option<i32>,
-    /// `TUTORING`, `MENTORING` or `INTERNSHIP`.
-    pub(crate) need_kind: Option<String>,
+    /// Only students with a need of this kind.
+    pub(crate) need_kind: Option<OpeningKind>,
     /// Only students with a need (of `needKind`, when given) that no open match
     /// fills; `false`: only students without one.
     pub(crate) unmatched: Option<bool>,
 }
 
 impl StudentFilter {
-    pub(crate) fn into_store(self) -> Result<people::StudentFilter, ApiError> {
-        if let Some(kind) = &self.need_kind
-            && matcher::model::Kind::parse(kind).is_none()
-        {
-            return Err(ApiError::bad_input("filter.needKind", "must be TUTORING, MENTORING or INTERNSHIP"));
-        }
-        Ok(people::StudentFilter {
+    pub(crate) fn into_store(self) -> people::StudentFilter {
+        people::StudentFilter {
             school_id: self.school_id.map(|id| id.0),
             grade: self.grade,
-            need_kind: self.need_kind,
+            need_kind: self.need_kind.map(|kind| kind.as_str().to_owned()),
             unmatched: self.unmatched,
-        })
+        }
     }
 }
 
@@ -299,15 +301,15 @@ pub struct StudentInput {
     /// 0 (kindergarten) to 12.
     pub(crate) grade: i32,
     /// `YYYY-MM-DD`.
-    pub(crate) birth_date: Option<String>,
+    pub(crate) birth_date: Option<NaiveDate>,
     /// Preferred first.
     pub(crate) languages: Vec<String>,
-    pub(crate) home: HomeInput,
+    pub(crate) home: PlaceInput,
     /// `WALK BIKE TRANSIT CAR`.
     pub(crate) travel_modes: Option<Vec<String>>,
     pub(crate) max_travel_minutes: f64,
     pub(crate) remote_ok: Option<bool>,
-    pub(crate) availability: Vec<AvailabilityInput>,
+    pub(crate) availability: Vec<WeeklyWindowInput>,
     pub(crate) needs: Vec<NeedInput>,
     /// 0–3.
     pub(crate) priority: Option<i32>,
@@ -335,17 +337,13 @@ impl StudentInput {
             matching: RawStudent {
                 id,
                 grade: i64::from(self.grade),
-                birth_date: self.birth_date,
+                birth_date: self.birth_date.map(|date| date.to_string()),
                 languages: self.languages,
                 home: RawPlace { lat: self.home.lat, lon: self.home.lon },
                 travel_modes: self.travel_modes,
                 max_travel_minutes: self.max_travel_minutes,
                 remote_ok: self.remote_ok,
-                availability: self
-                    .availability
-                    .into_iter()
-                    .map(|w| RawWindow { day: w.day, start: w.start, end: w.end })
-                    .collect(),
+                availability: self.availability.into_iter().map(RawWindow::from).collect(),
                 needs: self
                     .needs
                     .into_iter()

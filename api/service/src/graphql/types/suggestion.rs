@@ -30,7 +30,7 @@ pub struct NeedReport {
     /// An open match of the kind already fills the need: nothing is suggested.
     pub filled: bool,
     /// Openings that pass every constraint.
-    pub feasible: i32,
+    pub feasible: i64,
     /// Openings failing each constraint (one failing several counts under each), in
     /// the order of MATCHING.md's `ruledOutBy`; constraints nothing fails are left out.
     pub ruled_out_by: Vec<RuledOut>,
