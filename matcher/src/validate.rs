@@ -67,6 +67,23 @@ pub struct RawStudent {
     pub consent_on_file: Option<bool>,
 }
 
+impl RawStudent {
+    /// `remoteOk`, which defaults to true.
+    pub fn accepts_remote(&self) -> bool {
+        self.remote_ok.unwrap_or(true)
+    }
+
+    /// `consentOnFile`, which defaults to false: no consent, no match.
+    pub fn has_consent(&self) -> bool {
+        self.consent_on_file.unwrap_or(false)
+    }
+
+    /// `priority`, which defaults to 0.
+    pub fn priority_or_default(&self) -> i64 {
+        self.priority.unwrap_or(0)
+    }
+}
+
 /// A point, as read.
 #[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
@@ -127,6 +144,28 @@ pub struct RawOpening {
     pub background_check: Option<RawBackgroundCheck>,
 }
 
+impl RawOpening {
+    /// `virtual`, which defaults to false.
+    pub fn is_virtual(&self) -> bool {
+        self.r#virtual.unwrap_or(false)
+    }
+
+    /// `sessionsPerWeek`, which defaults to 1.
+    pub fn sessions_per_week_or_default(&self) -> i64 {
+        self.sessions_per_week.unwrap_or(1)
+    }
+
+    /// `minGrade`, which defaults to 0 (kindergarten).
+    pub fn min_grade_or_default(&self) -> i64 {
+        self.min_grade.unwrap_or(0)
+    }
+
+    /// `maxGrade`, which defaults to 12.
+    pub fn max_grade_or_default(&self) -> i64 {
+        self.max_grade.unwrap_or(12)
+    }
+}
+
 /// A background check, as read.
 #[allow(missing_docs)]
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -159,6 +198,13 @@ pub struct RawAgreement {
     pub ends_on: Option<String>,
     #[serde(default)]
     pub data_sharing: Option<bool>,
+}
+
+impl RawAgreement {
+    /// `dataSharing`, which defaults to false: no sharing, no match.
+    pub fn allows_sharing(&self) -> bool {
+        self.data_sharing.unwrap_or(false)
+    }
 }
 
 /// An existing match, as read.
@@ -289,6 +335,51 @@ pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
     Ok(Instance { as_of, students, openings, partners, existing_matches, declined, weights })
 }
 
+/// Checks one student by every field rule of MATCHING.md, as inside an instance;
+/// the error's path is relative to the student (`availability[0]`, `$` for the
+/// whole record). For a service that validates records one at a time.
+///
+/// # Errors
+/// [`Error::Input`] naming the path of the first broken rule.
+pub fn check_student(raw: &RawStudent) -> Result<(), Error> {
+    parse_student("", raw, &mut Terms::default()).map(drop).map_err(relative)
+}
+
+/// Checks one opening by every field rule of MATCHING.md (its `partnerId` is taken
+/// to resolve); the error's path is relative to the opening.
+///
+/// # Errors
+/// [`Error::Input`] naming the path of the first broken rule.
+pub fn check_opening(raw: &RawOpening) -> Result<(), Error> {
+    let partners = HashMap::from([(raw.partner_id.as_str(), 0)]);
+    parse_opening("", raw, &partners, &mut Terms::default()).map(drop).map_err(relative)
+}
+
+/// Reads `weights` (criterion name → weight) as an instance's `weights` would be
+/// read; the error's path is the criterion's name.
+///
+/// # Errors
+/// [`Error::Input`] for an unknown criterion or a weight outside 0–1000.
+pub fn check_weights(weights: &BTreeMap<String, serde_json::Value>) -> Result<Weights, Error> {
+    parse_weights(Some(weights)).map_err(|err| match err {
+        Error::Input { path, message } => {
+            Error::Input { path: path.strip_prefix("weights.").unwrap_or(&path).to_owned(), message }
+        }
+        other => other,
+    })
+}
+
+/// A record's error with its path made relative to the record.
+fn relative(err: Error) -> Error {
+    match err {
+        Error::Input { path, message } => {
+            let path = path.trim_start_matches('.');
+            Error::Input { path: if path.is_empty() { "$".to_owned() } else { path.to_owned() }, message }
+        }
+        other => other,
+    }
+}
+
 /// Interned languages and subjects.
 #[derive(Default)]
 struct Terms {
@@ -391,11 +482,11 @@ fn parse_student(path: &str, raw: &RawStudent, terms: &mut Terms) -> Result<Stud
         home,
         travel_modes,
         max_travel_minutes: raw.max_travel_minutes,
-        remote_ok: raw.remote_ok.unwrap_or(true),
+        remote_ok: raw.accepts_remote(),
         availability,
         needs,
         priority,
-        consent_on_file: raw.consent_on_file.unwrap_or(false),
+        consent_on_file: raw.has_consent(),
     })
 }
 
@@ -410,7 +501,7 @@ fn parse_opening(
     let kind = parse_kind(&format!("{path}.kind"), &raw.kind)?;
     let subjects = terms.subjects(&raw.subjects);
     let languages = sorted_set(&terms.languages(path, &raw.languages)?);
-    let is_virtual = raw.r#virtual.unwrap_or(false);
+    let is_virtual = raw.is_virtual();
     let location = match (is_virtual, raw.place) {
         (true, _) => Location::Virtual,
         (false, Some(place)) => Location::InPerson(parse_place(&format!("{path}.place"), place)?),
@@ -425,10 +516,10 @@ fn parse_opening(
     let schedule = parse_windows(&format!("{path}.schedule"), &raw.schedule)?;
     let session_minutes = in_range(&format!("{path}.sessionMinutes"), raw.session_minutes, 1, 1440)? as u16;
     let sessions_per_week =
-        in_range(&format!("{path}.sessionsPerWeek"), raw.sessions_per_week.unwrap_or(1), 1, 7)? as u8;
+        in_range(&format!("{path}.sessionsPerWeek"), raw.sessions_per_week_or_default(), 1, 7)? as u8;
     let capacity = in_range(&format!("{path}.capacity"), raw.capacity, 1, i64::from(u32::MAX))? as u32;
-    let min_grade = parse_grade(&format!("{path}.minGrade"), raw.min_grade.unwrap_or(0))?;
-    let max_grade = parse_grade(&format!("{path}.maxGrade"), raw.max_grade.unwrap_or(12))?;
+    let min_grade = parse_grade(&format!("{path}.minGrade"), raw.min_grade_or_default())?;
+    let max_grade = parse_grade(&format!("{path}.maxGrade"), raw.max_grade_or_default())?;
     let min_age = raw
         .min_age
         .map(|age| in_range(&format!("{path}.minAge"), age, 0, 150).map(|age| age as u32))
@@ -477,7 +568,7 @@ fn parse_partner(path: &str, raw: &RawPartner) -> Result<Partner, Error> {
                 starts_on: optional_date(&format!("{at}.startsOn"), agreement.starts_on.as_deref())?,
                 ends_on: optional_date(&format!("{at}.endsOn"), agreement.ends_on.as_deref())?,
                 // Sharing a minor's data must be stated, never assumed.
-                data_sharing: agreement.data_sharing.unwrap_or(false),
+                data_sharing: agreement.allows_sharing(),
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -592,4 +683,91 @@ fn resolve(path: &str, field: &str, index: &HashMap<&str, usize>, id: &str) -> R
         .get(id)
         .copied()
         .ok_or_else(|| Error::input(format!("{path}.{field}"), format!("no such id {id:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(day: &str, start: &str, end: &str) -> RawWindow {
+        RawWindow { day: day.into(), start: start.into(), end: end.into() }
+    }
+
+    fn student() -> RawStudent {
+        RawStudent {
+            id: "s-1".into(),
+            grade: 9,
+            birth_date: Some("2011-03-02".into()),
+            languages: vec!["en".into()],
+            home: RawPlace { lat: 41.9, lon: -87.6 },
+            travel_modes: Some(vec!["WALK".into()]),
+            max_travel_minutes: 30.0,
+            remote_ok: None,
+            availability: vec![window("TUE", "15:00", "17:00")],
+            needs: vec![RawNeed { kind: "TUTORING".into(), subjects: Some(vec!["algebra".into()]) }],
+            priority: None,
+            consent_on_file: None,
+        }
+    }
+
+    fn opening() -> RawOpening {
+        RawOpening {
+            id: "o-1".into(),
+            partner_id: "p-1".into(),
+            kind: "MENTORING".into(),
+            subjects: vec![],
+            languages: vec!["en".into()],
+            r#virtual: Some(true),
+            place: None,
+            pickup_radius_km: None,
+            schedule: vec![window("WED", "16:00", "18:00")],
+            session_minutes: 60,
+            sessions_per_week: None,
+            capacity: 2,
+            min_grade: None,
+            max_grade: None,
+            min_age: None,
+            background_check: None,
+        }
+    }
+
+    /// One record is checked by the rules an instance applies, with its paths
+    /// relative to the record, and its defaults are the instance's.
+    #[test]
+    fn single_records_are_checked_like_instance_records() {
+        assert!(check_student(&student()).is_ok());
+        let mut late = student();
+        late.availability[0] = window("TUE", "17:00", "15:00");
+        let err = check_student(&late).unwrap_err();
+        assert!(matches!(&err, Error::Input { path, .. } if path == "availability[0]"), "{err}");
+        let mut bad_mode = student();
+        bad_mode.travel_modes = Some(vec!["BOAT".into()]);
+        assert!(
+            matches!(check_student(&bad_mode), Err(Error::Input { path, .. }) if path.starts_with("travelModes"))
+        );
+
+        assert!(check_opening(&opening()).is_ok());
+        let mut grades = opening();
+        grades.min_grade = Some(13);
+        assert!(matches!(check_opening(&grades), Err(Error::Input { path, .. }) if path == "minGrade"));
+
+        let weights = BTreeMap::from([("travel".to_owned(), serde_json::json!(5))]);
+        assert_eq!(check_weights(&weights).unwrap().get(Criterion::Travel), 5);
+        let unknown = BTreeMap::from([("wealth".to_owned(), serde_json::json!(5))]);
+        assert!(matches!(check_weights(&unknown), Err(Error::Input { path, .. }) if path == "wealth"));
+
+        let (s, o) = (student(), opening());
+        assert!(s.accepts_remote() && !s.has_consent() && s.priority_or_default() == 0);
+        assert!(o.is_virtual() && o.sessions_per_week_or_default() == 1);
+        assert_eq!((o.min_grade_or_default(), o.max_grade_or_default()), (0, 12));
+        let instance = RawInstance {
+            as_of: "2026-09-01".into(),
+            students: Some(vec![s]),
+            openings: Some(vec![o]),
+            partners: Some(vec![RawPartner { id: "p-1".into(), agreements: None }]),
+            ..RawInstance::default()
+        };
+        let parsed = parse_instance(&instance).unwrap();
+        assert!(parsed.students()[0].remote_ok && !parsed.students()[0].consent_on_file);
+    }
 }

@@ -18,7 +18,7 @@ use store::scope::{Scope, load_scope};
 use store::write::{
     save_agreements, save_district, save_feedback, save_openings, save_partners, save_schools, save_students,
 };
-use store::{ConstraintKind, Location, Store, StoreError, read};
+use store::{Conflict, ConstraintKind, Location, Store, StoreError, read};
 
 use crate::db::{TestDb, backends};
 
@@ -469,17 +469,13 @@ async fn slots_and_pairs_are_guarded_and_every_run_is_all_or_nothing() {
         let txn = db.store.write().await.unwrap();
         let err = propose(&txn, &[new_match("m-4", "s-1", "o-1")], "run", now()).await.unwrap_err();
         txn.rollback().await.unwrap();
-        assert!(matches!(err, StoreError::Conflict(message) if message.contains("declined")), "{}", db.name);
+        assert!(matches!(err, StoreError::Conflict(Conflict::Declined { .. })), "{}", db.name);
 
         // A reused match id is a conflict that says so.
         let txn = db.store.write().await.unwrap();
         let err = propose(&txn, &[new_match("m-2", "s-3", "o-2")], "run", now()).await.unwrap_err();
         txn.rollback().await.unwrap();
-        assert!(
-            matches!(err, StoreError::Conflict(message) if message.contains("id already exists")),
-            "{}",
-            db.name
-        );
+        assert!(matches!(err, StoreError::Conflict(Conflict::IdReused { entity: "match" })), "{}", db.name);
 
         // Transitions outside the lifecycle, or from a stale read, are conflicts.
         let err = transition(conn, &back, MatchStatus::Active, "admin", None, now()).await.unwrap_err();
@@ -487,7 +483,7 @@ async fn slots_and_pairs_are_guarded_and_every_run_is_all_or_nothing() {
         let stale = get(conn, "m-2").await.unwrap();
         transition(conn, &stale, MatchStatus::Accepted, "partner:p-1", None, now()).await.unwrap();
         let err = transition(conn, &stale, MatchStatus::Cancelled, "admin", None, now()).await.unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(message) if message.contains("changed")), "{}", db.name);
+        assert!(matches!(err, StoreError::Conflict(Conflict::Stale { .. })), "{}", db.name);
         assert_eq!(get(conn, "m-2").await.unwrap().status, MatchStatus::Accepted);
     }
 }

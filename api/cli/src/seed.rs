@@ -193,7 +193,7 @@ fn agreement_of(partner_id: &str, index: usize, raw: &RawAgreement) -> Agreement
         starts_on: date(raw.starts_on.as_deref()).unwrap_or(OPEN_START),
         ends_on: date(raw.ends_on.as_deref()),
         signed_on: None,
-        data_sharing: raw.data_sharing.unwrap_or(false),
+        data_sharing: raw.allows_sharing(),
         terms: None,
     }
 }

@@ -13,6 +13,7 @@ use sea_orm::{
 
 use super::StoreError;
 use super::entity::{opening_languages, opening_subjects, openings, partners, schools};
+use super::geo::Bounds;
 use super::read::{StoredOpening, openings_in, partner_record};
 use super::records::{Partner, PartnerKind, PartnerStatus};
 
@@ -231,39 +232,10 @@ fn opening_condition(filter: &OpeningFilter) -> Condition {
         None => {}
     }
     if let Some(near) = filter.near {
-        condition = condition.add(C::IsVirtual.eq(false)).add(bounding_box(near));
+        condition = condition
+            .add(C::IsVirtual.eq(false))
+            .add(Bounds::around(near.lat, near.lon, near.radius_km).condition());
     }
-    condition
-}
-
-/// A latitude/longitude box holding every point within the radius (and a little
-/// more): the database's cheap first cut before the exact distance.
-fn bounding_box(near: Near) -> Condition {
-    use openings::Column as C;
-    // Slack for rounding: a point exactly on the circle must stay inside the box.
-    const SLACK_DEGREES: f64 = 1e-6;
-    let angle = near.radius_km / EARTH_RADIUS_KM;
-    let d_lat = angle.to_degrees() + SLACK_DEGREES;
-    let mut condition = Condition::all()
-        .add(C::Lat.is_not_null())
-        .add(C::Lon.is_not_null())
-        .add(C::Lat.gte(near.lat - d_lat))
-        .add(C::Lat.lte(near.lat + d_lat));
-    let phi = near.lat.to_radians();
-    // A circle around a pole (or wider than a hemisphere) spans every longitude.
-    if phi.abs() + angle >= std::f64::consts::FRAC_PI_2 {
-        return condition;
-    }
-    let d_lon = (angle.sin() / phi.cos()).asin().to_degrees() + SLACK_DEGREES;
-    let (west, east) = (near.lon - d_lon, near.lon + d_lon);
-    let longitudes = if west < -180.0 {
-        Condition::any().add(C::Lon.gte(west + 360.0)).add(C::Lon.lte(east))
-    } else if east > 180.0 {
-        Condition::any().add(C::Lon.gte(west)).add(C::Lon.lte(east - 360.0))
-    } else {
-        Condition::all().add(C::Lon.gte(west)).add(C::Lon.lte(east))
-    };
-    condition = condition.add(longitudes);
     condition
 }
 

@@ -17,6 +17,115 @@ pub enum ConstraintKind {
     NotNull,
 }
 
+/// Why a change contradicts what is stored: typed, so callers (and tests) tell the
+/// cases apart without reading messages, and the message names the records.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// A record with this id exists already.
+    #[error("{entity} {id} already exists")]
+    Taken {
+        /// Which kind of record.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// One of the records written reuses an id (which one, the database does not say).
+    #[error("a {entity} with that id already exists")]
+    IdReused {
+        /// Which kind of record.
+        entity: &'static str,
+    },
+    /// Every slot of the opening is held.
+    #[error("opening {opening} has no free slot")]
+    NoFreeSlot {
+        /// The opening.
+        opening: String,
+    },
+    /// The student declined this opening before.
+    #[error("student {student} declined opening {opening} before")]
+    Declined {
+        /// The student.
+        student: String,
+        /// The opening.
+        opening: String,
+    },
+    /// The student already holds an open match to the opening, or of its kind.
+    #[error("a student already holds an open match to that opening or of that kind")]
+    AlreadyMatched,
+    /// An open match of the kind already fills the student's need.
+    #[error("the student already holds an open {kind} match")]
+    NeedFilled {
+        /// The need's kind.
+        kind: matcher::model::Kind,
+    },
+    /// The lifecycle does not allow this step.
+    #[error("match {id} cannot go from {from} to {to}")]
+    Transition {
+        /// The match.
+        id: String,
+        /// Its status.
+        from: crate::records::MatchStatus,
+        /// The status asked for.
+        to: crate::records::MatchStatus,
+    },
+    /// Someone else changed the record since it was read.
+    #[error("{entity} {id} changed since it was read")]
+    Stale {
+        /// Which kind of record.
+        entity: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A seed (the demo, a generated district) meets a database that holds one.
+    #[error("the database already holds a district; {what} is seeded only into an empty one")]
+    NotEmpty {
+        /// What was to be seeded.
+        what: &'static str,
+    },
+    /// Another run of the same scope is under way.
+    #[error("a match run of this scope is already under way{}", running.as_ref().map(|id| format!(" ({id})")).unwrap_or_default())]
+    RunUnderWay {
+        /// That run, when it could be read.
+        running: Option<String>,
+    },
+    /// The run has ended already.
+    #[error("match run {id} has already ended ({status})")]
+    RunEnded {
+        /// The run.
+        id: String,
+        /// How it ended.
+        status: crate::records::RunStatus,
+    },
+    /// The run was cancelled while it worked.
+    #[error("match run {id} was cancelled")]
+    RunCancelled {
+        /// The run.
+        id: String,
+    },
+    /// This node no longer holds the run's lease.
+    #[error("match run {id} is not running on this node")]
+    LeaseLost {
+        /// The run.
+        id: String,
+    },
+    /// A match the run would write fails a date-dependent constraint today.
+    #[error(
+        "the match of student {student} to opening {opening} can no longer be made: {why}{}; nothing was \
+         written: run it again to match on today's records",
+        match more { 0 => String::new(), n => format!(" (and {n} more)") }
+    )]
+    Lapsed {
+        /// The student of the first such match.
+        student: String,
+        /// Its opening.
+        opening: String,
+        /// Why, in words.
+        why: String,
+        /// How many more matches fail.
+        more: usize,
+    },
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,10 +137,10 @@ pub enum StoreError {
         /// Its id.
         id: String,
     },
-    /// The change lost a race or contradicts the current state (slot taken, status
-    /// moved on, pair already matched).
-    #[error("{0}")]
-    Conflict(String),
+    /// The change lost a race or contradicts the current state: which record, which
+    /// rule.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     /// A record breaks a rule; `field` is its path inside the record.
     #[error("{field}: {message}")]
     Invalid {

@@ -17,11 +17,13 @@
 //! - [`report`]: feedback and the report's aggregates.
 //! - [`suggest`]: one student's suggestions and need report, without the catalog.
 //! - [`import`]: CSV files of students, partners and openings, all rows or none.
+//! - [`geo`]: the one lat/lon box, the database's first cut before exact distances.
 //! - [`text`]: the rules for text a user types (shared with the API).
 
 pub mod catalog;
 pub mod entity;
 pub mod error;
+pub mod geo;
 pub mod import;
 pub mod matches;
 pub mod people;
@@ -45,7 +47,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-pub use error::{ConstraintKind, StoreError};
+pub use error::{Conflict, ConstraintKind, StoreError};
 
 /// What every store function runs on: the pool ([`Store::db`]) or a transaction
 /// ([`Store::write`]). Callers name this, never the ORM beneath it.

@@ -17,7 +17,7 @@ use super::entity::{declined_pairs, match_sessions, matches, openings, students}
 use super::people::Listed;
 use super::records::{Kind, Match, MatchStatus, NewMatch};
 use super::write::{audit, raw_window, window_rows};
-use super::{ConstraintKind, StoreError};
+use super::{Conflict, ConstraintKind, StoreError};
 
 impl MatchStatus {
     /// The lifecycle of DESIGN.md §2: `PROPOSED → ACCEPTED → ACTIVE → COMPLETED`, or
@@ -60,7 +60,7 @@ pub async fn propose<C: ConnectionTrait>(
         if taken.rows_affected != 1 {
             return Err(match openings::Entity::find_by_id((*opening).to_owned()).one(db).await? {
                 None => StoreError::not_found("opening", *opening),
-                Some(_) => StoreError::Conflict(format!("opening {opening} has no free slot")),
+                Some(_) => Conflict::NoFreeSlot { opening: (*opening).to_owned() }.into(),
             });
         }
     }
@@ -78,10 +78,11 @@ pub async fn propose<C: ConnectionTrait>(
             .iter()
             .find(|pair| proposed.contains(&(pair.student_id.as_str(), pair.opening_id.as_str())))
         {
-            return Err(StoreError::Conflict(format!(
-                "student {} declined opening {} before",
-                pair.student_id, pair.opening_id
-            )));
+            return Err(Conflict::Declined {
+                student: pair.student_id.clone(),
+                opening: pair.opening_id.clone(),
+            }
+            .into());
         }
     }
     let rows: Vec<matches::ActiveModel> = new
@@ -122,11 +123,11 @@ pub async fn propose<C: ConnectionTrait>(
                 StoreError::Constraint { kind: ConstraintKind::Unique, constraint }
                     if constraint.ends_with("pkey") || constraint == "matches.id" =>
                 {
-                    StoreError::Conflict("a match with that id already exists".to_owned())
+                    Conflict::IdReused { entity: "match" }.into()
                 }
-                StoreError::Constraint { kind: ConstraintKind::Unique, .. } => StoreError::Conflict(
-                    "a student already holds an open match to that opening or of that kind".to_owned(),
-                ),
+                StoreError::Constraint { kind: ConstraintKind::Unique, .. } => {
+                    Conflict::AlreadyMatched.into()
+                }
                 other => other,
             }
         })?;
@@ -162,7 +163,7 @@ pub async fn transition<C: ConnectionTrait>(
 ) -> Result<Match, StoreError> {
     let id = current.id.as_str();
     if !current.status.can_become(next) {
-        return Err(StoreError::Conflict(format!("match {id} cannot go from {} to {next}", current.status)));
+        return Err(Conflict::Transition { id: id.to_owned(), from: current.status, to: next }.into());
     }
     let reason = reason.map(str::to_owned);
     let moved = matches::Entity::update_many()
@@ -179,7 +180,7 @@ pub async fn transition<C: ConnectionTrait>(
     if moved.rows_affected != 1 {
         return Err(match matches::Entity::find_by_id(id.to_owned()).one(db).await? {
             None => StoreError::not_found("match", id),
-            Some(_) => StoreError::Conflict(format!("match {id} changed since it was read")),
+            Some(_) => Conflict::Stale { entity: "match", id: id.to_owned() }.into(),
         });
     }
     if current.status.is_open() && !next.is_open() {

@@ -27,7 +27,7 @@ use super::matches::propose;
 use super::people::Listed;
 use super::records::{Kind, NewMatch, RawWindow, RunPhase, RunStatus};
 use super::scope::Scope;
-use super::{ConstraintKind, Store, StoreError, safety};
+use super::{Conflict, ConstraintKind, Store, StoreError, safety};
 
 /// A request to match a scope.
 #[derive(Clone, Debug)]
@@ -156,11 +156,10 @@ pub async fn start<C: ConnectionTrait>(
                 .filter(match_runs::Column::Status.is_in(ACTIVE))
                 .one(db)
                 .await?;
-            let which = active.map(|row| format!(" ({})", row.id)).unwrap_or_default();
-            Err(StoreError::Conflict(format!("a match run of this scope is already under way{which}")))
+            Err(Conflict::RunUnderWay { running: active.map(|row| row.id) }.into())
         }
         Err(StoreError::Constraint { kind: ConstraintKind::Unique, .. }) => {
-            Err(StoreError::Conflict(format!("a match run {} already exists", run.id)))
+            Err(Conflict::Taken { entity: "match run", id: run.id.clone() }.into())
         }
         Err(other) => Err(other),
     }
@@ -219,7 +218,7 @@ pub async fn cancel<C: ConnectionTrait>(db: &C, id: &str, now: DateTime<Utc>) ->
     }
     match get(db, id).await? {
         None => Err(StoreError::not_found("match run", id)),
-        Some(run) => Err(StoreError::Conflict(format!("match run {id} has already ended ({})", run.status))),
+        Some(run) => Err(Conflict::RunEnded { id: id.to_owned(), status: run.status }.into()),
     }
 }
 
@@ -358,9 +357,9 @@ async fn commit(
     if written.rows_affected != 1 {
         return Err(match get(&txn, &run.id).await? {
             Some(found) if found.status == RunStatus::Cancelled => {
-                StoreError::Conflict(format!("match run {} was cancelled", run.id))
+                Conflict::RunCancelled { id: run.id.clone() }.into()
             }
-            _ => StoreError::Conflict(format!("match run {} is not running on this node", run.id)),
+            _ => Conflict::LeaseLost { id: run.id.clone() }.into(),
         });
     }
     if !run.dry_run {
@@ -387,17 +386,13 @@ async fn refuse_lapsed<C: ConnectionTrait>(
     let found = &matches[first.index];
     let why: Vec<String> =
         first.constraints.iter().map(|c| safety::explain(*c, &found.opening_id, today)).collect();
-    let others = match lapsed.len() {
-        1 => String::new(),
-        n => format!(" (and {} more)", n - 1),
-    };
-    Err(StoreError::Conflict(format!(
-        "the match of student {} to opening {} can no longer be made: {}{others}; nothing was written: \
-         run it again to match on today's records",
-        found.student_id,
-        found.opening_id,
-        why.join("; ")
-    )))
+    Err(Conflict::Lapsed {
+        student: found.student_id.clone(),
+        opening: found.opening_id.clone(),
+        why: why.join("; "),
+        more: lapsed.len() - 1,
+    }
+    .into())
 }
 
 /// One run, or `None`.

@@ -15,8 +15,8 @@ use chrono::NaiveDate;
 use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
 use matcher::candidates::{Found, KindIndex, NeedRef};
 use matcher::feasibility::{Constraint, Pair, Standing, assess};
-use matcher::geo::{EARTH_RADIUS_KM, ROUTE_FACTOR, haversine_km, mode_minutes, reach_km, within_limit};
-use matcher::model::{Instance, Place, TravelMode};
+use matcher::geo::{ROUTE_FACTOR, haversine_km, mode_minutes, reach_km, within_limit};
+use matcher::model::{Instance, Place, TravelMode, age_in_years};
 use matcher::validate::RawInstance;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr};
@@ -26,6 +26,7 @@ use super::entity::{
     agreements, background_checks, opening_languages, opening_subjects, opening_windows, openings, partners,
     students,
 };
+use super::geo::Bounds;
 use super::read::{StoredOpening, by_id, students_in};
 use super::records::{Kind, PartnerStatus, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student};
 use super::scope::{Loaded, Scope, held_by_students, load_around, load_scope};
@@ -211,10 +212,7 @@ pub async fn pick<C: ConnectionTrait>(
     opening_ids.union(UnionType::Distinct, held_by_students(&student_ids));
     let loaded = load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id)).await?;
     if is_filled(&loaded, kind) {
-        return Err(StoreError::Conflict(format!(
-            "the student already holds an open {} match",
-            kind.as_str()
-        )));
+        return Err(crate::Conflict::NeedFilled { kind }.into());
     }
     // An opening without a slot left for this student is not loaded at all.
     let Some(at) = loaded.openings.iter().position(|o| o.opening.matching.id == opening_id) else {
@@ -337,7 +335,7 @@ fn candidate_ids(
     let places = places(student);
     let availability = student.availability.iter().map(window).collect::<Option<Vec<_>>>();
     let availability = WeekWindows::from_windows(availability.unwrap_or_default());
-    if !student.consent_on_file.unwrap_or(false)
+    if !student.has_consent()
         || student.languages.is_empty()
         || (is_tutoring && subjects.is_empty())
         || places.is_empty()
@@ -346,13 +344,10 @@ fn candidate_ids(
         return Ok(None);
     }
     let grade = student.grade;
-    let age = parse(&RawInstance {
-        as_of: as_of.to_string(),
-        students: Some(vec![student.clone()]),
-        ..RawInstance::default()
-    })?
-    .students()[0]
-        .age_on(as_of);
+    let birth_date = student.birth_date.as_deref().map(str::parse::<NaiveDate>).transpose();
+    let age = birth_date
+        .map_err(|_| inconsistent("a stored birth date is not a date"))?
+        .map(|birth| age_in_years(birth, as_of));
     let column = |column: openings::Column| Expr::col((openings::Entity, column));
     // Cheap column tests first, then the most selective lookups; the agreement
     // (which most partners have) last.
@@ -422,16 +417,16 @@ fn places(student: &RawStudent) -> Vec<Condition> {
     let own = modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
     let by_car = reach_km(TravelMode::Car, limit);
     let mut places = Vec::new();
-    if student.remote_ok.unwrap_or(true) {
+    if student.accepts_remote() {
         places.push(Condition::all().add(column(openings::Column::IsVirtual).eq(true)));
     }
     if own >= 0.0 {
-        let near = Bounds::around(student.home, own).condition();
+        let near = Bounds::around(student.home.lat, student.home.lon, own).condition();
         places.push(Condition::all().add(column(openings::Column::IsVirtual).eq(false)).add(near));
     }
     // A student who drives reaches every pick-up place on their own.
     if by_car > own {
-        let near = Bounds::around(student.home, by_car).condition();
+        let near = Bounds::around(student.home.lat, student.home.lon, by_car).condition();
         places.push(
             Condition::all()
                 .add(column(openings::Column::IsVirtual).eq(false))
@@ -560,51 +555,6 @@ fn shares_subject(backend: DbBackend, subjects: &[String]) -> SimpleExpr {
     )
 }
 
-/// Slack on every side of a box, in degrees (about 10 cm): floating-point rounding
-/// must never put a place inside the distance outside the box.
-const BOX_SLACK_DEGREES: f64 = 1e-6;
-
-/// A latitude/longitude box holding every place within some distance of a centre;
-/// no longitude bounds when the circle reaches a pole or crosses the antimeridian.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Bounds {
-    lat: (f64, f64),
-    lon: Option<(f64, f64)>,
-}
-
-impl Bounds {
-    /// The box around `centre` of great-circle radius `km` on the contract's sphere.
-    /// A place at angular distance d ≤ r from a centre at latitude φ differs from it
-    /// by at most r in latitude and, when the circle holds no pole, by at most
-    /// asin(sin r / cos φ) in longitude.
-    fn around(centre: RawPlace, km: f64) -> Bounds {
-        let radius = km / EARTH_RADIUS_KM;
-        if radius >= std::f64::consts::FRAC_PI_2 {
-            return Bounds { lat: (-90.0, 90.0), lon: None };
-        }
-        let dlat = radius.to_degrees() + BOX_SLACK_DEGREES;
-        let (south, north) = (centre.lat - dlat, centre.lat + dlat);
-        if north >= 90.0 || south <= -90.0 {
-            return Bounds { lat: (south.max(-90.0), north.min(90.0)), lon: None };
-        }
-        let ratio = radius.sin() / centre.lat.to_radians().cos();
-        let lon = (ratio < 1.0)
-            .then(|| ratio.asin().to_degrees() + BOX_SLACK_DEGREES)
-            .map(|dlon| (centre.lon - dlon, centre.lon + dlon))
-            .filter(|(west, east)| *west >= -180.0 && *east <= 180.0);
-        Bounds { lat: (south, north), lon }
-    }
-
-    fn condition(&self) -> Condition {
-        let column = |column: openings::Column| Expr::col((openings::Entity, column));
-        let mut all = Condition::all().add(column(openings::Column::Lat).between(self.lat.0, self.lat.1));
-        if let Some((west, east)) = self.lon {
-            all = all.add(column(openings::Column::Lon).between(west, east));
-        }
-        all
-    }
-}
-
 /// The matcher's model of a loaded document; stored records always make a valid
 /// one, so a failure is the database's, not the caller's.
 fn parse(raw: &RawInstance) -> Result<Instance, StoreError> {
@@ -657,7 +607,7 @@ fn window(raw: &RawWindow) -> Option<Window> {
 fn place_sessions(free: &WeekWindows, opening: &RawOpening) -> Option<Vec<RawWindow>> {
     let schedule = WeekWindows::from_windows(opening.schedule.iter().map(window).collect::<Option<_>>()?);
     let minutes = u16::try_from(opening.session_minutes).ok()?;
-    let count = u8::try_from(opening.sessions_per_week.unwrap_or(1)).ok()?;
+    let count = u8::try_from(opening.sessions_per_week_or_default()).ok()?;
     let sessions = free.place_sessions(&schedule, minutes, count)?;
     Some(
         sessions
@@ -674,7 +624,7 @@ fn place_sessions(free: &WeekWindows, opening: &RawOpening) -> Option<Vec<RawWin
 /// Online; the fastest of the student's own modes when it is within their limit;
 /// otherwise the partner's pick-up (the pair is feasible, so one of these holds).
 fn travel(student: &RawStudent, opening: &RawOpening) -> Travel {
-    let place = opening.place.filter(|_| !opening.r#virtual.unwrap_or(false));
+    let place = opening.place.filter(|_| !opening.is_virtual());
     let (Some(home), Some(place)) = (place_of(student.home), place.and_then(place_of)) else {
         return Travel::Online;
     };
@@ -716,69 +666,4 @@ fn shared_subjects(need: &RawNeed, opening: &RawOpening) -> Vec<String> {
         .filter(|subject| wanted.contains(&subject.trim().to_lowercase()))
         .cloned()
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The place `km` from `from` on `bearing` (radians), on the contract's sphere.
-    fn destination(from: RawPlace, bearing: f64, km: f64) -> RawPlace {
-        let (lat, lon) = (from.lat.to_radians(), from.lon.to_radians());
-        let angle = km / EARTH_RADIUS_KM;
-        let lat2 = (lat.sin() * angle.cos() + lat.cos() * angle.sin() * bearing.cos()).asin();
-        let lon2 =
-            lon + (bearing.sin() * angle.sin() * lat.cos()).atan2(angle.cos() - lat.sin() * lat2.sin());
-        let lon2 = (lon2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0;
-        RawPlace { lat: lat2.to_degrees().clamp(-90.0, 90.0), lon: lon2 }
-    }
-
-    impl Bounds {
-        fn contains(&self, place: RawPlace) -> bool {
-            (self.lat.0..=self.lat.1).contains(&place.lat)
-                && self.lon.is_none_or(|(west, east)| (west..=east).contains(&place.lon))
-        }
-    }
-
-    #[test]
-    fn a_box_holds_every_place_within_its_radius() {
-        let centres = [
-            (41.88, -87.63),
-            (0.0, 0.0),
-            (-33.9, 151.2),
-            (64.1, -21.9),
-            (89.99, 10.0),
-            (-89.9, -170.0),
-            (10.0, 179.99),
-            (-20.0, -179.95),
-            (78.2, 15.6),
-        ];
-        for (lat, lon) in centres {
-            let centre = RawPlace { lat, lon };
-            for km in [0.0, 0.5, 3.0, 25.7, 120.0, 2000.0] {
-                let bounds = Bounds::around(centre, km);
-                for step in 0..72 {
-                    let bearing = f64::from(step) * std::f64::consts::TAU / 72.0;
-                    for share in [0.25, 0.9, 0.999_999, 1.0] {
-                        let place = destination(centre, bearing, km * share);
-                        let inside = haversine_km(place_of(centre).unwrap(), place_of(place).unwrap()) <= km;
-                        assert!(
-                            !inside || bounds.contains(place),
-                            "{centre:?} {km} km: {place:?} not in {bounds:?}"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_box_is_tight_away_from_poles_and_the_antimeridian() {
-        let bounds = Bounds::around(RawPlace { lat: 41.88, lon: -87.63 }, 20.0);
-        let (west, east) = bounds.lon.unwrap();
-        assert!((bounds.lat.1 - bounds.lat.0 - 2.0 * 20.0 / 111.195).abs() < 1e-3);
-        assert!(east - west < 0.5 && !bounds.contains(RawPlace { lat: 41.88, lon: -87.0 }));
-        assert!(Bounds::around(RawPlace { lat: 0.0, lon: 179.9 }, 20.0).lon.is_none());
-        assert!(Bounds::around(RawPlace { lat: 89.9, lon: 0.0 }, 20.0).lon.is_none());
-    }
 }

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
-use matcher::validate::{RawInstance, RawPartner};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -20,23 +19,16 @@ use super::records::{Agreement, District, Feedback, Opening, Partner, RawWindow,
 /// Rows per INSERT: keeps every statement under SQLite's bound-parameter limit.
 const CHUNK: usize = 400;
 
-/// A valid date for checking one record alone (dates relative to `asOf` do not
-/// make a record invalid).
-const ANY_DAY: &str = "2000-01-01";
-
 /// Home coordinates are kept to 3 decimals (about 100 m): enough for travel times,
 /// not a street address.
 pub fn coarse(degrees: f64) -> f64 {
     (degrees * 1000.0).round() / 1000.0
 }
 
-/// The field path of a matcher error inside one record: `students[0].home.lat` → `home.lat`.
-fn field_error(err: matcher::Error, prefix: &str) -> StoreError {
+/// A matcher error about one record, at its path inside the record.
+fn field_error(err: matcher::Error) -> StoreError {
     match err {
-        matcher::Error::Input { path, message } => {
-            let field = path.strip_prefix(prefix).map(|rest| rest.trim_start_matches('.')).unwrap_or(&path);
-            StoreError::invalid(if field.is_empty() { "$" } else { field }, message)
-        }
+        matcher::Error::Input { path, message } => StoreError::invalid(path, message),
         other => StoreError::invalid("$", other.to_string()),
     }
 }
@@ -44,12 +36,7 @@ fn field_error(err: matcher::Error, prefix: &str) -> StoreError {
 /// Checks a student's matching fields by the rules of MATCHING.md (the matcher's own
 /// validation), plus the names the service needs.
 pub fn check_student(student: &Student) -> Result<(), StoreError> {
-    let instance = RawInstance {
-        as_of: ANY_DAY.to_owned(),
-        students: Some(vec![student.matching.clone()]),
-        ..RawInstance::default()
-    };
-    matcher::parse_instance(&instance).map_err(|err| field_error(err, "students[0]"))?;
+    matcher::validate::check_student(&student.matching).map_err(field_error)?;
     non_empty("id", &student.matching.id)?;
     non_empty("firstName", &student.first_name)?;
     non_empty("lastName", &student.last_name)?;
@@ -73,13 +60,7 @@ pub fn check_student(student: &Student) -> Result<(), StoreError> {
 
 /// Checks an opening's fields by the rules of MATCHING.md.
 pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
-    let instance = RawInstance {
-        as_of: ANY_DAY.to_owned(),
-        openings: Some(vec![opening.matching.clone()]),
-        partners: Some(vec![RawPartner { id: opening.matching.partner_id.clone(), agreements: None }]),
-        ..RawInstance::default()
-    };
-    matcher::parse_instance(&instance).map_err(|err| field_error(err, "openings[0]"))?;
+    matcher::validate::check_opening(&opening.matching).map_err(field_error)?;
     non_empty("id", &opening.matching.id)?;
     optional("title", opening.title.as_ref(), MAX_NAME_CHARS)?;
     terms("subjects", &opening.matching.subjects)?;
@@ -218,16 +199,14 @@ where
 ///
 /// # Errors
 /// `Conflict` naming `what` when a district exists.
-pub async fn claim_empty(txn: &crate::Transaction, what: &str) -> Result<(), StoreError> {
+pub async fn claim_empty(txn: &crate::Transaction, what: &'static str) -> Result<(), StoreError> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         // Conflicts with itself and with inserts: a second seed waits, then sees the district.
         txn.execute_unprepared("LOCK TABLE districts IN SHARE ROW EXCLUSIVE MODE").await?;
     }
     use sea_orm::PaginatorTrait;
     if districts::Entity::find().count(txn).await? > 0 {
-        return Err(StoreError::Conflict(format!(
-            "the database already holds a district; {what} is seeded only into an empty one"
-        )));
+        return Err(crate::Conflict::NotEmpty { what }.into());
     }
     Ok(())
 }
@@ -300,7 +279,7 @@ pub async fn save_agreements<C: ConnectionTrait>(db: &C, list: &[Agreement]) -> 
 pub async fn create_agreements<C: ConnectionTrait>(db: &C, list: &[Agreement]) -> Result<(), StoreError> {
     insert_chunks(db, agreement_rows(list)?, None).await.map_err(|err| match err {
         StoreError::Constraint { kind: super::ConstraintKind::Unique, .. } => {
-            StoreError::Conflict("an agreement with that id already exists".to_owned())
+            crate::Conflict::IdReused { entity: "agreement" }.into()
         }
         other => other,
     })
@@ -342,7 +321,7 @@ pub async fn save_openings<C: ConnectionTrait>(
     for opening in list {
         check_opening(opening)?;
         let o = &opening.matching;
-        let is_virtual = o.r#virtual.unwrap_or(false);
+        let is_virtual = o.is_virtual();
         rows.push(openings::ActiveModel {
             id: Set(o.id.clone()),
             partner_id: Set(o.partner_id.clone()),
@@ -353,11 +332,11 @@ pub async fn save_openings<C: ConnectionTrait>(
             lon: Set(o.place.map(|p| p.lon)),
             pickup_radius_km: Set(o.pickup_radius_km),
             session_minutes: Set(o.session_minutes as i32),
-            sessions_per_week: Set(o.sessions_per_week.unwrap_or(1) as i32),
+            sessions_per_week: Set(o.sessions_per_week_or_default() as i32),
             capacity: Set(o.capacity as i32),
             filled: Set(0),
-            min_grade: Set(o.min_grade.unwrap_or(0) as i32),
-            max_grade: Set(o.max_grade.unwrap_or(12) as i32),
+            min_grade: Set(o.min_grade_or_default() as i32),
+            max_grade: Set(o.max_grade_or_default() as i32),
             min_age: Set(o.min_age.map(|age| age as i32)),
             version: Set(0),
             created_at: Set(now),
@@ -451,9 +430,9 @@ pub async fn save_students<C: ConnectionTrait>(
             transit: Set(has("TRANSIT")),
             car: Set(has("CAR")),
             max_travel_minutes: Set(s.max_travel_minutes),
-            remote_ok: Set(s.remote_ok.unwrap_or(true)),
-            priority: Set(s.priority.unwrap_or(0) as i32),
-            consent_on_file: Set(s.consent_on_file.unwrap_or(false)),
+            remote_ok: Set(s.accepts_remote()),
+            priority: Set(s.priority_or_default() as i32),
+            consent_on_file: Set(s.has_consent()),
             version: Set(0),
             created_at: Set(now),
             updated_at: Set(now),

@@ -92,7 +92,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { entity, id } => {
                 ApiError::new(Code::NotFound, format!("{entity} {id} does not exist"))
             }
-            StoreError::Conflict(message) => ApiError::new(Code::Conflict, message),
+            StoreError::Conflict(conflict) => ApiError::new(Code::Conflict, conflict.to_string()),
             StoreError::Invalid { field, message } => ApiError::bad_input(field, message),
             StoreError::Constraint { constraint, .. } => {
                 ApiError::new(Code::Conflict, format!("the change breaks the rule {constraint}"))

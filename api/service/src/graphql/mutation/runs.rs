@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_graphql::{Context, ID, Object};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde_json::Value;
 use store::records::Kind;
 use store::runs::{self, RunRequest};
@@ -55,7 +55,7 @@ impl RunMutation {
             ));
         }
         let as_of = input.as_of.unwrap_or_else(|| Utc::now().date_naive());
-        let weights = weights(input.weights.unwrap_or_default(), as_of)?;
+        let weights = weights(input.weights.unwrap_or_default())?;
         let student_ids = match input.student_ids {
             None => None,
             Some(ids) => Some(cohort(store, school.as_deref(), ids).await?),
@@ -105,10 +105,7 @@ impl RunMutation {
 
 /// The request's weights as MATCHING.md's `weights`, checked by the engine's own
 /// rules (so a bad one is refused before a run starts).
-pub(crate) fn weights(
-    asked: Vec<WeightInput>,
-    as_of: NaiveDate,
-) -> Result<BTreeMap<String, Value>, ApiError> {
+pub(crate) fn weights(asked: Vec<WeightInput>) -> Result<BTreeMap<String, Value>, ApiError> {
     let mut weights = BTreeMap::new();
     for (at, item) in asked.into_iter().enumerate() {
         if weights.insert(item.criterion.clone(), Value::from(item.weight)).is_some() {
@@ -117,16 +114,8 @@ pub(crate) fn weights(
                 format!("{} is named twice", item.criterion),
             ));
         }
-        let probe = matcher::RawInstance {
-            as_of: as_of.to_string(),
-            students: Some(Vec::new()),
-            openings: Some(Vec::new()),
-            partners: Some(Vec::new()),
-            existing_matches: None,
-            declined: None,
-            weights: Some(BTreeMap::from([(item.criterion.clone(), Value::from(item.weight))])),
-        };
-        if let Err(err) = matcher::parse_instance(&probe) {
+        let one = BTreeMap::from([(item.criterion.clone(), Value::from(item.weight))]);
+        if let Err(err) = matcher::validate::check_weights(&one) {
             let field = if matcher::score::Criterion::parse(&item.criterion).is_none() {
                 "criterion"
             } else {

@@ -77,7 +77,7 @@ impl OpeningNode {
     /// Whether it takes place online (and has no place then).
     #[graphql(name = "virtual")]
     pub(crate) async fn is_virtual(&self) -> bool {
-        self.raw().r#virtual.unwrap_or(false)
+        self.raw().is_virtual()
     }
 
     pub(crate) async fn place(&self) -> Option<Place> {
@@ -99,7 +99,7 @@ impl OpeningNode {
     }
 
     pub(crate) async fn sessions_per_week(&self) -> i64 {
-        self.raw().sessions_per_week.unwrap_or(1)
+        self.raw().sessions_per_week_or_default()
     }
 
     /// Students it can take at once.
@@ -113,11 +113,11 @@ impl OpeningNode {
     }
 
     pub(crate) async fn min_grade(&self) -> i64 {
-        self.raw().min_grade.unwrap_or(0)
+        self.raw().min_grade_or_default()
     }
 
     pub(crate) async fn max_grade(&self) -> i64 {
-        self.raw().max_grade.unwrap_or(12)
+        self.raw().max_grade_or_default()
     }
 
     pub(crate) async fn min_age(&self) -> Option<i64> {
@@ -224,16 +224,12 @@ impl OpeningInput {
             kind: self.kind.as_str().to_owned(),
             subjects: self.subjects,
             languages: self.languages,
-            r#virtual: Some(self.is_virtual.unwrap_or(false)),
+            r#virtual: self.is_virtual,
             place: self.place.map(|place| RawPlace { lat: place.lat, lon: place.lon }),
             pickup_radius_km: self.pickup_radius_km,
-            schedule: self
-                .schedule
-                .into_iter()
-                .map(|w| RawWindow { day: w.day, start: w.start, end: w.end })
-                .collect(),
+            schedule: self.schedule.into_iter().map(RawWindow::from).collect(),
             session_minutes: i64::from(self.session_minutes),
-            sessions_per_week: Some(i64::from(self.sessions_per_week.unwrap_or(1))),
+            sessions_per_week: self.sessions_per_week.map(i64::from),
             capacity: i64::from(self.capacity),
             min_grade: self.min_grade.map(i64::from),
             max_grade: self.max_grade.map(i64::from),

@@ -118,7 +118,7 @@ impl StudentNode {
     }
 
     pub(crate) async fn remote_ok(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(self.allow(ctx, StudentField::Profile)?.remote_ok.unwrap_or(true))
+        Ok(self.allow(ctx, StudentField::Profile)?.accepts_remote())
     }
 
     /// Weekly free time, touching windows merged.
@@ -138,11 +138,11 @@ impl StudentNode {
 
     /// Equity priority, 0–3.
     pub(crate) async fn priority(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.allow(ctx, StudentField::Profile)?.priority.unwrap_or(0))
+        Ok(self.allow(ctx, StudentField::Profile)?.priority_or_default())
     }
 
     pub(crate) async fn consent_on_file(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(self.allow(ctx, StudentField::Profile)?.consent_on_file.unwrap_or(false))
+        Ok(self.allow(ctx, StudentField::Profile)?.has_consent())
     }
 
     pub(crate) async fn school(&self, ctx: &Context<'_>) -> ApiResult<Option<SchoolNode>> {
