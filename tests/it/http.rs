@@ -1,7 +1,9 @@
 //! A real server on a free port over a fresh database, and a small HTTP/1.1 client
 //! (one request per connection) to talk to it the way any client would.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -67,6 +69,45 @@ impl TestServer {
         assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
         reply.json()
     }
+}
+
+/// The real `partnermatch serve` in a process of its own, with `args` after
+/// `serve --bind 127.0.0.1:0` and tokens signed with [`SECRET`]; returns the child
+/// and where it listens (read from the line it prints).
+pub fn serve_binary(args: &[&str]) -> (Child, SocketAddr) {
+    let secret = std::str::from_utf8(SECRET).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnermatch"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("PARTNERMATCH_JWT_SECRET", secret)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines.map_while(Result::ok).find_map(|line| {
+        let addr = line.strip_prefix("partnermatch serves http://")?.strip_suffix("/graphql")?;
+        addr.parse().ok()
+    });
+    match addr {
+        Some(addr) => (child, addr),
+        None => {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!("the server child never listened: {status:?}");
+        }
+    }
+}
+
+/// Runs one GraphQL query against `addr` and returns the response document.
+pub async fn query_at(addr: SocketAddr, token: &str, query: &str) -> Value {
+    let body = serde_json::to_vec(&serde_json::json!({ "query": query })).unwrap();
+    let bearer = format!("Bearer {token}");
+    let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+    let reply = request(addr, "POST", "/graphql", &headers, &body).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json()
 }
 
 /// A development token for `role` and `scope`, signed with [`SECRET`].

@@ -930,3 +930,69 @@ async fn ten_thousand_students_import_in_one_transaction() {
         eprintln!("{}: {N} students created in {created:.2?}, updated in {updated:.2?}", db.name);
     }
 }
+
+const DISTRICTS_CSV: &str = include_str!("../../examples/districts.csv");
+const SCHOOLS_CSV: &str = include_str!("../../examples/schools.csv");
+const AGREEMENTS_CSV: &str = include_str!("../../examples/agreements.csv");
+
+/// A district from nothing, parents first, then read back as written; each new
+/// table refuses a bad file whole, every bad row named by row and column.
+#[tokio::test]
+async fn districts_schools_and_agreements_import_from_nothing_all_or_none() {
+    for db in backends().await {
+        let conn = db.store.db();
+        // Out of order: schools before their district.
+        assert_rows(
+            &db,
+            import(conn, Table::Schools, SCHOOLS_CSV, None).await,
+            &[(2, Some("districtId")), (3, Some("districtId"))],
+        );
+        for (table, csv) in [
+            (Table::Districts, DISTRICTS_CSV),
+            (Table::Schools, SCHOOLS_CSV),
+            (Table::Partners, PARTNERS_CSV),
+            (Table::Agreements, AGREEMENTS_CSV),
+        ] {
+            let imported =
+                import(conn, table, csv, None).await.unwrap_or_else(|err| panic!("{table}: {err}"));
+            assert_eq!(imported.created, rows_of(csv).len(), "{}: {table}", db.name);
+        }
+        let schools = store::people::schools_of_district(conn, "d-lakeview").await.unwrap();
+        assert_eq!(schools.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["sch-1", "sch-2"]);
+        let agreements = store::read::agreements_of(conn, "p-2").await.unwrap();
+        assert_eq!(agreements.len(), 1);
+        assert_eq!(agreements[0].school_id.as_deref(), Some("sch-1"));
+        assert!(agreements[0].data_sharing);
+        assert_eq!(agreements[0].ends_on.map(|d| d.to_string()).as_deref(), Some("2029-07-31"));
+        let without = store::read::agreements_of(conn, "p-7").await.unwrap();
+        assert!(!without[0].data_sharing && without[0].terms.is_some());
+
+        // Every bad agreement row at once; nothing written.
+        let header = "id,partnerId,schoolId,startsOn,endsOn,signedOn,dataSharing";
+        let bad = format!(
+            "{header}\na-9,p-nobody,,2026-08-01,,,true\na-10,p-1,sch-nobody,2026-08-01,,,true\n\
+             a-11,p-1,,2026-08-01,2026-01-01,,true\na-12,p-1,,01/08/2026,,,true\na-13,p-1,,2026-08-01,,,maybe\n\
+             a-14,p-1,,,,,true\n"
+        );
+        let before = store::read::agreements_of(conn, "p-1").await.unwrap().len();
+        assert_rows(
+            &db,
+            import(conn, Table::Agreements, &bad, None).await,
+            &[
+                (2, Some("partnerId")),
+                (3, Some("schoolId")),
+                (4, Some("endsOn")),
+                (5, Some("startsOn")),
+                (6, Some("dataSharing")),
+                (7, Some("startsOn")),
+            ],
+        );
+        assert_eq!(store::read::agreements_of(conn, "p-1").await.unwrap().len(), before, "{}", db.name);
+        assert_rows(&db, import(conn, Table::Districts, "id,name\nd-2,\n", None).await, &[(2, Some("name"))]);
+        assert_rows(
+            &db,
+            import(conn, Table::Schools, "id,name\nsch-9,Nine\n", None).await,
+            &[(1, Some("districtId"))],
+        );
+    }
+}

@@ -7,6 +7,7 @@ mod cli;
 mod contract;
 mod db;
 mod demo;
+mod district;
 mod gql;
 mod hardening;
 mod http;

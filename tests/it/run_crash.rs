@@ -5,9 +5,8 @@
 //! process dies with the run's status, the slots and some matches already written
 //! inside the open transaction.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
@@ -18,7 +17,7 @@ use store::{Location, read, runs};
 
 use crate::db::{TestDb, backends};
 use crate::gql::{admin, no_errors};
-use crate::http::{SECRET, TestServer, request};
+use crate::http::{TestServer, request, serve_binary};
 use crate::matching_api::district;
 
 /// The child's lease: short, so the test does not wait long for it to lapse.
@@ -30,29 +29,7 @@ fn spawn_server(location: &Location) -> (Child, SocketAddr) {
         Location::Sqlite(path) => format!("sqlite://{}", path.display()),
         Location::Postgres(url) => url.clone(),
     };
-    let secret = std::str::from_utf8(SECRET).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_partnermatch"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--run-lease-seconds", CHILD_LEASE_SECONDS])
-        .args(["--database-url", &url])
-        .env("PARTNERMATCH_JWT_SECRET", secret)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = lines.map_while(Result::ok).find_map(|line| {
-        let addr = line.strip_prefix("partnermatch serves http://")?.strip_suffix("/graphql")?;
-        addr.parse().ok()
-    });
-    match addr {
-        Some(addr) => (child, addr),
-        None => {
-            let _ = child.kill();
-            let status = child.wait();
-            panic!("the server child never listened: {status:?}");
-        }
-    }
+    serve_binary(&["--run-lease-seconds", CHILD_LEASE_SECONDS, "--database-url", &url])
 }
 
 /// Stalls the commit's insert of match `…-2` for seconds: SQLite has no sleep, so

@@ -81,7 +81,8 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Import a CSV file of students, partners or openings: all rows or none.
+    /// Import a CSV file of districts, schools, partners, agreements, openings or
+    /// students: all rows or none (set a district up in that order).
     Import {
         /// What the file holds.
         #[arg(value_enum)]
@@ -161,9 +162,12 @@ enum AlgorithmArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum TableArg {
-    Students,
+    Districts,
+    Schools,
     Partners,
+    Agreements,
     Openings,
+    Students,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -223,9 +227,12 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Import { table, file, school, database } => {
             let bytes = std::fs::read(&file).map_err(|source| Error::Read { path: file.clone(), source })?;
             let table = match table {
-                TableArg::Students => Table::Students,
+                TableArg::Districts => Table::Districts,
+                TableArg::Schools => Table::Schools,
                 TableArg::Partners => Table::Partners,
+                TableArg::Agreements => Table::Agreements,
                 TableArg::Openings => Table::Openings,
+                TableArg::Students => Table::Students,
             };
             block_on(async {
                 let store = Store::open(&database.location()?).await?;
@@ -337,8 +344,18 @@ async fn serve(
                 openings = seeded.openings,
                 "seeded the demo district"
             ),
-            Err(store::StoreError::Conflict(_)) => {
-                tracing::info!("the database already holds a district")
+            Err(store::StoreError::Conflict(store::Conflict::NotEmpty { .. })) => {
+                // The demo's own district from an earlier start is fine; a real one is
+                // not: --demo opens introspection and signs with a development secret.
+                let districts = store::people::list_districts(store.db()).await?;
+                if let Some(other) = districts.iter().find(|district| district.id != demo::DISTRICT_ID) {
+                    return Err(Error::Config(format!(
+                        "this database holds the district {} ({}): --demo seeds only an empty database \
+                         (or serves its own demo district); serve it without --demo",
+                        other.id, other.name
+                    )));
+                }
+                tracing::info!("the database already holds the demo district")
             }
             Err(err) => return Err(err.into()),
         }

@@ -286,7 +286,8 @@ async fn walk<C: store::Db>(
 }
 
 const SEED: u64 = 0x5249_5645_5254_4f4e; // "RIVERTON"
-const DISTRICT_ID: &str = "d-riverton";
+/// The demo district's id: `serve --demo` runs on a database holding it, or none.
+pub const DISTRICT_ID: &str = "d-riverton";
 const N_STUDENTS: usize = 300;
 /// The season's matches, a few placed by hand (see [`season`]).
 const N_MATCHES: usize = 30;

@@ -1,5 +1,6 @@
-//! Bulk CSV import (DESIGN.md §8): a file of students, partners or openings is
-//! written whole or not at all.
+//! Bulk CSV import (DESIGN.md §8): a file of districts, schools, partners,
+//! agreements, openings or students is written whole or not at all. A district is
+//! set up from nothing in that order (parents first).
 //!
 //! A file is read in three steps. The header comes first: an unknown, repeated or
 //! missing column refuses the file at row 1, since no row means anything without
@@ -30,17 +31,17 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
     QuerySelect, TryGetableMany,
 };
 use serde_json::json;
 
-use crate::entity::{openings, partners, schools, students};
+use crate::entity::{agreements, districts, openings, partners, schools, students};
 use crate::records::{
-    Guardian, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawNeed, RawOpening,
-    RawPlace, RawStudent, RawWindow, Student,
+    Agreement, District, Guardian, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawNeed,
+    RawOpening, RawPlace, RawStudent, RawWindow, School, Student,
 };
 use crate::text::{control_message, refused_control};
 use crate::write;
@@ -49,10 +50,16 @@ use crate::{StoreError, begin_write};
 /// Which records a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Table {
+    /// School districts.
+    Districts,
+    /// Schools of a district.
+    Schools,
     /// Students of a school.
     Students,
     /// Partners.
     Partners,
+    /// Partners' agreements (MOUs) with the district or one school.
+    Agreements,
     /// Partners' openings.
     Openings,
 }
@@ -60,9 +67,16 @@ pub enum Table {
 impl Table {
     /// Every table, in the order a district imports them (parents first: a
     /// student's school and an opening's partner must already exist).
-    pub const ALL: [Table; 3] = [Table::Partners, Table::Openings, Table::Students];
+    pub const ALL: [Table; 6] = [
+        Table::Districts,
+        Table::Schools,
+        Table::Partners,
+        Table::Agreements,
+        Table::Openings,
+        Table::Students,
+    ];
 
-    /// Reads `students`, `partners` or `openings`.
+    /// Reads a table's name (`districts`, `schools`, `partners`, …).
     pub fn parse(text: &str) -> Option<Table> {
         Table::ALL.into_iter().find(|table| table.as_str() == text)
     }
@@ -70,8 +84,11 @@ impl Table {
     /// The table's name, as [`Table::parse`] reads it.
     pub fn as_str(self) -> &'static str {
         match self {
+            Table::Districts => "districts",
+            Table::Schools => "schools",
             Table::Students => "students",
             Table::Partners => "partners",
+            Table::Agreements => "agreements",
             Table::Openings => "openings",
         }
     }
@@ -80,6 +97,11 @@ impl Table {
     /// `schoolId` when the caller names the school.
     pub fn required_columns(self) -> &'static [&'static str] {
         match self {
+            Table::Districts => &["id", "name"],
+            Table::Schools => &["id", "name", "districtId"],
+            Table::Agreements => {
+                &["id", "partnerId", "schoolId", "startsOn", "endsOn", "signedOn", "dataSharing"]
+            }
             Table::Students => &[
                 "id",
                 "firstName",
@@ -125,6 +147,8 @@ impl Table {
     /// The columns a file may add.
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
+            Table::Districts | Table::Schools => &[],
+            Table::Agreements => &["terms"],
             Table::Students => &["guardianName", "guardianRelationship", "guardianEmail", "guardianPhone"],
             Table::Partners => &["contactName", "contactPhone", "status"],
             Table::Openings => &["title"],
@@ -210,6 +234,9 @@ pub async fn import_csv(
     now: DateTime<Utc>,
 ) -> Result<Imported, ImportError> {
     match table {
+        Table::Districts => import_districts(db, csv, actor, now).await,
+        Table::Schools => import_schools(db, csv, actor, now).await,
+        Table::Agreements => import_agreements(db, csv, actor, now).await,
         Table::Students => import_students(db, csv, school_id, actor, now).await,
         Table::Partners => import_partners(db, csv, actor, now).await,
         Table::Openings => import_openings(db, csv, actor, now).await,
@@ -274,6 +301,125 @@ async fn import_students(
     let records: Vec<Student> = rows.into_iter().map(|(_, student)| student).collect();
     write::save_students(&txn, &records, now).await?;
     finish(txn, Table::Students, records.len(), stored.len(), actor, now).await
+}
+
+async fn import_districts(
+    db: &DatabaseConnection,
+    csv: &[u8],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Imported, ImportError> {
+    let Sheet { rows, errors } = read_sheet(csv, Table::Districts, false, district_row)?;
+    if rows.is_empty() || !errors.is_empty() {
+        return finish_empty(errors);
+    }
+    let txn = begin_write(db).await?;
+    let ids: Vec<&str> = rows.iter().map(|(_, district)| district.id.as_str()).collect();
+    let n_stored =
+        select_in::<districts::Entity, String>(&txn, districts::Column::Id, &[districts::Column::Id], &ids)
+            .await?
+            .len();
+    for (_, district) in &rows {
+        write::save_district(&txn, district).await?;
+    }
+    finish(txn, Table::Districts, rows.len(), n_stored, actor, now).await
+}
+
+async fn import_schools(
+    db: &DatabaseConnection,
+    csv: &[u8],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Imported, ImportError> {
+    let Sheet { rows, mut errors } = read_sheet(csv, Table::Schools, false, school_row)?;
+    if rows.is_empty() {
+        return finish_empty(errors);
+    }
+    let txn = begin_write(db).await?;
+    let district_ids = distinct(rows.iter().map(|(_, school)| school.district_id.as_str()));
+    let known: HashSet<String> = select_in::<districts::Entity, String>(
+        &txn,
+        districts::Column::Id,
+        &[districts::Column::Id],
+        &district_ids,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    for (row, school) in &rows {
+        if !known.contains(&school.district_id) {
+            let message = format!("no such district {}", quote(&school.district_id));
+            errors.push(RowError::new(*row, Some("districtId"), message));
+        }
+    }
+    if !errors.is_empty() {
+        txn.rollback().await.map_err(StoreError::from)?;
+        return Err(rows_error(errors));
+    }
+    let ids: Vec<&str> = rows.iter().map(|(_, school)| school.id.as_str()).collect();
+    let n_stored =
+        select_in::<schools::Entity, String>(&txn, schools::Column::Id, &[schools::Column::Id], &ids)
+            .await?
+            .len();
+    let records: Vec<School> = rows.into_iter().map(|(_, school)| school).collect();
+    write::save_schools(&txn, &records).await?;
+    finish(txn, Table::Schools, records.len(), n_stored, actor, now).await
+}
+
+async fn import_agreements(
+    db: &DatabaseConnection,
+    csv: &[u8],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Imported, ImportError> {
+    let Sheet { rows, mut errors } = read_sheet(csv, Table::Agreements, false, agreement_row)?;
+    if rows.is_empty() {
+        return finish_empty(errors);
+    }
+    let txn = begin_write(db).await?;
+    let partner_ids = distinct(rows.iter().map(|(_, agreement)| agreement.partner_id.as_str()));
+    let known_partners: HashSet<String> = select_in::<partners::Entity, String>(
+        &txn,
+        partners::Column::Id,
+        &[partners::Column::Id],
+        &partner_ids,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    let school_ids = distinct(rows.iter().filter_map(|(_, agreement)| agreement.school_id.as_deref()));
+    let known_schools: HashSet<String> =
+        select_in::<schools::Entity, String>(&txn, schools::Column::Id, &[schools::Column::Id], &school_ids)
+            .await?
+            .into_iter()
+            .collect();
+    for (row, agreement) in &rows {
+        if !known_partners.contains(&agreement.partner_id) {
+            let message = format!("no such partner {}", quote(&agreement.partner_id));
+            errors.push(RowError::new(*row, Some("partnerId"), message));
+        }
+        if let Some(school) = &agreement.school_id
+            && !known_schools.contains(school)
+        {
+            errors.push(RowError::new(*row, Some(SCHOOL_ID), format!("no such school {}", quote(school))));
+        }
+    }
+    if !errors.is_empty() {
+        txn.rollback().await.map_err(StoreError::from)?;
+        return Err(rows_error(errors));
+    }
+    let ids: Vec<&str> = rows.iter().map(|(_, agreement)| agreement.id.as_str()).collect();
+    let n_stored = select_in::<agreements::Entity, String>(
+        &txn,
+        agreements::Column::Id,
+        &[agreements::Column::Id],
+        &ids,
+    )
+    .await?
+    .len();
+    let records: Vec<Agreement> = rows.into_iter().map(|(_, agreement)| agreement).collect();
+    write::save_agreements(&txn, &records).await?;
+    finish(txn, Table::Agreements, records.len(), n_stored, actor, now).await
 }
 
 async fn import_partners(
@@ -714,6 +860,45 @@ fn partner_row(cells: &mut Cells<'_>) -> Option<Partner> {
     Some(Partner { id: id?, name: name?, kind: kind?, status, contact_name, contact_email, contact_phone })
 }
 
+fn district_row(cells: &mut Cells<'_>) -> Option<District> {
+    let id = cells.required("id", text);
+    let name = cells.required("name", text);
+    Some(District { id: id?, name: name? })
+}
+
+fn school_row(cells: &mut Cells<'_>) -> Option<School> {
+    let id = cells.required("id", text);
+    let name = cells.required("name", text);
+    let district_id = cells.required("districtId", text);
+    Some(School { id: id?, name: name?, district_id: district_id? })
+}
+
+fn agreement_row(cells: &mut Cells<'_>) -> Option<Agreement> {
+    let id = cells.required("id", text);
+    let partner_id = cells.required("partnerId", text);
+    let school_id = cells.optional(SCHOOL_ID, text);
+    let starts_on = cells.required("startsOn", date);
+    let ends_on = cells.optional("endsOn", date);
+    let signed_on = cells.optional("signedOn", date);
+    let data_sharing = cells.required("dataSharing", boolean);
+    let terms = cells.optional("terms", text);
+    if let (Some(starts), Some(ends)) = (starts_on, ends_on)
+        && ends < starts
+    {
+        cells.fail("endsOn", "is before startsOn");
+    }
+    Some(Agreement {
+        id: id?,
+        partner_id: partner_id?,
+        school_id,
+        starts_on: starts_on?,
+        ends_on,
+        signed_on,
+        data_sharing: data_sharing?,
+        terms,
+    })
+}
+
 fn opening_row(cells: &mut Cells<'_>) -> Option<Opening> {
     let place = place(cells);
     let background_check = background_check(cells);
@@ -819,6 +1004,11 @@ fn text(cell: &str) -> Result<String, String> {
 /// An upper-case name: a kind, a mode, a day.
 fn name(cell: &str) -> Result<String, String> {
     Ok(cell.to_uppercase())
+}
+
+fn date(cell: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(cell, "%Y-%m-%d")
+        .map_err(|_| format!("{} is not a date (YYYY-MM-DD)", quote(cell)))
 }
 
 fn integer(cell: &str) -> Result<i64, String> {

@@ -12,7 +12,7 @@ use sea_orm::{
 use super::StoreError;
 use super::entity::{disclosure_log, districts, matches, openings, schools, student_needs, students};
 use super::read::{self, by_id};
-use super::records::{MatchStatus, School, Student};
+use super::records::{District, MatchStatus, School, Student};
 
 /// The match statuses that tie a student to a partner: the partner may see the
 /// student's minimal fields while a match is proposed, under way or done.
@@ -147,6 +147,25 @@ pub async fn list_schools<C: ConnectionTrait>(
 /// One school, or `None`.
 pub async fn find_school<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<School>, StoreError> {
     Ok(schools::Entity::find_by_id(id.to_owned()).one(db).await?.map(school_record))
+}
+
+/// Every district (one per database in practice), by id.
+pub async fn list_districts<C: ConnectionTrait>(db: &C) -> Result<Vec<District>, StoreError> {
+    let rows = districts::Entity::find().order_by_asc(districts::Column::Id).all(db).await?;
+    Ok(rows.into_iter().map(|row| District { id: row.id, name: row.name }).collect())
+}
+
+/// The schools of a district, by id.
+pub async fn schools_of_district<C: ConnectionTrait>(
+    db: &C,
+    district_id: &str,
+) -> Result<Vec<School>, StoreError> {
+    let rows = schools::Entity::find()
+        .filter(schools::Column::DistrictId.eq(district_id))
+        .order_by_asc(schools::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(school_record).collect())
 }
 
 /// Whether a district exists.

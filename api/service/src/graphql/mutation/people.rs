@@ -4,13 +4,13 @@
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 use store::import::{ImportError, Table, import_csv};
-use store::records::{School, Student};
-use store::{StoreError, people, write};
+use store::records::{District, School, Student};
+use store::{Conflict, StoreError, people, write};
 
 use crate::graphql::access::{Access, StudentView};
 use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::mutation::in_input;
-use crate::graphql::types::school::{SchoolInput, SchoolNode};
+use crate::graphql::types::school::{DistrictInput, DistrictNode, SchoolInput, SchoolNode};
 use crate::graphql::types::student::{ImportResult, ImportRowError, StudentInput, StudentNode, count};
 use crate::graphql::{audited, commit, store};
 
@@ -22,6 +22,23 @@ pub struct PeopleMutation;
 #[Object]
 impl PeopleMutation {
     /// Adds a school to a district (ADMIN). An id in use is CONFLICT.
+    /// A new district (ADMIN): the first step of setting one up from nothing. An id
+    /// in use is CONFLICT.
+    async fn create_district(&self, ctx: &Context<'_>, input: DistrictInput) -> ApiResult<DistrictNode> {
+        let access = Access::of(ctx)?;
+        access.admin("creating districts")?;
+        let now = Utc::now();
+        let txn = store(ctx)?.write().await?;
+        if people::district_exists(&txn, &input.id).await? {
+            return Err(StoreError::from(Conflict::Taken { entity: "district", id: input.id.0 }).into());
+        }
+        let district = District { id: input.id.0, name: input.name };
+        write::save_district(&txn, &district).await.map_err(in_input)?;
+        audited(&txn, &access, "create", "district", &district.id, now).await?;
+        commit(txn).await?;
+        Ok(DistrictNode(district))
+    }
+
     async fn create_school(&self, ctx: &Context<'_>, input: SchoolInput) -> ApiResult<SchoolNode> {
         let access = Access::of(ctx)?;
         access.write_school()?;

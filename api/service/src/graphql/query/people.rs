@@ -7,7 +7,7 @@ use crate::graphql::access::{Access, Rows};
 use crate::graphql::connection::{Page, Window, cost};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
-use crate::graphql::types::school::SchoolNode;
+use crate::graphql::types::school::{DistrictNode, SchoolNode};
 use crate::graphql::types::student::{
     DisclosureFilter, DisclosureNode, StudentFilter, StudentNode, list_students, student_node,
 };
@@ -40,6 +40,14 @@ impl PeopleQuery {
                 .await?;
         let nodes = listed.rows.into_iter().map(SchoolNode).collect();
         Ok(window.page(nodes, listed.total, SchoolNode::id))
+    }
+
+    /// The districts (one per database in practice); any signed-in viewer may read
+    /// their names, and each district's schools as far as `schools` allows.
+    async fn districts(&self, ctx: &Context<'_>) -> ApiResult<Vec<DistrictNode>> {
+        Access::of(ctx)?;
+        let districts = people::list_districts(store(ctx)?.db()).await?;
+        Ok(districts.into_iter().map(DistrictNode).collect())
     }
 
     /// Students the viewer may see (see the access matrix of API.md).

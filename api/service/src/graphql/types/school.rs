@@ -1,10 +1,13 @@
 //! `School` and its input.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use store::records::School;
+use store::people;
+use store::records::{District, School};
 
+use crate::graphql::access::{Access, Rows};
 use crate::graphql::connection::{Page, Window, cost};
 use crate::graphql::error::ApiResult;
+use crate::graphql::store;
 use crate::graphql::types::student::{StudentFilter, StudentNode, list_students};
 
 /// A school.
@@ -29,6 +32,11 @@ impl SchoolNode {
         &self.0.name
     }
 
+    /// The school's district.
+    pub(crate) async fn district_id(&self) -> ID {
+        ID(self.0.district_id.clone())
+    }
+
     /// The school's students, as far as the viewer may see them.
     #[graphql(complexity = "cost(first, child_complexity)")]
     pub(crate) async fn students(
@@ -48,10 +56,48 @@ impl SchoolNode {
     }
 }
 
+/// A school district: the schools whose students are matched together.
+#[derive(Clone, Debug)]
+pub struct DistrictNode(pub(crate) District);
+
+#[Object(name = "District")]
+impl DistrictNode {
+    pub(crate) async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    pub(crate) async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The district's schools the viewer may see (ADMIN all, a counselor their own).
+    pub(crate) async fn schools(&self, ctx: &Context<'_>) -> ApiResult<Vec<SchoolNode>> {
+        let access = Access::of(ctx)?;
+        let schools = people::schools_of_district(store(ctx)?.db(), &self.0.id).await?;
+        Ok(match access.schools() {
+            Rows::All => schools.into_iter().map(SchoolNode).collect(),
+            Rows::Own(own) => schools.into_iter().filter(|school| school.id == own).map(SchoolNode).collect(),
+            Rows::MatchedTo(_) | Rows::Nothing => Vec::new(),
+        })
+    }
+}
+
+/// A new district.
+#[derive(Clone, Debug, InputObject)]
+pub struct DistrictInput {
+    /// The district's own id (`d-1`).
+    pub(crate) id: ID,
+    /// Its name.
+    pub(crate) name: String,
+}
+
 /// A new school.
 #[derive(Clone, Debug, InputObject)]
 pub struct SchoolInput {
+    /// The school's own id (`sch-1`).
     pub(crate) id: ID,
+    /// Its district, which must exist.
     pub(crate) district_id: ID,
+    /// Its name.
     pub(crate) name: String,
 }
