@@ -9,6 +9,7 @@ mod m20261123_000001_domain;
 mod m20261123_000002_privacy;
 mod m20261123_000003_matching;
 mod m20261201_000004_read_indexes;
+mod m20261201_000005_district;
 mod table;
 
 pub use sea_orm_migration::{MigratorTrait, SchemaManager};
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_privacy::Migration),
             Box::new(m20261123_000003_matching::Migration),
             Box::new(m20261201_000004_read_indexes::Migration),
+            Box::new(m20261201_000005_district::Migration),
         ]
     }
 }

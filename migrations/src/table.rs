@@ -20,6 +20,10 @@ pub fn text_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).text().null().take()
 }
 
+pub fn text_default(name: &'static str, default: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().not_null().default(default).take()
+}
+
 pub fn int(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).integer().not_null().take()
 }

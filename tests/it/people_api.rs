@@ -776,7 +776,19 @@ async fn the_privacy_and_matching_migrations_go_down_and_up_again() {
         for table in PRIVACY_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up", db.name);
         }
-        // The read indexes go first, and nothing else.
+        // The district columns go first, and nothing else.
+        for (table, column) in
+            [("openings", "status"), ("matches", "student_accepted"), ("feedback", "visibility")]
+        {
+            assert!(manager.has_column(table, column).await.unwrap(), "{}: {table}.{column}", db.name);
+        }
+        Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
+        for (table, column) in
+            [("openings", "status"), ("matches", "partner_accepted"), ("feedback", "visibility")]
+        {
+            assert!(!manager.has_column(table, column).await.unwrap(), "{}: {table}.{column}", db.name);
+        }
+        // Then the read indexes, and nothing else.
         let read_index = "ix_openings_kind_is_virtual_lat_lon";
         assert!(manager.has_index("openings", read_index).await.unwrap(), "{}", db.name);
         Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
@@ -806,5 +818,6 @@ async fn the_privacy_and_matching_migrations_go_down_and_up_again() {
         assert!(manager.has_column("matches", "travel_minutes").await.unwrap());
         assert!(manager.has_index("match_runs", ACTIVE_RUN_INDEX).await.unwrap());
         assert!(manager.has_index("openings", read_index).await.unwrap(), "{}", db.name);
+        assert!(manager.has_column("matches", "partner_accepted").await.unwrap(), "{}", db.name);
     }
 }

@@ -12,15 +12,18 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use cli::demo::{Demo, demo, seed};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
 use service::server::{Service, start};
-use store::entity::{audit_log, feedback, matches, openings, partners, schools, student_needs, students};
+use store::entity::{
+    audit_log, disclosure_log, feedback, matches, openings, partners, schools, student_needs, students,
+};
 use store::matches::{get, propose, transition};
 use store::records::{
     District, Feedback, Guardian, Kind, MatchStatus, NewMatch, Opening, Partner, PartnerKind, PartnerStatus,
     RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School, Student,
+    Visibility,
 };
 use store::write::{save_district, save_feedback, save_openings, save_partners, save_schools, save_students};
 use store::{Store, StoreError};
@@ -144,7 +147,15 @@ impl Tables {
     }
 
     /// The whole report for a scope, computed row by row in Rust.
+    /// The report as the school (ADMIN, a counselor) reads it.
     fn report(&self, school: Option<&str>, partner: Option<&str>) -> Value {
+        self.report_for(school, partner, None)
+    }
+
+    /// The report as `reader` reads it: `None` for the school, `Some(partner)` for a
+    /// partner (no SCHOOL feedback but its own). Feedback counts each author's
+    /// latest visible entry per match.
+    fn report_for(&self, school: Option<&str>, partner: Option<&str>, reader: Option<&str>) -> Value {
         let in_school = |student: &str| school.is_none_or(|s| self.students[student].0 == s);
         let to_partner = |opening: &str| partner.is_none_or(|p| self.partner_of(opening) == p);
         let has = |student: &str, kind: &str, statuses: &[&str]| {
@@ -217,9 +228,21 @@ impl Tables {
             n if n % 2 == 1 => json!(travel[n / 2]),
             n => json!((travel[n / 2 - 1] + travel[n / 2]) / 2.0),
         };
-        let in_scope: Vec<&feedback::Model> = self
-            .feedback
-            .iter()
+        let visible = |f: &feedback::Model| match reader {
+            None => true,
+            Some(reader) => {
+                f.visibility == "PARTIES" || (f.author_role == "PARTNER" && f.author_id == reader)
+            }
+        };
+        let mut latest: BTreeMap<(&str, &str, &str), &feedback::Model> = BTreeMap::new();
+        for f in self.feedback.iter().filter(|f| visible(f)) {
+            let key = (f.match_id.as_str(), f.author_role.as_str(), f.author_id.as_str());
+            if latest.get(&key).is_none_or(|kept| kept.id < f.id) {
+                latest.insert(key, f);
+            }
+        }
+        let in_scope: Vec<&feedback::Model> = latest
+            .into_values()
             .filter(|f| {
                 let m = self.matches.iter().find(|m| m.id == f.match_id).unwrap();
                 in_school(&m.student_id) && to_partner(&m.opening_id)
@@ -295,7 +318,8 @@ async fn check_report(
     let fields = if with_rates { format!("{RATES} {REST}") } else { PARTNER_REST.to_owned() };
     let response = server.query(Some(who), &report_query(filter.0, filter.1, &fields)).await;
     no_errors(&response);
-    let mut expected = tables.report(scope.0, scope.1);
+    let reader = if with_rates { None } else { scope.1 };
+    let mut expected = tables.report_for(scope.0, scope.1, reader);
     if !with_rates {
         let object = expected.as_object_mut().unwrap();
         for key in ["matchRateBySchool", "matchRateByKind", "matchRateByPriority", "medianTravelMinutes"] {
@@ -441,13 +465,41 @@ async fn feedback_is_recorded_by_the_parties_of_a_live_match_only() {
         assert_eq!(footprint(&db).await, before, "{match_id}");
     }
 
-    // `feedback` lists the match's entries oldest first, for its parties only.
-    let list = format!("{{ feedback(matchId: \"{id}\") {{ id matchId authorRole rating createdAt }} }}");
-    let response = server.query(Some(&student_token(&student)), &list).await;
+    // `feedback` lists the match's entries oldest first, for its parties only; the
+    // counselor's (SCHOOL by default) stays with the school.
+    let list =
+        format!("{{ feedback(matchId: \"{id}\") {{ id matchId authorRole rating createdAt visibility }} }}");
+    let response = server.query(Some(&counselor(&school)), &list).await;
     no_errors(&response);
-    let entries = response["data"]["feedback"].as_array().unwrap();
+    let all = response["data"]["feedback"].as_array().unwrap();
     let seeded = demo.feedback.iter().filter(|f| f.match_id == id).count();
-    assert_eq!(entries.len(), seeded + 5, "{response}");
+    assert_eq!(all.len(), seeded + 5, "{response}");
+    let roles: Vec<&str> = all[seeded..].iter().map(|e| e["authorRole"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["ADMIN", "COUNSELOR", "PARTNER", "STUDENT", "ADMIN"]);
+    assert_eq!(all[seeded + 1]["visibility"], "SCHOOL");
+    for who in [student_token(&student), partner_token(&partner)] {
+        let response = server.query(Some(&who), &list).await;
+        no_errors(&response);
+        let seen = response["data"]["feedback"].as_array().unwrap();
+        assert!(seen.iter().all(|e| e["visibility"] == "PARTIES"), "{response}");
+        let expected: Vec<&Value> = all.iter().filter(|e| e["visibility"] == "PARTIES").collect();
+        assert_eq!(seen.iter().collect::<Vec<_>>(), expected, "only what the parties may read");
+    }
+    let disclosed = disclosure_log::Entity::find()
+        .filter(disclosure_log::Column::Operation.eq("feedback"))
+        .all(server.db.store.db())
+        .await
+        .unwrap();
+    assert_eq!(disclosed.len(), 1, "the partner's read of feedback about the student is disclosed");
+    assert_eq!(
+        (disclosed[0].student_id.as_str(), &disclosed[0].fields),
+        (student.as_str(), &json!(["feedback"]))
+    );
+    let response = server.query(Some(&student_token(&student)), &list).await;
+    let entries = response["data"]["feedback"].as_array().unwrap();
+    let seeded =
+        demo.feedback.iter().filter(|f| f.match_id == id && f.visibility == Visibility::Parties).count();
+    assert_eq!(entries.len(), seeded + 4, "{response}");
     let times: Vec<chrono::DateTime<chrono::FixedOffset>> = entries
         .iter()
         .map(|e| chrono::DateTime::parse_from_rfc3339(e["createdAt"].as_str().unwrap()).unwrap())
@@ -455,7 +507,7 @@ async fn feedback_is_recorded_by_the_parties_of_a_live_match_only() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first: {times:?}");
     assert!(entries.iter().all(|e| e["matchId"] == id.as_str()));
     let roles: Vec<&str> = entries[seeded..].iter().map(|e| e["authorRole"].as_str().unwrap()).collect();
-    assert_eq!(roles, ["ADMIN", "COUNSELOR", "PARTNER", "STUDENT", "ADMIN"]);
+    assert_eq!(roles, ["ADMIN", "PARTNER", "STUDENT", "ADMIN"]);
     assert_eq!(code(&server.query(Some(&partner_token(&cast.other_partner)), &list).await), "FORBIDDEN");
     assert_eq!(
         code(&server.query(Some(&admin()), "{ feedback(matchId: \"m-none\") { id } }").await),
@@ -550,6 +602,7 @@ async fn grow(store: &Store, tag: &str, n: usize, school: &str, partner: &str) {
                 rating: (i % 5 + 1) as u8,
                 comment: None,
                 sessions_attended: (i % 3 == 0).then_some(i as u32),
+                visibility: Visibility::Parties,
             };
             save_feedback(&txn, &entry, now()).await.unwrap();
         }

@@ -12,7 +12,7 @@ use store::matches::{get, propose, transition};
 use store::records::{
     Agreement, District, Feedback, Guardian, Kind, MatchStatus, NewMatch, Opening, Partner, PartnerKind,
     PartnerStatus, RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School,
-    Student,
+    Student, Visibility,
 };
 use store::scope::{Scope, load_scope};
 use store::write::{
@@ -262,6 +262,7 @@ async fn every_record_kind_round_trips() {
             rating: 5,
             comment: Some("Great help with proofs".into()),
             sessions_attended: Some(4),
+            visibility: Visibility::Parties,
         };
         save_feedback(conn, &entry, now()).await.unwrap();
         let row = feedback::Entity::find().one(conn).await.unwrap().unwrap();

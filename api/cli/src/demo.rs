@@ -29,7 +29,7 @@ use store::matches::{get, propose, transition};
 use store::records::{
     Agreement, District, Feedback, Guardian, MatchStatus, NewMatch, Opening, Partner, PartnerKind,
     PartnerStatus, RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School,
-    Student,
+    Student, Visibility,
 };
 use store::write::{
     claim_empty, save_agreements, save_district, save_feedback, save_openings, save_partners, save_schools,
@@ -1699,6 +1699,7 @@ fn feedback(rng: &mut Rng, demo: &Demo) -> Vec<Feedback> {
                     .chance(0.7)
                     .then(|| rng.pick(&STUDENT_COMMENTS[new.kind.match_rank()]).to_string()),
                 sessions_attended: None,
+                visibility: Visibility::Parties,
             });
         }
         if rng.chance(0.6) || counselor {
@@ -1714,6 +1715,7 @@ fn feedback(rng: &mut Rng, demo: &Demo) -> Vec<Feedback> {
                 rating: rating(rng),
                 comment: Some(rng.pick(&PARTNER_COMMENTS).to_string()),
                 sessions_attended: Some(attended),
+                visibility: Visibility::Parties,
             });
         }
         if counselor {
@@ -1726,6 +1728,8 @@ fn feedback(rng: &mut Rng, demo: &Demo) -> Vec<Feedback> {
                 rating: rating(rng),
                 comment: Some(rng.pick(&COUNSELOR_COMMENTS).to_string()),
                 sessions_attended: Some(attended.saturating_sub(rng.below(3) as u32)),
+                // A counselor's notes stay with the school.
+                visibility: Visibility::School,
             });
         }
     }

@@ -107,6 +107,7 @@ pub mod openings {
         pub min_grade: i32,
         pub max_grade: i32,
         pub min_age: Option<i32>,
+        pub status: String,
         pub version: i32,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
@@ -370,6 +371,8 @@ pub mod matches {
         pub decline_reason: Option<String>,
         pub version: i32,
         pub travel_minutes: Option<f64>,
+        pub student_accepted: bool,
+        pub partner_accepted: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -433,6 +436,7 @@ pub mod feedback {
         pub comment: Option<String>,
         pub sessions_attended: Option<i32>,
         pub created_at: DateTimeUtc,
+        pub visibility: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -102,6 +102,8 @@ pub async fn propose<C: ConnectionTrait>(
             decline_reason: Set(None),
             version: Set(0),
             travel_minutes: Set(item.travel_minutes),
+            student_accepted: Set(false),
+            partner_accepted: Set(false),
         })
         .collect();
     let sessions: Vec<match_sessions::ActiveModel> = new
@@ -386,5 +388,7 @@ fn record(row: matches::Model, sessions: Vec<super::records::RawWindow>) -> Resu
         decline_reason: row.decline_reason,
         version: row.version,
         travel_minutes: row.travel_minutes,
+        student_accepted: row.student_accepted,
+        partner_accepted: row.partner_accepted,
     })
 }

@@ -69,6 +69,17 @@ text_enum!(
 );
 
 text_enum!(
+    /// Whether an opening takes new matches; a closed one's open matches go on.
+    OpeningStatus { Open = "OPEN", Closed = "CLOSED" }
+);
+
+text_enum!(
+    /// Who may read a piece of feedback: the school alone (a counselor's notes about
+    /// a family), or both sides of the match.
+    Visibility { School = "SCHOOL", Parties = "PARTIES" }
+);
+
+text_enum!(
     /// Where a match run is.
     RunStatus {
         Queued = "QUEUED",
@@ -227,6 +238,10 @@ pub struct Match {
     pub version: i32,
     /// The least travel time by the student's modes when it was made (0 when virtual).
     pub travel_minutes: Option<f64>,
+    /// The student (or their family or counselor) has accepted.
+    pub student_accepted: bool,
+    /// The partner has accepted.
+    pub partner_accepted: bool,
 }
 
 /// Feedback on a match.
@@ -240,4 +255,6 @@ pub struct Feedback {
     pub rating: u8,
     pub comment: Option<String>,
     pub sessions_attended: Option<u32>,
+    /// Who may read it.
+    pub visibility: Visibility,
 }

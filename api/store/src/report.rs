@@ -20,12 +20,12 @@
 //! while matches change may mix moments (by one write at most per statement).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult};
 
 use super::StoreError;
 use super::entity::{feedback, matches, openings, partners, schools, student_needs, students};
-use super::records::{Feedback, MatchStatus, Role};
+use super::records::{Feedback, MatchStatus, Role, Visibility};
 
 /// Statuses of a match that fills its need: someone accepted it.
 pub const MATCHED: [MatchStatus; 3] = [MatchStatus::Accepted, MatchStatus::Active, MatchStatus::Completed];
@@ -314,10 +314,46 @@ pub async fn median_travel_minutes<C: ConnectionTrait>(
     Ok(Some(values.iter().sum::<f64>() / values.len() as f64))
 }
 
-/// Feedback on matches in scope, by author role. One statement.
+/// Which feedback a reader may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeedbackReader {
+    /// Everything: ADMIN and the school's counselor.
+    School,
+    /// `PARTIES` feedback, and what this author (`role`, `id`) wrote.
+    Party {
+        /// The reader's role.
+        role: Role,
+        /// The reader's author id.
+        id: String,
+    },
+}
+
+impl FeedbackReader {
+    /// The condition on `feedback` rows this reader may see.
+    fn condition(&self) -> Condition {
+        match self {
+            FeedbackReader::School => Condition::all(),
+            FeedbackReader::Party { role, id } => Condition::any()
+                .add(
+                    Expr::col((feedback::Entity, feedback::Column::Visibility))
+                        .eq(Visibility::Parties.as_str()),
+                )
+                .add(
+                    Condition::all()
+                        .add(Expr::col((feedback::Entity, feedback::Column::AuthorRole)).eq(role.as_str()))
+                        .add(Expr::col((feedback::Entity, feedback::Column::AuthorId)).eq(id.as_str())),
+                ),
+        }
+    }
+}
+
+/// Feedback on matches in scope that `reader` may see, by author role; each author
+/// counts once per match, with their latest entry (a parent who rates a match ten
+/// times does not outweigh the other side). One statement.
 pub async fn feedback_summary<C: ConnectionTrait>(
     db: &C,
     scope: &ReportScope,
+    reader: &FeedbackReader,
 ) -> Result<FeedbackSummary, StoreError> {
     let column = |c: feedback::Column| Expr::col((feedback::Entity, c));
     let mut select = Query::select()
@@ -332,6 +368,8 @@ pub async fn feedback_summary<C: ConnectionTrait>(
             Expr::col((matches::Entity, matches::Column::Id))
                 .equals((feedback::Entity, feedback::Column::MatchId)),
         )
+        .cond_where(reader.condition())
+        .and_where(Expr::col((feedback::Entity, feedback::Column::Id)).in_subquery(latest_per_author(reader)))
         .group_by_col((feedback::Entity, feedback::Column::AuthorRole))
         .to_owned();
     in_match_scope_any_status(&mut select, scope);
@@ -354,13 +392,28 @@ pub async fn feedback_summary<C: ConnectionTrait>(
     Ok(FeedbackSummary { by_role })
 }
 
-/// The feedback on one match, oldest first.
+/// The newest entry (highest id) of each author on each match, among those
+/// `reader` may see.
+fn latest_per_author(reader: &FeedbackReader) -> SelectStatement {
+    Query::select()
+        .expr(Func::max(Expr::col((feedback::Entity, feedback::Column::Id))))
+        .from(feedback::Entity)
+        .cond_where(reader.condition())
+        .group_by_col((feedback::Entity, feedback::Column::MatchId))
+        .group_by_col((feedback::Entity, feedback::Column::AuthorRole))
+        .group_by_col((feedback::Entity, feedback::Column::AuthorId))
+        .to_owned()
+}
+
+/// The feedback on one match that `reader` may see, oldest first.
 pub async fn feedback_of<C: ConnectionTrait>(
     db: &C,
     match_id: &str,
+    reader: &FeedbackReader,
 ) -> Result<Vec<StoredFeedback>, StoreError> {
     let rows = feedback::Entity::find()
         .filter(feedback::Column::MatchId.eq(match_id))
+        .filter(reader.condition())
         .order_by_asc(feedback::Column::CreatedAt)
         .order_by_asc(feedback::Column::Id)
         .all(db)
@@ -380,6 +433,7 @@ pub fn stored_feedback(row: feedback::Model) -> Result<StoredFeedback, StoreErro
             rating: u8::try_from(row.rating).map_err(|_| bad("rating"))?,
             comment: row.comment,
             sessions_attended: row.sessions_attended.and_then(|n| u32::try_from(n).ok()),
+            visibility: Visibility::parse(&row.visibility).ok_or_else(|| bad("visibility"))?,
         },
         created_at: row.created_at,
     })

@@ -338,6 +338,8 @@ pub async fn save_openings<C: ConnectionTrait>(
             min_grade: Set(o.min_grade_or_default() as i32),
             max_grade: Set(o.max_grade_or_default() as i32),
             min_age: Set(o.min_age.map(|age| age as i32)),
+            // New openings are open; an edit never reopens or closes one.
+            status: sea_orm::ActiveValue::NotSet,
             version: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
@@ -521,6 +523,7 @@ pub async fn save_feedback<C: ConnectionTrait>(
         comment: Set(item.comment.clone()),
         sessions_attended: Set(item.sessions_attended.map(|n| i32::try_from(n).unwrap_or(i32::MAX))),
         created_at: Set(now),
+        visibility: Set(item.visibility.as_str().to_owned()),
     };
     Ok(feedback::Entity::insert(row).exec(db).await?.last_insert_id)
 }

@@ -12,6 +12,7 @@
 //! | suggestions | yes | own school | no | self |
 //! | runMatching, proposeMatch, match runs | yes | own school | no | no |
 //! | matches: read, respondToMatch, recordFeedback | yes | own school | own openings | own |
+//! | feedback marked SCHOOL | yes | own school | never | never |
 //! | setMatchStatus | yes | own school | own openings | no |
 //! | report | all | own school | own partner | no |
 
@@ -20,6 +21,7 @@ use async_graphql::Context;
 use super::error::{ApiError, Code};
 use crate::auth::Viewer;
 use store::records::Role;
+use store::report::FeedbackReader;
 
 /// Which rows of a list the viewer may see.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -373,6 +375,21 @@ impl<'a> Access<'a> {
             Role::Admin | Role::Counselor => Ok(()),
             Role::Partner | Role::Student => Err(forbidden("match rates (they are about students)")),
         }
+    }
+
+    /// The feedback this viewer may read (of a match it may read): ADMIN and the
+    /// counselor everything; a student or a partner what is visible to the parties,
+    /// and what they wrote themselves (never a counselor's `SCHOOL` notes).
+    pub fn feedback_reader(&self) -> FeedbackReader {
+        match self.viewer.role {
+            Role::Admin | Role::Counselor => FeedbackReader::School,
+            role => FeedbackReader::Party { role, id: self.author_id() },
+        }
+    }
+
+    /// The id feedback records as its author: the token's scope, or its subject.
+    pub fn author_id(&self) -> String {
+        self.viewer.scope.clone().unwrap_or_else(|| self.viewer.subject.clone())
     }
 
     /// Whether reads by this viewer must be written to the disclosure log.

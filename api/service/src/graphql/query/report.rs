@@ -1,6 +1,8 @@
 //! `report` and `feedback`.
 
 use async_graphql::{Context, ID, Object};
+use chrono::Utc;
+use store::people::{self, Disclosure};
 use store::report::{self, ReportScope};
 
 use crate::graphql::access::{Access, MatchRows};
@@ -51,12 +53,26 @@ impl ReportQuery {
         Ok(ReportNode { scope })
     }
 
-    /// The feedback on one match, oldest first: for whoever may read the match.
+    /// The feedback on one match, oldest first, as far as the viewer may read it
+    /// (whoever may read the match; a partner or student never reads `SCHOOL`
+    /// feedback but their own). A partner's read is a disclosure about the student.
     async fn feedback(&self, ctx: &Context<'_>, match_id: ID) -> ApiResult<Vec<FeedbackNode>> {
         let access = Access::of(ctx)?;
         let store = store(ctx)?;
         let (found, _) = load_match(store.db(), &match_id, |parties| access.read_match(parties)).await?;
-        let stored = report::feedback_of(store.db(), &found.id).await?;
+        let stored = report::feedback_of(store.db(), &found.id, &access.feedback_reader()).await?;
+        if access.discloses() && !stored.is_empty() {
+            let entry = Disclosure {
+                id: 0,
+                occurred_at: Utc::now(),
+                partner_id: access.author_id(),
+                actor: access.actor(),
+                student_id: found.student_id.clone(),
+                fields: vec!["feedback".to_owned()],
+                operation: Some("feedback".to_owned()),
+            };
+            people::log_disclosures(store.db(), std::slice::from_ref(&entry)).await?;
+        }
         Ok(stored.into_iter().map(|stored| FeedbackNode { stored, found: found.clone() }).collect())
     }
 }

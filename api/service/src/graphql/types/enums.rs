@@ -6,7 +6,7 @@ use async_graphql::Enum;
 use matcher::calendar::Weekday as DomainWeekday;
 use matcher::feasibility::Constraint as DomainConstraint;
 use matcher::score::Criterion as DomainCriterion;
-use store::records::{Kind, MatchStatus, PartnerKind, PartnerStatus, Role, RunPhase, RunStatus};
+use store::records::{Kind, MatchStatus, PartnerKind, PartnerStatus, Role, RunPhase, RunStatus, Visibility};
 
 /// What an opening offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -201,6 +201,16 @@ pub enum ScoreCriterion {
     Priority,
     /// The student already works with this partner.
     Continuity,
+}
+
+/// Who may read a piece of feedback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "Visibility")]
+pub enum FeedbackVisibility {
+    /// ADMIN and the school's counselor only: a counselor's notes about a family.
+    School,
+    /// Both sides of the match too.
+    Parties,
 }
 
 /// Why a need was left unmatched.

@@ -4,13 +4,13 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use store::records::{Feedback, Match};
+use store::records::{Feedback, Match, Role, Visibility};
 use store::report::{self, FeedbackCount, RateCount, ReportScope, StoredFeedback};
 
 use crate::graphql::access::Access;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
-use crate::graphql::types::enums::RoleValue;
+use crate::graphql::types::enums::{FeedbackVisibility, RoleValue};
 use crate::graphql::types::matches::MatchNode;
 
 /// The longest feedback comment, in characters.
@@ -36,6 +36,10 @@ pub struct FeedbackInput {
     pub comment: Option<String>,
     /// Sessions attended so far (0 or more).
     pub sessions_attended: Option<i32>,
+    /// Who may read it: `SCHOOL` (ADMIN and the school's counselor only) or
+    /// `PARTIES` (both sides of the match too). Default: `SCHOOL` for a counselor's
+    /// feedback, `PARTIES` for everyone else's.
+    pub visibility: Option<FeedbackVisibility>,
 }
 
 impl FeedbackInput {
@@ -59,13 +63,18 @@ impl FeedbackInput {
             ));
         }
         let viewer = access.viewer();
+        let default = match viewer.role {
+            Role::Counselor => Visibility::School,
+            Role::Admin | Role::Partner | Role::Student => Visibility::Parties,
+        };
         Ok(Feedback {
             match_id: self.match_id.0,
             author_role: viewer.role,
-            author_id: viewer.scope.clone().unwrap_or_else(|| viewer.subject.clone()),
+            author_id: access.author_id(),
             rating,
             comment: self.comment,
             sessions_attended,
+            visibility: self.visibility.map_or(default, Visibility::from),
         })
     }
 }
@@ -113,6 +122,11 @@ impl FeedbackNode {
 
     pub(crate) async fn created_at(&self) -> DateTime<Utc> {
         self.stored.created_at
+    }
+
+    /// Who may read it.
+    pub(crate) async fn visibility(&self) -> FeedbackVisibility {
+        self.stored.feedback.visibility.into()
     }
 }
 
@@ -174,9 +188,11 @@ impl ReportNode {
         Ok(report::median_travel_minutes(store(ctx)?.db(), &self.scope).await?)
     }
 
-    /// Feedback on matches in scope.
+    /// Feedback on matches in scope that the viewer may read, each author's latest
+    /// entry per match.
     pub(crate) async fn feedback(&self, ctx: &Context<'_>) -> ApiResult<FeedbackSummaryObject> {
-        let summary = report::feedback_summary(store(ctx)?.db(), &self.scope).await?;
+        let reader = Access::of(ctx)?.feedback_reader();
+        let summary = report::feedback_summary(store(ctx)?.db(), &self.scope, &reader).await?;
         let total = summary.total();
         Ok(FeedbackSummaryObject {
             count: count(total.count),
