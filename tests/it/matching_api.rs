@@ -54,11 +54,12 @@ async fn match_in(db: &TestDb, id: &str, student: &str, status: MatchStatus) {
 }
 
 /// The lifecycle of DESIGN.md §2, written out independently of the service: where
-/// each action takes a match in each status (None: CONFLICT).
+/// each action of the student side (a counselor) takes a match in each status (None:
+/// CONFLICT). The student side's acceptance alone leaves a proposal PROPOSED.
 fn expected(from: MatchStatus, action: &str) -> Option<MatchStatus> {
     use MatchStatus::*;
     match (from, action) {
-        (Proposed, "ACCEPT") => Some(Accepted),
+        (Proposed, "ACCEPT") => Some(Proposed),
         (Accepted, "ACCEPT") => Some(Accepted),
         (Proposed | Accepted, "DECLINE") => Some(Declined),
         (Accepted, "ACTIVE") => Some(Active),
@@ -726,6 +727,123 @@ async fn two_proposals_for_the_last_slot_give_one_match_and_one_conflict() {
                 .await
                 .unwrap();
             assert_eq!(held, 1, "{}: round {round}", server.db.name);
+        }
+        server.stop().await;
+    }
+}
+
+/// A match is ACCEPTED once the student side and the partner have both accepted;
+/// each side's answer is kept; ACTIVE only from ACCEPTED; a decline is final for the
+/// pair until the counselor clears it.
+#[tokio::test]
+async fn both_sides_accept_and_a_decline_holds_until_cleared() {
+    for db in backends().await {
+        district(&db, 5, 10).await;
+        for (id, student) in [("m-a", "s-1"), ("m-b", "s-2"), ("m-c", "s-3")] {
+            match_in(&db, id, student, MatchStatus::Proposed).await;
+        }
+        let server = TestServer::start(db, false).await;
+        let name = server.db.name;
+        let answer = |id: &str, decision: &str| {
+            format!(
+                r#"mutation {{ respondToMatch(id: "{id}", decision: {decision}) {{ status studentAccepted partnerAccepted }} }}"#
+            )
+        };
+        let state = |response: &Value| {
+            let node = &response["data"]["respondToMatch"];
+            (
+                node["status"].as_str().unwrap_or("").to_owned(),
+                node["studentAccepted"].clone(),
+                node["partnerAccepted"].clone(),
+            )
+        };
+        let partner_says = server.query(Some(&partner("p-1")), &answer("m-a", "ACCEPT")).await;
+        assert_eq!(
+            state(&partner_says),
+            ("PROPOSED".into(), false.into(), true.into()),
+            "{name}: {partner_says}"
+        );
+        let again = server.query(Some(&partner("p-1")), &answer("m-a", "ACCEPT")).await;
+        assert_eq!(
+            state(&again),
+            ("PROPOSED".into(), false.into(), true.into()),
+            "{name}: the same side twice"
+        );
+        let early = server.query(Some(&partner("p-1")), &mutation("m-a", "ACTIVE")).await;
+        assert_eq!(code(&early), "CONFLICT", "{name}: ACTIVE only from ACCEPTED");
+        let student_says = server.query(Some(&student("s-1")), &answer("m-a", "ACCEPT")).await;
+        assert_eq!(
+            state(&student_says),
+            ("ACCEPTED".into(), true.into(), true.into()),
+            "{name}: {student_says}"
+        );
+        no_errors(&server.query(Some(&partner("p-1")), &mutation("m-a", "ACTIVE")).await);
+
+        // The counselor answers for the family; the partner still has to.
+        let counselor_says = server.query(Some(&counselor("sch-1")), &answer("m-b", "ACCEPT")).await;
+        assert_eq!(state(&counselor_says), ("PROPOSED".into(), true.into(), false.into()), "{name}");
+        // ADMIN answers for both sides at once.
+        let admin_says = server.query(Some(&admin()), &answer("m-c", "ACCEPT")).await;
+        assert_eq!(state(&admin_says), ("ACCEPTED".into(), true.into(), true.into()), "{name}");
+
+        // A decline by the partner is final for the pair until the counselor clears it.
+        let declined = server.query(Some(&partner("p-1")), &answer("m-b", "DECLINE")).await;
+        assert_eq!(state(&declined).0, "DECLINED", "{name}: {declined}");
+        let propose = r#"mutation { proposeMatch(studentId: "s-2", openingId: "o-1") { status } }"#;
+        let refused = server.query(Some(&counselor("sch-1")), propose).await;
+        assert_eq!(code(&refused), "CONFLICT", "{name}: {refused}");
+        let clear = r#"mutation { clearDecline(studentId: "s-2", openingId: "o-1") }"#;
+        for who in [partner("p-1"), counselor("sch-2"), student("s-2")] {
+            assert_eq!(code(&server.query(Some(&who), clear).await), "FORBIDDEN", "{name}");
+        }
+        let cleared = server.query(Some(&counselor("sch-1")), clear).await;
+        assert_eq!(cleared["data"]["clearDecline"], true, "{name}: {cleared}");
+        let again = server.query(Some(&counselor("sch-1")), clear).await;
+        assert_eq!(again["data"]["clearDecline"], false, "{name}: nothing left to clear");
+        let proposed = server.query(Some(&counselor("sch-1")), propose).await;
+        assert_eq!(proposed["data"]["proposeMatch"]["status"], "PROPOSED", "{name}: {proposed}");
+
+        // The history tells it all, oldest first, to whoever may read the match.
+        let history = r#"{ match(id: "m-b") { history { action actor from to side } } }"#;
+        let response = server.query(Some(&student("s-2")), history).await;
+        no_errors(&response);
+        let steps: Vec<(String, String)> = response["data"]["match"]["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["action"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().to_owned()))
+            .collect();
+        let expected = [
+            ("PROPOSED", "test"),
+            ("ACCEPTED", "counselor:sch-1"),
+            ("DECLINED", "partner:p-1"),
+            ("DECLINE_CLEARED", "counselor:sch-1"),
+        ];
+        let expected: Vec<(String, String)> =
+            expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        assert_eq!(steps, expected, "{name}: {response}");
+        let events = &response["data"]["match"]["history"];
+        assert_eq!(
+            (events[1]["side"].as_str(), events[1]["to"].as_str()),
+            (Some("student"), Some("PROPOSED"))
+        );
+        assert_eq!(
+            (events[2]["from"].as_str(), events[2]["to"].as_str()),
+            (Some("PROPOSED"), Some("DECLINED"))
+        );
+        // The audit log, for ADMIN only, lists every write with what changed.
+        let log = r#"{ auditLog(filter: {entity: "match", entityId: "m-a"}) { totalCount edges { node { actor action changes } } } }"#;
+        let response = server.query(Some(&admin()), log).await;
+        no_errors(&response);
+        let edges = response["data"]["auditLog"]["edges"].as_array().unwrap();
+        let actions: Vec<&str> = edges.iter().map(|e| e["node"]["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["propose", "accept", "accept", "accept", "set_status"], "{name}: {response}");
+        assert_eq!(
+            edges[3]["node"]["changes"]["to"], "ACCEPTED",
+            "{name}: the student's accept completed it"
+        );
+        for who in [counselor("sch-1"), partner("p-1"), student("s-1")] {
+            assert_eq!(code(&server.query(Some(&who), log).await), "FORBIDDEN", "{name}");
         }
         server.stop().await;
     }

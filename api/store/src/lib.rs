@@ -3,6 +3,7 @@
 //! queries run on both.
 //!
 //! - [`entity`]: sea-orm entities, one per table.
+//! - [`audit`]: the audit log read back: every write, and a match's history.
 //! - [`records`]: the domain records the rest of the crate reads and writes.
 //! - [`write`]: validated writes of records, in the caller's transaction.
 //! - [`read`]: records back, a fixed number of queries per call.
@@ -20,6 +21,7 @@
 //! - [`geo`]: the one lat/lon box, the database's first cut before exact distances.
 //! - [`text`]: the rules for text a user types (shared with the API).
 
+pub mod audit;
 pub mod catalog;
 pub mod entity;
 pub mod error;

@@ -168,7 +168,14 @@ pub async fn transition<C: ConnectionTrait>(
         return Err(Conflict::Transition { id: id.to_owned(), from: current.status, to: next }.into());
     }
     let reason = reason.map(str::to_owned);
-    let moved = matches::Entity::update_many()
+    let mut update = matches::Entity::update_many();
+    if next == MatchStatus::Accepted {
+        // An ACCEPTED match has been accepted by both sides, whoever moved it.
+        update = update
+            .col_expr(matches::Column::StudentAccepted, Expr::value(true))
+            .col_expr(matches::Column::PartnerAccepted, Expr::value(true));
+    }
+    let moved = update
         .col_expr(matches::Column::Status, Expr::value(next.as_str()))
         .col_expr(matches::Column::Version, Expr::col(matches::Column::Version).add(1))
         .col_expr(matches::Column::DecidedBy, Expr::value(actor))
@@ -206,14 +213,128 @@ pub async fn transition<C: ConnectionTrait>(
     }
     let detail = json!({"from": current.status.as_str(), "to": next.as_str(), "reason": reason});
     audit(db, actor, "set_status", "match", id, Some(detail), now).await?;
+    let accepted = next == MatchStatus::Accepted;
     Ok(Match {
         status: next,
         version: current.version + 1,
         decided_by: Some(actor.to_owned()),
         decided_at: Some(now),
         decline_reason: reason,
+        student_accepted: current.student_accepted || accepted,
+        partner_accepted: current.partner_accepted || accepted,
         ..current.clone()
     })
+}
+
+/// Which side of a match answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The student, their family on the student's token, or their counselor.
+    Student,
+    /// The partner whose opening it is.
+    Partner,
+    /// ADMIN, for the district: both at once.
+    Both,
+}
+
+impl Side {
+    fn as_str(self) -> &'static str {
+        match self {
+            Side::Student => "student",
+            Side::Partner => "partner",
+            Side::Both => "both",
+        }
+    }
+}
+
+/// Records `side`'s acceptance of `current` (a PROPOSED or ACCEPTED match, as the
+/// caller read it). The match becomes ACCEPTED once both sides have accepted; an
+/// answer given again changes nothing but the audit log. Guarded like
+/// [`transition`]: a match someone else moved on since it was read is `Conflict`.
+pub async fn accept<C: ConnectionTrait>(
+    db: &C,
+    current: &Match,
+    side: Side,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Match, StoreError> {
+    let id = current.id.as_str();
+    if !matches!(current.status, MatchStatus::Proposed | MatchStatus::Accepted) {
+        return Err(Conflict::Transition {
+            id: id.to_owned(),
+            from: current.status,
+            to: MatchStatus::Accepted,
+        }
+        .into());
+    }
+    let student = current.student_accepted || matches!(side, Side::Student | Side::Both);
+    let partner = current.partner_accepted || matches!(side, Side::Partner | Side::Both);
+    let next = if student && partner { MatchStatus::Accepted } else { current.status };
+    let mut update = matches::Entity::update_many()
+        .col_expr(matches::Column::StudentAccepted, Expr::value(student))
+        .col_expr(matches::Column::PartnerAccepted, Expr::value(partner))
+        .col_expr(matches::Column::Status, Expr::value(next.as_str()))
+        .col_expr(matches::Column::Version, Expr::col(matches::Column::Version).add(1));
+    if next != current.status {
+        update = update
+            .col_expr(matches::Column::DecidedBy, Expr::value(actor))
+            .col_expr(matches::Column::DecidedAt, Expr::value(now));
+    }
+    let moved = update
+        .filter(matches::Column::Id.eq(id))
+        .filter(matches::Column::Version.eq(current.version))
+        .filter(matches::Column::Status.eq(current.status.as_str()))
+        .exec(db)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(match matches::Entity::find_by_id(id.to_owned()).one(db).await? {
+            None => StoreError::not_found("match", id),
+            Some(_) => Conflict::Stale { entity: "match", id: id.to_owned() }.into(),
+        });
+    }
+    let detail = json!({"side": side.as_str(), "from": current.status.as_str(), "to": next.as_str()});
+    audit(db, actor, "accept", "match", id, Some(detail), now).await?;
+    let moved_on = next != current.status;
+    Ok(Match {
+        status: next,
+        version: current.version + 1,
+        student_accepted: student,
+        partner_accepted: partner,
+        decided_by: if moved_on { Some(actor.to_owned()) } else { current.decided_by.clone() },
+        decided_at: if moved_on { Some(now) } else { current.decided_at },
+        ..current.clone()
+    })
+}
+
+/// Forgets that `student` declined `opening`, so the pair may be proposed again (a
+/// decline made by mistake). Whether there was one.
+pub async fn clear_decline<C: ConnectionTrait>(
+    db: &C,
+    student: &str,
+    opening: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let removed = declined_pairs::Entity::delete_many()
+        .filter(declined_pairs::Column::StudentId.eq(student))
+        .filter(declined_pairs::Column::OpeningId.eq(opening))
+        .exec(db)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Ok(false);
+    }
+    // The declined matches of the pair carry the event in their history.
+    let declined = matches::Entity::find()
+        .filter(matches::Column::StudentId.eq(student))
+        .filter(matches::Column::OpeningId.eq(opening))
+        .filter(matches::Column::Status.eq(MatchStatus::Declined.as_str()))
+        .all(db)
+        .await?;
+    for row in declined {
+        let detail = json!({"studentId": student, "openingId": opening});
+        audit(db, actor, "clear_decline", "match", &row.id, Some(detail), now).await?;
+    }
+    Ok(true)
 }
 
 /// Makes proposals for one student wait for each other inside their transactions

@@ -20,6 +20,7 @@ use async_graphql::Context;
 
 use super::error::{ApiError, Code};
 use crate::auth::Viewer;
+use store::matches::Side;
 use store::records::Role;
 use store::report::FeedbackReader;
 
@@ -305,6 +306,22 @@ impl<'a> Access<'a> {
     /// partner, the student's counselor, ADMIN.
     pub fn respond_to_match(&self, parties: &Parties<'_>) -> Result<(), ApiError> {
         if self.party_to(parties) { Ok(()) } else { Err(forbidden("answering this match")) }
+    }
+
+    /// Which side of a match the viewer answers for: the student, their family (on
+    /// the student's token) and their counselor are the student side; the partner
+    /// its own side; ADMIN answers for the district, both at once.
+    pub fn side(&self) -> Side {
+        match self.viewer.role {
+            Role::Student | Role::Counselor => Side::Student,
+            Role::Partner => Side::Partner,
+            Role::Admin => Side::Both,
+        }
+    }
+
+    /// `clearDecline` for a student of `school_id`: ADMIN, or the school's counselor.
+    pub fn clear_decline(&self, school_id: &str) -> Result<(), ApiError> {
+        self.run_matching(Some(school_id)).map_err(|_| forbidden("clearing this student's declines"))
     }
 
     /// `setMatchStatus` (ACTIVE, COMPLETED, CANCELLED): the people who run the

@@ -20,6 +20,7 @@ pub struct Query(
     query::report::ReportQuery,
     query::suggest::SuggestQuery,
     query::runs::RunQuery,
+    query::audit::AuditQuery,
 );
 
 /// The root of every write.

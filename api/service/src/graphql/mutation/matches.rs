@@ -12,7 +12,7 @@ use crate::graphql::access::Access;
 use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::types::enums::{MatchDecision, MatchStatusValue};
 use crate::graphql::types::matches::{MatchNode, load_match};
-use crate::graphql::{audited, commit, store};
+use crate::graphql::{commit, store};
 
 /// Longest decline reason kept.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -97,11 +97,12 @@ impl MatchMutation {
         Ok(MatchNode(proposed))
     }
 
-    /// The student (or family), the partner or the counselor answers a proposed
-    /// match. ACCEPT moves PROPOSED to ACCEPTED; accepting an ACCEPTED match again
-    /// (the other side confirming) keeps it and records the answer. DECLINE (from
-    /// PROPOSED or ACCEPTED) frees the slot, and the pair is never proposed again.
-    /// Anything else is CONFLICT.
+    /// The student side (the student, their family on the student's token, or their
+    /// counselor) or the partner answers a proposed match; ADMIN answers for both.
+    /// ACCEPT records the viewer's side (`studentAccepted`, `partnerAccepted`); the
+    /// match is ACCEPTED once both sides have accepted. DECLINE by either side (from
+    /// PROPOSED or ACCEPTED) frees the slot, and the pair is not proposed again until
+    /// `clearDecline`. Anything else is CONFLICT.
     async fn respond_to_match(
         &self,
         ctx: &Context<'_>,
@@ -117,32 +118,50 @@ impl MatchMutation {
         let txn = store(ctx)?.write().await?;
         let (found, _) = load_match(&txn, &id, |parties| access.respond_to_match(parties)).await?;
         let now = Utc::now();
-        let moved = match (decision, found.status) {
-            (MatchDecision::Accept, MatchStatus::Accepted) => {
-                audited(&txn, &access, "accept", "match", &found.id, now).await?;
-                found
-            }
-            (MatchDecision::Accept, _) => {
+        let moved = match decision {
+            MatchDecision::Accept => {
                 still_allowed(&txn, &found, now.date_naive()).await?;
-                matches::transition(&txn, &found, MatchStatus::Accepted, &access.actor(), None, now).await?
+                matches::accept(&txn, &found, access.side(), &access.actor(), now).await?
             }
-            (MatchDecision::Decline, MatchStatus::Proposed | MatchStatus::Accepted) => {
+            MatchDecision::Decline
+                if matches!(found.status, MatchStatus::Proposed | MatchStatus::Accepted) =>
+            {
                 let actor = access.actor();
                 matches::transition(&txn, &found, MatchStatus::Declined, &actor, reason.as_deref(), now)
                     .await?
             }
-            (MatchDecision::Decline, status) => {
+            MatchDecision::Decline => {
                 return Err(ApiError::new(
                     Code::Conflict,
                     format!(
-                        "match {} is {status}: only a proposed or accepted match can be declined",
-                        found.id
+                        "match {} is {}: only a proposed or accepted match can be declined",
+                        found.id, found.status
                     ),
                 ));
             }
         };
         commit(txn).await?;
         Ok(MatchNode(moved))
+    }
+
+    /// Forgets that the student declined the opening (a decline made by mistake), so
+    /// the pair may be proposed again: ADMIN, or the student's counselor. True when
+    /// there was a decline to clear, false when there was none.
+    async fn clear_decline(&self, ctx: &Context<'_>, student_id: ID, opening_id: ID) -> ApiResult<bool> {
+        let access = Access::of(ctx)?;
+        let txn = store(ctx)?.write().await?;
+        let school = people::schools_of(&txn, std::slice::from_ref(&student_id.0)).await?;
+        let Some(school) = school.get(student_id.as_str()) else {
+            return Err(ApiError::new(
+                Code::NotFound,
+                format!("student {} does not exist", student_id.as_str()),
+            ));
+        };
+        access.clear_decline(school)?;
+        let cleared =
+            matches::clear_decline(&txn, &student_id, &opening_id, &access.actor(), Utc::now()).await?;
+        commit(txn).await?;
+        Ok(cleared)
     }
 
     /// Moves a match to ACTIVE (sessions began), COMPLETED or CANCELLED, along the

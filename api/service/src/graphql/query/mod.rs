@@ -1,5 +1,6 @@
 //! The reads, one root per domain; [`super::schema`] merges them into `Query`.
 
+pub mod audit;
 pub mod matches;
 pub mod people;
 pub mod records;

@@ -1,9 +1,10 @@
 //! `Match`, its filter, and pages of the matches a viewer is party to.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use store::audit::{self, AuditEntry};
 use store::matches::{self, MatchFilter, MatchParties};
-use store::records::Match;
+use store::records::{Match, MatchStatus};
 use store::{StoreError, read};
 
 use crate::graphql::access::{Access, MatchRows, Parties};
@@ -101,6 +102,23 @@ impl MatchNode {
     pub(crate) async fn decline_reason(&self) -> Option<&str> {
         self.0.decline_reason.as_deref()
     }
+
+    /// What happened to the match, oldest first: its proposal, each side's answer,
+    /// status changes, a cleared decline.
+    pub(crate) async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<MatchEvent>> {
+        let entries = audit::history(store(ctx)?.db(), &self.0).await?;
+        Ok(entries.iter().filter_map(MatchEvent::of).collect())
+    }
+
+    /// The student side (the student, their family or their counselor) has accepted.
+    pub(crate) async fn student_accepted(&self) -> bool {
+        self.0.student_accepted
+    }
+
+    /// The partner has accepted.
+    pub(crate) async fn partner_accepted(&self) -> bool {
+        self.0.partner_accepted
+    }
 }
 
 /// Which matches `matches` lists (within what the viewer may see).
@@ -160,4 +178,66 @@ pub(crate) async fn match_page(
     let listed = matches::list(store(ctx)?.db(), &filter, window.after.as_deref(), window.fetch()).await?;
     let nodes = listed.rows.into_iter().map(MatchNode).collect();
     Ok(window.page(nodes, listed.total, MatchNode::id))
+}
+
+/// What kind of step a match took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum MatchEventAction {
+    /// Proposed by a counselor's pick or a match run.
+    Proposed,
+    /// A side accepted (the match is ACCEPTED once both have).
+    Accepted,
+    /// A side declined.
+    Declined,
+    /// Moved to ACTIVE, COMPLETED or CANCELLED.
+    StatusChanged,
+    /// A decline of the pair was cleared, so it may be proposed again.
+    DeclineCleared,
+}
+
+/// One step in a match's history.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct MatchEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, as `role:scope`.
+    pub actor: String,
+    /// What.
+    pub action: MatchEventAction,
+    /// The status before; null for the proposal.
+    pub from: Option<MatchStatusValue>,
+    /// The status after.
+    pub to: Option<MatchStatusValue>,
+    /// The reason given with a decline.
+    pub reason: Option<String>,
+    /// For an acceptance: which side answered (`student`, `partner`, or `both` for ADMIN).
+    pub side: Option<String>,
+}
+
+impl MatchEvent {
+    /// The event an audit entry records; `None` for entries that are not steps.
+    pub(crate) fn of(entry: &AuditEntry) -> Option<MatchEvent> {
+        let detail = entry.detail.as_ref();
+        let text = |key: &str| detail.and_then(|d| d.get(key)).and_then(serde_json::Value::as_str);
+        let status = |key: &str| text(key).and_then(MatchStatus::parse).map(MatchStatusValue::from);
+        let (action, from, to) = match entry.action.as_str() {
+            "propose" => (MatchEventAction::Proposed, None, Some(MatchStatusValue::Proposed)),
+            "accept" => (MatchEventAction::Accepted, status("from"), status("to")),
+            "set_status" if text("to") == Some("DECLINED") => {
+                (MatchEventAction::Declined, status("from"), status("to"))
+            }
+            "set_status" => (MatchEventAction::StatusChanged, status("from"), status("to")),
+            "clear_decline" => (MatchEventAction::DeclineCleared, None, None),
+            _ => return None,
+        };
+        Some(MatchEvent {
+            at: entry.at,
+            actor: entry.actor.clone(),
+            action,
+            from,
+            to,
+            reason: text("reason").map(str::to_owned),
+            side: text("side").map(str::to_owned),
+        })
+    }
 }

@@ -2,6 +2,7 @@
 //! links (an opening its partner, a match its student) through the store and
 //! [`super::access`]; roots only build the first one.
 
+pub mod audit;
 pub mod common;
 pub mod enums;
 pub mod matches;
