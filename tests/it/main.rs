@@ -8,6 +8,7 @@ mod contract;
 mod db;
 mod demo;
 mod district;
+mod edits;
 mod gql;
 mod hardening;
 mod http;

@@ -36,7 +36,7 @@ pub(crate) async fn district(db: &TestDb, n: usize, capacity: i64) {
 }
 
 /// A tutoring match `id` of `student` to o-1, walked to `status` by the store.
-async fn match_in(db: &TestDb, id: &str, student: &str, status: MatchStatus) {
+pub(crate) async fn match_in(db: &TestDb, id: &str, student: &str, status: MatchStatus) {
     let conn = db.store.db();
     propose(conn, &[new_match(id, student, "o-1")], "test", now()).await.unwrap();
     let path: &[MatchStatus] = match status {
@@ -846,5 +846,52 @@ async fn both_sides_accept_and_a_decline_holds_until_cleared() {
             assert_eq!(code(&server.query(Some(&who), log).await), "FORBIDDEN", "{name}");
         }
         server.stop().await;
+    }
+}
+
+/// The run's final state: polls `matchRun` until it ends.
+async fn finished_run(server: &TestServer, token: &str, id: &str) -> Value {
+    let query = format!(r#"{{ matchRun(id: "{id}") {{ status error stats {{ matched }} }} }}"#);
+    for _ in 0..400 {
+        let response = server.query(Some(token), &query).await;
+        let status = response["data"]["matchRun"]["status"].as_str().unwrap_or("").to_owned();
+        if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&status.as_str()) {
+            return response["data"]["matchRun"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("run {id} did not end");
+}
+
+/// Two schools' counselors commit at the same instant over one opening with a
+/// single slot: the later commit finds the slot taken, solves again on the fresh
+/// state, and both runs SUCCEED; the slot is held once.
+#[tokio::test]
+async fn overlapping_commits_started_together_both_succeed() {
+    let mut rounds = 0;
+    while rounds < 20 {
+        for db in backends().await {
+            if db.name == "postgres" && rounds % 5 != 0 {
+                continue;
+            }
+            district(&db, 3, 1).await;
+            let server = TestServer::start(db, false).await;
+            let (one, two) = (counselor("sch-1"), counselor("sch-2"));
+            let run = r#"mutation { runMatching(input: {dryRun: false, kinds: [TUTORING]}) { id status } }"#;
+            let (first, second) = tokio::join!(server.query(Some(&one), run), server.query(Some(&two), run));
+            let ids = [&first, &second].map(|r| r["data"]["runMatching"]["id"].as_str().unwrap().to_owned());
+            let a = finished_run(&server, &one, &ids[0]).await;
+            let b = finished_run(&server, &two, &ids[1]).await;
+            assert_eq!(
+                (a["status"].as_str(), b["status"].as_str()),
+                (Some("SUCCEEDED"), Some("SUCCEEDED")),
+                "{a} {b}"
+            );
+            let matched = a["stats"]["matched"].as_u64().unwrap() + b["stats"]["matched"].as_u64().unwrap();
+            assert_eq!(matched, 1, "{}: one slot, one match: {a} {b}", server.db.name);
+            assert_eq!(read::opening(server.db.store.db(), "o-1").await.unwrap().filled, 1);
+            server.stop().await;
+        }
+        rounds += 1;
     }
 }

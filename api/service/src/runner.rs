@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use store::records::{NewMatch, RunPhase};
 use store::runs::{self, Lease, RunRequest};
 use store::scope::load_scope;
-use store::{Store, StoreError};
+use store::{Conflict, Store, StoreError};
 
 /// How long a lease lasts unless renewed, by default.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
@@ -42,6 +42,11 @@ enum Stop {
     Engine(String),
     #[error("the run was cancelled or its lease was lost")]
     Abandoned,
+    #[error(
+        "{conflict}: other matches (another run of an overlapping scope, or a counselor's pick) were written \
+         while this run worked, {attempts} times; nothing of this run was written: run it again"
+    )]
+    Raced { conflict: Conflict, attempts: u32 },
 }
 
 /// A step of a run, as the engine's thread reports it.
@@ -136,12 +141,41 @@ impl Runner {
         }
     }
 
+    /// Loads, matches and commits `request`. A commit that loses a race for a slot
+    /// (a run of an overlapping scope, or a counselor's pick, committed first) is
+    /// solved again on the fresh state, up to [`COMMIT_ATTEMPTS`] times in all.
     async fn work(&self, request: &RunRequest, as_of: NaiveDate) -> Result<usize, Stop> {
-        let db = self.store.db();
         let kinds =
             if request.scope.kinds.is_empty() { Kind::MATCH_ORDER.len() } else { request.scope.kinds.len() };
         // Loading, then candidates and solving per kind, then committing.
         let total = 2 + 2 * kinds as i64;
+        let mut attempt = 1;
+        loop {
+            let (document, matches) = self.solve(request, as_of, total).await?;
+            runs::set_progress(self.store.db(), &request.id, RunPhase::Committing, total - 1, total).await?;
+            match runs::commit(&self.store, request, &self.lease, &matches, &document, Utc::now()).await {
+                Ok(written) => return Ok(written),
+                Err(StoreError::Conflict(conflict)) if is_race(&conflict) => {
+                    if attempt == COMMIT_ATTEMPTS {
+                        return Err(Stop::Raced { conflict, attempts: attempt });
+                    }
+                    tracing::info!(run = %request.id, attempt, %conflict, "match run lost a race; solving again");
+                    attempt += 1;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// One pass of the engine over the scope as it is now, renewing the lease and
+    /// writing progress while it works.
+    async fn solve(
+        &self,
+        request: &RunRequest,
+        as_of: NaiveDate,
+        total: i64,
+    ) -> Result<(Value, Vec<NewMatch>), Stop> {
+        let db = self.store.db();
         runs::set_progress(db, &request.id, RunPhase::Loading, 0, total).await?;
         let started = Instant::now();
         let raw = load_scope(db, &request.scope, as_of, Some(request.weights.clone())).await?;
@@ -153,10 +187,10 @@ impl Runner {
         let mut engine = tokio::task::spawn_blocking(move || compute(&run_id, &raw, sender, loaded));
         let mut renew = tokio::time::interval(self.lease.duration.to_std().unwrap_or(DEFAULT_LEASE) / 3);
         let mut listening = true;
-        let (document, matches) = loop {
+        loop {
             tokio::select! {
                 finished = &mut engine => {
-                    break finished.map_err(|err| Stop::Engine(format!("the engine stopped: {err}")))??;
+                    return finished.map_err(|err| Stop::Engine(format!("the engine stopped: {err}")))?;
                 }
                 changed = steps.changed(), if listening => {
                     if changed.is_err() {
@@ -172,11 +206,25 @@ impl Runner {
                     }
                 }
             }
-        };
-        runs::set_progress(db, &request.id, RunPhase::Committing, total - 1, total).await?;
-        // On failure `finish` has marked the run FAILED (or it stays CANCELLED).
-        Ok(runs::finish(&self.store, request, &self.lease, &matches, &document, Utc::now()).await?)
+        }
     }
+}
+
+/// Commits made in all before a run that keeps losing races gives up.
+pub const COMMIT_ATTEMPTS: u32 = 3;
+
+/// A conflict that another writer caused meanwhile, which solving again on the
+/// fresh state resolves: a slot, a student's need or a pair taken, a clearance
+/// lapsed.
+fn is_race(conflict: &Conflict) -> bool {
+    matches!(
+        conflict,
+        Conflict::NoFreeSlot { .. }
+            | Conflict::AlreadyMatched
+            | Conflict::Declined { .. }
+            | Conflict::Stale { .. }
+            | Conflict::Lapsed { .. }
+    )
 }
 
 /// The engine's part of a run: validate, match, and build the result document and

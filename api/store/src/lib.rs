@@ -13,6 +13,7 @@
 //! - [`runs`]: match runs, and storing a run's result atomically.
 //! - [`safety`]: the date-dependent constraints, judged again on today before a match
 //!   is written or goes ahead.
+//! - [`strand`]: which open matches an edit of an opening or a student would strand.
 //! - [`catalog`]: partner and opening lists with their filters (the API's reads).
 //! - [`people`]: school and student lists, consent, the disclosure log.
 //! - [`report`]: feedback and the report's aggregates.
@@ -35,6 +36,7 @@ pub mod report;
 pub mod runs;
 pub mod safety;
 pub mod scope;
+pub mod strand;
 pub mod suggest;
 pub mod text;
 pub mod write;

@@ -13,8 +13,8 @@ use super::entity::{
     partners, student_languages, student_needs, student_windows, students,
 };
 use super::records::{
-    Agreement, Guardian, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawNeed,
-    RawOpening, RawPlace, RawStudent, Student,
+    Agreement, Guardian, Opening, OpeningStatus, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck,
+    RawNeed, RawOpening, RawPlace, RawStudent, Student,
 };
 use super::write::raw_window;
 
@@ -142,6 +142,8 @@ pub struct StoredOpening {
     pub filled: i32,
     /// Bumped by every change.
     pub version: i32,
+    /// Open or closed to new matches.
+    pub status: OpeningStatus,
 }
 
 /// The openings whose ids `ids` selects, ordered by id.
@@ -224,6 +226,7 @@ pub async fn openings_in<C: ConnectionTrait>(
                 opening: Opening { title: row.title, matching },
                 filled: row.filled,
                 version: row.version,
+                status: OpeningStatus::parse(&row.status).unwrap_or(OpeningStatus::Open),
             }
         })
         .collect())

@@ -326,7 +326,13 @@ pub async fn finish(
     outcome
 }
 
-async fn commit(
+/// Writes `run`'s result like [`finish`], but leaves the run as it is when the
+/// commit fails (the caller decides: solve again, or fail it).
+///
+/// # Errors
+/// `Conflict` when a slot, a need or a pair was taken meanwhile, the run was
+/// cancelled or this node lost its lease; nothing is written then.
+pub async fn commit(
     store: &Store,
     run: &RunRequest,
     lease: &Lease,

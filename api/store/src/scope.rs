@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::StoreError;
 use super::entity::{agreements, declined_pairs, match_sessions, matches, openings, partners, students};
 use super::read::{StoredOpening, openings_in, students_in};
-use super::records::{Kind, MatchStatus, PartnerStatus};
+use super::records::{Kind, MatchStatus, OpeningStatus, PartnerStatus};
 use super::write::raw_window;
 
 /// What a match run covers.
@@ -230,7 +230,11 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
     for item in stored {
         let mine = inside.get(item.opening.matching.id.as_str()).copied().unwrap_or(0);
         let outside = i64::from(item.filled) - mine;
-        let capacity = item.opening.matching.capacity - Ord::max(outside, 0);
+        // A closed opening takes no new match: only the slots these students hold.
+        let capacity = match item.status {
+            OpeningStatus::Closed => mine,
+            OpeningStatus::Open => item.opening.matching.capacity - Ord::max(outside, 0),
+        };
         if capacity >= 1 {
             openings.push(item);
             capacities.push(capacity);

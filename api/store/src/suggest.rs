@@ -28,7 +28,9 @@ use super::entity::{
 };
 use super::geo::Bounds;
 use super::read::{StoredOpening, by_id, students_in};
-use super::records::{Kind, PartnerStatus, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student};
+use super::records::{
+    Kind, OpeningStatus, PartnerStatus, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student,
+};
 use super::scope::{Loaded, Scope, held_by_students, load_around, load_scope};
 
 /// A feasible opening for a need, as a match run would make the pair.
@@ -352,6 +354,7 @@ fn candidate_ids(
     // Cheap column tests first, then the most selective lookups; the agreement
     // (which most partners have) last.
     let mut common = Condition::all()
+        .add(column(openings::Column::Status).eq(OpeningStatus::Open.as_str()))
         .add(column(openings::Column::Filled).lt(column(openings::Column::Capacity)))
         .add(column(openings::Column::MinGrade).lte(grade))
         .add(column(openings::Column::MaxGrade).gte(grade))

@@ -14,7 +14,9 @@ use super::entity::{
     opening_subjects, opening_windows, openings, partners, schools, student_languages, student_needs,
     student_windows, students,
 };
-use super::records::{Agreement, District, Feedback, Opening, Partner, RawWindow, School, Student};
+use super::records::{
+    Agreement, District, Feedback, Opening, OpeningStatus, Partner, RawWindow, School, Student,
+};
 
 /// Rows per INSERT: keeps every statement under SQLite's bound-parameter limit.
 const CHUNK: usize = 400;
@@ -83,6 +85,67 @@ pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
         return Err(StoreError::invalid("backgroundCheck.expiresOn", "is before clearedOn"));
     }
     Ok(())
+}
+
+/// Why an opening could never be matched, one error per field, beyond the field
+/// rules of MATCHING.md (which [`check_opening`] applies): grades that exclude every
+/// student, a schedule with no room for a session, too few days for its sessions a
+/// week, a blank subject, no language. What a person enters (the API, CSV import)
+/// meets these; generated and seeded instances need not.
+pub fn unmatchable(opening: &Opening) -> Vec<StoreError> {
+    let o = &opening.matching;
+    let mut problems = Vec::new();
+    if o.min_grade_or_default() > o.max_grade_or_default() {
+        let message = format!("{} is above maxGrade {}", o.min_grade_or_default(), o.max_grade_or_default());
+        problems.push(StoreError::invalid("minGrade", message));
+    }
+    for (index, subject) in o.subjects.iter().enumerate() {
+        if subject.trim().is_empty() {
+            problems.push(StoreError::invalid(format!("subjects[{index}]"), "is blank"));
+        }
+    }
+    if o.languages.is_empty() {
+        problems.push(StoreError::invalid("languages", "is empty: sessions need a language"));
+    }
+    // A window that does not parse is check_opening's to report; judging the rest
+    // would blame the schedule twice.
+    let parses = o.schedule.iter().all(|w| {
+        match (Weekday::parse(&w.day), Minutes::parse(&w.start), Minutes::parse(&w.end)) {
+            (Some(day), Some(start), Some(end)) => Window::new(day, start, end).is_some(),
+            _ => false,
+        }
+    });
+    if !parses {
+        return problems;
+    }
+    let windows = window_rows(&o.schedule);
+    if windows.is_empty() {
+        problems.push(StoreError::invalid("schedule", "is empty: no session can be placed"));
+        return problems;
+    }
+    let minutes = o.session_minutes;
+    let mut days: Vec<i32> = windows
+        .iter()
+        .filter(|(_, start, end)| i64::from(end - start) >= minutes)
+        .map(|(day, _, _)| *day)
+        .collect();
+    days.dedup();
+    if days.is_empty() {
+        problems.push(StoreError::invalid(
+            "sessionMinutes",
+            format!("{minutes} minutes is longer than every window of the schedule"),
+        ));
+    } else if (days.len() as i64) < o.sessions_per_week_or_default() {
+        problems.push(StoreError::invalid(
+            "sessionsPerWeek",
+            format!(
+                "{} sessions a week need as many days with room for {minutes} minutes; the schedule has {}",
+                o.sessions_per_week_or_default(),
+                days.len()
+            ),
+        ));
+    }
+    problems
 }
 
 fn non_empty(field: &str, value: &str) -> Result<(), StoreError> {
@@ -401,6 +464,29 @@ pub async fn save_openings<C: ConnectionTrait>(
     insert_chunks(db, languages, None).await?;
     insert_chunks(db, windows, None).await?;
     insert_chunks(db, checks, None).await
+}
+
+/// Opens or closes an opening to new matches (its open matches go on either way).
+///
+/// # Errors
+/// `NotFound` when there is no such opening.
+pub async fn set_opening_status<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    status: OpeningStatus,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let result = openings::Entity::update_many()
+        .col_expr(openings::Column::Status, Expr::value(status.as_str()))
+        .col_expr(openings::Column::UpdatedAt, Expr::value(now))
+        .col_expr(openings::Column::Version, Expr::col(openings::Column::Version).add(1))
+        .filter(openings::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::not_found("opening", id));
+    }
+    Ok(())
 }
 
 /// Saves students with their languages, availability, needs and guardians. Home is

@@ -188,6 +188,16 @@ impl<'a> Access<'a> {
         }
     }
 
+    /// Reading an opening's background check: ADMIN, counselors, the opening's own
+    /// partner; not students.
+    pub fn read_background_check(&self, partner_id: &str) -> Result<(), ApiError> {
+        match self.viewer.role {
+            Role::Admin | Role::Counselor => Ok(()),
+            Role::Partner if self.owns(Role::Partner, partner_id) => Ok(()),
+            Role::Partner | Role::Student => Err(forbidden("an opening's background check")),
+        }
+    }
+
     /// Setting an opening's background check: ADMIN only (the district verifies
     /// clearances; a partner certifying its own would make the safety rule
     /// self-service).

@@ -48,17 +48,25 @@ pub struct ApiError {
     pub message: String,
     /// The input path, for BAD_USER_INPUT.
     pub field: Option<String>,
+    /// The records an error is about (`extensions.matches` of a CONFLICT naming the
+    /// open matches an edit would strand).
+    pub matches: Vec<String>,
 }
 
 impl ApiError {
     /// An error with a code and a message.
     pub fn new(code: Code, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), field: None }
+        ApiError { code, message: message.into(), field: None, matches: Vec::new() }
     }
 
     /// Bad input at `field`.
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError { code: Code::BadUserInput, message: message.into(), field: Some(field.into()) }
+        ApiError {
+            code: Code::BadUserInput,
+            message: message.into(),
+            field: Some(field.into()),
+            matches: Vec::new(),
+        }
     }
 
     /// Something that cannot happen happened: `cause` goes to the log (inside the
@@ -71,6 +79,12 @@ impl ApiError {
     /// The same error, naming the input it is about.
     pub fn at(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
+        self
+    }
+
+    /// The same error, naming the matches it is about.
+    pub fn about_matches(mut self, matches: Vec<String>) -> ApiError {
+        self.matches = matches;
         self
     }
 
@@ -110,6 +124,11 @@ impl ErrorExtensions for ApiError {
             if let Some(field) = &self.field {
                 extensions.set("field", field.as_str());
             }
+            if !self.matches.is_empty() {
+                let ids: Vec<async_graphql::Value> =
+                    self.matches.iter().map(|id| async_graphql::Value::from(id.as_str())).collect();
+                extensions.set("matches", async_graphql::Value::List(ids));
+            }
         })
     }
 }
@@ -122,6 +141,21 @@ impl From<ApiError> for async_graphql::Error {
 
 /// What resolvers return: their errors leave through [`ApiError`]'s one mapping.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every error of `errors` in the response, in order, for input with several bad
+/// fields: all but the last are added to the response (with the field's path), the
+/// last is returned as the field's own error, which the engine puts after them.
+pub fn all_of(ctx: &async_graphql::Context<'_>, mut errors: Vec<ApiError>) -> ApiError {
+    let last = errors.pop().unwrap_or_else(|| ApiError::internal("no error to report"));
+    let path: Vec<async_graphql::PathSegment> = ctx
+        .path_node
+        .map(|node| node.to_string_vec().into_iter().map(async_graphql::PathSegment::Field).collect())
+        .unwrap_or_default();
+    for other in errors {
+        ctx.add_error(other.extend().into_server_error(ctx.item.pos).with_path(path.clone()));
+    }
+    last
+}
 
 /// A whole-request refusal (over a limit, unreadable body) as a GraphQL response.
 pub fn refusal(err: &ApiError) -> async_graphql::Response {

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
-use store::records::{Kind, Match, MatchStatus, NewMatch};
+use store::records::{Kind, Match, MatchStatus, NewMatch, OpeningStatus};
 use store::suggest::{self, Pick, Travel};
 use store::{StoreError, matches, new_id, people, read, safety};
 
@@ -49,6 +49,12 @@ impl MatchMutation {
             }
             Err(err) => return Err(ApiError::from(err)),
         };
+        if opening.status == OpeningStatus::Closed {
+            return Err(ApiError::new(
+                Code::Conflict,
+                format!("opening {} is closed to new matches", opening_id.as_str()),
+            ));
+        }
         let kind = Kind::parse(&opening.opening.matching.kind)
             .ok_or_else(|| ApiError::internal("a stored opening has an unknown kind"))?;
         let now = Utc::now();

@@ -5,13 +5,16 @@ use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 use store::import::{ImportError, Table, import_csv};
 use store::records::{District, School, Student};
-use store::{Conflict, StoreError, people, write};
+use store::{Conflict, StoreError, people, strand, write};
 
 use crate::graphql::access::{Access, StudentView};
-use crate::graphql::error::{ApiError, ApiResult, Code};
+use crate::graphql::error::{ApiError, ApiResult, Code, all_of};
 use crate::graphql::mutation::in_input;
+use crate::graphql::mutation::records::stranding;
 use crate::graphql::types::school::{DistrictInput, DistrictNode, SchoolInput, SchoolNode};
-use crate::graphql::types::student::{ImportResult, ImportRowError, StudentInput, StudentNode, count};
+use crate::graphql::types::student::{
+    ImportResult, ImportRowError, StudentInput, StudentNode, StudentPatch, count,
+};
 use crate::graphql::{audited, commit, store};
 
 /// Writes. Each runs in one transaction with its audit entry; a failing one writes
@@ -74,25 +77,31 @@ impl PeopleMutation {
                 format!("student {} already exists", record.matching.id),
             ));
         }
-        Ok(save_student(txn, &access, record, "create").await?)
+        let detail = serde_json::json!({ "schoolId": record.school_id });
+        save_student(txn, &access, record, "create", Some(detail)).await
     }
 
-    /// Replaces a student's record (ADMIN, or the counselor of the student's school;
-    /// only ADMIN may move a student to another school). `input.id`, when given,
-    /// must be `id`.
-    async fn update_student(&self, ctx: &Context<'_>, id: ID, input: StudentInput) -> ApiResult<StudentNode> {
+    /// Changes a student (ADMIN, or the counselor of the student's school): fields
+    /// left out stay as they are, `guardians` only when given. An edit that would
+    /// make an open match infeasible (its sessions outside the new availability, no
+    /// shared language any more, out of reach, …) is CONFLICT with
+    /// `extensions.matches`, and nothing is written; consent is withdrawn with
+    /// `withdrawConsent`, which lets open matches go on.
+    async fn update_student(&self, ctx: &Context<'_>, id: ID, input: StudentPatch) -> ApiResult<StudentNode> {
         let access = Access::of(ctx)?;
-        if input.id.as_ref().is_some_and(|given| *given != id) {
-            return Err(ApiError::bad_input("input.id", "differs from the id of the student to update"));
-        }
         let txn = store(ctx)?.write().await?;
         let stored = people::find_student(&txn, &id)
             .await?
             .ok_or_else(|| ApiError::from(StoreError::not_found("student", id.as_str())))?;
         access.write_student(&stored.school_id)?;
-        access.write_student(&input.school_id)?;
-        let record = input.into_record(id.0);
-        Ok(save_student(txn, &access, record, "update").await?)
+        let (record, changed) = input.apply(&stored).map_err(|errors| all_of(ctx, errors))?;
+        write::check_student(&record).map_err(in_input)?;
+        let stranded = strand::by_student(&txn, &record, Utc::now().date_naive()).await?;
+        if !stranded.is_empty() {
+            return Err(stranding(&stranded));
+        }
+        let detail = serde_json::json!({ "changed": changed });
+        save_student(txn, &access, record, "update", Some(detail)).await
     }
 
     /// Imports a CSV file of students into one school (ADMIN, or its counselor): all
@@ -158,14 +167,14 @@ pub(crate) async fn save_student(
     access: &Access<'_>,
     record: Student,
     action: &str,
+    detail: Option<serde_json::Value>,
 ) -> Result<StudentNode, ApiError> {
     let now = Utc::now();
     if people::find_school(&txn, &record.school_id).await?.is_none() {
         return Err(ApiError::bad_input("input.schoolId", "no such school"));
     }
     write::save_students(&txn, std::slice::from_ref(&record), now).await.map_err(in_input)?;
-    let detail = serde_json::json!({ "schoolId": record.school_id });
-    write::audit(&txn, &access.actor(), action, "student", &record.matching.id, Some(detail), now).await?;
+    write::audit(&txn, &access.actor(), action, "student", &record.matching.id, detail, now).await?;
     let saved = people::find_student(&txn, &record.matching.id)
         .await?
         .ok_or_else(|| StoreError::not_found("student", record.matching.id.as_str()))?;

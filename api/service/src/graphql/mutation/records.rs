@@ -3,15 +3,16 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
-use store::records::Agreement;
-use store::{StoreError, catalog, read, write};
+use store::matches::{self, MatchFilter};
+use store::records::{Agreement, MatchStatus, OpeningStatus};
+use store::{StoreError, catalog, read, strand, write};
 
 use crate::graphql::access::Access;
-use crate::graphql::error::{ApiError, ApiResult, Code};
+use crate::graphql::error::{ApiError, ApiResult, Code, all_of};
 use crate::graphql::mutation::in_input;
-use crate::graphql::types::opening::{OpeningInput, OpeningNode};
+use crate::graphql::types::opening::{OpeningInput, OpeningNode, OpeningPatch};
 use crate::graphql::types::partner::{
-    AgreementInput, AgreementNode, PartnerInput, PartnerNode, partner_loader,
+    AgreementInput, AgreementNode, PartnerInput, PartnerNode, PartnerPatch, partner_loader,
 };
 use crate::graphql::{audited, commit, store};
 
@@ -42,19 +43,23 @@ impl RecordsMutation {
         Ok(PartnerNode(partner))
     }
 
-    /// Replaces a partner's fields (ADMIN).
-    async fn update_partner(&self, ctx: &Context<'_>, id: ID, input: PartnerInput) -> ApiResult<PartnerNode> {
+    /// Changes a partner (ADMIN): fields left out stay as they are.
+    async fn update_partner(&self, ctx: &Context<'_>, id: ID, input: PartnerPatch) -> ApiResult<PartnerNode> {
         let access = Access::of(ctx)?;
         access.write_partner()?;
-        same_id(&id, &input.id)?;
-        let partner = input.into_record();
         let txn = store(ctx)?.write().await?;
-        if !catalog::partner_exists(&txn, &partner.id).await? {
-            return Err(ApiError::from(StoreError::not_found("partner", partner.id)));
-        }
+        let before = match read::partner(&txn, &id).await {
+            Ok(before) => before,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(ApiError::new(Code::NotFound, format!("partner {} does not exist", id.as_str())));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let (partner, changed) = input.apply(&before).map_err(|errors| all_of(ctx, errors))?;
         let now = Utc::now();
         write::save_partners(&txn, std::slice::from_ref(&partner), now).await.map_err(in_input)?;
-        audited(&txn, &access, "update", "partner", &partner.id, now).await?;
+        let detail = serde_json::json!({ "changed": changed });
+        write::audit(&txn, &access.actor(), "update", "partner", &partner.id, Some(detail), now).await?;
         commit(txn).await?;
         Ok(PartnerNode(partner))
     }
@@ -102,6 +107,7 @@ impl RecordsMutation {
         let opening = input.into_record();
         let (id, partner_id) = (&opening.matching.id, &opening.matching.partner_id);
         access.write_opening(partner_id)?;
+        refuse_unmatchable(ctx, &opening)?;
         let store = store(ctx)?;
         let txn = store.write().await?;
         if catalog::opening_exists(&txn, id).await? {
@@ -123,55 +129,121 @@ impl RecordsMutation {
         Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
     }
 
-    /// Replaces an opening's fields (ADMIN, or the partner it belongs to). Capacity
-    /// may not drop below the slots already taken. The background check is set by
-    /// ADMIN only (FORBIDDEN for a partner); left out, the one on file is kept.
-    async fn update_opening(&self, ctx: &Context<'_>, id: ID, input: OpeningInput) -> ApiResult<OpeningNode> {
+    /// Changes an opening (ADMIN, or the partner it belongs to): fields left out
+    /// stay as they are. An edit that would strand an open match — a new kind, a
+    /// capacity below the open matches, or an open match no longer feasible (its
+    /// sessions outside the schedule, no shared language, out of reach, outside the
+    /// grades, the clearance gone) — is CONFLICT with `extensions.matches`, and
+    /// nothing is written. The background check is ADMIN's (FORBIDDEN for a partner).
+    async fn update_opening(&self, ctx: &Context<'_>, id: ID, input: OpeningPatch) -> ApiResult<OpeningNode> {
         let access = Access::of(ctx)?;
-        same_id(&id, &input.id)?;
-        if input.background_check.is_some() {
+        if input.touches_background_check() {
             access.set_background_check()?;
         }
-        let mut opening = input.into_record();
-        let partner_id = &opening.matching.partner_id;
-        access.write_opening(partner_id)?;
         let store = store(ctx)?;
         let txn = store.write().await?;
-        let before = read::opening(&txn, &id).await?;
+        let before = match read::opening(&txn, &id).await {
+            Ok(before) => before,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(ApiError::new(Code::NotFound, format!("opening {} does not exist", id.as_str())));
+            }
+            Err(err) => return Err(err.into()),
+        };
         access.write_opening(&before.opening.matching.partner_id)?;
-        if *partner_id != before.opening.matching.partner_id
-            && !catalog::partner_exists(&txn, partner_id).await?
-        {
-            return Err(unknown("input.partnerId", "partner", partner_id));
+        let (after, changed) = input.apply(&before.opening).map_err(|errors| all_of(ctx, errors))?;
+        refuse_unmatchable(ctx, &after)?;
+        let open = matches_of(&txn, &id).await?;
+        if !open.is_empty() && after.matching.kind != before.opening.matching.kind {
+            return Err(ApiError::new(
+                Code::Conflict,
+                format!("opening {} has open matches: its kind cannot change while they go on", id.as_str()),
+            )
+            .about_matches(open));
         }
-        if opening.matching.capacity < i64::from(before.filled) {
+        if after.matching.capacity < i64::from(before.filled) {
             return Err(ApiError::new(
                 Code::Conflict,
                 format!(
-                    "capacity {} is below the {} slots already taken",
-                    opening.matching.capacity, before.filled
+                    "capacity {} is below the {} slots open matches hold",
+                    after.matching.capacity, before.filled
                 ),
-            ));
-        }
-        // Only ADMIN sets a clearance; an edit that leaves it out keeps the one on file.
-        if opening.matching.background_check.is_none() {
-            opening.matching.background_check = before.opening.matching.background_check.clone();
+            )
+            .about_matches(open));
         }
         let now = Utc::now();
-        write::save_openings(&txn, std::slice::from_ref(&opening), now).await.map_err(in_input)?;
-        audited(&txn, &access, "update", "opening", &id, now).await?;
+        let stranded = strand::by_opening(&txn, &after, now.date_naive()).await?;
+        if !stranded.is_empty() {
+            return Err(stranding(&stranded));
+        }
+        write::save_openings(&txn, std::slice::from_ref(&after), now).await.map_err(in_input)?;
+        let detail = serde_json::json!({ "changed": changed });
+        write::audit(&txn, &access.actor(), "update", "opening", &id, Some(detail), now).await?;
+        let stored = read::opening(&txn, &id).await?;
+        commit(txn).await?;
+        Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
+    }
+
+    /// Closes an opening to new matches (ADMIN, or its partner); its open matches go
+    /// on. Closing a closed opening changes nothing.
+    async fn close_opening(&self, ctx: &Context<'_>, id: ID) -> ApiResult<OpeningNode> {
+        let access = Access::of(ctx)?;
+        let store = store(ctx)?;
+        let txn = store.write().await?;
+        let before = match read::opening(&txn, &id).await {
+            Ok(before) => before,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(ApiError::new(Code::NotFound, format!("opening {} does not exist", id.as_str())));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        access.write_opening(&before.opening.matching.partner_id)?;
+        let now = Utc::now();
+        if before.status != OpeningStatus::Closed {
+            write::set_opening_status(&txn, &id, OpeningStatus::Closed, now).await?;
+            audited(&txn, &access, "close", "opening", &id, now).await?;
+        }
         let stored = read::opening(&txn, &id).await?;
         commit(txn).await?;
         Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
     }
 }
 
-pub(crate) fn same_id(id: &ID, input_id: &ID) -> Result<(), ApiError> {
-    if id == input_id {
-        Ok(())
-    } else {
-        Err(ApiError::bad_input("input.id", "must equal id: ids do not change"))
+/// Refuses an opening that could never be matched, one error per field: the
+/// matcher's field rules (the first broken one) and [`write::unmatchable`].
+fn refuse_unmatchable(ctx: &Context<'_>, opening: &store::records::Opening) -> ApiResult<()> {
+    let mut errors: Vec<ApiError> = write::check_opening(opening).err().into_iter().map(in_input).collect();
+    for problem in write::unmatchable(opening).into_iter().map(in_input) {
+        if !errors.iter().any(|known| known.field == problem.field) {
+            errors.push(problem);
+        }
     }
+    if errors.is_empty() { Ok(()) } else { Err(all_of(ctx, errors)) }
+}
+
+/// The ids of the opening's open matches.
+async fn matches_of(txn: &store::Transaction, opening: &str) -> Result<Vec<String>, ApiError> {
+    let filter = MatchFilter {
+        opening_id: Some(opening.to_owned()),
+        statuses: MatchStatus::ALL.iter().copied().filter(|status| status.is_open()).collect(),
+        ..MatchFilter::default()
+    };
+    Ok(matches::list(txn, &filter, None, u64::from(u32::MAX)).await?.rows.into_iter().map(|m| m.id).collect())
+}
+
+/// The CONFLICT of an edit that would strand open matches, naming them and why.
+pub(crate) fn stranding(stranded: &[strand::Stranded]) -> ApiError {
+    let why: Vec<String> = stranded
+        .iter()
+        .map(|item| {
+            let rules: Vec<&str> = item.constraints.iter().map(|c| c.as_str()).collect();
+            format!("{} ({})", item.match_id, rules.join(", "))
+        })
+        .collect();
+    ApiError::new(
+        Code::Conflict,
+        format!("the edit would make open matches infeasible: {}; nothing was written", why.join("; ")),
+    )
+    .about_matches(stranded.iter().map(|item| item.match_id.clone()).collect())
 }
 
 pub(crate) fn conflict(entity: &str, id: &str) -> ApiError {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{InputObject, SimpleObject};
+use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
 use matcher::calendar::Weekday as DomainWeekday;
 use matcher::feasibility::Constraint as DomainConstraint;
 use matcher::score::Criterion as DomainCriterion;
@@ -112,4 +112,28 @@ pub fn ruled_out(counts: BTreeMap<String, i64>) -> Vec<RuledOut> {
             (count > 0).then(|| RuledOut { constraint: (*constraint).into(), count })
         })
         .collect()
+}
+
+/// A patch field that may not be null: `Some(value)` when given, an error when null.
+pub(crate) fn required<T>(field: &str, value: MaybeUndefined<T>, errors: &mut Vec<ApiError>) -> Option<T> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => {
+            errors.push(ApiError::bad_input(
+                format!("input.{field}"),
+                "cannot be null: leave it out to keep it",
+            ));
+            None
+        }
+        MaybeUndefined::Value(value) => Some(value),
+    }
+}
+
+/// A patch field that may be null: `Some(None)` clears, `Some(Some(v))` sets.
+pub(crate) fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(value) => Some(Some(value)),
+    }
 }

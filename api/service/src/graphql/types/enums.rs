@@ -6,7 +6,9 @@ use async_graphql::Enum;
 use matcher::calendar::Weekday as DomainWeekday;
 use matcher::feasibility::Constraint as DomainConstraint;
 use matcher::score::Criterion as DomainCriterion;
-use store::records::{Kind, MatchStatus, PartnerKind, PartnerStatus, Role, RunPhase, RunStatus, Visibility};
+use store::records::{
+    Kind, MatchStatus, OpeningStatus, PartnerKind, PartnerStatus, Role, RunPhase, RunStatus, Visibility,
+};
 
 /// What an opening offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
@@ -201,6 +203,16 @@ pub enum ScoreCriterion {
     Priority,
     /// The student already works with this partner.
     Continuity,
+}
+
+/// Whether an opening takes new matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(name = "OpeningStatus", remote = "OpeningStatus")]
+pub enum OpeningStatusValue {
+    /// Takes new matches.
+    Open,
+    /// Takes none; its open matches go on.
+    Closed,
 }
 
 /// Who may read a piece of feedback.

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
 use store::Store;
 use store::catalog::{self, Near, OpeningFilter};
@@ -14,8 +14,8 @@ use crate::graphql::access::{Access, Rows};
 use crate::graphql::connection::{Page, Window};
 use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::store;
-use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput};
-use crate::graphql::types::enums::OpeningKind;
+use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
+use crate::graphql::types::enums::{OpeningKind, OpeningStatusValue};
 use crate::graphql::types::partner::{PartnerNode, Partners, partner_loader};
 
 /// The widest `near` radius: a bounded search, as every list is bounded.
@@ -123,6 +123,41 @@ impl OpeningNode {
     pub(crate) async fn min_age(&self) -> Option<i64> {
         self.raw().min_age
     }
+
+    /// `OPEN` takes new matches; `CLOSED` takes none, while its open matches go on.
+    pub(crate) async fn status(&self) -> OpeningStatusValue {
+        self.stored.status.into()
+    }
+
+    /// The host's clearance, as the district verified it: for ADMIN, counselors
+    /// and the opening's partner (FORBIDDEN for students). Set by ADMIN only.
+    pub(crate) async fn background_check(&self, ctx: &Context<'_>) -> ApiResult<Option<BackgroundCheck>> {
+        Access::of(ctx)?.read_background_check(&self.raw().partner_id)?;
+        let Some(check) = &self.raw().background_check else {
+            return Ok(None);
+        };
+        let date = |text: &Option<String>| {
+            text.as_deref()
+                .map(|text| {
+                    text.parse::<NaiveDate>()
+                        .map_err(|_| ApiError::internal(format!("a stored clearance date reads {text:?}")))
+                })
+                .transpose()
+        };
+        Ok(Some(BackgroundCheck {
+            cleared_on: date(&check.cleared_on)?,
+            expires_on: date(&check.expires_on)?,
+        }))
+    }
+}
+
+/// A host's background check: when it was cleared, when it expires (open when absent).
+#[derive(Clone, Copy, Debug, SimpleObject)]
+pub struct BackgroundCheck {
+    /// Cleared on; without it the check clears no one.
+    pub cleared_on: Option<NaiveDate>,
+    /// Valid until (inclusive); absent: does not expire.
+    pub expires_on: Option<NaiveDate>,
 }
 
 /// A point and a radius.
@@ -234,12 +269,115 @@ impl OpeningInput {
             min_grade: self.min_grade.map(i64::from),
             max_grade: self.max_grade.map(i64::from),
             min_age: self.min_age.map(i64::from),
-            background_check: self.background_check.map(|check| RawBackgroundCheck {
-                cleared_on: check.cleared_on.map(|d| d.to_string()),
-                expires_on: check.expires_on.map(|d| d.to_string()),
-            }),
+            background_check: self.background_check.map(BackgroundCheckInput::into_raw),
         };
         Opening { title: self.title, matching }
+    }
+}
+
+impl BackgroundCheckInput {
+    fn into_raw(self) -> RawBackgroundCheck {
+        RawBackgroundCheck {
+            cleared_on: self.cleared_on.map(|d| d.to_string()),
+            expires_on: self.expires_on.map(|d| d.to_string()),
+        }
+    }
+}
+
+/// Changes to an opening: an absent field stays as it is, an explicit `null` clears
+/// a field that may be empty, lists given replace the list whole. `partnerId` and
+/// the id do not change. `backgroundCheck` is ADMIN's to set.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct OpeningPatch {
+    pub(crate) kind: MaybeUndefined<OpeningKind>,
+    /// `null` clears it.
+    pub(crate) title: MaybeUndefined<String>,
+    pub(crate) subjects: MaybeUndefined<Vec<String>>,
+    pub(crate) languages: MaybeUndefined<Vec<String>>,
+    #[graphql(name = "virtual")]
+    pub(crate) is_virtual: MaybeUndefined<bool>,
+    /// `null` clears it (for a virtual opening).
+    pub(crate) place: MaybeUndefined<PlaceInput>,
+    /// `null` clears it: no pick-up.
+    pub(crate) pickup_radius_km: MaybeUndefined<f64>,
+    pub(crate) schedule: MaybeUndefined<Vec<WeeklyWindowInput>>,
+    pub(crate) session_minutes: MaybeUndefined<i32>,
+    pub(crate) sessions_per_week: MaybeUndefined<i32>,
+    pub(crate) capacity: MaybeUndefined<i32>,
+    pub(crate) min_grade: MaybeUndefined<i32>,
+    pub(crate) max_grade: MaybeUndefined<i32>,
+    /// `null` clears it: no minimum age.
+    pub(crate) min_age: MaybeUndefined<i32>,
+    /// ADMIN only; `null` removes the clearance.
+    pub(crate) background_check: MaybeUndefined<BackgroundCheckInput>,
+}
+
+impl OpeningPatch {
+    /// Whether the patch names the background check at all.
+    pub(crate) fn touches_background_check(&self) -> bool {
+        !self.background_check.is_undefined()
+    }
+
+    /// `before` with the patch applied, and the names of the fields it gave; or one
+    /// error per field that may not be null but was.
+    pub(crate) fn apply(self, before: &Opening) -> Result<(Opening, Vec<&'static str>), Vec<ApiError>> {
+        let mut errors = Vec::new();
+        let mut after = before.clone();
+        let mut changed = Vec::new();
+        let o = &mut after.matching;
+        macro_rules! set {
+            ($name:literal, $slot:expr, $value:expr) => {
+                if let Some(value) = $value {
+                    $slot = value;
+                    changed.push($name);
+                }
+            };
+        }
+        set!("kind", o.kind, required("kind", self.kind, &mut errors).map(|kind| kind.as_str().to_owned()));
+        set!("title", after.title, nullable(self.title));
+        set!("subjects", o.subjects, required("subjects", self.subjects, &mut errors));
+        set!("languages", o.languages, required("languages", self.languages, &mut errors));
+        set!("virtual", o.r#virtual, required("virtual", self.is_virtual, &mut errors).map(Some));
+        set!(
+            "place",
+            o.place,
+            nullable(self.place).map(|place| place.map(|p| RawPlace { lat: p.lat, lon: p.lon }))
+        );
+        set!("pickupRadiusKm", o.pickup_radius_km, nullable(self.pickup_radius_km));
+        set!(
+            "schedule",
+            o.schedule,
+            required("schedule", self.schedule, &mut errors)
+                .map(|list| list.into_iter().map(RawWindow::from).collect())
+        );
+        set!(
+            "sessionMinutes",
+            o.session_minutes,
+            required("sessionMinutes", self.session_minutes, &mut errors).map(i64::from)
+        );
+        set!(
+            "sessionsPerWeek",
+            o.sessions_per_week,
+            required("sessionsPerWeek", self.sessions_per_week, &mut errors).map(|n| Some(i64::from(n)))
+        );
+        set!("capacity", o.capacity, required("capacity", self.capacity, &mut errors).map(i64::from));
+        set!(
+            "minGrade",
+            o.min_grade,
+            required("minGrade", self.min_grade, &mut errors).map(|n| Some(i64::from(n)))
+        );
+        set!(
+            "maxGrade",
+            o.max_grade,
+            required("maxGrade", self.max_grade, &mut errors).map(|n| Some(i64::from(n)))
+        );
+        set!("minAge", o.min_age, nullable(self.min_age).map(|age| age.map(i64::from)));
+        set!(
+            "backgroundCheck",
+            o.background_check,
+            nullable(self.background_check).map(|check| check.map(BackgroundCheckInput::into_raw))
+        );
+        if errors.is_empty() { Ok((after, changed)) } else { Err(errors) }
     }
 }
 

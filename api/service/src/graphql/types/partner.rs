@@ -7,16 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use store::catalog::{self, OpeningFilter};
-use store::records::{Agreement, Partner, PartnerStatus};
+use store::records::{Agreement, Partner, PartnerKind, PartnerStatus};
 use store::{Store, read};
 
 use crate::graphql::access::Access;
 use crate::graphql::connection::{Page, Window};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
+use crate::graphql::types::common::{nullable, required};
 use crate::graphql::types::enums::{PartnerKindValue, PartnerStatusValue};
 use crate::graphql::types::opening::{OpeningNode, opening_list};
 
@@ -160,6 +161,46 @@ impl AgreementNode {
 pub struct PartnerFilterInput {
     pub(crate) kind: Option<PartnerKindValue>,
     pub(crate) status: Option<PartnerStatusValue>,
+}
+
+/// Changes to a partner: an absent field stays as it is, `null` clears a contact.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct PartnerPatch {
+    pub(crate) name: MaybeUndefined<String>,
+    pub(crate) kind: MaybeUndefined<PartnerKindValue>,
+    /// An inactive partner's openings are not matched.
+    pub(crate) status: MaybeUndefined<PartnerStatusValue>,
+    /// `null` clears it.
+    pub(crate) contact_name: MaybeUndefined<String>,
+    /// `null` clears it.
+    pub(crate) contact_email: MaybeUndefined<String>,
+    /// `null` clears it.
+    pub(crate) contact_phone: MaybeUndefined<String>,
+}
+
+impl PartnerPatch {
+    /// `before` with the patch applied, and the fields it gave; or one error per
+    /// field that may not be null but was.
+    pub(crate) fn apply(self, before: &Partner) -> Result<(Partner, Vec<&'static str>), Vec<ApiError>> {
+        let mut errors = Vec::new();
+        let mut after = before.clone();
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($name:literal, $slot:expr, $value:expr) => {
+                if let Some(value) = $value {
+                    $slot = value;
+                    changed.push($name);
+                }
+            };
+        }
+        set!("name", after.name, required("name", self.name, &mut errors));
+        set!("kind", after.kind, required("kind", self.kind, &mut errors).map(PartnerKind::from));
+        set!("status", after.status, required("status", self.status, &mut errors).map(PartnerStatus::from));
+        set!("contactName", after.contact_name, nullable(self.contact_name));
+        set!("contactEmail", after.contact_email, nullable(self.contact_email));
+        set!("contactPhone", after.contact_phone, nullable(self.contact_phone));
+        if errors.is_empty() { Ok((after, changed)) } else { Err(errors) }
+    }
 }
 
 /// A partner, as created or replaced.

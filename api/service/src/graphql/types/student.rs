@@ -4,7 +4,7 @@
 //! before it answers, and a partner's read is written to the disclosure log before
 //! the data leaves.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use store::matches::MatchFilter;
 use store::people::{self, Disclosure, Visible};
@@ -14,7 +14,7 @@ use crate::graphql::access::{Access, Rows, StudentField, StudentView};
 use crate::graphql::connection::{Page, Window, cost};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
-use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput};
+use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
 use crate::graphql::types::enums::OpeningKind;
 use crate::graphql::types::matches::{MatchNode, match_page};
 use crate::graphql::types::school::SchoolNode;
@@ -179,6 +179,103 @@ pub struct Need {
     pub(crate) subjects: Vec<String>,
 }
 
+/// Changes to a student: an absent field stays as it is, an explicit `null` clears
+/// a field that may be empty, lists given replace the list whole (`guardians` only
+/// when given). `schoolId` and the id do not change.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct StudentPatch {
+    pub(crate) first_name: MaybeUndefined<String>,
+    pub(crate) last_name: MaybeUndefined<String>,
+    /// 0 (kindergarten) to 12.
+    pub(crate) grade: MaybeUndefined<i32>,
+    /// `null` clears it.
+    pub(crate) birth_date: MaybeUndefined<NaiveDate>,
+    /// Preferred first.
+    pub(crate) languages: MaybeUndefined<Vec<String>>,
+    pub(crate) home: MaybeUndefined<PlaceInput>,
+    /// `WALK BIKE TRANSIT CAR`; `null` clears them.
+    pub(crate) travel_modes: MaybeUndefined<Vec<String>>,
+    pub(crate) max_travel_minutes: MaybeUndefined<f64>,
+    pub(crate) remote_ok: MaybeUndefined<bool>,
+    pub(crate) availability: MaybeUndefined<Vec<WeeklyWindowInput>>,
+    pub(crate) needs: MaybeUndefined<Vec<NeedInput>>,
+    /// 0–3.
+    pub(crate) priority: MaybeUndefined<i32>,
+    /// Consent is withdrawn with `withdrawConsent` (open matches go on); here it
+    /// may also be given.
+    pub(crate) consent_on_file: MaybeUndefined<bool>,
+    /// Replaces every guardian when given; `null` or `[]` removes them all.
+    pub(crate) guardians: MaybeUndefined<Vec<GuardianInput>>,
+}
+
+impl StudentPatch {
+    /// `before` with the patch applied, and the names of the fields it gave; or one
+    /// error per field that may not be null but was.
+    pub(crate) fn apply(self, before: &Student) -> Result<(Student, Vec<&'static str>), Vec<ApiError>> {
+        let mut errors = Vec::new();
+        let mut after = before.clone();
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($name:literal, $slot:expr, $value:expr) => {
+                if let Some(value) = $value {
+                    $slot = value;
+                    changed.push($name);
+                }
+            };
+        }
+        set!("firstName", after.first_name, required("firstName", self.first_name, &mut errors));
+        set!("lastName", after.last_name, required("lastName", self.last_name, &mut errors));
+        set!(
+            "guardians",
+            after.guardians,
+            nullable(self.guardians).map(|list| {
+                list.unwrap_or_default().into_iter().map(GuardianInput::into_record).collect()
+            })
+        );
+        let s = &mut after.matching;
+        set!("grade", s.grade, required("grade", self.grade, &mut errors).map(i64::from));
+        set!("birthDate", s.birth_date, nullable(self.birth_date).map(|date| date.map(|d| d.to_string())));
+        set!("languages", s.languages, required("languages", self.languages, &mut errors));
+        set!(
+            "home",
+            s.home,
+            required("home", self.home, &mut errors).map(|p| RawPlace { lat: p.lat, lon: p.lon })
+        );
+        set!("travelModes", s.travel_modes, nullable(self.travel_modes));
+        set!(
+            "maxTravelMinutes",
+            s.max_travel_minutes,
+            required("maxTravelMinutes", self.max_travel_minutes, &mut errors)
+        );
+        set!("remoteOk", s.remote_ok, required("remoteOk", self.remote_ok, &mut errors).map(Some));
+        set!(
+            "availability",
+            s.availability,
+            required("availability", self.availability, &mut errors)
+                .map(|list| list.into_iter().map(RawWindow::from).collect())
+        );
+        set!(
+            "needs",
+            s.needs,
+            required("needs", self.needs, &mut errors).map(|list| list
+                .into_iter()
+                .map(|n| RawNeed { kind: n.kind, subjects: n.subjects })
+                .collect())
+        );
+        set!(
+            "priority",
+            s.priority,
+            required("priority", self.priority, &mut errors).map(|p| Some(i64::from(p)))
+        );
+        set!(
+            "consentOnFile",
+            s.consent_on_file,
+            required("consentOnFile", self.consent_on_file, &mut errors).map(Some)
+        );
+        if errors.is_empty() { Ok((after, changed)) } else { Err(errors) }
+    }
+}
+
 /// A guardian or family contact.
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(name = "Guardian")]
@@ -327,12 +424,7 @@ impl StudentInput {
                 .guardians
                 .unwrap_or_default()
                 .into_iter()
-                .map(|g| Guardian {
-                    name: g.name,
-                    relationship: g.relationship,
-                    email: g.email,
-                    phone: g.phone,
-                })
+                .map(GuardianInput::into_record)
                 .collect(),
             matching: RawStudent {
                 id,
@@ -370,6 +462,12 @@ pub struct GuardianInput {
     pub(crate) relationship: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) phone: Option<String>,
+}
+
+impl GuardianInput {
+    pub(crate) fn into_record(self) -> Guardian {
+        Guardian { name: self.name, relationship: self.relationship, email: self.email, phone: self.phone }
+    }
 }
 
 pub(crate) fn count(n: usize) -> i64 {
