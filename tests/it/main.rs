@@ -9,6 +9,7 @@ mod db;
 mod demo;
 mod district;
 mod edits;
+mod export;
 mod gql;
 mod hardening;
 mod http;

@@ -18,7 +18,9 @@ use async_graphql_actix_web::GraphQLSubscription;
 use tracing::Instrument;
 
 use crate::auth::Verifier;
-use crate::graphql::error::{ApiError, refusal};
+use crate::auth::Viewer;
+use crate::export;
+use crate::graphql::error::{ApiError, Code, refusal};
 use crate::graphql::limits::{Exceeded, Limit};
 use crate::graphql::{Deadline, MAX_BATCH, MAX_BODY_BYTES, Schemas};
 use crate::runner::Runner;
@@ -70,6 +72,7 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
             .route("/graphql", web::get().guard(guard::Header("upgrade", "websocket")).to(subscriptions))
             .route("/graphql", web::get().to(graphiql))
             .route("/healthz", web::get().to(healthz))
+            .route("/export/{file}", web::get().to(export))
     })
     .workers(2)
     .bind(bind)?;
@@ -107,20 +110,34 @@ async fn subscriptions(
         .start(&request, payload)
 }
 
+/// The viewer of a request's one `Authorization` header (None without one); a bad
+/// token, or several headers, is refused with `status_for_bad_token`.
+fn bearer(
+    state: &State,
+    request: &HttpRequest,
+    status_for_bad_token: actix_web::http::StatusCode,
+) -> Result<Option<Viewer>, HttpResponse> {
+    let mut tokens = request.headers().get_all(header::AUTHORIZATION);
+    match (tokens.next(), tokens.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => {
+            let refused = ApiError::unauthenticated("send one Authorization header, not several");
+            Err(HttpResponse::Unauthorized().json(refusal(&refused)))
+        }
+        (Some(value), None) => state
+            .verifier
+            .verify(Some(value.to_str().unwrap_or("\u{0}")))
+            .map(Some)
+            .map_err(|err| HttpResponse::build(status_for_bad_token).json(refusal(&ApiError::from(err)))),
+    }
+}
+
 async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
     // One deadline for the whole request: a batch does not get ten seconds per operation.
     let deadline = Deadline::from_now();
-    let mut tokens = request.headers().get_all(header::AUTHORIZATION);
-    let viewer = match (tokens.next(), tokens.next()) {
-        (None, _) => None,
-        (Some(_), Some(_)) => {
-            let refused = ApiError::unauthenticated("send one Authorization header, not several");
-            return HttpResponse::Unauthorized().json(refusal(&refused));
-        }
-        (Some(value), None) => match state.verifier.verify(Some(value.to_str().unwrap_or("\u{0}"))) {
-            Ok(viewer) => Some(viewer),
-            Err(err) => return HttpResponse::Ok().json(refusal(&ApiError::from(err))),
-        },
+    let viewer = match bearer(&state, &request, actix_web::http::StatusCode::OK) {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
@@ -163,6 +180,50 @@ const GRAPHIQL_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-inl
 
 /// How long `/healthz` waits for the database: probes give up after a few seconds.
 const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `GET /export/{matches,unmatched,report}.csv` with the API's bearer token.
+async fn export(
+    state: web::Data<State>,
+    request: HttpRequest,
+    file: web::Path<String>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    let viewer = match bearer(&state, &request, actix_web::http::StatusCode::UNAUTHORIZED) {
+        Ok(Some(viewer)) => viewer,
+        Ok(None) => {
+            let refused = ApiError::unauthenticated("a bearer token is required");
+            return HttpResponse::Unauthorized().json(refusal(&refused));
+        }
+        Err(refused) => return refused,
+    };
+    let schemas = &state.schemas;
+    let made = match file.as_str() {
+        "matches.csv" => export::matches(schemas, viewer).await,
+        "report.csv" => export::report(schemas, viewer).await,
+        "unmatched.csv" => match query.get("run") {
+            Some(run) => export::unmatched(schemas, viewer, run).await,
+            None => Err(ApiError::bad_input("run", "name the run: unmatched.csv?run=ID")),
+        },
+        _ => Err(ApiError::new(Code::NotFound, "no such export: matches.csv, unmatched.csv or report.csv")),
+    };
+    match made {
+        Ok(csv) => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")))
+            .body(csv),
+        Err(err) => {
+            let status = match err.code {
+                Code::Unauthenticated => actix_web::http::StatusCode::UNAUTHORIZED,
+                Code::Forbidden => actix_web::http::StatusCode::FORBIDDEN,
+                Code::NotFound => actix_web::http::StatusCode::NOT_FOUND,
+                Code::BadUserInput => actix_web::http::StatusCode::BAD_REQUEST,
+                Code::Conflict => actix_web::http::StatusCode::CONFLICT,
+                Code::Internal => actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            HttpResponse::build(status).json(refusal(&err))
+        }
+    }
+}
 
 async fn healthz(state: web::Data<State>) -> HttpResponse {
     let answer = match tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping()).await {
