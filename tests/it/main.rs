@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod contract;
+mod conventions;
 mod db;
 mod demo;
 mod district;

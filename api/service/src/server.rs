@@ -116,19 +116,19 @@ fn bearer(
     state: &State,
     request: &HttpRequest,
     status_for_bad_token: actix_web::http::StatusCode,
-) -> Result<Option<Viewer>, HttpResponse> {
+) -> Result<Option<Viewer>, Box<HttpResponse>> {
     let mut tokens = request.headers().get_all(header::AUTHORIZATION);
     match (tokens.next(), tokens.next()) {
         (None, _) => Ok(None),
         (Some(_), Some(_)) => {
             let refused = ApiError::unauthenticated("send one Authorization header, not several");
-            Err(HttpResponse::Unauthorized().json(refusal(&refused)))
+            Err(Box::new(HttpResponse::Unauthorized().json(refusal(&refused))))
         }
-        (Some(value), None) => state
-            .verifier
-            .verify(Some(value.to_str().unwrap_or("\u{0}")))
-            .map(Some)
-            .map_err(|err| HttpResponse::build(status_for_bad_token).json(refusal(&ApiError::from(err)))),
+        (Some(value), None) => {
+            state.verifier.verify(Some(value.to_str().unwrap_or("\u{0}"))).map(Some).map_err(|err| {
+                Box::new(HttpResponse::build(status_for_bad_token).json(refusal(&ApiError::from(err))))
+            })
+        }
     }
 }
 
@@ -137,7 +137,7 @@ async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes
     let deadline = Deadline::from_now();
     let viewer = match bearer(&state, &request, actix_web::http::StatusCode::OK) {
         Ok(viewer) => viewer,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
@@ -194,7 +194,7 @@ async fn export(
             let refused = ApiError::unauthenticated("a bearer token is required");
             return HttpResponse::Unauthorized().json(refusal(&refused));
         }
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let schemas = &state.schemas;
     let made = match file.as_str() {

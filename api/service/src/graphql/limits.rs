@@ -15,14 +15,14 @@
 //! runs under the request's [`Deadline`], which a batch shares.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest, NextSubscribe,
     NextValidation,
 };
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{
     ErrorExtensionValues, Name, Response, ServerError, ServerResult, ValidationResult, Variables,
 };
@@ -168,12 +168,35 @@ pub struct Limits {
 
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Checks { demo: self.demo })
+        Arc::new(Checks { demo: self.demo, document: Arc::new(Mutex::new(None)) })
     }
 }
 
+/// One request's checks (the engine makes a fresh one per request).
 struct Checks {
     demo: bool,
+    /// The request's document, kept to put errored fields back as null.
+    document: Arc<Mutex<Option<ExecutableDocument>>>,
+}
+
+impl Checks {
+    /// Errored fields back as `null` ([`super::nulls`]), for the operation of `kind`.
+    fn complete(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        response: &mut Response,
+        kind: impl Fn(&ExecutableDocument) -> Option<OperationType>,
+    ) {
+        if response.errors.is_empty() {
+            return;
+        }
+        let Ok(guard) = self.document.lock() else { return };
+        if let Some(document) = guard.as_ref()
+            && let Some(kind) = kind(document)
+        {
+            super::nulls::complete(response, document, kind, &ctx.schema_env.registry);
+        }
+    }
 }
 
 impl Checks {
@@ -196,9 +219,22 @@ impl Extension for Checks {
         stream: BoxStream<'s, Response>,
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
+        // The stream parses its document when first polled: read it per event.
+        let (document, env) = (self.document.clone(), ctx.schema_env.clone());
         next.run(ctx, stream)
-            .map(|mut response| {
+            .map(move |mut response| {
                 ensure_codes(&mut response);
+                if let Ok(guard) = document.lock()
+                    && let Some(document) = guard.as_ref()
+                    && operation_kind(document, None) == Some(OperationType::Subscription)
+                {
+                    super::nulls::complete(
+                        &mut response,
+                        document,
+                        OperationType::Subscription,
+                        &env.registry,
+                    );
+                }
                 response
             })
             .boxed()
@@ -219,6 +255,9 @@ impl Extension for Checks {
         let document = async_graphql::parser::parse_query(query).map_err(ServerError::from)?;
         check_document(&document, self.privileged(ctx))?;
         check_controls(&document, variables)?;
+        if let Ok(mut kept) = self.document.lock() {
+            *kept = Some(document.clone());
+        }
         Ok(document)
     }
 
@@ -244,7 +283,10 @@ impl Extension for Checks {
     ) -> Response {
         let deadline = ctx.data_opt::<Deadline>().copied().unwrap_or_else(Deadline::from_now);
         match tokio::time::timeout_at(deadline.0, next.run(ctx, operation_name)).await {
-            Ok(response) => response,
+            Ok(mut response) => {
+                self.complete(ctx, &mut response, |document| operation_kind(document, operation_name));
+                response
+            }
             Err(_) => {
                 tracing::warn!(operation = operation_name.unwrap_or(""), "a request ran out of time");
                 let seconds = REQUEST_TIMEOUT.as_secs() as usize;
@@ -253,6 +295,15 @@ impl Extension for Checks {
             }
         }
     }
+}
+
+/// The type of the operation `name` names (or the only one).
+fn operation_kind(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    document
+        .operations
+        .iter()
+        .find(|(operation, _)| name.is_none() || operation.map(|n| n.as_str()) == name)
+        .map(|(_, operation)| operation.node.ty)
 }
 
 /// Size and bracket nesting of the raw text, before the parser runs.

@@ -8,7 +8,8 @@
 //!   each a recipe: authorize, load, call the store or the engine, map.
 //! - [`access`]: who may see and do what (the one place that decides).
 //! - [`limits`]: the request limits, an extension every transport passes through.
-//! - [`error`]: the one mapping to `extensions.code`.
+//! - [`error`]: the one mapping to `extensions.code`; [`nulls`]: errored fields
+//!   present and null, as the GraphQL spec has them.
 //! - [`connection`]: Relay pages.
 
 pub mod access;
@@ -16,6 +17,7 @@ pub mod connection;
 pub mod error;
 pub mod limits;
 pub mod mutation;
+pub mod nulls;
 pub mod query;
 pub mod schema;
 pub mod subscription;
