@@ -94,6 +94,131 @@ async fn the_admin_and_counselor_views_need_no_completion() {
     assert!(response["data"]["student"]["birthDate"].is_string());
     let response = server.query(Some(&counselor("sch-1")), "{ viewer { role } }").await;
     assert_eq!(response, json!({"data": {"viewer": {"role": "COUNSELOR"}}}));
-    let _ = request;
     server.stop().await;
+}
+
+#[tokio::test]
+async fn the_websocket_speaks_graphql_transport_ws() {
+    use crate::ws::{Event, Socket};
+    let server = demo_server(false).await;
+
+    // A query runs as `next` then `complete`; a request refused before it runs is an `error`.
+    let mut socket = Socket::connect(server.addr, Some(&counselor("sch-1"))).await.expect("connect");
+    socket.subscribe("q", "{ viewer { role } }").await;
+    let Event::Next(payload) = socket.event().await else { panic!("no result") };
+    assert_eq!(payload, json!({"data": {"viewer": {"role": "COUNSELOR"}}}));
+    assert!(matches!(socket.event().await, Event::Complete));
+    socket.subscribe("v", "{ viewer { nope } }").await;
+    let Event::Error(errors) = socket.event().await else { panic!("a validation error is an error message") };
+    assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{errors}");
+    socket.send_raw(&json!({"type": "ping", "payload": {"n": 1}})).await;
+    // The client's close is answered with a close, not a dropped link (1006).
+    assert_eq!(socket.close().await, Some(1000));
+
+    // Protocol faults close with the protocol's codes.
+    let mut socket = Socket::open(server.addr).await;
+    socket.subscribe("early", "{ viewer { role } }").await;
+    assert!(matches!(socket.event().await, Event::Closed(Some(4401))), "subscribe before init");
+    let mut socket = Socket::connect(server.addr, Some(&admin())).await.expect("connect");
+    socket.send_raw(&json!({"type": "connection_init", "payload": {}})).await;
+    assert!(matches!(socket.event().await, Event::Closed(Some(4429))), "a second init");
+    let mut socket = Socket::connect(server.addr, Some(&admin())).await.expect("connect");
+    socket.send_raw(&json!({"type": "nonsense"})).await;
+    assert!(matches!(socket.event().await, Event::Closed(Some(4400))), "an unknown message");
+    let mut socket = Socket::connect(server.addr, Some(&admin())).await.expect("connect");
+    let run = server
+        .query(Some(&admin()), r#"mutation { runMatching(input: {dryRun: true, kinds: [TUTORING]}) { id } }"#)
+        .await;
+    let run = run["data"]["runMatching"]["id"].as_str().unwrap_or_else(|| panic!("{run}")).to_owned();
+    let progress = format!("subscription {{ matchRunProgress(id: \"{run}\") {{ status }} }}");
+    socket.subscribe("same", &progress).await;
+    socket.subscribe("same", &progress).await;
+    loop {
+        match socket.event().await {
+            Event::Closed(code) => {
+                // Unless the run finished in between, which frees the id.
+                assert!(code == Some(4409), "a duplicate id: {code:?}");
+                break;
+            }
+            Event::Complete => break,
+            Event::Next(_) => continue,
+            Event::Error(errors) => panic!("{errors}"),
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn input_objects_with_a_repeated_field_are_refused() {
+    let server = demo_server(false).await;
+    let query = "{ openings(first: 1, filter: { kind: TUTORING, kind: MENTORING }) { totalCount } }";
+    let response = server.query(Some(&admin()), query).await;
+    assert_eq!(response["data"], Value::Null, "{response}");
+    assert_eq!(code(&response), "BAD_USER_INPUT");
+    assert!(response["errors"][0]["message"].as_str().unwrap().contains("\"kind\""), "{response}");
+    assert_eq!(response["errors"][0]["locations"], json!([{"line": 1, "column": 48}]));
+    // One of each is fine.
+    let response = server
+        .query(Some(&admin()), "{ openings(first: 1, filter: { kind: TUTORING }) { totalCount } }")
+        .await;
+    assert!(response["data"]["openings"]["totalCount"].as_u64() > Some(0), "{response}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_json_413() {
+    let server = demo_server(false).await;
+    let body = format!(
+        "{{\"query\": \"{{ viewer {{ role }} }}\", \"x\": \"{}\"}}",
+        "a".repeat(service::graphql::MAX_BODY_BYTES)
+    );
+    let reply =
+        request(server.addr, "POST", "/graphql", &[("Content-Type", "application/json")], body.as_bytes())
+            .await;
+    assert_eq!(reply.status, 413);
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/json")));
+    let error = &reply.json()["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+    assert_eq!(error["extensions"]["limit"], "BODY_BYTES");
+    assert_eq!(error["extensions"]["max"], service::graphql::MAX_BODY_BYTES);
+    assert_eq!(error["extensions"]["found"], body.len());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_answers_listed_origins_only() {
+    use crate::http::ALLOWED_ORIGIN;
+    let server = demo_server(false).await;
+    let listed = preflight(&server, ALLOWED_ORIGIN).await;
+    assert_eq!(listed.status, 204);
+    assert_eq!(listed.header("access-control-allow-origin"), Some(ALLOWED_ORIGIN));
+    let allowed_headers =
+        listed.header("access-control-allow-headers").unwrap_or_default().to_ascii_lowercase();
+    assert!(allowed_headers.contains("authorization") && allowed_headers.contains("content-type"));
+    assert!(listed.header("access-control-allow-methods").is_some_and(|m| m.contains("POST")));
+    assert_eq!(listed.header("access-control-allow-credentials"), None, "tokens, not cookies");
+    let unlisted = preflight(&server, "http://elsewhere.example").await;
+    assert_eq!(unlisted.header("access-control-allow-origin"), None);
+
+    // The answer itself carries the origin for a listed page only.
+    let body = br#"{"query": "{ viewer { role } }"}"#;
+    let bearer = format!("Bearer {}", admin());
+    for (origin, expected) in [(ALLOWED_ORIGIN, Some(ALLOWED_ORIGIN)), ("http://elsewhere.example", None)] {
+        let headers =
+            [("Origin", origin), ("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+        let reply = request(server.addr, "POST", "/graphql", &headers, body).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.json()["data"]["viewer"]["role"], "ADMIN");
+        assert_eq!(reply.header("access-control-allow-origin"), expected, "{origin}");
+    }
+    server.stop().await;
+}
+
+async fn preflight(server: &TestServer, origin: &str) -> crate::http::Reply {
+    let headers = [
+        ("Origin", origin),
+        ("Access-Control-Request-Method", "POST"),
+        ("Access-Control-Request-Headers", "authorization, content-type"),
+    ];
+    request(server.addr, "OPTIONS", "/graphql", &headers, b"").await
 }

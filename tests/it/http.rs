@@ -19,6 +19,9 @@ use crate::db::TestDb;
 /// The HS256 secret of test servers.
 pub const SECRET: &[u8] = b"a test secret that is long enough for HS256 signing";
 
+/// The one origin the test server answers across origins (CORS).
+pub const ALLOWED_ORIGIN: &str = "http://portal.example";
+
 /// A running server and what it needs to stay up.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -41,6 +44,7 @@ impl TestServer {
             verifier: Verifier::new(config).unwrap(),
             demo,
             run_lease: service::runner::DEFAULT_LEASE,
+            cors: service::cors::AllowedOrigins::parse(&[ALLOWED_ORIGIN]).unwrap(),
         };
         let running = start(service, "127.0.0.1:0").await.expect("start the server");
         TestServer { addr: running.addr, db, running }

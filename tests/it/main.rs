@@ -12,6 +12,7 @@ mod district;
 mod edits;
 mod export;
 mod gql;
+mod graphiql;
 mod hardening;
 mod http;
 mod import;

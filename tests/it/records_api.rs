@@ -668,6 +668,7 @@ async fn opening_partners_load_in_one_batch() {
             verifier: Verifier::new(config).unwrap(),
             demo: false,
             run_lease: service::runner::DEFAULT_LEASE,
+            cors: Default::default(),
         };
         let running = start(service, "127.0.0.1:0").await.unwrap();
         let bearer = format!("Bearer {}", token(Role::Counselor, Some("sch-1")));

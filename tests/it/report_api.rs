@@ -866,6 +866,7 @@ async fn counted_server(store: &Store) -> (service::server::Running, Arc<AtomicU
         demo: false,
         // Long enough that no lease sweep runs during the test.
         run_lease: Duration::from_secs(3600),
+        cors: Default::default(),
     };
     (start(service, "127.0.0.1:0").await.unwrap(), count)
 }

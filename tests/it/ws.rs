@@ -24,8 +24,8 @@ pub enum Event {
     Error(Value),
     /// `complete`: the subscription ended.
     Complete,
-    /// The server closed the connection.
-    Closed,
+    /// The server closed the connection, with this close code (if it sent one).
+    Closed(Option<u16>),
 }
 
 impl Socket {
@@ -68,6 +68,28 @@ impl Socket {
         }
     }
 
+    /// Sends a message as it is, valid or not.
+    pub async fn send_raw(&mut self, message: &Value) {
+        self.send(message).await;
+    }
+
+    /// Closes the connection with 1000 and returns the code of the server's answering close.
+    pub async fn close(mut self) -> Option<u16> {
+        let mask = [0x1b, 0x2c, 0x3d, 0x4e];
+        let code = 1000u16.to_be_bytes();
+        let mut frame = vec![0x88u8, 0x80 | 2];
+        frame.extend_from_slice(&mask);
+        frame.extend(code.iter().enumerate().map(|(at, byte)| byte ^ mask[at % 4]));
+        self.stream.write_all(&frame).await.unwrap();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.receive()).await {
+                Err(_) => panic!("no close from the server within 10 s"),
+                Ok(Err(code)) => return code,
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+
     /// Starts subscription `id`.
     pub async fn subscribe(&mut self, id: &str, query: &str) {
         self.send(&json!({"id": id, "type": "subscribe", "payload": {"query": query}})).await;
@@ -78,7 +100,7 @@ impl Socket {
         loop {
             let message = match tokio::time::timeout(Duration::from_secs(20), self.receive()).await {
                 Err(_) => panic!("no message from the server within 20 s"),
-                Ok(Err(_)) => return Event::Closed,
+                Ok(Err(code)) => return Event::Closed(code),
                 Ok(Ok(message)) => message,
             };
             match message["type"].as_str() {
@@ -92,6 +114,7 @@ impl Socket {
     }
 
     async fn send(&mut self, message: &Value) {
+        // (kept private: tests say what they send through `subscribe` or `send_raw`)
         let payload = serde_json::to_vec(message).unwrap();
         let mut frame = vec![0x81u8];
         match payload.len() {

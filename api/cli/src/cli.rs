@@ -100,6 +100,10 @@ enum Command {
         /// Where to listen.
         #[arg(long, env = "PARTNERMATCH_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Origins whose web pages may call the API, comma-separated
+        /// (`https://portal.example.org,http://localhost:3000`); none by default.
+        #[arg(long = "cors-origins", env = "PARTNERMATCH_CORS_ORIGINS", value_delimiter = ',')]
+        cors_origins: Vec<String>,
         /// Seed the demo district into an empty database, sign with the development
         /// secret, and open introspection and suggestions to every caller.
         #[arg(long)]
@@ -249,10 +253,20 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Ok(())
             })
         }
-        Command::Serve { bind, demo, database, jwt, algorithm, public_key, run_lease_seconds } => {
+        Command::Serve {
+            bind,
+            cors_origins,
+            demo,
+            database,
+            jwt,
+            algorithm,
+            public_key,
+            run_lease_seconds,
+        } => {
             let key = key_source(algorithm, public_key, demo, &database, &jwt)?;
             let lease = Duration::from_secs(run_lease_seconds);
-            block_on(serve(bind, demo, database, jwt.issuer, jwt.audience, key, lease))
+            let cors = service::cors::AllowedOrigins::parse(&cors_origins).map_err(Error::Config)?;
+            block_on(serve(Listen { bind, cors }, demo, database, jwt.issuer, jwt.audience, key, lease))
         }
         Command::Schema => {
             print!("{}", service::graphql::sdl());
@@ -313,10 +327,16 @@ fn run_token(
     Ok(())
 }
 
+/// Where `serve` listens and whom it answers across origins.
+struct Listen {
+    bind: String,
+    cors: service::cors::AllowedOrigins,
+}
+
 /// `serve`: opens (and under `--demo` seeds) the database, then serves until
 /// SIGINT or SIGTERM.
 async fn serve(
-    bind: String,
+    Listen { bind, cors }: Listen,
     demo: bool,
     database: DatabaseArgs,
     issuer: String,
@@ -360,7 +380,7 @@ async fn serve(
             Err(err) => return Err(err.into()),
         }
     }
-    let service = service::server::Service { store, verifier, demo, run_lease };
+    let service = service::server::Service { store, verifier, demo, run_lease, cors };
     let running = service::server::start(service, &bind)
         .await
         .map_err(|err| Error::Config(format!("cannot listen on {bind}: {err}")))?;

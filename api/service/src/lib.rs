@@ -3,10 +3,14 @@
 //! - [`auth`] says who a bearer token speaks for: JWT checks, development tokens.
 //! - [`graphql`] is the schema and the limits every request meets.
 //! - [`server`] serves it over HTTP and websocket; [`export`] the CSV files.
+//! - [`graphiql`] is the in-browser editor at `GET /graphql`, its assets embedded.
 //! - [`runner`] carries match runs to their end in the background, under a database lease.
 
 pub mod auth;
+pub mod cors;
 pub mod export;
+pub mod graphiql;
 pub mod graphql;
 pub mod runner;
 pub mod server;
+pub mod ws;

@@ -13,8 +13,7 @@ use actix_web::dev::{ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, guard, web};
-use async_graphql::{BatchRequest, Data};
-use async_graphql_actix_web::GraphQLSubscription;
+use async_graphql::BatchRequest;
 use tracing::Instrument;
 
 use crate::auth::Verifier;
@@ -36,11 +35,13 @@ pub struct Service {
     pub demo: bool,
     /// How long a match run's lease lasts unless its node renews it.
     pub run_lease: std::time::Duration,
+    /// Origins whose pages may call the API (none by default).
+    pub cors: crate::cors::AllowedOrigins,
 }
 
 struct State {
     store: Store,
-    verifier: Verifier,
+    verifier: std::sync::Arc<Verifier>,
     schemas: Schemas,
 }
 
@@ -61,16 +62,24 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     let runner = Runner::new(service.store.clone(), service.run_lease);
     let sweeper = runner.sweep(service.run_lease / 2);
     let schemas = Schemas::new(service.store.clone(), runner, service.demo);
-    let state = web::Data::new(State { store: service.store, verifier: service.verifier, schemas });
+    let state = web::Data::new(State {
+        store: service.store,
+        verifier: std::sync::Arc::new(service.verifier),
+        schemas,
+    });
+    let cors = web::Data::new(service.cors);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             // Larger bodies are refused with 413 before any parsing.
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(cors.clone())
+            .wrap(from_fn(crate::cors::middleware))
             .wrap(from_fn(request_id))
             .route("/graphql", web::post().to(graphql))
             .route("/graphql", web::get().guard(guard::Header("upgrade", "websocket")).to(subscriptions))
-            .route("/graphql", web::get().to(graphiql))
+            .route("/graphql", web::get().to(crate::graphiql::page))
+            .route(crate::graphiql::ASSETS_PATH, web::get().to(crate::graphiql::asset))
             .route("/healthz", web::get().to(healthz))
             .route("/export/{file}", web::get().to(export))
     })
@@ -83,31 +92,14 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     Ok(Running { addr, handle, done, sweeper })
 }
 
-/// A graphql-transport-ws connection. The bearer token comes in the
-/// `connection_init` payload (`{"Authorization": "Bearer …"}`); a bad one closes
-/// the connection, none leaves every subscription UNAUTHENTICATED.
+/// A graphql-transport-ws connection ([`crate::ws`]): the bearer token comes in the
+/// `connection_init` payload (`{"Authorization": "Bearer …"}`).
 async fn subscriptions(
     state: web::Data<State>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> actix_web::Result<HttpResponse> {
-    let schema = state.schemas.for_subscriptions();
-    GraphQLSubscription::new(schema)
-        .on_connection_init(move |init: serde_json::Value| async move {
-            let mut data = Data::default();
-            let token = ["Authorization", "authorization"]
-                .iter()
-                .find_map(|key| init.get(*key).and_then(serde_json::Value::as_str));
-            if let Some(token) = token {
-                let viewer = state
-                    .verifier
-                    .verify(Some(token))
-                    .map_err(|err| async_graphql::Error::from(ApiError::from(err)))?;
-                data.insert(viewer);
-            }
-            Ok(data)
-        })
-        .start(&request, payload)
+    crate::ws::start(&request, payload, state.schemas.clone(), state.verifier.clone())
 }
 
 /// The viewer of a request's one `Authorization` header (None without one); a bad
@@ -132,11 +124,15 @@ fn bearer(
     }
 }
 
-async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn graphql(state: web::Data<State>, request: HttpRequest, payload: web::Payload) -> HttpResponse {
     // One deadline for the whole request: a batch does not get ten seconds per operation.
     let deadline = Deadline::from_now();
     let viewer = match bearer(&state, &request, actix_web::http::StatusCode::OK) {
         Ok(viewer) => viewer,
+        Err(refused) => return *refused,
+    };
+    let body = match read_body(&request, payload).await {
+        Ok(body) => body,
         Err(refused) => return *refused,
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
@@ -164,19 +160,39 @@ async fn graphql(state: web::Data<State>, request: HttpRequest, body: web::Bytes
     }
 }
 
-async fn graphiql() -> HttpResponse {
-    let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish();
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, GRAPHIQL_POLICY))
-        .body(page)
+/// The request body, up to [`MAX_BODY_BYTES`]; a larger one is refused with a JSON
+/// 413 before any of it is parsed (a declared length is refused before reading).
+async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::Bytes, Box<HttpResponse>> {
+    use futures_util::StreamExt;
+    let too_large = |found: usize| {
+        let exceeded = Exceeded { limit: Limit::BodyBytes, max: MAX_BODY_BYTES, found };
+        let response = async_graphql::Response::from_errors(vec![exceeded.to_server_error()]);
+        Box::new(HttpResponse::PayloadTooLarge().json(response))
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if let Some(declared) = declared.filter(|declared| *declared > MAX_BODY_BYTES) {
+        return Err(too_large(declared));
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|err| {
+            let refused = ApiError::bad_input("body", format!("the request body could not be read: {err}"));
+            Box::new(HttpResponse::BadRequest().json(refusal(&refused)))
+        })?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large(body.len() + chunk.len()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
-
-/// What the GraphiQL page may load: its own scripts and styles from unpkg (where
-/// async-graphql's page takes them), and requests to this origin only.
-const GRAPHIQL_POLICY: &str = "default-src 'none'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; font-src 'self' data: \
-     https://unpkg.com; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// How long `/healthz` waits for the database: probes give up after a few seconds.
 const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);

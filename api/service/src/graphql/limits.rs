@@ -30,6 +30,7 @@ use async_graphql_value::{ConstValue, Value};
 use futures_util::stream::{BoxStream, StreamExt};
 
 use super::error::{Code, ensure_codes};
+use super::scan;
 use crate::auth::Viewer;
 use store::records::Role;
 use store::text::{control_message, refused_control};
@@ -88,6 +89,8 @@ pub enum Limit {
     Batch,
     /// Seconds a request may run.
     Timeout,
+    /// Operations running at once on one websocket.
+    Operations,
 }
 
 impl Limit {
@@ -103,6 +106,7 @@ impl Limit {
             Limit::Fields => "FIELDS",
             Limit::Batch => "BATCH",
             Limit::Timeout => "TIMEOUT_SECONDS",
+            Limit::Operations => "OPERATIONS",
         }
     }
 
@@ -117,6 +121,7 @@ impl Limit {
             Limit::Fields => "fields once fragments are expanded",
             Limit::Batch => "operations in a batch",
             Limit::Timeout => "seconds of running time",
+            Limit::Operations => "operations running on this connection",
         }
     }
 }
@@ -151,7 +156,7 @@ impl Exceeded {
         extensions.set("limit", self.limit.as_str());
         extensions.set("max", self.max as u64);
         extensions.set("found", self.found as u64);
-        if !matches!(self.limit, Limit::Timeout | Limit::Batch | Limit::BodyBytes) {
+        if !matches!(self.limit, Limit::Timeout | Limit::Batch | Limit::BodyBytes | Limit::Operations) {
             extensions.set("field", "query");
         }
         let mut error = ServerError::new(self.message(), None);
@@ -252,6 +257,12 @@ impl Extension for Checks {
         _next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         check_text(query).map_err(|exceeded| exceeded.to_server_error())?;
+        if let Some(repeated) = scan::repeated_input_field(query) {
+            let message = format!("there can be only one input field named \"{}\"", repeated.field);
+            let mut error = coded(Code::BadUserInput, message, None);
+            error.locations = vec![async_graphql::Pos { line: repeated.line, column: repeated.column }];
+            return Err(error);
+        }
         let document = async_graphql::parser::parse_query(query).map_err(ServerError::from)?;
         check_document(&document, self.privileged(ctx))?;
         check_controls(&document, variables)?;
@@ -298,7 +309,7 @@ impl Extension for Checks {
 }
 
 /// The type of the operation `name` names (or the only one).
-fn operation_kind(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+pub(crate) fn operation_kind(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
     document
         .operations
         .iter()
@@ -311,67 +322,11 @@ pub fn check_text(query: &str) -> Result<(), Exceeded> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(Exceeded { limit: Limit::QueryBytes, max: MAX_QUERY_BYTES, found: query.len() });
     }
-    let nesting = nesting(query);
+    let nesting = scan::nesting(query);
     if nesting > MAX_NESTING {
         return Err(Exceeded { limit: Limit::Nesting, max: MAX_NESTING, found: nesting });
     }
     Ok(())
-}
-
-/// The deepest nesting of `{`, `[` and `(` in GraphQL source text, outside strings,
-/// block strings and comments. A loop, not a recursion: any text can be measured.
-pub fn nesting(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0usize);
-    while at < bytes.len() {
-        let rest = &bytes[at..];
-        if rest.starts_with(b"\"\"\"") {
-            at += 3;
-            while at < bytes.len() {
-                if bytes[at..].starts_with(b"\\\"\"\"") {
-                    at += 4;
-                } else if bytes[at..].starts_with(b"\"\"\"") {
-                    at += 3;
-                    break;
-                } else {
-                    at += 1;
-                }
-            }
-            continue;
-        }
-        match rest[0] {
-            b'"' => {
-                at += 1;
-                while at < bytes.len() {
-                    match bytes[at] {
-                        b'\\' => at += 2,
-                        b'"' => {
-                            at += 1;
-                            break;
-                        }
-                        // An unterminated string: the parser will say so.
-                        b'\n' | b'\r' => break,
-                        _ => at += 1,
-                    }
-                }
-                continue;
-            }
-            b'#' => {
-                while at < bytes.len() && !matches!(bytes[at], b'\n' | b'\r') {
-                    at += 1;
-                }
-                continue;
-            }
-            b'{' | b'[' | b'(' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        at += 1;
-    }
-    deepest
 }
 
 /// Aliases, introspection rights, and the shape of the expanded document.
@@ -636,19 +591,6 @@ fn const_controls(value: &ConstValue, path: String, found: &mut Option<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nesting_counts_brackets_outside_strings_and_comments() {
-        assert_eq!(nesting("{ viewer { role } }"), 2);
-        assert_eq!(nesting("{ a(x: [[1], [2]]) { b } }"), 4);
-        assert_eq!(nesting(r#"{ a(x: "{{{[[[") }"#), 2);
-        assert_eq!(nesting(r#"{ a(x: "\"{{{") }"#), 2);
-        assert_eq!(nesting("{ a(x: \"\"\"{{{ \\\"\"\" {{{ \"\"\") }"), 2);
-        assert_eq!(nesting("# {{{{\n{ a }"), 1);
-        assert_eq!(nesting("}}}{"), 1);
-        let deep = format!("{{ viewer(x: {}1{}) {{ role }} }}", "[".repeat(5000), "]".repeat(5000));
-        assert_eq!(nesting(&deep), 5002);
-    }
 
     #[test]
     fn limit_errors_name_the_limit_and_the_value() {

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod mutation;
 pub mod nulls;
 pub mod query;
+pub mod scan;
 pub mod schema;
 pub mod subscription;
 pub mod types;

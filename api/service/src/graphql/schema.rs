@@ -63,10 +63,21 @@ impl Schemas {
         }
     }
 
-    /// The schema for subscriptions over websocket (the viewer comes from the
-    /// connection's init payload).
-    pub fn for_subscriptions(&self) -> ApiSchema {
-        if self.demo { self.helpful.clone() } else { self.terse.clone() }
+    /// Runs one websocket operation for `viewer` (from the connection's init
+    /// payload): a query's or mutation's one response, or a subscription's events.
+    pub fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        viewer: Viewer,
+    ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        use futures_util::StreamExt;
+        self.for_viewer(Some(&viewer)).execute_stream(request.data(viewer)).boxed()
+    }
+
+    /// Suggestions for ADMIN and under `--demo`.
+    fn for_viewer(&self, viewer: Option<&Viewer>) -> &ApiSchema {
+        let privileged = self.demo || viewer.is_some_and(|v| v.role == store::records::Role::Admin);
+        if privileged { &self.helpful } else { &self.terse }
     }
 
     /// Runs one request for `viewer` (None: no token was sent) by `deadline`; the
@@ -77,11 +88,10 @@ impl Schemas {
         viewer: Option<Viewer>,
         deadline: Deadline,
     ) -> async_graphql::Response {
-        let privileged = self.demo || viewer.as_ref().is_some_and(|v| v.role == store::records::Role::Admin);
+        let schema = self.for_viewer(viewer.as_ref());
         if let Some(viewer) = viewer {
             request = request.data(viewer);
         }
-        let schema = if privileged { &self.helpful } else { &self.terse };
         schema.execute(request.data(deadline)).await
     }
 }
