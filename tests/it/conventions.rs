@@ -222,3 +222,127 @@ async fn preflight(server: &TestServer, origin: &str) -> crate::http::Reply {
     ];
     request(server.addr, "OPTIONS", "/graphql", &headers, b"").await
 }
+
+/// `response` with `id` written as `ID` and without locations (which move with the
+/// id's length): what a caller could compare between two ids.
+fn shape(response: &Value, id: &str) -> Value {
+    let mut response = response.clone();
+    if let Some(errors) = response["errors"].as_array_mut() {
+        for error in errors {
+            error.as_object_mut().unwrap().remove("locations");
+        }
+    }
+    serde_json::from_str(&response.to_string().replace(id, "ID")).unwrap()
+}
+
+#[tokio::test]
+async fn an_id_one_may_not_see_answers_as_one_that_does_not_exist() {
+    let server = demo_server(false).await;
+    let admin = admin();
+    // Records of sch-2, which sch-1's counselor may not see, and p-05's, which p-06 may not.
+    let other = server
+        .query(
+            Some(&admin),
+            "{ matches(first: 100) { edges { node { id student { id school { id } } opening { id partner { id } } } } } }",
+        )
+        .await;
+    let edges = other["data"]["matches"]["edges"].as_array().unwrap();
+    let of_school = |school: &str| {
+        edges
+            .iter()
+            .map(|e| &e["node"])
+            .find(|n| n["student"]["school"]["id"] == json!(school))
+            .unwrap()
+            .clone()
+    };
+    let elsewhere = of_school("sch-2");
+    let (match_id, student_id) = (
+        elsewhere["id"].as_str().unwrap().to_owned(),
+        elsewhere["student"]["id"].as_str().unwrap().to_owned(),
+    );
+    let opening =
+        edges.iter().map(|e| &e["node"]["opening"]).find(|o| o["partner"]["id"] == json!("p-05")).unwrap();
+    let opening_id = opening["id"].as_str().unwrap().to_owned();
+    let run = server
+        .query(
+            Some(&admin),
+            r#"mutation { runMatching(input: {schoolId: "sch-2", dryRun: true, kinds: [TUTORING]}) { id } }"#,
+        )
+        .await;
+    let run_id = run["data"]["runMatching"]["id"].as_str().expect("a run").to_owned();
+
+    let sch1 = counselor("sch-1");
+    let p06 = partner("p-06");
+    // (who, operation with {id}, an id that exists but is hidden, one that does not exist)
+    let cases: Vec<(&str, &str, &str, String)> = vec![
+        (&sch1, "{ match(id: \"{id}\") { id } }", &match_id, "m-nope".into()),
+        (&sch1, "{ feedback(matchId: \"{id}\") { rating } }", &match_id, "m-nope".into()),
+        (
+            &sch1,
+            "mutation { respondToMatch(id: \"{id}\", decision: ACCEPT) { id } }",
+            &match_id,
+            "m-nope".into(),
+        ),
+        (
+            &sch1,
+            "mutation { setMatchStatus(id: \"{id}\", status: ACTIVE) { id } }",
+            &match_id,
+            "m-nope".into(),
+        ),
+        (
+            &sch1,
+            "mutation { recordFeedback(input: {matchId: \"{id}\", rating: 4}) { id } }",
+            &match_id,
+            "m-nope".into(),
+        ),
+        (&sch1, "{ student(id: \"{id}\") { id } }", &student_id, "s-nope".into()),
+        (
+            &sch1,
+            "{ suggestions(studentId: \"{id}\", kind: TUTORING) { score } }",
+            &student_id,
+            "s-nope".into(),
+        ),
+        (
+            &sch1,
+            "{ needReport(studentId: \"{id}\", kind: TUTORING) { feasible } }",
+            &student_id,
+            "s-nope".into(),
+        ),
+        (
+            &sch1,
+            "mutation { updateStudent(id: \"{id}\", input: {grade: 9}) { id } }",
+            &student_id,
+            "s-nope".into(),
+        ),
+        (&sch1, "mutation { withdrawConsent(studentId: \"{id}\") { id } }", &student_id, "s-nope".into()),
+        (
+            &sch1,
+            "mutation { clearDecline(studentId: \"{id}\", openingId: \"o-001\") }",
+            &student_id,
+            "s-nope".into(),
+        ),
+        (&sch1, "{ matchRun(id: \"{id}\") { id } }", &run_id, "run-nope".into()),
+        (&sch1, "mutation { cancelMatchRun(id: \"{id}\") { id } }", &run_id, "run-nope".into()),
+        (&p06, "{ opening(id: \"{id}\") { id } }", &opening_id, "o-nope".into()),
+        (&p06, "mutation { closeOpening(id: \"{id}\") { id } }", &opening_id, "o-nope".into()),
+        (
+            &p06,
+            "mutation { updateOpening(id: \"{id}\", input: {title: \"x\"}) { id } }",
+            &opening_id,
+            "o-nope".into(),
+        ),
+    ];
+    for (who, operation, hidden, missing) in cases {
+        let seen = server.query(Some(who), &operation.replace("{id}", hidden)).await;
+        let none = server.query(Some(who), &operation.replace("{id}", &missing)).await;
+        assert_eq!(shape(&seen, hidden), shape(&none, &missing), "{operation}:\n{seen}\n{none}");
+        let refused = seen["errors"]
+            .as_array()
+            .map(|errors| errors.iter().all(|e| e["extensions"]["code"] == "NOT_FOUND"));
+        assert!(refused.unwrap_or(true), "{operation}: {seen}");
+        if seen["errors"].is_null() {
+            assert!(seen["data"].as_object().unwrap().values().all(Value::is_null), "{operation}: {seen}");
+        }
+    }
+    server.stop().await;
+}

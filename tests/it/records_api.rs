@@ -186,7 +186,8 @@ async fn the_access_matrix_holds_for_each_role() {
             ),
             (
                 "mutation { createOpening(input: OTHER) { id } }",
-                [Allowed, Code("FORBIDDEN"), Code("FORBIDDEN"), Code("FORBIDDEN")],
+                // Another partner is one a partner may not know of: NOT_FOUND, as for none.
+                [Allowed, Code("FORBIDDEN"), Code("NOT_FOUND"), Code("FORBIDDEN")],
             ),
             (
                 "mutation { updateOpening(id: \"o-1\", input: UPDATE1) { id capacity } }",
@@ -194,7 +195,7 @@ async fn the_access_matrix_holds_for_each_role() {
             ),
             (
                 "mutation { updateOpening(id: \"o-2\", input: UPDATE2) { id capacity } }",
-                [Allowed, Code("FORBIDDEN"), Code("FORBIDDEN"), Code("FORBIDDEN")],
+                [Allowed, Code("FORBIDDEN"), Code("NOT_FOUND"), Code("FORBIDDEN")],
             ),
         ];
         for (operation, expected) in &table {
@@ -232,7 +233,7 @@ async fn the_access_matrix_holds_for_each_role() {
             opening_patch(4, "18:00")
         );
         let response = server.query(Some(&roles[2].1), &steal).await;
-        assert_eq!(outcome(&response), Err("FORBIDDEN".into()), "{response}");
+        assert_eq!(outcome(&response), Err("NOT_FOUND".into()), "{response}");
         // Without a token nothing is answered.
         let response = server.query(None, "{ openings { totalCount } }").await;
         assert_eq!(outcome(&response), Err("UNAUTHENTICATED".into()));

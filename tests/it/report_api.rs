@@ -423,7 +423,8 @@ async fn feedback_is_recorded_by_the_parties_of_a_live_match_only() {
                 assert_eq!(audit.actor, format!("partner:{partner}"));
             }
         } else {
-            let expected = if who.is_none() { "UNAUTHENTICATED" } else { "FORBIDDEN" };
+            // No party to the match: the answer a match that does not exist gets.
+            let expected = if who.is_none() { "UNAUTHENTICATED" } else { "NOT_FOUND" };
             assert_eq!(code(&response), expected, "{name}");
             assert!(response["data"].is_null(), "{name}: {response}");
             assert_eq!(after, before, "{name}: a refused mutation writes nothing");
@@ -508,7 +509,7 @@ async fn feedback_is_recorded_by_the_parties_of_a_live_match_only() {
     assert!(entries.iter().all(|e| e["matchId"] == id.as_str()));
     let roles: Vec<&str> = entries[seeded..].iter().map(|e| e["authorRole"].as_str().unwrap()).collect();
     assert_eq!(roles, ["ADMIN", "PARTNER", "STUDENT", "ADMIN"]);
-    assert_eq!(code(&server.query(Some(&partner_token(&cast.other_partner)), &list).await), "FORBIDDEN");
+    assert_eq!(code(&server.query(Some(&partner_token(&cast.other_partner)), &list).await), "NOT_FOUND");
     assert_eq!(
         code(&server.query(Some(&admin()), "{ feedback(matchId: \"m-none\") { id } }").await),
         "NOT_FOUND"

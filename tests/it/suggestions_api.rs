@@ -449,9 +449,11 @@ async fn access_follows_the_matrix_and_bad_input_names_its_field() {
         (Some(admin()), None),
         (Some(token(Role::Counselor, Some(school))), None),
         (Some(token(Role::Student, Some(id))), None),
-        (Some(token(Role::Counselor, Some(other_school))), Some("FORBIDDEN")),
+        // Another school's student is one the viewer may not know of (NOT_FOUND, as
+        // for none); a partner never gets suggestions, whatever the id.
+        (Some(token(Role::Counselor, Some(other_school))), Some("NOT_FOUND")),
         (Some(token(Role::Partner, Some(partner))), Some("FORBIDDEN")),
-        (Some(token(Role::Student, Some(other_student))), Some("FORBIDDEN")),
+        (Some(token(Role::Student, Some(other_student))), Some("NOT_FOUND")),
         (None, Some("UNAUTHENTICATED")),
     ];
     for (bearer, refused) in tokens {

@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use matcher::model::Place;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
 use super::StoreError;
 use super::entity::{opening_languages, opening_subjects, openings, partners, schools};
 use super::geo::Bounds;
+use super::order::{self, Direction, Seek};
 use super::read::{StoredOpening, openings_in, partner_record};
 use super::records::{Partner, PartnerKind, PartnerStatus};
 
@@ -80,20 +80,17 @@ pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     }
 }
 
-/// Partners by filter, `limit` of them after the id `after`.
+/// Partners by filter, oldest first (then by id) from `seek`.
 pub async fn partner_page<C: ConnectionTrait>(
     db: &C,
     filter: &PartnerFilter,
-    after: Option<&str>,
-    limit: u64,
+    seek: &Seek,
 ) -> Result<Slice<Partner>, StoreError> {
     let condition = partner_condition(filter);
     let total = partners::Entity::find().filter(condition.clone()).count(db).await?;
-    let mut select = partners::Entity::find().filter(condition);
-    if let Some(after) = after {
-        select = select.filter(partners::Column::Id.gt(after));
-    }
-    let rows = select.order_by_asc(partners::Column::Id).limit(limit).all(db).await?;
+    let select = partners::Entity::find().filter(condition);
+    let keys = [order::key(partners::Column::CreatedAt)];
+    let rows = order::keyset(select, partners::Entity, partners::Column::Id, &keys, seek).all(db).await?;
     let rows = rows.into_iter().map(partner_record).collect::<Result<_, _>>()?;
     Ok(Slice { rows, total })
 }
@@ -130,56 +127,97 @@ pub async fn agreement_exists<C: ConnectionTrait>(db: &C, id: &str) -> Result<bo
     Ok(super::entity::agreements::Entity::find_by_id(id.to_owned()).count(db).await? > 0)
 }
 
-/// Openings by filter, `limit` of them after the id `after`. With `near`, the
-/// database narrows to a bounding box and the exact distance is decided here.
+/// How an opening list is sorted (then by id).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OpeningSort {
+    /// When the record was made.
+    #[default]
+    CreatedAt,
+    /// Title, ignoring case (an opening without one first).
+    Title,
+    /// Slots not yet taken: capacity less the slots held.
+    FreeSlots,
+}
+
+impl OpeningSort {
+    fn keys(self) -> Vec<sea_orm::sea_query::SimpleExpr> {
+        use openings::Column as C;
+        match self {
+            OpeningSort::CreatedAt => vec![order::key(C::CreatedAt)],
+            OpeningSort::Title => vec![order::text_key(C::Title)],
+            OpeningSort::FreeSlots => vec![Expr::col(C::Capacity).sub(Expr::col(C::Filled))],
+        }
+    }
+
+    /// The same key read from a row, for lists narrowed outside the database.
+    fn of(self, row: &openings::Model) -> (i64, String) {
+        match self {
+            OpeningSort::CreatedAt => (row.created_at.timestamp_micros(), String::new()),
+            OpeningSort::Title => (0, row.title.as_deref().unwrap_or("").to_lowercase()),
+            OpeningSort::FreeSlots => (i64::from(row.capacity) - i64::from(row.filled), String::new()),
+        }
+    }
+}
+
+/// Openings by filter, in `sort` order from `seek`. With `near`, the database
+/// narrows to a bounding box and the exact distance is decided here.
 pub async fn opening_page<C: ConnectionTrait>(
     db: &C,
     filter: &OpeningFilter,
-    after: Option<&str>,
-    limit: u64,
+    sort: OpeningSort,
+    seek: &Seek,
 ) -> Result<Slice<StoredOpening>, StoreError> {
     let condition = opening_condition(filter);
     let (ids, total) = match filter.near {
         Some(near) => {
-            let candidates: Vec<(String, Option<f64>, Option<f64>)> = openings::Entity::find()
-                .select_only()
-                .columns([openings::Column::Id, openings::Column::Lat, openings::Column::Lon])
-                .filter(condition)
-                .order_by_asc(openings::Column::Id)
-                .into_tuple()
-                .all(db)
-                .await?;
-            let within: Vec<String> = candidates
+            let candidates = openings::Entity::find().filter(condition).all(db).await?;
+            let mut within: Vec<((i64, String), String)> = candidates
                 .into_iter()
-                .filter_map(|(id, lat, lon)| {
-                    let (lat, lon) = lat.zip(lon)?;
-                    (haversine_km(near.lat, near.lon, lat, lon) <= near.radius_km).then_some(id)
+                .filter(|row| {
+                    row.lat.zip(row.lon).is_some_and(|(lat, lon)| {
+                        haversine_km(near.lat, near.lon, lat, lon) <= near.radius_km
+                    })
                 })
+                .map(|row| (sort.of(&row), row.id))
                 .collect();
+            within.sort();
+            if seek.direction == Direction::Desc {
+                within.reverse();
+            }
             let total = within.len() as u64;
-            let page = within
-                .into_iter()
-                .filter(|id| after.is_none_or(|after| id.as_str() > after))
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .collect();
-            (page, total)
+            let ids: Vec<String> = within.into_iter().map(|(_, id)| id).collect();
+            (page_of(ids, seek), total)
         }
         None => {
             let total = openings::Entity::find().filter(condition.clone()).count(db).await?;
-            let mut select =
+            let select =
                 openings::Entity::find().select_only().column(openings::Column::Id).filter(condition);
-            if let Some(after) = after {
-                select = select.filter(openings::Column::Id.gt(after));
-            }
-            let page = select.order_by_asc(openings::Column::Id).limit(limit).into_tuple().all(db).await?;
-            (page, total)
+            let page = order::keyset(select, openings::Entity, openings::Column::Id, &sort.keys(), seek);
+            (page.into_tuple().all(db).await?, total)
         }
     };
     if ids.is_empty() {
         return Ok(Slice { rows: Vec::new(), total });
     }
-    let rows = openings_in(db, &ids_statement(ids)).await?;
-    Ok(Slice { rows, total })
+    let rows = openings_in(db, &ids_statement(ids.clone())).await?;
+    Ok(Slice { rows: order::in_order(&ids, rows, |stored| stored.opening.matching.id.as_str()), total })
+}
+
+/// The page `seek` names of a whole list `ids` already in the list's order, nearest
+/// first when reading backward (as the database gives it).
+fn page_of(ids: Vec<String>, seek: &Seek) -> Vec<String> {
+    let limit = usize::try_from(seek.limit).unwrap_or(usize::MAX);
+    let at = seek.from.as_ref().map(|from| ids.iter().position(|id| id == from));
+    match (seek.backward, at) {
+        // The row the page starts at is no longer in the list.
+        (_, Some(None)) => Vec::new(),
+        (false, None) => ids.into_iter().take(limit).collect(),
+        (false, Some(Some(at))) => ids.into_iter().skip(at + 1).take(limit).collect(),
+        (true, at) => {
+            let end = at.flatten().unwrap_or(ids.len());
+            ids.into_iter().take(end).rev().take(limit).collect()
+        }
+    }
 }
 
 /// Whether an opening exists.

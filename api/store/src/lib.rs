@@ -19,6 +19,7 @@
 //! - [`report`]: feedback and the report's aggregates.
 //! - [`suggest`]: one student's suggestions and need report, without the catalog.
 //! - [`import`]: CSV files of students, partners and openings, all rows or none.
+//! - [`order`]: the order of a list and where a page of it starts.
 //! - [`geo`]: the one lat/lon box, the database's first cut before exact distances.
 //! - [`text`]: the rules for text a user types (shared with the API).
 
@@ -29,6 +30,7 @@ pub mod error;
 pub mod geo;
 pub mod import;
 pub mod matches;
+pub mod order;
 pub mod people;
 pub mod read;
 pub mod records;

@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 use serde_json::json;
 
 use super::entity::{declined_pairs, match_sessions, matches, openings, students};
+use super::order::{self, Seek};
 use super::people::Listed;
 use super::records::{Kind, Match, MatchStatus, NewMatch};
 use super::write::{audit, raw_window, window_rows};
@@ -445,20 +445,17 @@ impl MatchFilter {
     }
 }
 
-/// One page of the matches `filter` selects, in id order, after `after`.
+/// One page of the matches `filter` selects, oldest first (then by id) from `seek`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     filter: &MatchFilter,
-    after: Option<&str>,
-    limit: u64,
+    seek: &Seek,
 ) -> Result<Listed<Match>, StoreError> {
     let condition = filter.condition();
     let total = matches::Entity::find().filter(condition.clone()).count(db).await?;
-    let mut page = matches::Entity::find().filter(condition).order_by_asc(matches::Column::Id).limit(limit);
-    if let Some(after) = after {
-        page = page.filter(matches::Column::Id.gt(after));
-    }
-    let rows = page.all(db).await?;
+    let select = matches::Entity::find().filter(condition);
+    let keys = [order::key(matches::Column::CreatedAt)];
+    let rows = order::keyset(select, matches::Entity, matches::Column::Id, &keys, seek).all(db).await?;
     let mut sessions = sessions_of(db, rows.iter().map(|row| row.id.clone()).collect()).await?;
     let rows = rows
         .into_iter()

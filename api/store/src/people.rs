@@ -11,6 +11,7 @@ use sea_orm::{
 
 use super::StoreError;
 use super::entity::{disclosure_log, districts, matches, openings, schools, student_needs, students};
+use super::order::{self, Seek};
 use super::read::{self, by_id};
 use super::records::{District, MatchStatus, School, Student};
 
@@ -51,7 +52,7 @@ pub struct StudentFilter {
 /// A page of records and the size of the whole list.
 #[derive(Clone, Debug)]
 pub struct Listed<T> {
-    /// At most the rows asked for, in id order.
+    /// At most the rows asked for, in the list's order.
     pub rows: Vec<T>,
     /// Rows in the whole list.
     pub total: u64,
@@ -86,36 +87,59 @@ pub async fn is_matched_to<C: ConnectionTrait>(
     Ok(n > 0)
 }
 
-/// One page of the students `visible` and `filter` select, with guardians when asked.
+/// How a student list is sorted (then by id).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StudentSort {
+    /// When the record was made.
+    #[default]
+    CreatedAt,
+    /// Last name, then first name, ignoring case.
+    Name,
+    /// First name alone, ignoring case: the name a partner may see.
+    FirstName,
+    /// Grade.
+    Grade,
+}
+
+impl StudentSort {
+    fn keys(self) -> Vec<sea_orm::sea_query::SimpleExpr> {
+        use students::Column as C;
+        match self {
+            StudentSort::CreatedAt => vec![order::key(C::CreatedAt)],
+            StudentSort::Name => vec![order::text_key(C::LastName), order::text_key(C::FirstName)],
+            StudentSort::FirstName => vec![order::text_key(C::FirstName)],
+            StudentSort::Grade => vec![order::key(C::Grade)],
+        }
+    }
+}
+
+/// One page of the students `visible` and `filter` select, in `sort` order from
+/// `seek`, with guardians when asked.
 pub async fn list_students<C: ConnectionTrait>(
     db: &C,
     visible: &Visible,
     filter: &StudentFilter,
-    after: Option<&str>,
-    limit: u64,
+    sort: StudentSort,
+    seek: &Seek,
     with_guardians: bool,
 ) -> Result<Listed<Student>, StoreError> {
     let condition = student_condition(visible, filter);
     let total = students::Entity::find().filter(condition.clone()).count(db).await?;
-    let mut ids = students::Entity::find()
-        .select_only()
-        .column(students::Column::Id)
-        .filter(condition)
-        .order_by_asc(students::Column::Id)
-        .limit(limit);
-    if let Some(after) = after {
-        ids = ids.filter(students::Column::Id.gt(after));
-    }
-    let ids: Vec<String> = ids.into_tuple().all(db).await?;
+    let select = students::Entity::find().select_only().column(students::Column::Id).filter(condition);
+    let ids: Vec<String> = order::keyset(select, students::Entity, students::Column::Id, &sort.keys(), seek)
+        .into_tuple()
+        .all(db)
+        .await?;
     if ids.is_empty() {
         return Ok(Listed { rows: Vec::new(), total });
     }
     let page = Query::select()
         .column(students::Column::Id)
         .from(students::Entity)
-        .and_where(students::Column::Id.is_in(ids))
+        .and_where(students::Column::Id.is_in(ids.clone()))
         .to_owned();
-    Ok(Listed { rows: read::students_in(db, &page, with_guardians).await?, total })
+    let rows = read::students_in(db, &page, with_guardians).await?;
+    Ok(Listed { rows: order::in_order(&ids, rows, |student| student.matching.id.as_str()), total })
 }
 
 /// One student with guardians, or `None`.
@@ -124,22 +148,20 @@ pub async fn find_student<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option
     Ok(read::students_in(db, &ids, true).await?.pop())
 }
 
-/// One page of schools: all of them, or only `only`.
+/// One page of schools (all of them, or only `only`) by name, ignoring case.
 pub async fn list_schools<C: ConnectionTrait>(
     db: &C,
     only: Option<&str>,
-    after: Option<&str>,
-    limit: u64,
+    seek: &Seek,
 ) -> Result<Listed<School>, StoreError> {
     let mut condition = Condition::all();
     if let Some(id) = only {
         condition = condition.add(schools::Column::Id.eq(id));
     }
     let total = schools::Entity::find().filter(condition.clone()).count(db).await?;
-    let mut page = schools::Entity::find().filter(condition).order_by_asc(schools::Column::Id).limit(limit);
-    if let Some(after) = after {
-        page = page.filter(schools::Column::Id.gt(after));
-    }
+    let select = schools::Entity::find().filter(condition);
+    let keys = [order::text_key(schools::Column::Name)];
+    let page = order::keyset(select, schools::Entity, schools::Column::Id, &keys, seek);
     let rows = page.all(db).await?.into_iter().map(school_record).collect();
     Ok(Listed { rows, total })
 }

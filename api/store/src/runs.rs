@@ -16,14 +16,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use matcher::Instance;
 use matcher::engine::Outcome;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use super::entity::match_runs;
 use super::matches::propose;
+use super::order::Seek;
 use super::people::Listed;
 use super::records::{Kind, NewMatch, RawWindow, RunPhase, RunStatus};
 use super::scope::Scope;
@@ -406,13 +404,12 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<RunRecor
     match_runs::Entity::find_by_id(id.to_owned()).one(db).await?.map(record).transpose()
 }
 
-/// One page of runs (of `school_id`, when given), in id order after `after`.
+/// One page of runs (of `school_id`, when given), oldest first (then by id) from `seek`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     school_id: Option<&str>,
     statuses: &[RunStatus],
-    after: Option<&str>,
-    limit: u64,
+    seek: &Seek,
 ) -> Result<Listed<RunRecord>, StoreError> {
     let mut select = match_runs::Entity::find();
     if let Some(school) = school_id {
@@ -422,9 +419,8 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(match_runs::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
     }
     let total = select.clone().count(db).await?;
-    if let Some(after) = after {
-        select = select.filter(match_runs::Column::Id.gt(after));
-    }
-    let rows = select.order_by_asc(match_runs::Column::Id).limit(limit).all(db).await?;
+    let keys = [super::order::key(match_runs::Column::CreatedAt)];
+    let rows =
+        super::order::keyset(select, match_runs::Entity, match_runs::Column::Id, &keys, seek).all(db).await?;
     Ok(Listed { rows: rows.into_iter().map(record).collect::<Result<_, _>>()?, total })
 }

@@ -15,6 +15,7 @@ use matcher::model::Instance;
 use matcher::validate::{RawInstance, RawPartner};
 
 use crate::matches::{self, MatchFilter};
+use crate::order::Seek;
 use crate::read::by_id;
 use crate::records::{Match, MatchStatus, Opening, RawWindow, Student};
 use crate::{Db, StoreError, entity::students};
@@ -65,7 +66,7 @@ pub async fn by_opening<C: Db>(
         statuses: open_statuses(),
         ..MatchFilter::default()
     };
-    let open = matches::list(db, &filter, None, ALL_ROWS).await?.rows;
+    let open = matches::list(db, &filter, &Seek::first(ALL_ROWS)).await?.rows;
     if open.is_empty() {
         return Ok(Vec::new());
     }
@@ -100,7 +101,7 @@ pub async fn by_student<C: Db>(
         statuses: open_statuses(),
         ..MatchFilter::default()
     };
-    let open = matches::list(db, &filter, None, ALL_ROWS).await?.rows;
+    let open = matches::list(db, &filter, &Seek::first(ALL_ROWS)).await?.rows;
     let mut stranded = Vec::new();
     for found in &open {
         let stored = crate::read::opening(db, &found.opening_id).await?;

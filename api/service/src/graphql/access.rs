@@ -86,6 +86,14 @@ fn forbidden(what: &str) -> ApiError {
     ApiError::new(Code::Forbidden, format!("not allowed: {what}"))
 }
 
+/// The answer for a record the viewer may not know of: exactly what a missing
+/// record gets, so an id tells nobody whether it exists. (FORBIDDEN stays for a
+/// role that may never do the thing, whatever the id, and for a record the viewer
+/// sees but may not change.)
+pub fn hidden(entity: &str, id: &str) -> ApiError {
+    ApiError::new(Code::NotFound, format!("{entity} {id} does not exist"))
+}
+
 /// The viewer's rights, for one request.
 #[derive(Clone, Copy, Debug)]
 pub struct Access<'a> {
@@ -179,12 +187,17 @@ impl<'a> Access<'a> {
         self.read_partner(partner_id).map_err(|_| forbidden("another partner's opening"))
     }
 
-    /// Creating or changing an opening of `partner_id`.
-    pub fn write_opening(&self, partner_id: &str) -> Result<(), ApiError> {
-        if self.is(Role::Admin) || self.owns(Role::Partner, partner_id) {
-            Ok(())
-        } else {
-            Err(forbidden("changing this partner's openings"))
+    /// Creating (`opening_id` None) or changing an opening of `partner_id`. Another
+    /// partner's opening, or partner, is one a partner may not know of.
+    pub fn write_opening(&self, partner_id: &str, opening_id: Option<&str>) -> Result<(), ApiError> {
+        match self.viewer.role {
+            Role::Admin => Ok(()),
+            Role::Partner if self.owns(Role::Partner, partner_id) => Ok(()),
+            Role::Partner => Err(match opening_id {
+                Some(id) => hidden("opening", id),
+                None => hidden("partner", partner_id),
+            }),
+            Role::Counselor | Role::Student => Err(forbidden("changing openings")),
         }
     }
 
@@ -269,22 +282,39 @@ impl<'a> Access<'a> {
         }
     }
 
-    /// Creating or changing students of `school_id` (and importing them).
-    pub fn write_student(&self, school_id: &str) -> Result<(), ApiError> {
-        if self.is(Role::Admin) || self.owns(Role::Counselor, school_id) {
-            Ok(())
-        } else {
-            Err(forbidden("changing students of this school"))
+    /// Creating or importing students of `school_id` (another school is one a
+    /// counselor may not know of).
+    pub fn write_students_of(&self, school_id: &str) -> Result<(), ApiError> {
+        match self.viewer.role {
+            Role::Admin => Ok(()),
+            Role::Counselor if self.owns(Role::Counselor, school_id) => Ok(()),
+            Role::Counselor => Err(hidden("school", school_id)),
+            Role::Partner | Role::Student => Err(forbidden("changing students")),
         }
     }
 
-    /// Withdrawing a student's guardian consent: whoever sees the whole record
-    /// (ADMIN, the school's counselor, the student).
-    pub fn withdraw_consent(&self, student_id: &str, school_id: &str) -> Result<(), ApiError> {
+    /// Changing the student `student_id` of `school_id`.
+    pub fn write_student(&self, student_id: &str, school_id: &str) -> Result<(), ApiError> {
+        self.write_students_of(school_id).map_err(|err| match err.code {
+            Code::NotFound => hidden("student", student_id),
+            _ => err,
+        })
+    }
+
+    /// Something only whoever sees the whole record may do for a student of
+    /// `school_id` (ADMIN, the school's counselor, the student): FORBIDDEN for a
+    /// partner, whatever the id; a student someone else may not see is hidden.
+    fn for_whole_record(&self, student_id: &str, school_id: &str, what: &str) -> Result<(), ApiError> {
         match self.student_view(student_id, school_id, false) {
             Some(StudentView::Full) => Ok(()),
-            _ => Err(forbidden("withdrawing this student's consent")),
+            _ if self.is(Role::Partner) => Err(forbidden(what)),
+            _ => Err(hidden("student", student_id)),
         }
+    }
+
+    /// Withdrawing a student's guardian consent.
+    pub fn withdraw_consent(&self, student_id: &str, school_id: &str) -> Result<(), ApiError> {
+        self.for_whole_record(student_id, school_id, "withdrawing a student's consent")
     }
 
     /// Matches (and their feedback) the viewer may list.
@@ -307,9 +337,9 @@ impl<'a> Access<'a> {
     }
 
     /// Reading one match: a party to it (its student, its opening's partner, the
-    /// student's counselor) or ADMIN.
-    pub fn read_match(&self, parties: &Parties<'_>) -> Result<(), ApiError> {
-        if self.party_to(parties) { Ok(()) } else { Err(forbidden("this match")) }
+    /// student's counselor) or ADMIN; anyone else may not know of it.
+    pub fn read_match(&self, match_id: &str, parties: &Parties<'_>) -> Result<(), ApiError> {
+        if self.party_to(parties) { Ok(()) } else { Err(hidden("match", match_id)) }
     }
 
     /// `respondToMatch`: the student (or family, on the student's token), the
@@ -330,8 +360,20 @@ impl<'a> Access<'a> {
     }
 
     /// `clearDecline` for a student of `school_id`: ADMIN, or the school's counselor.
-    pub fn clear_decline(&self, school_id: &str) -> Result<(), ApiError> {
-        self.run_matching(Some(school_id)).map_err(|_| forbidden("clearing this student's declines"))
+    pub fn clear_decline(&self, student_id: &str, school_id: &str) -> Result<(), ApiError> {
+        self.match_student(student_id, school_id, "clearing declines")
+    }
+
+    /// `proposeMatch` (and `clearDecline`) for the student `student_id` of
+    /// `school_id`: ADMIN, or the school's counselor; another school's student is
+    /// one a counselor may not know of.
+    pub fn match_student(&self, student_id: &str, school_id: &str, what: &str) -> Result<(), ApiError> {
+        match self.viewer.role {
+            Role::Admin => Ok(()),
+            Role::Counselor if self.owns(Role::Counselor, school_id) => Ok(()),
+            Role::Counselor => Err(hidden("student", student_id)),
+            Role::Partner | Role::Student => Err(forbidden(what)),
+        }
     }
 
     /// `setMatchStatus` (ACTIVE, COMPLETED, CANCELLED): the people who run the
@@ -350,12 +392,15 @@ impl<'a> Access<'a> {
         if self.party_to(parties) { Ok(()) } else { Err(forbidden("feedback on this match")) }
     }
 
-    /// `runMatching` and `proposeMatch` for students of `school_id` (None: the
-    /// whole district): ADMIN, or the school's counselor.
+    /// `runMatching` for students of `school_id` (None: the whole district): ADMIN,
+    /// or the school's counselor; another school is one a counselor may not know of.
     pub fn run_matching(&self, school_id: Option<&str>) -> Result<(), ApiError> {
-        let allowed =
-            self.is(Role::Admin) || school_id.is_some_and(|school| self.owns(Role::Counselor, school));
-        if allowed { Ok(()) } else { Err(forbidden("matching students of this school")) }
+        match (self.viewer.role, school_id) {
+            (Role::Admin, _) => Ok(()),
+            (Role::Counselor, Some(school)) if self.owns(Role::Counselor, school) => Ok(()),
+            (Role::Counselor, Some(school)) => Err(hidden("school", school)),
+            _ => Err(forbidden("matching students of this school")),
+        }
     }
 
     /// The school a counselor's runs default to.
@@ -372,18 +417,27 @@ impl<'a> Access<'a> {
         }
     }
 
-    /// Reading one run of `school_id` (None: district-wide), its progress included.
-    pub fn read_run(&self, school_id: Option<&str>) -> Result<(), ApiError> {
-        self.run_matching(school_id).map_err(|_| forbidden("this match run"))
+    /// Reading (or cancelling) the run `run_id` of `school_id` (None: district-wide),
+    /// its progress included; another school's run is one a counselor may not know of.
+    pub fn read_run(&self, run_id: &str, school_id: Option<&str>) -> Result<(), ApiError> {
+        match self.viewer.role {
+            Role::Admin => Ok(()),
+            Role::Counselor if school_id.is_some_and(|school| self.owns(Role::Counselor, school)) => Ok(()),
+            Role::Counselor => Err(hidden("match run", run_id)),
+            Role::Partner | Role::Student => Err(forbidden("match runs")),
+        }
     }
 
-    /// `suggestions` for a student of `school_id`: ADMIN, the school's counselor,
-    /// the student.
+    /// `suggestions` and `needReport` for a student of `school_id`: ADMIN, the
+    /// school's counselor, the student.
     pub fn suggestions(&self, student_id: &str, school_id: &str) -> Result<(), ApiError> {
-        match self.student_view(student_id, school_id, false) {
-            Some(StudentView::Full) => Ok(()),
-            _ => Err(forbidden("suggestions for this student")),
-        }
+        self.for_whole_record(student_id, school_id, "suggestions")
+    }
+
+    /// Whether the viewer may say anything about `student_id` at all before its
+    /// record is read: a partner never gets suggestions, whatever the id.
+    pub fn may_suggest(&self) -> Result<(), ApiError> {
+        if self.is(Role::Partner) { Err(forbidden("suggestions")) } else { Ok(()) }
     }
 
     /// What `report` may cover: ADMIN everything, a counselor their school, a
@@ -433,6 +487,11 @@ mod tests {
         Viewer { subject: "t".into(), role, scope: scope.map(str::to_owned) }
     }
 
+    fn refusal(result: Result<(), ApiError>) -> (Code, String) {
+        let err = result.expect_err("refused");
+        (err.code, err.message)
+    }
+
     #[test]
     fn the_matrix_holds_for_each_role() {
         let admin = viewer(Role::Admin, None);
@@ -448,11 +507,13 @@ mod tests {
         assert!(p.read_partner("p-2").is_err() && p.read_partner("p-1").is_ok());
         assert!(s.partner_private("p-1").is_err() && c.partner_private("p-1").is_ok());
         assert!(a.write_partner().is_ok() && [c, p, s].iter().all(|x| x.write_partner().is_err()));
-        assert!(
-            p.write_opening("p-1").is_ok()
-                && p.write_opening("p-2").is_err()
-                && c.write_opening("p-1").is_err()
+        assert!(p.write_opening("p-1", Some("o-1")).is_ok());
+        assert_eq!(
+            refusal(p.write_opening("p-2", Some("o-2"))),
+            (Code::NotFound, "opening o-2 does not exist".into())
         );
+        assert_eq!(refusal(p.write_opening("p-2", None)).0, Code::NotFound);
+        assert_eq!(refusal(c.write_opening("p-1", Some("o-1"))).0, Code::Forbidden);
         assert_eq!(
             [a, c, p, s].map(|x| x.schools()),
             [Rows::All, Rows::Own("sch-1".into()), Rows::Nothing, Rows::Nothing]
@@ -468,36 +529,56 @@ mod tests {
         assert!(p.student_field(StudentView::Minimal, StudentField::Minimal).is_ok());
         assert!(p.student_field(StudentView::Minimal, StudentField::Sensitive).is_err());
         assert!(p.student_field(StudentView::Minimal, StudentField::Profile).is_err());
-        assert!(
-            c.write_student("sch-1").is_ok()
-                && c.write_student("sch-2").is_err()
-                && p.write_student("sch-1").is_err()
+        assert!(c.write_student("s-9", "sch-1").is_ok() && c.write_students_of("sch-1").is_ok());
+        assert_eq!(
+            refusal(c.write_student("s-9", "sch-2")),
+            (Code::NotFound, "student s-9 does not exist".into())
         );
+        assert_eq!(
+            refusal(c.write_students_of("sch-2")),
+            (Code::NotFound, "school sch-2 does not exist".into())
+        );
+        assert_eq!(refusal(p.write_student("s-9", "sch-1")).0, Code::Forbidden);
         assert!(p.discloses() && !c.discloses());
         assert!(c.withdraw_consent("s-9", "sch-1").is_ok() && c.withdraw_consent("s-9", "sch-2").is_err());
         assert!(s.withdraw_consent("s-1", "sch-2").is_ok() && s.withdraw_consent("s-2", "sch-2").is_err());
-        assert!(p.withdraw_consent("s-2", "sch-2").is_err());
+        assert_eq!(refusal(p.withdraw_consent("s-2", "sch-2")).0, Code::Forbidden);
+        assert_eq!(refusal(c.withdraw_consent("s-9", "sch-2")).0, Code::NotFound);
         assert_eq!(c.actor(), "counselor:sch-1");
         let own = Parties { student_id: "s-1", school_id: "sch-1", partner_id: "p-1" };
         let other = Parties { student_id: "s-2", school_id: "sch-2", partner_id: "p-2" };
         for x in [a, c, p, s] {
-            assert!(x.read_match(&own).is_ok() && x.respond_to_match(&own).is_ok());
+            assert!(x.read_match("m-1", &own).is_ok() && x.respond_to_match(&own).is_ok());
             assert!(x.record_feedback(&own).is_ok());
         }
         for x in [c, p, s] {
-            assert!(x.read_match(&other).is_err() && x.respond_to_match(&other).is_err());
+            assert_eq!(
+                refusal(x.read_match("m-2", &other)),
+                (Code::NotFound, "match m-2 does not exist".into())
+            );
+            assert!(x.respond_to_match(&other).is_err());
             assert!(x.record_feedback(&other).is_err() && x.set_match_status(&other).is_err());
         }
         assert!(s.set_match_status(&own).is_err() && p.set_match_status(&own).is_ok());
         assert!(a.run_matching(None).is_ok() && c.run_matching(None).is_err());
         assert!(c.run_matching(Some("sch-1")).is_ok() && c.run_matching(Some("sch-2")).is_err());
         assert!(p.run_matching(Some("sch-1")).is_err() && s.run_matching(Some("sch-1")).is_err());
+        assert_eq!(refusal(c.run_matching(Some("sch-2"))).0, Code::NotFound);
+        assert_eq!(refusal(p.run_matching(Some("sch-1"))).0, Code::Forbidden);
+        assert!(c.read_run("r-1", Some("sch-1")).is_ok() && a.read_run("r-0", None).is_ok());
+        assert_eq!(refusal(c.read_run("r-2", Some("sch-2"))).0, Code::NotFound);
+        assert_eq!(refusal(c.read_run("r-0", None)).0, Code::NotFound);
+        assert_eq!(refusal(p.read_run("r-1", Some("sch-1"))).0, Code::Forbidden);
+        assert_eq!(refusal(c.match_student("s-9", "sch-2", "x")).0, Code::NotFound);
+        assert_eq!(refusal(s.match_student("s-1", "sch-1", "x")).0, Code::Forbidden);
         assert_eq!(
             [a, c, p, s].map(|x| x.match_runs()),
             [Rows::All, Rows::Own("sch-1".into()), Rows::Nothing, Rows::Nothing]
         );
         assert!(c.suggestions("s-9", "sch-1").is_ok() && c.suggestions("s-9", "sch-2").is_err());
         assert!(s.suggestions("s-1", "sch-2").is_ok() && p.suggestions("s-1", "sch-1").is_err());
+        assert_eq!(refusal(s.suggestions("s-2", "sch-2")).0, Code::NotFound);
+        assert!(p.may_suggest().is_err() && c.may_suggest().is_ok());
         assert_eq!(p.report().unwrap(), MatchRows::Partner("p-1".into()));
         assert!(s.report().is_err() && a.report().unwrap() == MatchRows::All);
         assert!(

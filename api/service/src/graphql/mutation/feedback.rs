@@ -27,7 +27,8 @@ impl FeedbackMutation {
         let store = store(ctx)?;
         // Read in the write transaction: the status checked is the status written against.
         let txn = store.write().await?;
-        let (found, _) = load_match(&txn, &input.match_id, |parties| access.record_feedback(parties)).await?;
+        let (found, _) =
+            load_match(&txn, &access, &input.match_id, |parties| access.record_feedback(parties)).await?;
         let feedback = input.into_record(&access)?;
         if !matches!(found.status, MatchStatus::Accepted | MatchStatus::Active | MatchStatus::Completed) {
             return Err(ApiError::new(

@@ -38,7 +38,7 @@ impl MatchMutation {
         let school = school.get(student_id.as_str()).ok_or_else(|| {
             ApiError::new(Code::NotFound, format!("student {} does not exist", student_id.as_str()))
         })?;
-        access.run_matching(Some(school))?;
+        access.match_student(&student_id, school, "proposing matches")?;
         let opening = match read::opening(store.db(), &opening_id).await {
             Ok(opening) => opening,
             Err(StoreError::NotFound { .. }) => {
@@ -122,7 +122,7 @@ impl MatchMutation {
             return Err(ApiError::bad_input("reason", format!("at most {MAX_REASON_CHARS} characters")));
         }
         let txn = store(ctx)?.write().await?;
-        let (found, _) = load_match(&txn, &id, |parties| access.respond_to_match(parties)).await?;
+        let (found, _) = load_match(&txn, &access, &id, |parties| access.respond_to_match(parties)).await?;
         let now = Utc::now();
         let moved = match decision {
             MatchDecision::Accept => {
@@ -163,7 +163,7 @@ impl MatchMutation {
                 format!("student {} does not exist", student_id.as_str()),
             ));
         };
-        access.clear_decline(school)?;
+        access.clear_decline(&student_id, school)?;
         let cleared =
             matches::clear_decline(&txn, &student_id, &opening_id, &access.actor(), Utc::now()).await?;
         commit(txn).await?;
@@ -188,7 +188,7 @@ impl MatchMutation {
             ));
         }
         let txn = store(ctx)?.write().await?;
-        let (found, _) = load_match(&txn, &id, |parties| access.set_match_status(parties)).await?;
+        let (found, _) = load_match(&txn, &access, &id, |parties| access.set_match_status(parties)).await?;
         let now = Utc::now();
         if next == MatchStatus::Active {
             still_allowed(&txn, &found, now.date_naive()).await?;

@@ -67,7 +67,7 @@ impl PeopleMutation {
     /// is required; an id in use is CONFLICT.
     async fn create_student(&self, ctx: &Context<'_>, input: StudentInput) -> ApiResult<StudentNode> {
         let access = Access::of(ctx)?;
-        access.write_student(&input.school_id)?;
+        access.write_students_of(&input.school_id)?;
         let id = input.id.clone().ok_or_else(|| ApiError::bad_input("input.id", "is required"))?;
         let record = input.into_record(id.0);
         let txn = store(ctx)?.write().await?;
@@ -93,7 +93,7 @@ impl PeopleMutation {
         let stored = people::find_student(&txn, &id)
             .await?
             .ok_or_else(|| ApiError::from(StoreError::not_found("student", id.as_str())))?;
-        access.write_student(&stored.school_id)?;
+        access.write_student(&id, &stored.school_id)?;
         let (record, changed) = input.apply(&stored).map_err(|errors| all_of(ctx, errors))?;
         write::check_student(&record).map_err(in_input)?;
         let stranded = strand::by_student(&txn, &record, Utc::now().date_naive()).await?;
@@ -114,7 +114,7 @@ impl PeopleMutation {
         csv: String,
     ) -> ApiResult<ImportResult> {
         let access = Access::of(ctx)?;
-        access.write_student(&school_id)?;
+        access.write_students_of(&school_id)?;
         let db = store(ctx)?.db();
         match import_csv(db, Table::Students, csv.as_bytes(), Some(&school_id), &access.actor(), Utc::now())
             .await

@@ -106,7 +106,7 @@ impl RecordsMutation {
         }
         let opening = input.into_record();
         let (id, partner_id) = (&opening.matching.id, &opening.matching.partner_id);
-        access.write_opening(partner_id)?;
+        access.write_opening(partner_id, None)?;
         refuse_unmatchable(ctx, &opening)?;
         let store = store(ctx)?;
         let txn = store.write().await?;
@@ -149,7 +149,7 @@ impl RecordsMutation {
             }
             Err(err) => return Err(err.into()),
         };
-        access.write_opening(&before.opening.matching.partner_id)?;
+        access.write_opening(&before.opening.matching.partner_id, Some(&id))?;
         let (after, changed) = input.apply(&before.opening).map_err(|errors| all_of(ctx, errors))?;
         refuse_unmatchable(ctx, &after)?;
         let open = matches_of(&txn, &id).await?;
@@ -196,7 +196,7 @@ impl RecordsMutation {
             }
             Err(err) => return Err(err.into()),
         };
-        access.write_opening(&before.opening.matching.partner_id)?;
+        access.write_opening(&before.opening.matching.partner_id, Some(&id))?;
         let now = Utc::now();
         if before.status != OpeningStatus::Closed {
             write::set_opening_status(&txn, &id, OpeningStatus::Closed, now).await?;
@@ -227,7 +227,12 @@ async fn matches_of(txn: &store::Transaction, opening: &str) -> Result<Vec<Strin
         statuses: MatchStatus::ALL.iter().copied().filter(|status| status.is_open()).collect(),
         ..MatchFilter::default()
     };
-    Ok(matches::list(txn, &filter, None, u64::from(u32::MAX)).await?.rows.into_iter().map(|m| m.id).collect())
+    Ok(matches::list(txn, &filter, &store::order::Seek::all())
+        .await?
+        .rows
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
 }
 
 /// The CONFLICT of an edit that would strand open matches, naming them and why.

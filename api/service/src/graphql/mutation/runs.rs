@@ -94,7 +94,7 @@ impl RunMutation {
     async fn cancel_match_run(&self, ctx: &Context<'_>, id: ID) -> ApiResult<MatchRunNode> {
         let access = Access::of(ctx)?;
         let store = store(ctx)?;
-        load_run(store, &id, |school| access.run_matching(school)).await?;
+        load_run(store, &id, |school| access.read_run(&id, school)).await?;
         runs::cancel(store.db(), &id, Utc::now()).await?;
         let run = runs::get(store.db(), &id)
             .await?

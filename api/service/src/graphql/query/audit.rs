@@ -27,7 +27,7 @@ impl AuditQuery {
         Access::of(ctx)?.admin("reading the audit log")?;
         let window = Window::new(first, after)?;
         let after = window
-            .after
+            .from
             .as_deref()
             .map(|id| {
                 id.parse::<i64>().map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))

@@ -4,12 +4,14 @@ use async_graphql::{Context, ID, Object};
 use store::people;
 
 use crate::graphql::access::{Access, Rows};
+use store::order::Direction;
+
 use crate::graphql::connection::{Page, Window, cost};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::school::{DistrictNode, SchoolNode};
 use crate::graphql::types::student::{
-    DisclosureFilter, DisclosureNode, StudentFilter, StudentNode, list_students, student_node,
+    DisclosureFilter, DisclosureNode, StudentFilter, StudentNode, StudentOrder, list_students, student_node,
 };
 
 /// Reads.
@@ -19,15 +21,18 @@ pub struct PeopleQuery;
 #[Object]
 impl PeopleQuery {
     /// Schools the viewer may see: ADMIN all, a counselor their own, others none.
-    #[graphql(complexity = "cost(first, child_complexity)")]
+    /// By name.
+    #[graphql(complexity = "cost(first.or(last), child_complexity)")]
     async fn schools(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> ApiResult<Page<SchoolNode>> {
         let access = Access::of(ctx)?;
-        let window = Window::new(first, after)?;
+        let window = Window::either(first, after, last, before)?;
         let only = match access.schools() {
             Rows::All => None,
             Rows::Own(id) => Some(id),
@@ -36,8 +41,7 @@ impl PeopleQuery {
             }
         };
         let listed =
-            people::list_schools(store(ctx)?.db(), only.as_deref(), window.after.as_deref(), window.fetch())
-                .await?;
+            people::list_schools(store(ctx)?.db(), only.as_deref(), &window.seek(Direction::Asc)).await?;
         let nodes = listed.rows.into_iter().map(SchoolNode).collect();
         Ok(window.page(nodes, listed.total, SchoolNode::id))
     }
@@ -50,15 +54,21 @@ impl PeopleQuery {
         Ok(districts.into_iter().map(DistrictNode).collect())
     }
 
-    /// Students the viewer may see (see the access matrix of API.md).
-    #[graphql(complexity = "cost(first, child_complexity)")]
+    /// Students the viewer may see (see the access matrix of API.md), oldest record
+    /// first unless `orderBy` says otherwise.
+    #[graphql(complexity = "cost(first.or(last), child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn students(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         filter: Option<StudentFilter>,
+        order_by: Option<StudentOrder>,
     ) -> ApiResult<Page<StudentNode>> {
+        let window = Window::either(first, after, last, before)?;
         if let Some(given) = &filter {
             let access = Access::of(ctx)?;
             let named = [
@@ -71,7 +81,7 @@ impl PeopleQuery {
             }
         }
         let filter = filter.map(StudentFilter::into_store).unwrap_or_default();
-        Ok(list_students(ctx, filter, first, after, "students").await?)
+        Ok(list_students(ctx, filter, order_by.unwrap_or_default(), &window, "students").await?)
     }
 
     /// One student: null when there is none or the viewer may not see it.
@@ -92,7 +102,7 @@ impl PeopleQuery {
         access.admin("reading the disclosure log")?;
         let window = Window::new(first, after)?;
         let after = window
-            .after
+            .from
             .as_deref()
             .map(|id| {
                 id.parse::<i64>().map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))

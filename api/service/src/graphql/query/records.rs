@@ -6,10 +6,12 @@ use store::records::{PartnerKind, PartnerStatus};
 use store::{StoreError, read};
 
 use crate::graphql::access::{Access, Rows};
+use store::order::Direction;
+
 use crate::graphql::connection::{Page, Window};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
-use crate::graphql::types::opening::{OpeningFilterInput, OpeningNode, opening_list};
+use crate::graphql::types::opening::{OpeningFilterInput, OpeningNode, OpeningOrder, opening_list};
 use crate::graphql::types::partner::{PartnerFilterInput, PartnerNode, partner_id, partner_loader};
 
 /// Reads of partners, agreements and openings.
@@ -18,17 +20,19 @@ pub struct RecordsQuery;
 
 #[Object]
 impl RecordsQuery {
-    /// Partners by id; a partner sees only itself.
-    #[graphql(complexity = "crate::graphql::connection::cost(first, child_complexity)")]
+    /// Partners, oldest record first; a partner sees only itself.
+    #[graphql(complexity = "crate::graphql::connection::cost(first.or(last), child_complexity)")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         filter: Option<PartnerFilterInput>,
     ) -> ApiResult<Page<PartnerNode>> {
         let access = Access::of(ctx)?;
-        let window = Window::new(first, after)?;
+        let window = Window::either(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let only = match access.partners() {
             Rows::All => None,
@@ -40,8 +44,7 @@ impl RecordsQuery {
             kind: filter.kind.map(PartnerKind::from),
             status: filter.status.map(PartnerStatus::from),
         };
-        let slice =
-            catalog::partner_page(store(ctx)?.db(), &filter, window.after.as_deref(), window.fetch()).await?;
+        let slice = catalog::partner_page(store(ctx)?.db(), &filter, &window.seek(Direction::Asc)).await?;
         let rows = slice.rows.into_iter().map(PartnerNode).collect();
         Ok(window.page(rows, slice.total, partner_id))
     }
@@ -58,19 +61,24 @@ impl RecordsQuery {
         }
     }
 
-    /// Openings by id; a partner sees only its own.
-    #[graphql(complexity = "crate::graphql::connection::cost(first, child_complexity)")]
+    /// Openings, oldest record first unless `orderBy` says otherwise; a partner sees
+    /// only its own.
+    #[graphql(complexity = "crate::graphql::connection::cost(first.or(last), child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn openings(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         filter: Option<OpeningFilterInput>,
+        order_by: Option<OpeningOrder>,
     ) -> ApiResult<Page<OpeningNode>> {
         let access = Access::of(ctx)?;
-        let window = Window::new(first, after)?;
+        let window = Window::either(first, after, last, before)?;
         let filter = filter.unwrap_or_default().parse()?;
-        Ok(opening_list(ctx, &access, &window, filter).await?)
+        Ok(opening_list(ctx, &access, &window, filter, order_by.unwrap_or_default()).await?)
     }
 
     /// One opening; null when there is none or it is another partner's (to a partner).

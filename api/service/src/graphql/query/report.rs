@@ -59,7 +59,7 @@ impl ReportQuery {
     async fn feedback(&self, ctx: &Context<'_>, match_id: ID) -> ApiResult<Vec<FeedbackNode>> {
         let access = Access::of(ctx)?;
         let store = store(ctx)?;
-        let (found, _) = load_match(store.db(), &match_id, |parties| access.read_match(parties)).await?;
+        let (found, _) = load_match(store.db(), &access, &match_id, |_| Ok(())).await?;
         let stored = report::feedback_of(store.db(), &found.id, &access.feedback_reader()).await?;
         if access.discloses() && !stored.is_empty() {
             let entry = Disclosure {

@@ -106,6 +106,7 @@ pub(crate) async fn need(
     student_id: &str,
     kind: OpeningKind,
 ) -> Result<(Student, Kind), ApiError> {
+    access.may_suggest()?;
     let student = suggest::student(store.db(), student_id).await?;
     access.suggestions(student_id, &student.school_id)?;
     let kind = Kind::from(kind);

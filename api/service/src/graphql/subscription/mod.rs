@@ -9,6 +9,7 @@ use store::records::RunStatus;
 use store::runs;
 
 use crate::graphql::access::Access;
+use crate::graphql::error::{ApiError, Code};
 use crate::graphql::store;
 use crate::graphql::types::run::{MatchRunProgress, load_run};
 
@@ -31,7 +32,12 @@ impl RunSubscription {
     ) -> async_graphql::Result<impl Stream<Item = MatchRunProgress> + use<>> {
         let access = Access::of(ctx)?;
         let store = store(ctx)?.clone();
-        load_run(&store, &id, |school| access.read_run(school)).await?;
+        // A run one may not follow and a run that does not exist get one answer, the
+        // forbidden subscription (graphql-ws closes 4403), so the id tells nothing.
+        load_run(&store, &id, |school| access.read_run(&id, school)).await.map_err(|err| match err.code {
+            Code::NotFound => ApiError::new(Code::Forbidden, "not allowed: following this match run"),
+            _ => err,
+        })?;
         let state = (store, id.0, None::<MatchRunProgress>, false);
         Ok(futures_util::stream::unfold(state, |(store, id, last, ended)| async move {
             if ended {

@@ -8,7 +8,7 @@ use store::records::{Match, MatchStatus};
 use store::{StoreError, read};
 
 use crate::graphql::access::{Access, MatchRows, Parties};
-use crate::graphql::connection::{Page, Window};
+use crate::graphql::connection::{OrderDirection, Page, Window};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::common::{Criterion, WeeklyWindow, criteria};
@@ -141,27 +141,47 @@ pub struct MatchFilterInput {
     pub status: Option<Vec<MatchStatusValue>>,
 }
 
-/// The match `id` with its parties, checked by `allowed`; NOT_FOUND when absent.
+/// The match `id` with its parties, checked by `allowed`; NOT_FOUND when absent or
+/// when the viewer is no party to it (the same answer).
 pub(crate) async fn load_match<C: store::Db>(
     db: &C,
+    access: &Access<'_>,
     id: &str,
     allowed: impl FnOnce(&Parties<'_>) -> Result<(), ApiError>,
 ) -> Result<(Match, MatchParties), ApiError> {
     let found = matches::get(db, id).await?;
     let parties = matches::parties(db, &found).await?;
+    access.read_match(id, &parties_of(&parties))?;
     allowed(&parties_of(&parties))?;
     Ok((found, parties))
+}
+
+/// How `matches` may be sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Enum)]
+pub enum MatchOrderField {
+    /// When the match was proposed.
+    #[default]
+    CreatedAt,
+}
+
+/// The order of a match list: a field, then the id breaks ties.
+#[derive(Clone, Copy, Debug, Default, InputObject)]
+pub struct MatchOrder {
+    /// What to sort by.
+    pub field: MatchOrderField,
+    /// Which way.
+    #[graphql(default)]
+    pub direction: OrderDirection,
 }
 
 /// One page of the matches `filter` selects among those the viewer is party to.
 pub(crate) async fn match_page(
     ctx: &Context<'_>,
     mut filter: MatchFilter,
-    first: Option<i32>,
-    after: Option<String>,
+    order: MatchOrder,
+    window: &Window,
 ) -> Result<Page<MatchNode>, ApiError> {
     let access = Access::of(ctx)?;
-    let window = Window::new(first, after)?;
     // The viewer's own bound replaces theirs; a different one selects nothing.
     let (bound, own) = match access.matches() {
         MatchRows::All => (None, String::new()),
@@ -175,7 +195,8 @@ pub(crate) async fn match_page(
         }
         *bound = Some(own);
     }
-    let listed = matches::list(store(ctx)?.db(), &filter, window.after.as_deref(), window.fetch()).await?;
+    let MatchOrderField::CreatedAt = order.field;
+    let listed = matches::list(store(ctx)?.db(), &filter, &window.seek(order.direction.into())).await?;
     let nodes = listed.rows.into_iter().map(MatchNode).collect();
     Ok(window.page(nodes, listed.total, MatchNode::id))
 }

@@ -3,15 +3,15 @@
 
 use std::collections::HashSet;
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
 use store::Store;
-use store::catalog::{self, Near, OpeningFilter};
+use store::catalog::{self, Near, OpeningFilter, OpeningSort};
 use store::read::StoredOpening;
 use store::records::{Opening, RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
 
 use crate::graphql::access::{Access, Rows};
-use crate::graphql::connection::{Page, Window};
+use crate::graphql::connection::{OrderDirection, Page, Window};
 use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::store;
 use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
@@ -381,12 +381,35 @@ impl OpeningPatch {
     }
 }
 
+/// How `openings` may be sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Enum)]
+pub enum OpeningOrderField {
+    /// When the opening was recorded.
+    #[default]
+    CreatedAt,
+    /// Title, ignoring case; openings without a title first.
+    Title,
+    /// Slots not yet taken (`capacity` less the slots matches hold).
+    FreeSlots,
+}
+
+/// The order of an opening list: a field, then the id breaks ties.
+#[derive(Clone, Copy, Debug, Default, InputObject)]
+pub struct OpeningOrder {
+    /// What to sort by.
+    pub field: OpeningOrderField,
+    /// Which way.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
 /// One page of openings the viewer may see, their partners loaded together.
 pub(crate) async fn opening_list(
     ctx: &Context<'_>,
     access: &Access<'_>,
     window: &Window,
     mut filter: OpeningFilter,
+    order: OpeningOrder,
 ) -> Result<Page<OpeningNode>, ApiError> {
     match access.openings() {
         Rows::All => {}
@@ -394,11 +417,17 @@ pub(crate) async fn opening_list(
         Rows::MatchedTo(_) | Rows::Nothing => return Ok(window.page(Vec::new(), 0, opening_id)),
     }
     let store = store(ctx)?;
-    let slice = catalog::opening_page(store.db(), &filter, window.after.as_deref(), window.fetch()).await?;
+    let sort = match order.field {
+        OpeningOrderField::CreatedAt => OpeningSort::CreatedAt,
+        OpeningOrderField::Title => OpeningSort::Title,
+        OpeningOrderField::FreeSlots => OpeningSort::FreeSlots,
+    };
+    let slice =
+        catalog::opening_page(store.db(), &filter, sort, &window.seek(order.direction.into())).await?;
     let n_partners = slice
         .rows
         .iter()
-        .take(window.first as usize)
+        .take(window.count as usize)
         .map(|stored| stored.opening.matching.partner_id.as_str())
         .collect::<HashSet<_>>()
         .len();

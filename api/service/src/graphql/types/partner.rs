@@ -19,7 +19,7 @@ use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::common::{nullable, required};
 use crate::graphql::types::enums::{PartnerKindValue, PartnerStatusValue};
-use crate::graphql::types::opening::{OpeningNode, opening_list};
+use crate::graphql::types::opening::{OpeningNode, OpeningOrder, opening_list};
 
 /// Loads partners by id, many at once.
 pub struct PartnerLoader(pub(crate) Store);
@@ -97,18 +97,21 @@ impl PartnerNode {
         Ok(rows.into_iter().map(AgreementNode).collect())
     }
 
-    /// The partner's openings, by id.
-    #[graphql(complexity = "crate::graphql::connection::cost(first, child_complexity)")]
+    /// The partner's openings, oldest record first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::graphql::connection::cost(first.or(last), child_complexity)")]
     pub(crate) async fn openings(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<OpeningOrder>,
     ) -> ApiResult<Page<OpeningNode>> {
         let access = Access::of(ctx)?;
-        let window = Window::new(first, after)?;
+        let window = Window::either(first, after, last, before)?;
         let filter = OpeningFilter { partner_id: Some(self.0.id.clone()), ..OpeningFilter::default() };
-        Ok(opening_list(ctx, &access, &window, filter).await?)
+        Ok(opening_list(ctx, &access, &window, filter, order_by.unwrap_or_default()).await?)
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use store::Store;
 use store::matches::{self, MatchFilter};
+use store::order::Direction;
 use store::records::{Kind, RawWindow};
 use store::runs::{self, RunRecord};
 
@@ -183,7 +184,7 @@ pub(crate) fn positional<T: async_graphql::OutputType>(
     window: &Window,
     items: Vec<T>,
 ) -> Result<Page<T>, ApiError> {
-    let start = match &window.after {
+    let start = match &window.from {
         None => 0,
         Some(at) => at
             .parse::<usize>()
@@ -192,7 +193,7 @@ pub(crate) fn positional<T: async_graphql::OutputType>(
             .ok_or_else(|| ApiError::bad_input("after", "not a cursor of this list"))?,
     };
     let total = items.len();
-    let end = start.saturating_add(window.first as usize).min(total);
+    let end = start.saturating_add(window.count as usize).min(total);
     let mut page =
         Connection::with_additional_fields(start > 0, end < total, Total { total_count: total as u64 });
     page.edges.extend(
@@ -302,8 +303,7 @@ impl MatchRunNode {
             return positional(&window, items);
         }
         let filter = MatchFilter { run_id: Some(self.0.id.clone()), ..MatchFilter::default() };
-        let listed =
-            matches::list(store(ctx)?.db(), &filter, window.after.as_deref(), window.fetch()).await?;
+        let listed = matches::list(store(ctx)?.db(), &filter, &window.seek(Direction::Asc)).await?;
         let rows = listed
             .rows
             .into_iter()

@@ -8,7 +8,7 @@ use crate::graphql::access::{Access, Rows};
 use crate::graphql::connection::{Page, Window, cost};
 use crate::graphql::error::ApiResult;
 use crate::graphql::store;
-use crate::graphql::types::student::{StudentFilter, StudentNode, list_students};
+use crate::graphql::types::student::{StudentFilter, StudentNode, StudentOrder, list_students};
 
 /// A school.
 #[derive(Clone, Debug)]
@@ -38,21 +38,25 @@ impl SchoolNode {
     }
 
     /// The school's students, as far as the viewer may see them.
-    #[graphql(complexity = "cost(first, child_complexity)")]
+    #[graphql(complexity = "cost(first.or(last), child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn students(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         filter: Option<StudentFilter>,
+        order_by: Option<StudentOrder>,
     ) -> ApiResult<Page<StudentNode>> {
+        let window = Window::either(first, after, last, before)?;
         let mut filter = filter.map(StudentFilter::into_store).unwrap_or_default();
         if filter.school_id.as_ref().is_some_and(|given| *given != self.0.id) {
-            let window = Window::new(first, after)?;
             return Ok(window.page(Vec::new(), 0, |node: &StudentNode| node.record.matching.id.as_str()));
         }
         filter.school_id = Some(self.0.id.clone());
-        Ok(list_students(ctx, filter, first, after, "School.students").await?)
+        Ok(list_students(ctx, filter, order_by.unwrap_or_default(), &window, "School.students").await?)
     }
 }
 

@@ -4,19 +4,19 @@
 //! before it answers, and a partner's read is written to the disclosure log before
 //! the data leaves.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use store::matches::MatchFilter;
-use store::people::{self, Disclosure, Visible};
+use store::people::{self, Disclosure, StudentSort, Visible};
 use store::records::{Guardian, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
 
 use crate::graphql::access::{Access, Rows, StudentField, StudentView};
-use crate::graphql::connection::{Page, Window, cost};
+use crate::graphql::connection::{OrderDirection, Page, Window, cost};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
 use crate::graphql::types::enums::OpeningKind;
-use crate::graphql::types::matches::{MatchNode, match_page};
+use crate::graphql::types::matches::{MatchNode, MatchOrder, match_page};
 use crate::graphql::types::school::SchoolNode;
 
 /// The fields a partner may read, as the disclosure log names them.
@@ -159,16 +159,20 @@ impl StudentNode {
 
     /// The student's matches, as far as the viewer is party to them (a partner:
     /// matches to its own openings).
-    #[graphql(complexity = "cost(first, child_complexity)")]
+    #[graphql(complexity = "cost(first.or(last), child_complexity)")]
     pub(crate) async fn matches(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<MatchOrder>,
     ) -> ApiResult<Page<MatchNode>> {
+        let window = Window::either(first, after, last, before)?;
         let filter =
             MatchFilter { student_id: Some(self.record.matching.id.clone()), ..MatchFilter::default() };
-        Ok(match_page(ctx, filter, first, after).await?)
+        Ok(match_page(ctx, filter, order_by.unwrap_or_default(), &window).await?)
     }
 }
 
@@ -485,24 +489,53 @@ pub(crate) fn visible_students(access: &Access<'_>) -> Visible {
     }
 }
 
+/// How `students` may be sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Enum)]
+pub enum StudentOrderField {
+    /// When the student was recorded.
+    #[default]
+    CreatedAt,
+    /// Last name, then first name, ignoring case (a partner, who never sees last
+    /// names: first name).
+    Name,
+    /// Grade.
+    Grade,
+}
+
+/// The order of a student list: a field, then the id breaks ties.
+#[derive(Clone, Copy, Debug, Default, InputObject)]
+pub struct StudentOrder {
+    /// What to sort by.
+    pub field: StudentOrderField,
+    /// Which way.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
 /// One page of the students the viewer may see, disclosed when the viewer is a partner.
 pub(crate) async fn list_students(
     ctx: &Context<'_>,
     filter: people::StudentFilter,
-    first: Option<i32>,
-    after: Option<String>,
+    order: StudentOrder,
+    window: &Window,
     operation: &str,
 ) -> Result<Page<StudentNode>, ApiError> {
     let access = Access::of(ctx)?;
-    let window = Window::new(first, after)?;
     let visible = visible_students(&access);
     let is_matched = matches!(visible, Visible::MatchedTo(_));
+    let sort = match order.field {
+        StudentOrderField::CreatedAt => StudentSort::CreatedAt,
+        // A partner never sees last names, so its name order is by first name.
+        StudentOrderField::Name if is_matched => StudentSort::FirstName,
+        StudentOrderField::Name => StudentSort::Name,
+        StudentOrderField::Grade => StudentSort::Grade,
+    };
     let listed = people::list_students(
         store(ctx)?.db(),
         &visible,
         &filter,
-        window.after.as_deref(),
-        window.fetch(),
+        sort,
+        &window.seek(order.direction.into()),
         !access.discloses(),
     )
     .await?;
@@ -514,7 +547,7 @@ pub(crate) async fn list_students(
             Some(StudentNode { record, view })
         })
         .collect();
-    let shown = nodes.len().min(usize::try_from(window.first).unwrap_or(usize::MAX));
+    let shown = nodes.len().min(usize::try_from(window.count).unwrap_or(usize::MAX));
     let selected = node_fields(ctx);
     disclose(ctx, &access, &nodes[..shown], &selected, operation).await?;
     Ok(window.page(nodes, listed.total, |node| node.record.matching.id.as_str()))
