@@ -996,3 +996,105 @@ async fn districts_schools_and_agreements_import_from_nothing_all_or_none() {
         );
     }
 }
+
+/// The stored o-1 of [`crate::matching_api::district`], as an openings row.
+const STORED_O1: &[(&str, &str)] = &[
+    ("partnerId", "p-1"),
+    ("kind", "TUTORING"),
+    ("subjects", "algebra;geometry"),
+    ("languages", "en;es"),
+    ("virtual", "false"),
+    ("lat", "41.902"),
+    ("lon", "-87.651"),
+    ("pickupRadiusKm", "2.5"),
+    ("schedule", "TUE 16:00-18:00;THU 16:00-18:00"),
+    ("sessionMinutes", "60"),
+    ("sessionsPerWeek", "1"),
+    ("capacity", "3"),
+    ("minGrade", "6"),
+    ("maxGrade", "12"),
+    ("minAge", ""),
+    ("backgroundClearedOn", "2026-01-10"),
+    ("backgroundExpiresOn", "2031-01-10"),
+];
+
+/// The stored s-1 of [`crate::matching_api::district`], as a students row.
+const STORED_S1: &[(&str, &str)] = &[
+    ("firstName", "Maria"),
+    ("lastName", "Lopez"),
+    ("schoolId", "sch-1"),
+    ("grade", "9"),
+    ("birthDate", "2011-03-02"),
+    ("languages", "es;en"),
+    ("homeLat", "41.881"),
+    ("homeLon", "-87.623"),
+    ("travelModes", "WALK;TRANSIT"),
+    ("maxTravelMinutes", "45"),
+    ("remoteOk", "true"),
+    ("availability", "TUE 15:30-18:00;THU 15:30-18:00"),
+    ("needs", "MENTORING:healthcare;TUTORING:algebra"),
+    ("priority", "2"),
+    ("consentOnFile", "true"),
+];
+
+#[tokio::test]
+async fn an_import_meets_the_api_rules_for_unmatchable_openings_and_stranded_matches() {
+    use crate::matching_api::{district, match_in};
+    use store::records::MatchStatus;
+    for db in backends().await {
+        district(&db, 2, 3).await;
+        match_in(&db, "m-1", "s-1", MatchStatus::Active).await;
+        let conn = db.store.db();
+        let name = db.name;
+        let before = read::opening(conn, "o-1").await.unwrap();
+
+        // An opening that could never match: one error per field, as through the API.
+        let never = sheet(
+            OPENING_COLUMNS,
+            STORED_O1,
+            &[("o-77", &[("minGrade", "10"), ("maxGrade", "5"), ("sessionMinutes", "180")])],
+        );
+        assert_rows(
+            &db,
+            import(conn, Table::Openings, &never, None).await,
+            &[(2, Some("minGrade")), (2, Some("sessionMinutes"))],
+        );
+
+        // An update that would strand the ACTIVE match m-1: refused, naming it.
+        let kind = sheet(
+            OPENING_COLUMNS,
+            STORED_O1,
+            &[("o-1", &[("kind", "MENTORING"), ("subjects", "healthcare")])],
+        );
+        assert_rows(&db, import(conn, Table::Openings, &kind, None).await, &[(2, Some("kind"))]);
+        let grades = sheet(OPENING_COLUMNS, STORED_O1, &[("o-1", &[("maxGrade", "8")])]);
+        let errors = row_errors(&db, import(conn, Table::Openings, &grades, None).await);
+        assert_eq!(
+            (errors.len(), errors[0].row, errors[0].column.as_deref()),
+            (1, 2, None),
+            "{name}: {errors:?}"
+        );
+        assert!(errors[0].message.contains("m-1 (GRADE)"), "{name}: {}", errors[0]);
+        let language = sheet(STUDENT_COLUMNS, STORED_S1, &[("s-1", &[("languages", "fr")])]);
+        let errors = row_errors(&db, import(conn, Table::Students, &language, None).await);
+        assert!(errors.len() == 1 && errors[0].message.contains("m-1 (LANGUAGE)"), "{name}: {errors:?}");
+        let after = read::opening(conn, "o-1").await.unwrap();
+        assert_eq!(
+            format!("{:?}", after.opening),
+            format!("{:?}", before.opening),
+            "{name}: nothing written"
+        );
+
+        // Updates that keep the match feasible go through.
+        let kept = sheet(OPENING_COLUMNS, STORED_O1, &[("o-1", &[("maxGrade", "10"), ("capacity", "4")])]);
+        let imported = import(conn, Table::Openings, &kept, None).await.unwrap();
+        assert_eq!(imported, Imported { created: 0, updated: 1 }, "{name}");
+        let moved = sheet(
+            STUDENT_COLUMNS,
+            STORED_S1,
+            &[("s-1", &[("priority", "3")]), ("s-2", &[("languages", "fr")])],
+        );
+        let imported = import(conn, Table::Students, &moved, None).await.unwrap();
+        assert_eq!(imported, Imported { created: 0, updated: 2 }, "{name}: s-2 holds no match");
+    }
+}

@@ -1,4 +1,4 @@
-//! The service's one error type, and what each error means to a caller.
+//! The command line's one error type, and what each error means to a caller (exit codes).
 
 use std::path::PathBuf;
 
@@ -59,9 +59,15 @@ impl From<store::import::ImportError> for Error {
     }
 }
 
-/// One line per bad row, after a count.
+/// One line per error, after a count of the rows they are on (a row may have several).
 fn list_rows(rows: &[store::import::RowError]) -> String {
-    let mut text = format!("{} bad rows, nothing imported", rows.len());
+    let bad_rows = rows.iter().map(|error| error.row).collect::<std::collections::BTreeSet<_>>().len();
+    let mut text = match (bad_rows, rows.len()) {
+        (1, 1) => "1 bad row, nothing imported".to_owned(),
+        (1, errors) => format!("1 bad row ({errors} errors), nothing imported"),
+        (bad, errors) if bad == errors => format!("{bad} bad rows, nothing imported"),
+        (bad, errors) => format!("{bad} bad rows ({errors} errors), nothing imported"),
+    };
     for row in rows {
         text.push_str(&format!("\n  {row}"));
     }
@@ -78,5 +84,24 @@ impl Error {
             Error::Store(store::StoreError::Invalid { .. }) => 2,
             Error::Write { .. } | Error::Store(_) | Error::Internal(_) => 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::import::RowError;
+
+    fn at(row: usize) -> RowError {
+        RowError { row, column: None, message: "wrong".into() }
+    }
+
+    #[test]
+    fn the_count_is_of_rows_and_says_when_errors_are_more() {
+        assert!(list_rows(&[at(2)]).starts_with("1 bad row, nothing imported\n  row 2"));
+        assert!(list_rows(&[at(2), at(2)]).starts_with("1 bad row (2 errors), nothing imported"));
+        assert!(list_rows(&[at(2), at(4)]).starts_with("2 bad rows, nothing imported"));
+        assert!(list_rows(&[at(2), at(4), at(4)]).starts_with("2 bad rows (3 errors), nothing imported"));
+        assert_eq!(list_rows(&[at(2), at(4), at(4)]).lines().count(), 4, "every error listed");
     }
 }

@@ -64,7 +64,7 @@ pub struct OpeningFilter {
 /// One page of a list and the size of the whole list.
 #[derive(Clone, Debug)]
 pub struct Slice<Row> {
-    /// At most `limit` rows after the cursor, in id order.
+    /// At most the rows asked for, in the list's order.
     pub rows: Vec<Row>,
     /// Rows in the whole list.
     pub total: u64,

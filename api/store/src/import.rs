@@ -38,14 +38,14 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::entity::{agreements, districts, openings, partners, schools, students};
+use crate::entity::{agreements, districts, matches, openings, partners, schools, students};
 use crate::records::{
-    Agreement, District, Guardian, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawNeed,
-    RawOpening, RawPlace, RawStudent, RawWindow, School, Student,
+    Agreement, District, Guardian, MatchStatus, Opening, Partner, PartnerKind, PartnerStatus,
+    RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, School, Student,
 };
 use crate::text::{control_message, refused_control};
-use crate::write;
 use crate::{StoreError, begin_write};
+use crate::{strand, write};
 
 /// Which records a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -283,6 +283,17 @@ async fn import_students(
     .await?
     .into_iter()
     .collect();
+    let matched: HashSet<String> = select_in::<matches::Entity, (String, String)>(
+        &txn,
+        matches::Column::StudentId,
+        &[matches::Column::StudentId, matches::Column::Status],
+        &ids,
+    )
+    .await?
+    .into_iter()
+    .filter(|(_, status)| MatchStatus::parse(status).is_some_and(MatchStatus::is_open))
+    .map(|(id, _)| id)
+    .collect();
     for (row, student) in &rows {
         if !known_schools.contains(&student.school_id) {
             let message = format!("no such school {}", quote(&student.school_id));
@@ -292,6 +303,13 @@ async fn import_students(
         let stored_school = stored.get(&student.matching.id);
         if school_id.is_some_and(|given| stored_school.is_some_and(|stored| stored != given)) {
             errors.push(RowError::new(*row, Some("id"), "belongs to a student of another school"));
+        }
+        // An update never strands an open match, as through the API.
+        if matched.contains(&student.matching.id) {
+            let stranded = strand::by_student(&txn, student, now.date_naive()).await?;
+            if !stranded.is_empty() {
+                errors.push(RowError::new(*row, None, strands(&stranded)));
+            }
         }
     }
     if !errors.is_empty() {
@@ -465,14 +483,15 @@ async fn import_openings(
     .into_iter()
     .collect();
     let ids: Vec<&str> = rows.iter().map(|(_, opening)| opening.matching.id.as_str()).collect();
-    let filled: HashMap<String, i32> = select_in::<openings::Entity, (String, i32)>(
+    let stored: HashMap<String, (i32, String)> = select_in::<openings::Entity, (String, i32, String)>(
         &txn,
         openings::Column::Id,
-        &[openings::Column::Id, openings::Column::Filled],
+        &[openings::Column::Id, openings::Column::Filled, openings::Column::Kind],
         &ids,
     )
     .await?
     .into_iter()
+    .map(|(id, filled, kind)| (id, (filled, kind)))
     .collect();
     for (row, opening) in &rows {
         let partner_id = &opening.matching.partner_id;
@@ -484,10 +503,21 @@ async fn import_openings(
             ));
         }
         // Matches already hold these slots; the database would refuse the change.
-        let taken = filled.get(&opening.matching.id).map_or(0, |&taken| i64::from(taken));
+        let Some((taken, kind)) = stored.get(&opening.matching.id) else { continue };
+        let taken = i64::from(*taken);
         if opening.matching.capacity < taken {
             let message = format!("is below the {taken} places already taken by matches");
             errors.push(RowError::new(*row, Some("capacity"), message));
+        }
+        // An update never strands an open match, as through the API.
+        if taken > 0 && opening.matching.kind != *kind {
+            let message = "the opening has open matches: its kind cannot change while they go on";
+            errors.push(RowError::new(*row, Some("kind"), message));
+        } else if taken > 0 {
+            let stranded = strand::by_opening(&txn, opening, now.date_naive()).await?;
+            if !stranded.is_empty() {
+                errors.push(RowError::new(*row, None, strands(&stranded)));
+            }
         }
     }
     if !errors.is_empty() {
@@ -496,7 +526,19 @@ async fn import_openings(
     }
     let records: Vec<Opening> = rows.into_iter().map(|(_, opening)| opening).collect();
     write::save_openings(&txn, &records, now).await?;
-    finish(txn, Table::Openings, records.len(), filled.len(), actor, now).await
+    finish(txn, Table::Openings, records.len(), stored.len(), actor, now).await
+}
+
+/// The row error for an update that would strand open matches.
+fn strands(stranded: &[strand::Stranded]) -> String {
+    let why: Vec<String> = stranded
+        .iter()
+        .map(|item| {
+            let rules: Vec<&str> = item.constraints.iter().map(|c| c.as_str()).collect();
+            format!("{} ({})", item.match_id, rules.join(", "))
+        })
+        .collect();
+    shorten(format!("would make open matches infeasible: {}", why.join("; ")))
 }
 
 /// A file without rows to write: its errors, or nothing to do.
@@ -931,6 +973,10 @@ fn opening_row(cells: &mut Cells<'_>) -> Option<Opening> {
         return None;
     }
     check_stored_opening(cells, &opening.matching);
+    // What a person enters must be able to match, as through the API.
+    for problem in write::unmatchable(&opening) {
+        cells.fail_check(problem, opening_column);
+    }
     cells.errors.is_empty().then_some(opening)
 }
 

@@ -24,7 +24,6 @@ pub struct PeopleMutation;
 
 #[Object]
 impl PeopleMutation {
-    /// Adds a school to a district (ADMIN). An id in use is CONFLICT.
     /// A new district (ADMIN): the first step of setting one up from nothing. An id
     /// in use is CONFLICT.
     async fn create_district(&self, ctx: &Context<'_>, input: DistrictInput) -> ApiResult<DistrictNode> {
@@ -42,6 +41,8 @@ impl PeopleMutation {
         Ok(DistrictNode(district))
     }
 
+    /// Adds a school to a district (ADMIN); a district that does not exist is
+    /// BAD_USER_INPUT naming `input.districtId`. An id in use is CONFLICT.
     async fn create_school(&self, ctx: &Context<'_>, input: SchoolInput) -> ApiResult<SchoolNode> {
         let access = Access::of(ctx)?;
         access.write_school()?;
