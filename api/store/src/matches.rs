@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Statement,
 };
 use serde_json::json;
 
@@ -34,6 +35,53 @@ impl MatchStatus {
     }
 }
 
+/// Openings per slot-taking statement: two bound parameters each, well under
+/// SQLite's 32,766 and PostgreSQL's 65,535.
+const SLOTS_PER_STATEMENT: usize = 4_000;
+
+/// Takes `count` slots of each opening, all or none, in one conditional statement
+/// per chunk (`UPDATE … FROM (VALUES …) WHERE filled + n <= capacity RETURNING id`)
+/// rather than one round trip per opening: a district's commit fills tens of
+/// thousands. An opening left out of the answer was full (Conflict) or is missing.
+async fn take_slots<C: ConnectionTrait>(db: &C, per_opening: &BTreeMap<&str, i32>) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let entries: Vec<(&str, i32)> = per_opening.iter().map(|(id, n)| (*id, *n)).collect();
+    for chunk in entries.chunks(SLOTS_PER_STATEMENT) {
+        let mut values = Vec::with_capacity(chunk.len() * 2);
+        let rows: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(at, (id, n))| {
+                values.push(sea_orm::Value::from((*id).to_owned()));
+                values.push(sea_orm::Value::from(*n));
+                match backend {
+                    DbBackend::Postgres => format!("(${}, CAST(${} AS INTEGER))", 2 * at + 1, 2 * at + 2),
+                    _ => "(?, CAST(? AS INTEGER))".to_owned(),
+                }
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE openings SET filled = openings.filled + v.n, version = openings.version + 1 \
+             FROM (SELECT column1 AS id, column2 AS n FROM (VALUES {}) AS t) AS v \
+             WHERE openings.id = v.id AND openings.filled + v.n <= openings.capacity \
+             RETURNING openings.id",
+            rows.join(", ")
+        );
+        let taken = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        if taken.len() == chunk.len() {
+            continue;
+        }
+        let taken: std::collections::HashSet<String> =
+            taken.iter().filter_map(|row| row.try_get_by_index::<String>(0).ok()).collect();
+        let (first, _) = chunk.iter().find(|(id, _)| !taken.contains(*id)).copied().unwrap_or(chunk[0]);
+        return Err(match openings::Entity::find_by_id(first.to_owned()).one(db).await? {
+            None => StoreError::not_found("opening", first),
+            Some(_) => Conflict::NoFreeSlot { opening: first.to_owned() }.into(),
+        });
+    }
+    Ok(())
+}
+
 /// Writes `new` matches as PROPOSED, taking one slot each, all or none: the caller
 /// runs this inside its transaction. A full opening, a student who already holds an
 /// open match to that opening or of that kind, or a declined pair is `Conflict`.
@@ -47,23 +95,7 @@ pub async fn propose<C: ConnectionTrait>(
     for item in new {
         *per_opening.entry(item.opening_id.as_str()).or_default() += 1;
     }
-    for (opening, count) in &per_opening {
-        let taken = openings::Entity::update_many()
-            .col_expr(openings::Column::Filled, Expr::col(openings::Column::Filled).add(*count))
-            .col_expr(openings::Column::Version, Expr::col(openings::Column::Version).add(1))
-            .filter(openings::Column::Id.eq(*opening))
-            .filter(
-                Expr::col(openings::Column::Filled).add(*count).lte(Expr::col(openings::Column::Capacity)),
-            )
-            .exec(db)
-            .await?;
-        if taken.rows_affected != 1 {
-            return Err(match openings::Entity::find_by_id((*opening).to_owned()).one(db).await? {
-                None => StoreError::not_found("opening", *opening),
-                Some(_) => Conflict::NoFreeSlot { opening: (*opening).to_owned() }.into(),
-            });
-        }
-    }
+    take_slots(db, &per_opening).await?;
     // Bound parameters are limited per statement (32,766 on SQLite), so a run's
     // students are checked a chunk at a time.
     let proposed: std::collections::HashSet<(&str, &str)> =

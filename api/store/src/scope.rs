@@ -65,6 +65,9 @@ impl Scope {
     }
 }
 
+/// Ids per `IN (…)` list: far below any backend's limit on bound parameters.
+const IDS_PER_STATEMENT: usize = 10_000;
+
 fn open_statuses() -> Vec<&'static str> {
     MatchStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect()
 }
@@ -276,33 +279,39 @@ async fn partners_of<C: ConnectionTrait>(
 ) -> Result<Vec<RawPartner>, StoreError> {
     let partner_ids: BTreeSet<&str> =
         openings.iter().map(|o| o.opening.matching.partner_id.as_str()).collect();
-    let active: BTreeSet<String> = partners::Entity::find()
-        .filter(partners::Column::Id.is_in(partner_ids.iter().copied()))
-        .filter(partners::Column::Status.eq(PartnerStatus::Active.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| row.id)
-        .collect();
+    // Bound parameters are limited per statement (32,766 on SQLite): a city's
+    // partners are asked for a chunk at a time.
+    let partner_ids: Vec<&str> = partner_ids.into_iter().collect();
+    let mut active: Vec<String> = Vec::new();
+    for chunk in partner_ids.chunks(IDS_PER_STATEMENT) {
+        let rows = partners::Entity::find()
+            .filter(partners::Column::Id.is_in(chunk.iter().copied()))
+            .filter(partners::Column::Status.eq(PartnerStatus::Active.as_str()))
+            .all(db)
+            .await?;
+        active.extend(rows.into_iter().map(|row| row.id));
+    }
     let mut agreement_filter = Condition::any().add(agreements::Column::SchoolId.is_null());
     if let Some(school) = school_id {
         agreement_filter = agreement_filter.add(agreements::Column::SchoolId.eq(school));
     }
     let mut by_partner: HashMap<String, Vec<RawAgreement>> = HashMap::new();
-    for row in agreements::Entity::find()
-        .filter(agreements::Column::PartnerId.is_in(active.iter().map(String::as_str)))
-        .filter(agreement_filter)
-        .order_by_asc(agreements::Column::PartnerId)
-        .order_by_asc(agreements::Column::StartsOn)
-        .order_by_asc(agreements::Column::Id)
-        .all(db)
-        .await?
-    {
-        by_partner.entry(row.partner_id).or_default().push(RawAgreement {
-            starts_on: Some(row.starts_on.to_string()),
-            ends_on: row.ends_on.map(|d| d.to_string()),
-            data_sharing: Some(row.data_sharing),
-        });
+    for chunk in active.chunks(IDS_PER_STATEMENT) {
+        for row in agreements::Entity::find()
+            .filter(agreements::Column::PartnerId.is_in(chunk.iter().map(String::as_str)))
+            .filter(agreement_filter.clone())
+            .order_by_asc(agreements::Column::PartnerId)
+            .order_by_asc(agreements::Column::StartsOn)
+            .order_by_asc(agreements::Column::Id)
+            .all(db)
+            .await?
+        {
+            by_partner.entry(row.partner_id).or_default().push(RawAgreement {
+                starts_on: Some(row.starts_on.to_string()),
+                ends_on: row.ends_on.map(|d| d.to_string()),
+                data_sharing: Some(row.data_sharing),
+            });
+        }
     }
     Ok(partner_ids
         .into_iter()
