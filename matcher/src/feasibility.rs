@@ -162,7 +162,10 @@ impl Standing {
             .openings
             .iter()
             .zip(held)
-            .map(|(opening, held)| u64::from(opening.capacity).saturating_sub(held) as u32)
+            .map(|(opening, held)| {
+                let held = held + u64::from(opening.held_elsewhere);
+                u64::from(opening.capacity).saturating_sub(held) as u32
+            })
             .collect();
         let mut history: HashMap<u32, Vec<u32>> = HashMap::new();
         for (student, opening) in instance.declined.iter().chain(&existing_pairs) {

@@ -175,6 +175,7 @@ pub fn generate(spec: Spec) -> RawInstance {
         existing_matches: Some(existing_matches),
         declined: Some(declined),
         weights: None,
+        held_elsewhere: Default::default(),
     }
 }
 

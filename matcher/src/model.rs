@@ -290,6 +290,8 @@ pub struct Opening {
     pub(crate) session_minutes: u16,
     pub(crate) sessions_per_week: u8,
     pub(crate) capacity: u32,
+    /// Slots held by matches outside the instance ([`crate::validate::RawInstance::held_elsewhere`]).
+    pub(crate) held_elsewhere: u32,
     pub(crate) min_grade: Grade,
     pub(crate) max_grade: Grade,
     pub(crate) min_age: Option<u32>,

@@ -41,6 +41,13 @@ pub struct RawInstance {
     /// Criterion name → weight.
     #[serde(default)]
     pub weights: Option<BTreeMap<String, serde_json::Value>>,
+    /// Opening id → slots held by matches outside this instance (when it is one
+    /// scope of a larger district). Such an opening keeps its capacity and offers
+    /// what is left; with nothing left it is FULL in `ruledOutBy`, so a need's
+    /// reasons count every opening of its kind. Set by library callers, never read
+    /// from or written to JSON.
+    #[serde(skip)]
+    pub held_elsewhere: BTreeMap<String, u32>,
 }
 
 /// A student, as read.
@@ -292,7 +299,7 @@ pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
     let student_index = index_ids("students", raw_students.iter().map(|student| student.id.as_str()))?;
 
     let raw_openings = raw.openings.as_deref().unwrap_or_default();
-    let openings = raw_openings
+    let mut openings = raw_openings
         .iter()
         .enumerate()
         .map(|(index, opening)| {
@@ -300,6 +307,10 @@ pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let opening_index = index_ids("openings", raw_openings.iter().map(|opening| opening.id.as_str()))?;
+    for (id, held) in &raw.held_elsewhere {
+        let at = resolve("heldElsewhere", "openingId", &opening_index, id)?;
+        openings[at].held_elsewhere = *held;
+    }
 
     let existing_matches = raw
         .existing_matches
@@ -547,6 +558,7 @@ fn parse_opening(
         session_minutes,
         sessions_per_week,
         capacity,
+        held_elsewhere: 0,
         min_grade,
         max_grade,
         min_age,
@@ -769,5 +781,26 @@ mod tests {
         };
         let parsed = parse_instance(&instance).unwrap();
         assert!(parsed.students()[0].remote_ok && !parsed.students()[0].consent_on_file);
+
+        // Slots held outside the instance leave the capacity but not the free slots.
+        let mut scoped = instance.clone();
+        let id = scoped.openings.as_ref().unwrap()[0].id.clone();
+        scoped.openings.as_mut().unwrap()[0].capacity = 2;
+        scoped.held_elsewhere = BTreeMap::from([(id.clone(), 2)]);
+        let parsed = parse_instance(&scoped).unwrap();
+        assert_eq!((parsed.openings()[0].capacity, parsed.openings()[0].held_elsewhere), (2, 2));
+        assert_eq!(crate::feasibility::Standing::of(&parsed).free_slots, vec![0]);
+        scoped.held_elsewhere = BTreeMap::from([(id, 1)]);
+        assert_eq!(crate::feasibility::Standing::of(&parsed_of(&scoped)).free_slots, vec![1]);
+        scoped.held_elsewhere = BTreeMap::from([("o-none".to_owned(), 1)]);
+        assert!(
+            matches!(parse_instance(&scoped), Err(Error::Input { path, .. }) if path == "heldElsewhere.openingId")
+        );
+        // Never part of the JSON document.
+        assert!(!serde_json::to_string(&scoped).unwrap().contains("held"));
+    }
+
+    fn parsed_of(raw: &RawInstance) -> Instance {
+        parse_instance(raw).unwrap()
     }
 }

@@ -582,12 +582,9 @@ async fn a_scope_loads_in_a_fixed_number_of_queries_into_a_valid_instance() {
         assert_eq!(ids(&raw.students), strings(&["s-1", "s-2", "s-3", "s-4"]), "{}", db.name);
         let openings_seen: Vec<(&str, i64)> =
             raw.openings.iter().flatten().map(|o| (o.id.as_str(), o.capacity)).collect();
-        assert_eq!(
-            openings_seen,
-            vec![("o-1", 1)],
-            "{}: capacity minus what s-9 holds; inactive left out",
-            db.name
-        );
+        assert_eq!(openings_seen, vec![("o-1", 2)], "{}: its capacity; inactive left out", db.name);
+        let held: Vec<(&str, u32)> = raw.held_elsewhere.iter().map(|(id, n)| (id.as_str(), *n)).collect();
+        assert_eq!(held, vec![("o-1", 1)], "{}: what s-9, outside the scope, holds", db.name);
         let existing = raw.existing_matches.clone().unwrap();
         assert_eq!(existing.len(), 1);
         assert_eq!((existing[0].student_id.as_str(), existing[0].opening_id.as_str()), ("s-1", "o-1"));

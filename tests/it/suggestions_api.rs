@@ -603,3 +603,52 @@ async fn suggestions_cost_a_fixed_number_of_statements() {
         assert!(large <= 16, "{}: {large} statements", db.name);
     }
 }
+
+/// MATCHING.md's `ruledOutBy` counts every opening of the need's kind: one whose
+/// slots students of another scope hold is FULL (and counted under each other rule
+/// it fails), in `needReport` and in a run's unmatched needs alike.
+#[tokio::test]
+async fn an_opening_full_elsewhere_is_counted_as_full() {
+    use crate::gql::counselor;
+    use crate::matching_api::{district, match_in};
+    for db in backends().await {
+        let name = db.name;
+        district(&db, 2, 1).await;
+        // sch-2's student holds o-1's only slot.
+        match_in(&db, "m-1", "s-other", MatchStatus::Active).await;
+        let server = TestServer::start(db, false).await;
+        let sch1 = counselor("sch-1");
+        let report = r#"{ needReport(studentId: "s-1", kind: TUTORING) { filled feasible ruledOutBy { constraint count } } }"#;
+        let response = server.query(Some(&sch1), report).await;
+        no_errors(&response);
+        assert_eq!(
+            response["data"]["needReport"],
+            serde_json::json!({"filled": false, "feasible": 0, "ruledOutBy": [{"constraint": "FULL", "count": 1}]}),
+            "{name}"
+        );
+        let withdraw = r#"mutation { withdrawConsent(studentId: "s-1") { consentOnFile } }"#;
+        no_errors(&server.query(Some(&sch1), withdraw).await);
+        let response = server.query(Some(&sch1), report).await;
+        let counts: BTreeMap<String, u64> = response["data"]["needReport"]["ruledOutBy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["constraint"].as_str().unwrap().to_owned(), r["count"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(counts, BTreeMap::from([("CONSENT".into(), 1), ("FULL".into(), 1)]), "{name}: {response}");
+
+        let run = r#"mutation { runMatching(input: {kinds: [TUTORING], dryRun: true}) { status
+            unmatched(first: 10) { edges { node { studentId reason ruledOutBy { constraint count } } } } } }"#;
+        let response = server.query(Some(&sch1), run).await;
+        no_errors(&response);
+        let edges = response["data"]["runMatching"]["unmatched"]["edges"].as_array().unwrap();
+        let s2 = edges.iter().map(|e| &e["node"]).find(|n| n["studentId"] == "s-2").expect("s-2 unmatched");
+        assert_eq!(s2["reason"], "NO_CANDIDATE", "{name}: {response}");
+        assert_eq!(
+            s2["ruledOutBy"],
+            serde_json::json!([{"constraint": "FULL", "count": 1}]),
+            "{name}: {response}"
+        );
+        server.stop().await;
+    }
+}

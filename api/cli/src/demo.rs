@@ -196,6 +196,7 @@ impl Demo {
                     .collect(),
             ),
             weights: None,
+            held_elsewhere: Default::default(),
         }
     }
 
@@ -1648,6 +1649,7 @@ fn fresh_instance(demo: &Demo) -> RawInstance {
         existing_matches: None,
         declined: None,
         weights: None,
+        held_elsewhere: Default::default(),
     }
 }
 

@@ -143,10 +143,15 @@ pub(crate) fn held_by_students(student_ids: &SelectStatement) -> SelectStatement
 pub(crate) struct Loaded {
     /// The students, as given.
     pub students: Vec<RawStudent>,
-    /// The openings kept (those with a slot left for these students), as stored.
+    /// The openings kept, as stored: every open one, full or not (a full one is
+    /// FULL in a need's reasons), and a closed one only for the slots these
+    /// students hold.
     pub openings: Vec<StoredOpening>,
-    /// Per opening: its capacity less the slots held by students not loaded here.
+    /// Per opening: its capacity as these students see it (a closed opening's: the
+    /// slots they hold).
     pub capacities: Vec<i64>,
+    /// Opening id → slots held by students not loaded here.
+    pub held_elsewhere: BTreeMap<String, u32>,
     /// The openings' partners, with the agreements that count.
     pub partners: Vec<RawPartner>,
     /// The students' open matches to kept openings, with their sessions.
@@ -185,6 +190,7 @@ impl Loaded {
             existing_matches: Some(self.existing_matches),
             declined: Some(self.declined),
             weights,
+            held_elsewhere: self.held_elsewhere,
         }
     }
 }
@@ -227,18 +233,25 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
         *inside.entry(held.opening_id.as_str()).or_default() += 1;
     }
 
-    // Capacity as these students see it: what other students hold is gone.
+    // Capacity as these students see it: what other students hold is gone, but a
+    // full opening stays in, held elsewhere, so that it is FULL in a need's reasons
+    // (and counted under every other rule it fails) rather than missing from them.
     let mut openings = Vec::with_capacity(stored.len());
     let mut capacities = Vec::with_capacity(stored.len());
+    let mut held_elsewhere = BTreeMap::new();
     for item in stored {
         let mine = inside.get(item.opening.matching.id.as_str()).copied().unwrap_or(0);
-        let outside = i64::from(item.filled) - mine;
+        let outside = (i64::from(item.filled) - mine).clamp(0, item.opening.matching.capacity);
         // A closed opening takes no new match: only the slots these students hold.
         let capacity = match item.status {
             OpeningStatus::Closed => mine,
-            OpeningStatus::Open => item.opening.matching.capacity - Ord::max(outside, 0),
+            OpeningStatus::Open => item.opening.matching.capacity,
         };
         if capacity >= 1 {
+            if item.status == OpeningStatus::Open && outside > 0 {
+                held_elsewhere
+                    .insert(item.opening.matching.id.clone(), u32::try_from(outside).unwrap_or(u32::MAX));
+            }
             openings.push(item);
             capacities.push(capacity);
         }
@@ -266,7 +279,7 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
         .map(|row| RawPair { student_id: row.student_id, opening_id: row.opening_id })
         .collect();
 
-    Ok(Loaded { students, openings, capacities, partners, existing_matches, declined })
+    Ok(Loaded { students, openings, capacities, held_elsewhere, partners, existing_matches, declined })
 }
 
 /// The partners of `openings`, ordered by id, each with the agreements that count
