@@ -17,6 +17,13 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// The same database, its store judging "today" in `zone`.
+    pub fn in_zone(self, zone: store::clock::Zone) -> TestDb {
+        TestDb { store: self.store.in_zone(zone), ..self }
+    }
+}
+
 /// An empty, migrated SQLite database in a temporary directory.
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temporary directory");

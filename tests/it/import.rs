@@ -43,7 +43,7 @@ async fn import(
     csv: impl AsRef<[u8]>,
     school_id: Option<&str>,
 ) -> Result<Imported, ImportError> {
-    import_csv(conn, table, csv.as_ref(), school_id, "admin-1", now()).await
+    import_csv(conn, table, csv.as_ref(), school_id, "admin-1", (now(), now().date_naive())).await
 }
 
 /// The example partners and openings, imported.

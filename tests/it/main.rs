@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod clock;
 mod contract;
 mod conventions;
 mod db;

@@ -22,7 +22,6 @@ use crate::config::DatabaseArgs;
 use crate::demo;
 use crate::error::Error;
 use crate::seed;
-use store::Store;
 use store::import::{self, Table};
 
 /// School–community matching: optimal, explained.
@@ -214,7 +213,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             run_seed_instance(&path, schools, &database)
         }
         Command::Seed { database, .. } => block_on(async {
-            let store = Store::open(&database.location()?).await?;
+            let store = database.open().await?;
             let seeded = demo::seed(&store, Utc::now()).await?;
             println!(
                 "seeded the demo district: {} schools, {} partners, {} openings, {} students, {} matches, {} feedback",
@@ -239,10 +238,16 @@ fn run(cli: Cli) -> Result<(), Error> {
                 TableArg::Students => Table::Students,
             };
             block_on(async {
-                let store = Store::open(&database.location()?).await?;
-                let imported =
-                    import::import_csv(store.db(), table, &bytes, school.as_deref(), "cli", Utc::now())
-                        .await?;
+                let store = database.open().await?;
+                let imported = import::import_csv(
+                    store.db(),
+                    table,
+                    &bytes,
+                    school.as_deref(),
+                    "cli",
+                    (Utc::now(), store.today(Utc::now())),
+                )
+                .await?;
                 println!(
                     "imported {}: {} created, {} updated",
                     file.display(),
@@ -284,7 +289,7 @@ fn run_seed_instance(path: &Path, schools: Option<u32>, database: &DatabaseArgs)
     let raw = seed::read(path)?;
     let generated = seed::district(raw, schools.map(|n| n as usize));
     block_on(async {
-        let store = Store::open(&database.location()?).await?;
+        let store = database.open().await?;
         let seeded = seed::seed(&store, &generated, Utc::now()).await?;
         println!(
             "seeded {}: 1 district, {} schools, {} partners, {} agreements, {} openings, {} students",
@@ -356,7 +361,7 @@ async fn serve(
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
-    let store = Store::open(&database.location()?).await?;
+    let store = database.open().await?;
     if demo {
         match demo::seed(&store, Utc::now()).await {
             Ok(seeded) => tracing::info!(

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeyError, KeySource, dev_secret};
-use store::{Location, StoreError};
+use store::clock::Zone;
+use store::{Location, Store, StoreError};
 
 /// The database settings shared by every subcommand that opens the store.
 #[derive(Clone, Debug, Args)]
@@ -18,9 +19,20 @@ pub struct DatabaseArgs {
     /// on first use.
     #[arg(long = "data-dir", env = "PARTNERMATCH_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// The district's time zone, an IANA name: "today" for agreements, background
+    /// checks and ages.
+    #[arg(long = "timezone", env = "PARTNERMATCH_TIMEZONE", default_value = "UTC")]
+    pub timezone: String,
 }
 
 impl DatabaseArgs {
+    /// Opens the store these settings name, judging "today" in their time zone.
+    pub async fn open(&self) -> Result<Store, crate::error::Error> {
+        let zone = Zone::parse(&self.timezone)
+            .map_err(|err| crate::error::Error::Config(format!("timezone: {err}")))?;
+        Ok(Store::open(&self.location()?).await?.in_zone(zone))
+    }
+
     /// The database these settings name.
     pub fn location(&self) -> Result<Location, StoreError> {
         match self.database_url.as_deref().filter(|url| !url.trim().is_empty()) {

@@ -224,22 +224,23 @@ pub struct Imported {
 /// [`ImportError::Rows`] with every bad row when the file breaks a rule (header,
 /// cell syntax, a MATCHING.md field rule, a repeated id, an unknown school or
 /// partner); [`ImportError::Store`] when the database fails. Either way nothing
-/// is written. No input bytes make it panic.
+/// is written. No input bytes make it panic. `today` is the date open matches are
+/// judged on when an update could strand them ([`crate::Store::today`]).
 pub async fn import_csv(
     db: &DatabaseConnection,
     table: Table,
     csv: &[u8],
     school_id: Option<&str>,
     actor: &str,
-    now: DateTime<Utc>,
+    (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<Imported, ImportError> {
     match table {
         Table::Districts => import_districts(db, csv, actor, now).await,
         Table::Schools => import_schools(db, csv, actor, now).await,
         Table::Agreements => import_agreements(db, csv, actor, now).await,
-        Table::Students => import_students(db, csv, school_id, actor, now).await,
+        Table::Students => import_students(db, csv, school_id, actor, (now, today)).await,
         Table::Partners => import_partners(db, csv, actor, now).await,
-        Table::Openings => import_openings(db, csv, actor, now).await,
+        Table::Openings => import_openings(db, csv, actor, (now, today)).await,
     }
 }
 
@@ -259,7 +260,7 @@ async fn import_students(
     csv: &[u8],
     school_id: Option<&str>,
     actor: &str,
-    now: DateTime<Utc>,
+    (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<Imported, ImportError> {
     let Sheet { rows, mut errors } =
         read_sheet(csv, Table::Students, school_id.is_some(), |cells| student_row(cells, school_id))?;
@@ -306,7 +307,7 @@ async fn import_students(
         }
         // An update never strands an open match, as through the API.
         if matched.contains(&student.matching.id) {
-            let stranded = strand::by_student(&txn, student, now.date_naive()).await?;
+            let stranded = strand::by_student(&txn, student, today).await?;
             if !stranded.is_empty() {
                 errors.push(RowError::new(*row, None, strands(&stranded)));
             }
@@ -465,7 +466,7 @@ async fn import_openings(
     db: &DatabaseConnection,
     csv: &[u8],
     actor: &str,
-    now: DateTime<Utc>,
+    (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<Imported, ImportError> {
     let Sheet { rows, mut errors } = read_sheet(csv, Table::Openings, false, opening_row)?;
     if rows.is_empty() {
@@ -514,7 +515,7 @@ async fn import_openings(
             let message = "the opening has open matches: its kind cannot change while they go on";
             errors.push(RowError::new(*row, Some("kind"), message));
         } else if taken > 0 {
-            let stranded = strand::by_opening(&txn, opening, now.date_naive()).await?;
+            let stranded = strand::by_opening(&txn, opening, today).await?;
             if !stranded.is_empty() {
                 errors.push(RowError::new(*row, None, strands(&stranded)));
             }

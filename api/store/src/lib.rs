@@ -14,6 +14,7 @@
 //! - [`safety`]: the date-dependent constraints, judged again on today before a match
 //!   is written or goes ahead.
 //! - [`strand`]: which open matches an edit of an opening or a student would strand.
+//! - [`clock`]: "today" in the district's time zone.
 //! - [`catalog`]: partner and opening lists with their filters (the API's reads).
 //! - [`people`]: school and student lists, consent, the disclosure log.
 //! - [`report`]: feedback and the report's aggregates.
@@ -25,6 +26,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod clock;
 pub mod entity;
 pub mod error;
 pub mod geo;
@@ -116,9 +118,20 @@ fn redact(url: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    zone: clock::Zone,
 }
 
 impl Store {
+    /// The same store, judging "today" in `zone`.
+    pub fn in_zone(self, zone: clock::Zone) -> Store {
+        Store { zone, ..self }
+    }
+
+    /// The date at `now` where the district is.
+    pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        self.zone.today(now)
+    }
+
     /// Opens (creating when needed) the database and applies pending migrations.
     pub async fn open(location: &Location) -> Result<Store, StoreError> {
         let mut options = match location {
@@ -161,13 +174,13 @@ impl Store {
             }
         };
         Migrator::up(&db, None).await.map_err(StoreError::from)?;
-        Ok(Store { db })
+        Ok(Store { db, zone: clock::Zone::default() })
     }
 
     /// A store over a connection of an already opened (so migrated) store; tests use
     /// it to count statements through a clone carrying a metric callback.
     pub fn over_migrated(db: DatabaseConnection) -> Store {
-        Store { db }
+        Store { db, zone: clock::Zone::default() }
     }
 
     /// The pool, for queries and transactions.

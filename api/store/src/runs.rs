@@ -367,7 +367,7 @@ pub async fn commit(
         });
     }
     if !run.dry_run {
-        refuse_lapsed(&txn, matches, now.date_naive()).await?;
+        refuse_lapsed(&txn, matches, store.today(now)).await?;
         propose(&txn, matches, &run.requested_by, now).await?;
     }
     txn.commit().await?;

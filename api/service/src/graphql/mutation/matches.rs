@@ -63,7 +63,7 @@ impl MatchMutation {
         // writers are serialized already), so two picks cannot both take the same time.
         matches::lock_student(&txn, &student_id).await?;
         let student = suggest::student(&txn, &student_id).await?;
-        let suggestion = match suggest::pick(&txn, &student, &opening_id, kind, now.date_naive()).await {
+        let suggestion = match suggest::pick(&txn, &student, &opening_id, kind, store.today(now)).await {
             Ok(Pick::Feasible(suggestion)) => suggestion,
             Ok(Pick::Infeasible(failed)) => {
                 let names: Vec<&str> = failed.iter().map(|c| c.as_str()).collect();
@@ -121,12 +121,13 @@ impl MatchMutation {
         if reason.as_ref().is_some_and(|text| text.chars().count() > MAX_REASON_CHARS) {
             return Err(ApiError::bad_input("reason", format!("at most {MAX_REASON_CHARS} characters")));
         }
-        let txn = store(ctx)?.write().await?;
+        let store = store(ctx)?;
+        let txn = store.write().await?;
         let (found, _) = load_match(&txn, &access, &id, |parties| access.respond_to_match(parties)).await?;
         let now = Utc::now();
         let moved = match decision {
             MatchDecision::Accept => {
-                still_allowed(&txn, &found, now.date_naive()).await?;
+                still_allowed(&txn, &found, store.today(now)).await?;
                 matches::accept(&txn, &found, access.side(), &access.actor(), now).await?
             }
             MatchDecision::Decline
@@ -187,11 +188,12 @@ impl MatchMutation {
                 "must be ACTIVE, COMPLETED or CANCELLED (a match is accepted or declined with respondToMatch)",
             ));
         }
-        let txn = store(ctx)?.write().await?;
+        let store = store(ctx)?;
+        let txn = store.write().await?;
         let (found, _) = load_match(&txn, &access, &id, |parties| access.set_match_status(parties)).await?;
         let now = Utc::now();
         if next == MatchStatus::Active {
-            still_allowed(&txn, &found, now.date_naive()).await?;
+            still_allowed(&txn, &found, store.today(now)).await?;
         }
         let moved = matches::transition(&txn, &found, next, &access.actor(), None, now).await?;
         commit(txn).await?;

@@ -97,7 +97,7 @@ impl PeopleMutation {
         access.write_student(&id, &stored.school_id)?;
         let (record, changed) = input.apply(&stored).map_err(|errors| all_of(ctx, errors))?;
         write::check_student(&record).map_err(in_input)?;
-        let stranded = strand::by_student(&txn, &record, Utc::now().date_naive()).await?;
+        let stranded = strand::by_student(&txn, &record, store(ctx)?.today(Utc::now())).await?;
         if !stranded.is_empty() {
             return Err(stranding(&stranded));
         }
@@ -116,9 +116,18 @@ impl PeopleMutation {
     ) -> ApiResult<ImportResult> {
         let access = Access::of(ctx)?;
         access.write_students_of(&school_id)?;
-        let db = store(ctx)?.db();
-        match import_csv(db, Table::Students, csv.as_bytes(), Some(&school_id), &access.actor(), Utc::now())
-            .await
+        let store = store(ctx)?;
+        let now = Utc::now();
+        let clock = (now, store.today(now));
+        match import_csv(
+            store.db(),
+            Table::Students,
+            csv.as_bytes(),
+            Some(&school_id),
+            &access.actor(),
+            clock,
+        )
+        .await
         {
             Ok(imported) => Ok(ImportResult {
                 created: count(imported.created),

@@ -171,7 +171,7 @@ impl RecordsMutation {
             .about_matches(open));
         }
         let now = Utc::now();
-        let stranded = strand::by_opening(&txn, &after, now.date_naive()).await?;
+        let stranded = strand::by_opening(&txn, &after, store.today(now)).await?;
         if !stranded.is_empty() {
             return Err(stranding(&stranded));
         }

@@ -54,7 +54,7 @@ impl RunMutation {
                 "asOf is for dry runs only: a committed run is judged on today",
             ));
         }
-        let as_of = input.as_of.unwrap_or_else(|| Utc::now().date_naive());
+        let as_of = input.as_of.unwrap_or_else(|| store.today(Utc::now()));
         let weights = weights(input.weights.unwrap_or_default())?;
         let student_ids = match input.student_ids {
             None => None,

@@ -2,7 +2,7 @@
 //! kind, decided by the engine's own feasibility, scores and session placement.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use store::records::{Kind, Student};
 use store::{Store, StoreError, suggest};
 
@@ -41,7 +41,7 @@ impl SuggestQuery {
         let limit = limit(first)?;
         let store = store(ctx)?;
         let (student, kind) = need(store, &access, &student_id, kind).await?;
-        let found = suggest::suggestions(store.db(), &student, kind, today(), limit).await?;
+        let found = suggest::suggestions(store.db(), &student, kind, store.today(Utc::now()), limit).await?;
         found
             .into_iter()
             .map(|item| {
@@ -67,7 +67,7 @@ impl SuggestQuery {
         let access = Access::of(ctx)?;
         let store = store(ctx)?;
         let (student, kind) = need(store, &access, &student_id, kind).await?;
-        let report = suggest::need_report(store.db(), &student, kind, today()).await?;
+        let report = suggest::need_report(store.db(), &student, kind, store.today(Utc::now())).await?;
         Ok(NeedReport {
             filled: report.filled,
             feasible: i64::from(report.feasible),
@@ -92,11 +92,6 @@ pub(crate) fn limit(first: Option<i32>) -> Result<usize, ApiError> {
         return Err(ApiError::bad_input("first", format!("must be 1 to {MAX_SUGGESTIONS}, not {first}")));
     }
     Ok(first as usize)
-}
-
-/// Matching is judged on today's date (UTC), as a run started now would be.
-pub(crate) fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// The student, if the viewer may ask about them, and their need of `kind`.
