@@ -532,14 +532,7 @@ async fn import_openings(
 
 /// The row error for an update that would strand open matches.
 fn strands(stranded: &[strand::Stranded]) -> String {
-    let why: Vec<String> = stranded
-        .iter()
-        .map(|item| {
-            let rules: Vec<&str> = item.constraints.iter().map(|c| c.as_str()).collect();
-            format!("{} ({})", item.match_id, rules.join(", "))
-        })
-        .collect();
-    shorten(format!("would make open matches infeasible: {}", why.join("; ")))
+    shorten(format!("would make open matches infeasible: {}", strand::describe(stranded)))
 }
 
 /// A file without rows to write: its errors, or nothing to do.

@@ -30,6 +30,18 @@ pub struct Stranded {
     pub constraints: Vec<Constraint>,
 }
 
+/// `m-1 (GRADE, TRAVEL); m-2 (LANGUAGE)`: the matches and the rules they would break.
+pub fn describe(stranded: &[Stranded]) -> String {
+    let why: Vec<String> = stranded
+        .iter()
+        .map(|item| {
+            let rules: Vec<&str> = item.constraints.iter().map(|c| c.as_str()).collect();
+            format!("{} ({})", item.match_id, rules.join(", "))
+        })
+        .collect();
+    why.join("; ")
+}
+
 /// More open matches than any opening or student holds.
 const ALL_ROWS: u64 = i64::MAX as u64;
 

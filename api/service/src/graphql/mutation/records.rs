@@ -142,13 +142,8 @@ impl RecordsMutation {
         }
         let store = store(ctx)?;
         let txn = store.write().await?;
-        let before = match read::opening(&txn, &id).await {
-            Ok(before) => before,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(ApiError::new(Code::NotFound, format!("opening {} does not exist", id.as_str())));
-            }
-            Err(err) => return Err(err.into()),
-        };
+        // A missing opening is NOT_FOUND "opening … does not exist", as StoreError maps it.
+        let before = read::opening(&txn, &id).await?;
         access.write_opening(&before.opening.matching.partner_id, Some(&id))?;
         let (after, changed) = input.apply(&before.opening).map_err(|errors| all_of(ctx, errors))?;
         refuse_unmatchable(ctx, &after)?;
@@ -189,13 +184,8 @@ impl RecordsMutation {
         let access = Access::of(ctx)?;
         let store = store(ctx)?;
         let txn = store.write().await?;
-        let before = match read::opening(&txn, &id).await {
-            Ok(before) => before,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(ApiError::new(Code::NotFound, format!("opening {} does not exist", id.as_str())));
-            }
-            Err(err) => return Err(err.into()),
-        };
+        // A missing opening is NOT_FOUND "opening … does not exist", as StoreError maps it.
+        let before = read::opening(&txn, &id).await?;
         access.write_opening(&before.opening.matching.partner_id, Some(&id))?;
         let now = Utc::now();
         if before.status != OpeningStatus::Closed {
@@ -237,16 +227,12 @@ async fn matches_of(txn: &store::Transaction, opening: &str) -> Result<Vec<Strin
 
 /// The CONFLICT of an edit that would strand open matches, naming them and why.
 pub(crate) fn stranding(stranded: &[strand::Stranded]) -> ApiError {
-    let why: Vec<String> = stranded
-        .iter()
-        .map(|item| {
-            let rules: Vec<&str> = item.constraints.iter().map(|c| c.as_str()).collect();
-            format!("{} ({})", item.match_id, rules.join(", "))
-        })
-        .collect();
     ApiError::new(
         Code::Conflict,
-        format!("the edit would make open matches infeasible: {}; nothing was written", why.join("; ")),
+        format!(
+            "the edit would make open matches infeasible: {}; nothing was written",
+            strand::describe(stranded)
+        ),
     )
     .about_matches(stranded.iter().map(|item| item.match_id.clone()).collect())
 }
