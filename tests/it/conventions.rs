@@ -264,9 +264,9 @@ async fn an_id_one_may_not_see_answers_as_one_that_does_not_exist() {
         edges.iter().map(|e| &e["node"]["opening"]).find(|o| o["partner"]["id"] == json!("p-05")).unwrap();
     let opening_id = opening["id"].as_str().unwrap().to_owned();
     let run = server
-        .query(
-            Some(&admin),
-            r#"mutation { runMatching(input: {schoolId: "sch-2", dryRun: true, kinds: [TUTORING]}) { id } }"#,
+        .run_matching(
+            &admin,
+            r#"mutation { runMatching(input: {schoolId: "sch-2", dryRun: true, kinds: [TUTORING]}) { id status } }"#,
         )
         .await;
     let run_id = run["data"]["runMatching"]["id"].as_str().expect("a run").to_owned();

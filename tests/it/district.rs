@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::db::sqlite;
 use crate::gql::{admin, code, counselor, no_errors, partner};
-use crate::http::{TestServer, query_at, serve_binary};
+use crate::http::{TestServer, query_at, serve_binary, settled};
 
 /// Runs the real `partnermatch` with `args`; its status code and what it printed.
 fn partnermatch(args: &[&str]) -> (Option<i32>, String, String) {
@@ -65,8 +65,10 @@ async fn your_own_district_from_an_empty_directory_to_a_committed_run() {
     no_errors(&districts);
     assert_eq!(districts["data"]["districts"][0]["id"], "d-lakeview", "{districts}");
     assert_eq!(districts["data"]["districts"][0]["schools"].as_array().unwrap().len(), 2);
-    let run = "mutation { runMatching(input: {dryRun: false}) { status error stats { needs matched } } }";
-    let committed = query_at(addr, &counselor("sch-1"), run).await;
+    let run = "mutation { runMatching(input: {dryRun: false}) { id status error stats { needs matched } } }";
+    let sch1 = counselor("sch-1");
+    let committed = query_at(addr, &sch1, run).await;
+    let committed = settled(committed, run, async |query: String| query_at(addr, &sch1, &query).await).await;
     no_errors(&committed);
     let node = &committed["data"]["runMatching"];
     assert_eq!(node["status"], "SUCCEEDED", "{committed}");

@@ -118,8 +118,8 @@ async fn an_opening_patch_changes_what_it_names_and_never_strands_a_match() {
         assert_eq!(code(&server.query(Some(&counselor("sch-1")), pick).await), "CONFLICT", "{name}");
         let done = r#"mutation { setMatchStatus(id: "m-1", status: COMPLETED) { status } }"#;
         assert_eq!(server.query(Some(&p1), done).await["data"]["setMatchStatus"]["status"], "COMPLETED");
-        let run = r#"mutation { runMatching(input: {dryRun: true, kinds: [TUTORING]}) { status stats { matched } } }"#;
-        let dry = server.query(Some(&counselor("sch-1")), run).await;
+        let run = r#"mutation { runMatching(input: {dryRun: true, kinds: [TUTORING]}) { id status stats { matched } } }"#;
+        let dry = server.run_matching(&counselor("sch-1"), run).await;
         assert_eq!(
             dry["data"]["runMatching"]["stats"]["matched"], 0,
             "{name}: a closed opening takes none: {dry}"

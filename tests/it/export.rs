@@ -100,8 +100,8 @@ async fn exports_are_the_apis_answers_as_csv_for_each_viewer() {
     assert!(logged > 0, "the partner's export is a disclosure");
 
     // A dry run's unmatched needs, with their reasons in one cell.
-    let run = "mutation { runMatching(input: {dryRun: true}) { id unmatched(first: 100) { totalCount edges { node { studentId kind reason ruledOutBy { constraint count } } } } } }";
-    let ran = server.query(Some(&counselor("sch-1")), run).await;
+    let run = "mutation { runMatching(input: {dryRun: true}) { id status unmatched(first: 100) { totalCount edges { node { studentId kind reason ruledOutBy { constraint count } } } } } }";
+    let ran = server.run_matching(&counselor("sch-1"), run).await;
     no_errors(&ran);
     let id = ran["data"]["runMatching"]["id"].as_str().unwrap().to_owned();
     let (_, file) =

@@ -274,7 +274,7 @@ async fn a_commit_and_every_step_forward_are_judged_on_today() {
 
         // A what-if on a past date sees the clearance as it was then.
         let back = Some(today() - Duration::days(30));
-        let dry = server.query(Some(&counselor), &run(true, back, "s-1")).await;
+        let dry = server.run_matching(&counselor, &run(true, back, "s-1")).await;
         no_errors(&dry);
         let node = &dry["data"]["runMatching"];
         assert_eq!(node["status"], "SUCCEEDED", "{name}: {dry}");
@@ -289,7 +289,7 @@ async fn a_commit_and_every_step_forward_are_judged_on_today() {
         assert_eq!(match_rows::Entity::find().count(&conn).await.unwrap(), 0);
 
         // Committed on today, the lapsed clearance rules the pair out.
-        let committed = server.query(Some(&counselor), &run(false, None, "s-1")).await;
+        let committed = server.run_matching(&counselor, &run(false, None, "s-1")).await;
         no_errors(&committed);
         let node = &committed["data"]["runMatching"];
         assert_eq!(node["stats"]["matched"], 0, "{name}: {committed}");
@@ -548,7 +548,7 @@ async fn small_holes_are_closed() {
     assert_eq!(code(&reply.json()), "UNAUTHENTICATED");
 
     // A position cursor past the end of the numbers is bad input, not the first page.
-    let dry = server.query(Some(&counselor("sch-1")), &run(true, None, "s-2")).await;
+    let dry = server.run_matching(&counselor("sch-1"), &run(true, None, "s-2")).await;
     let id = dry["data"]["runMatching"]["id"].as_str().unwrap().to_owned();
     for position in ["18446744073709551615", "18446744073709551616", "-1"] {
         let cursor = URL_SAFE_NO_PAD.encode(format!("id:{position}"));

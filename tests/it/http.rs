@@ -66,6 +66,13 @@ impl TestServer {
         request(self.addr, "POST", "/graphql", &headers, body).await
     }
 
+    /// Runs a `runMatching` mutation and answers once its run has ended (see
+    /// [`settled`]); the mutation must select the run's `id` and `status`.
+    pub async fn run_matching(&self, token: &str, mutation: &str) -> Value {
+        let response = self.query(Some(token), mutation).await;
+        settled(response, mutation, async |query: String| self.query(Some(token), &query).await).await
+    }
+
     /// Runs one GraphQL query and returns the response document.
     pub async fn query(&self, token: Option<&str>, query: &str) -> Value {
         let body = serde_json::to_vec(&serde_json::json!({ "query": query })).unwrap();
@@ -102,6 +109,53 @@ pub fn serve_binary(args: &[&str]) -> (Child, SocketAddr) {
             panic!("the server child never listened: {status:?}");
         }
     }
+}
+
+/// The answer to a `runMatching` mutation once its run has ended, as a client
+/// waits for it: the mutation answers after a short wait, so on a loaded machine
+/// even a small run can still be RUNNING. Then the mutation's own selection is read
+/// again through `matchRun` until the run is final (`ask` sends a query).
+pub async fn settled(response: Value, mutation: &str, ask: impl AsyncFn(String) -> Value) -> Value {
+    let node = &response["data"]["runMatching"];
+    let (Some(id), Some(status)) = (node["id"].as_str(), node["status"].as_str()) else {
+        return response;
+    };
+    if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&status) {
+        return response;
+    }
+    let query = format!(r#"{{ matchRun(id: "{id}") {} }}"#, selection_of(mutation));
+    for _ in 0..2_400 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let again = ask(query.clone()).await;
+        let status = again["data"]["matchRun"]["status"].as_str().unwrap_or("");
+        if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&status) {
+            return serde_json::json!({ "data": { "runMatching": again["data"]["matchRun"] } });
+        }
+    }
+    panic!("run {id} did not end within a minute");
+}
+
+/// The selection set of the (first) `runMatching` field of `mutation`: what
+/// follows its argument list, without the operation's closing brace.
+fn selection_of(mutation: &str) -> &str {
+    let start = mutation.find("runMatching(").expect("a runMatching mutation") + "runMatching".len();
+    let mut depth = 0usize;
+    let mut end_of_arguments = start;
+    for (at, c) in mutation[start..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    end_of_arguments = start + at + 1;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let rest = mutation[end_of_arguments..].trim_end();
+    rest.strip_suffix('}').expect("the operation's closing brace").trim()
 }
 
 /// Runs one GraphQL query against `addr` and returns the response document.

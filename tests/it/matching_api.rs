@@ -349,7 +349,7 @@ async fn a_dry_run_writes_only_the_run_and_a_commit_writes_every_match() {
         let engine = matcher::run(&instance, matcher::Options::default(), &mut matcher::Silent).unwrap();
         assert_eq!(engine.counts.matched, 3, "three slots for five needs");
 
-        let dry = server.query(Some(&counselor("sch-1")), &run_input("sch-1", true)).await;
+        let dry = server.run_matching(&counselor("sch-1"), &run_input("sch-1", true)).await;
         no_errors(&dry);
         let run = &dry["data"]["runMatching"];
         assert_eq!(run["status"], "SUCCEEDED", "{run}");
@@ -364,7 +364,7 @@ async fn a_dry_run_writes_only_the_run_and_a_commit_writes_every_match() {
         assert_eq!(run["progress"]["done"], run["progress"]["total"]);
         assert_eq!(match_rows::Entity::find().count(conn).await.unwrap(), 0, "a dry run writes no match");
 
-        let commit = server.query(Some(&counselor("sch-1")), &run_input("sch-1", false)).await;
+        let commit = server.run_matching(&counselor("sch-1"), &run_input("sch-1", false)).await;
         no_errors(&commit);
         let run = &commit["data"]["runMatching"];
         assert_eq!(run["status"], "SUCCEEDED", "{run}");
@@ -414,7 +414,7 @@ async fn a_dry_run_writes_only_the_run_and_a_commit_writes_every_match() {
         assert_eq!(seen["data"]["matchRun"]["id"], run["id"], "{seen}");
 
         // Everything is matched or out of slots now: a new commit proposes nothing.
-        let again = server.query(Some(&admin()), &run_input("sch-1", false)).await;
+        let again = server.run_matching(&admin(), &run_input("sch-1", false)).await;
         assert_eq!(again["data"]["runMatching"]["stats"]["matched"], 0, "{again}");
         server.stop().await;
     }
@@ -434,10 +434,10 @@ async fn run_matching_follows_the_access_matrix_and_checks_its_input() {
         assert_eq!(code(&server.query(None, &run_input("sch-1", true)).await), "UNAUTHENTICATED");
         assert_eq!(code(&server.query(Some(&admin()), &run_input("sch-9", true)).await), "NOT_FOUND");
         // A counselor's run defaults to their school; a district run is ADMIN's.
-        let implied = "mutation { runMatching(input: {dryRun: true}) { schoolId status } }";
-        let response = server.query(Some(&counselor("sch-1")), implied).await;
+        let implied = "mutation { runMatching(input: {dryRun: true}) { id schoolId status } }";
+        let response = server.run_matching(&counselor("sch-1"), implied).await;
         assert_eq!(response["data"]["runMatching"]["schoolId"], "sch-1", "{response}");
-        let response = server.query(Some(&admin()), implied).await;
+        let response = server.run_matching(&admin(), implied).await;
         assert!(response["data"]["runMatching"]["schoolId"].is_null(), "{response}");
         let bad = [
             (
@@ -465,8 +465,8 @@ async fn run_matching_follows_the_access_matrix_and_checks_its_input() {
         let query = r#"mutation { runMatching(input: {schoolId: "sch-1", dryRun: true, weights: [
             {criterion: "field", weight: 0}, {criterion: "schedule", weight: 0}, {criterion: "language", weight: 0},
             {criterion: "priority", weight: 0}, {criterion: "continuity", weight: 0}]}) {
-            weights { criterion weight } assignments { edges { node { score } } } } }"#;
-        let response = server.query(Some(&admin()), query).await;
+            id status weights { criterion weight } assignments { edges { node { score } } } } }"#;
+        let response = server.run_matching(&admin(), query).await;
         no_errors(&response);
         let weights = response["data"]["runMatching"]["weights"].as_array().unwrap();
         assert_eq!(weights.iter().filter(|w| w["weight"] == 0).count(), 5, "{response}");
@@ -496,7 +496,7 @@ async fn one_run_per_scope_and_a_lapsed_lease_frees_it() {
         let response = server.query(Some(&admin()), &run_input("sch-1", true)).await;
         assert_eq!(code(&response), "CONFLICT", "{response}");
         // Another scope is free.
-        no_errors(&server.query(Some(&admin()), &run_input("sch-2", true)).await);
+        no_errors(&server.run_matching(&admin(), &run_input("sch-2", true)).await);
         // Two nodes starting the same scope at once: the database lets one in.
         let a = Lease { owner: "node-a".into(), duration: chrono::Duration::seconds(60) };
         let b = Lease { owner: "node-b".into(), duration: chrono::Duration::seconds(60) };
@@ -511,7 +511,7 @@ async fn one_run_per_scope_and_a_lapsed_lease_frees_it() {
         let lapsed = Lease { owner: "node-dead".into(), duration: chrono::Duration::seconds(-1) };
         runs::cancel(conn, "run-other", chrono::Utc::now()).await.unwrap();
         runs::start(conn, &request("run-dead", "sch-1"), &lapsed, chrono::Utc::now()).await.unwrap();
-        let response = server.query(Some(&admin()), &run_input("sch-1", false)).await;
+        let response = server.run_matching(&admin(), &run_input("sch-1", false)).await;
         no_errors(&response);
         assert_eq!(response["data"]["runMatching"]["status"], "SUCCEEDED");
         let dead = runs::get(conn, "run-dead").await.unwrap().unwrap();
@@ -658,10 +658,10 @@ async fn propose_match_checks_every_constraint_and_follows_the_access_matrix() {
 
         // The pick gets what a run of that student alone would give the pair.
         let dry = server
-            .query(
-                Some(&admin()),
+            .run_matching(
+                &admin(),
                 r#"mutation { runMatching(input: {schoolId: "sch-1", kinds: [TUTORING], studentIds: ["s-1"], dryRun: true}) {
-                    assignments { edges { node { openingId score breakdown { criterion points } sessions { day start end } } } } } }"#,
+                    id status assignments { edges { node { openingId score breakdown { criterion points } sessions { day start end } } } } } }"#,
             )
             .await;
         no_errors(&dry);

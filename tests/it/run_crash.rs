@@ -109,7 +109,7 @@ async fn a_node_killed_while_committing_leaves_no_match_and_its_scope_recovers()
         tokio::time::sleep(Duration::from_millis(2_500)).await;
         let name = db.name;
         let server = TestServer::start(db, false).await;
-        let again = server.query(Some(&admin()), COMMIT_RUN).await;
+        let again = server.run_matching(&admin(), COMMIT_RUN).await;
         no_errors(&again);
         let new_id = again["data"]["runMatching"]["id"].as_str().unwrap().to_owned();
         assert_eq!(again["data"]["runMatching"]["status"], "SUCCEEDED", "{name}: {again}");

@@ -12,7 +12,7 @@ use crate::graphql::error::{ApiError, ApiResult, Code, all_of};
 use crate::graphql::mutation::in_input;
 use crate::graphql::types::opening::{OpeningInput, OpeningNode, OpeningPatch};
 use crate::graphql::types::partner::{
-    AgreementInput, AgreementNode, PartnerInput, PartnerNode, PartnerPatch, partner_loader,
+    AgreementInput, AgreementNode, PartnerInput, PartnerNode, PartnerPatch, Partners,
 };
 use crate::graphql::{audited, commit, store};
 
@@ -126,7 +126,7 @@ impl RecordsMutation {
             return Err(conflict("opening", id));
         }
         commit(txn).await?;
-        Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
+        Ok(OpeningNode { stored, partners: Partners::on_demand(store) })
     }
 
     /// Changes an opening (ADMIN, or the partner it belongs to): fields left out
@@ -175,7 +175,7 @@ impl RecordsMutation {
         write::audit(&txn, &access.actor(), "update", "opening", &id, Some(detail), now).await?;
         let stored = read::opening(&txn, &id).await?;
         commit(txn).await?;
-        Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
+        Ok(OpeningNode { stored, partners: Partners::on_demand(store) })
     }
 
     /// Closes an opening to new matches (ADMIN, or its partner); its open matches go
@@ -194,7 +194,7 @@ impl RecordsMutation {
         }
         let stored = read::opening(&txn, &id).await?;
         commit(txn).await?;
-        Ok(OpeningNode { stored, partners: partner_loader(store, 1) })
+        Ok(OpeningNode { stored, partners: Partners::on_demand(store) })
     }
 }
 

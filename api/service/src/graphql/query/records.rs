@@ -12,7 +12,7 @@ use crate::graphql::connection::{Page, Window};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::opening::{OpeningFilterInput, OpeningNode, OpeningOrder, opening_list};
-use crate::graphql::types::partner::{PartnerFilterInput, PartnerNode, partner_id, partner_loader};
+use crate::graphql::types::partner::{PartnerFilterInput, PartnerNode, Partners, partner_id};
 
 /// Reads of partners, agreements and openings.
 #[derive(Default)]
@@ -93,6 +93,6 @@ impl RecordsQuery {
         if access.read_opening(&stored.opening.matching.partner_id).is_err() {
             return Ok(None);
         }
-        Ok(Some(OpeningNode { stored, partners: partner_loader(store, 1) }))
+        Ok(Some(OpeningNode { stored, partners: Partners::on_demand(store) }))
     }
 }

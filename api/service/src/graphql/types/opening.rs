@@ -1,7 +1,7 @@
 //! `Opening`, its inputs and filter (the `near` filter: a lat/lon box in SQL, exact
 //! haversine after), and one page of openings as the viewer may see them.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
@@ -16,7 +16,7 @@ use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::store;
 use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
 use crate::graphql::types::enums::{OpeningKind, OpeningStatusValue};
-use crate::graphql::types::partner::{PartnerNode, Partners, partner_loader};
+use crate::graphql::types::partner::{PartnerNode, Partners};
 
 /// The widest `near` radius: a bounded search, as every list is bounded.
 pub const MAX_RADIUS_KM: f64 = 500.0;
@@ -30,7 +30,7 @@ pub struct OpeningNode {
 impl OpeningNode {
     /// An opening read from `store` (its partner loads on demand).
     pub(crate) fn new(store: &Store, stored: StoredOpening) -> OpeningNode {
-        OpeningNode { stored, partners: partner_loader(store, 1) }
+        OpeningNode { stored, partners: Partners::on_demand(store) }
     }
 
     pub(crate) fn raw(&self) -> &RawOpening {
@@ -48,7 +48,7 @@ impl OpeningNode {
     pub(crate) async fn partner(&self, ctx: &Context<'_>) -> ApiResult<PartnerNode> {
         let partner_id = &self.raw().partner_id;
         Access::of(ctx)?.read_opening(partner_id)?;
-        match self.partners.load_one(partner_id.clone()).await? {
+        match self.partners.get(partner_id).await? {
             Some(partner) => Ok(PartnerNode(partner)),
             None => Err(ApiError::new(Code::NotFound, format!("partner {partner_id} does not exist"))),
         }
@@ -424,14 +424,19 @@ pub(crate) async fn opening_list(
     };
     let slice =
         catalog::opening_page(store.db(), &filter, sort, &window.seek(order.direction.into())).await?;
-    let n_partners = slice
-        .rows
-        .iter()
-        .take(window.count as usize)
-        .map(|stored| stored.opening.matching.partner_id.as_str())
-        .collect::<HashSet<_>>()
-        .len();
-    let partners = partner_loader(store, n_partners);
+    // Look-ahead: the page's partners in one statement, only when asked for.
+    let partners = if ctx.look_ahead().field("edges").field("node").field("partner").exists() {
+        let ids: Vec<String> = slice
+            .rows
+            .iter()
+            .map(|stored| stored.opening.matching.partner_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Partners::page(store, &ids).await?
+    } else {
+        Partners::on_demand(store)
+    };
     let rows =
         slice.rows.into_iter().map(|stored| OpeningNode { stored, partners: partners.clone() }).collect();
     Ok(window.page(rows, slice.total, opening_id))

@@ -1,14 +1,10 @@
-//! `Partner` and `Agreement`, their inputs and filter, and the loader that reads a
-//! page's partners in one batch (an opening's partner loads with those of the
-//! other openings of its page, so a page costs the same few queries however long).
+//! `Partner` and `Agreement`, their inputs and filter, and where an opening's
+//! partner comes from (a page's partners are read together, in one statement).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
-
-use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::sync::Arc;
 use store::catalog::{self, OpeningFilter};
 use store::records::{Agreement, Partner, PartnerKind, PartnerStatus};
 use store::{Store, read};
@@ -21,32 +17,36 @@ use crate::graphql::types::common::{nullable, required};
 use crate::graphql::types::enums::{PartnerKindValue, PartnerStatusValue};
 use crate::graphql::types::opening::{OpeningNode, OpeningOrder, opening_list};
 
-/// Loads partners by id, many at once.
-pub struct PartnerLoader(pub(crate) Store);
-
-impl Loader<String> for PartnerLoader {
-    type Value = Partner;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Partner>, ApiError> {
-        catalog::partners_by_id(self.0.db(), keys).await.map_err(ApiError::from)
-    }
+/// Where an opening's partner comes from.
+#[derive(Clone)]
+pub(crate) enum Partners {
+    /// The partners of a page, read in one statement before its nodes resolve
+    /// (when the query selects them), so a page costs the same statements however
+    /// long it is and no batch depends on timing.
+    Page(Arc<HashMap<String, Partner>>),
+    /// Read when asked: an opening on its own.
+    OnDemand(Store),
 }
 
-pub(crate) type Partners = Arc<DataLoader<PartnerLoader>>;
+impl Partners {
+    /// An opening's partner read on demand from `store`.
+    pub(crate) fn on_demand(store: &Store) -> Partners {
+        Partners::OnDemand(store.clone())
+    }
 
-/// Longest a partner batch waits for keys that never come (a fallback only).
-pub(crate) const BATCH_FALLBACK: Duration = Duration::from_millis(20);
+    /// The partners named by `ids`, in one statement.
+    pub(crate) async fn page(store: &Store, ids: &[String]) -> Result<Partners, ApiError> {
+        Ok(Partners::Page(Arc::new(catalog::partners_by_id(store.db(), ids).await?)))
+    }
 
-/// A loader for the openings of one page, which name `n_partners` distinct
-/// partners. The batch goes out as soon as all of them are asked for: a timing
-/// window alone (the engine resolves a long list in several passes, yielding in
-/// between) could split a page into several batches under load.
-pub(crate) fn partner_loader(store: &Store, n_partners: usize) -> Partners {
-    let loader = DataLoader::new(PartnerLoader(store.clone()), tokio::spawn)
-        .max_batch_size(n_partners.max(1))
-        .delay(BATCH_FALLBACK);
-    Arc::new(loader)
+    pub(crate) async fn get(&self, id: &str) -> Result<Option<Partner>, ApiError> {
+        match self {
+            Partners::Page(page) => Ok(page.get(id).cloned()),
+            Partners::OnDemand(store) => {
+                Ok(catalog::partners_by_id(store.db(), &[id.to_owned()]).await?.remove(id))
+            }
+        }
+    }
 }
 
 /// A partner.
