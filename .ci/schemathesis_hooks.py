@@ -30,7 +30,7 @@ def no_server_error(ctx, response, case):
 
 @schemathesis.check
 def every_error_has_a_code(ctx, response, case):
-    """Every GraphQL error carries a known extensions.code (API.md "Errors"), none is
+    """Every GraphQL error carries a known extensions.code (docs/api.md "Errors"), none is
     INTERNAL, and every answer is JSON: a refusal must still be readable."""
     try:
         body = response.json()

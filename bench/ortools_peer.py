@@ -14,7 +14,7 @@ their scores, are solved again as a maximum flow of minimum cost:
                                        (capacity - existing matches; skipped if <= 0)
 
 A maximum flow is a maximum-cardinality assignment, and among those the minimum cost is
-the maximum total score -- the objective of MATCHING.md. OR-tools' matched count and total
+the maximum total score -- the objective of docs/matching.md. OR-tools' matched count and total
 score must equal ours (count and score sum of our assignments of that kind). Our
 assignments are also checked for consistency: each one is a candidate pair of its kind with
 the same score, each need is matched at most once, and no opening exceeds its free slots.
@@ -319,7 +319,7 @@ def check_ours(assigns, sid, oid, score, free, student_index, open_index, open_i
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--instance", required=True, help="instance JSON (MATCHING.md)")
+    ap.add_argument("--instance", required=True, help="instance JSON (docs/matching.md)")
     ap.add_argument("--result", required=True,
                     help="result JSON of `partnermatch match --candidates`")
     ap.add_argument("--json", action="store_true", help="print one JSON object")

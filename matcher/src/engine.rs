@@ -117,6 +117,42 @@ pub struct Outcome {
 
 /// Matches `instance`: the same instance always gives the same outcome.
 ///
+/// Cost: per kind, finding candidates is linear in the pairs within reach (spatial
+/// and language indexes skip the rest), then the exact solve per connected
+/// component (see [`crate::solve::solve`]); memory is linear in the candidate pairs.
+///
+/// ```
+/// let raw = matcher::validate::parse_json(br#"{
+///   "asOf": "2026-09-14",
+///   "students": [{
+///     "id": "s-1", "grade": 9, "birthDate": "2011-03-02", "languages": ["es", "en"],
+///     "home": {"lat": 41.881, "lon": -87.623}, "travelModes": ["TRANSIT"],
+///     "maxTravelMinutes": 45, "availability": [{"day": "TUE", "start": "15:30", "end": "18:00"}],
+///     "needs": [{"kind": "MENTORING", "subjects": ["healthcare"]},
+///               {"kind": "TUTORING", "subjects": ["algebra"]}],
+///     "priority": 2, "consentOnFile": true
+///   }],
+///   "openings": [{
+///     "id": "o-1", "partnerId": "p-1", "kind": "MENTORING", "subjects": ["healthcare"],
+///     "languages": ["en"], "virtual": false, "place": {"lat": 41.902, "lon": -87.651},
+///     "schedule": [{"day": "TUE", "start": "16:00", "end": "18:00"}],
+///     "sessionMinutes": 60, "sessionsPerWeek": 1, "capacity": 3, "minGrade": 9, "maxGrade": 12,
+///     "backgroundCheck": {"clearedOn": "2026-01-10", "expiresOn": "2027-01-10"}
+///   }],
+///   "partners": [{"id": "p-1", "agreements": [
+///     {"startsOn": "2026-08-01", "endsOn": "2027-07-31", "dataSharing": true}]}]
+/// }"#)?;
+/// let instance = matcher::parse_instance(&raw)?;
+/// let outcome = matcher::run(&instance, matcher::Options::default(), &mut matcher::Silent)?;
+///
+/// // The mentoring need is matched; no opening offers algebra tutoring.
+/// assert_eq!(outcome.counts.matched, 1);
+/// let made = &outcome.assignments[0];
+/// assert_eq!(instance.openings()[made.opening].id().as_str(), "o-1");
+/// assert_eq!(outcome.unmatched.len(), 1);
+/// # Ok::<(), matcher::Error>(())
+/// ```
+///
 /// # Errors
 /// [`Error::TooLarge`] if scores could overflow (not at realistic sizes).
 pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -> Result<Outcome, Error> {

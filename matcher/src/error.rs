@@ -3,7 +3,7 @@
 /// Why matching could not run. Input errors name the JSON path of the culprit.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The instance breaks a field rule of MATCHING.md, or is not JSON of its shape.
+    /// The instance breaks a field rule of docs/matching.md, or is not JSON of its shape.
     #[error("{path}: {message}")]
     Input {
         /// Where, as `students[12].availability[0]`; `$` for the document itself.

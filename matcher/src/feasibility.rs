@@ -1,4 +1,4 @@
-//! The hard constraints of MATCHING.md: whether a need and an opening may be
+//! The hard constraints of docs/matching.md: whether a need and an opening may be
 //! paired, and if not, every constraint the pair fails.
 
 use std::collections::{HashMap, HashSet};

@@ -1,4 +1,4 @@
-//! Distances and travel times, exactly as MATCHING.md writes them.
+//! Distances and travel times, exactly as docs/matching.md writes them.
 
 use crate::model::{Place, TravelMode};
 

@@ -1,7 +1,7 @@
 //! The partnermatch matching engine: which student goes to which opening,
 //! optimally and explainably. Pure: no IO beyond a reader handed in, no clock, no
 //! threads of its own beyond rayon's pool; the same instance always gives the same
-//! outcome. MATCHING.md is the contract.
+//! outcome. docs/matching.md is the contract.
 //!
 //! - [`validate`] reads the JSON instance and turns it into the model, naming the path of any bad field.
 //! - [`model`] holds the validated domain: students, needs, openings, partners, history.

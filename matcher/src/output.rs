@@ -1,4 +1,4 @@
-//! The result document of MATCHING.md, built from an [`Outcome`].
+//! The result document of docs/matching.md, built from an [`Outcome`].
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq};

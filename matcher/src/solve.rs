@@ -111,6 +111,23 @@ const KUHN_MUNKRES_MAX_SIDE: usize = 40;
 ///
 /// Cost: near-linear to split; per component as its method (see [`Method`]).
 ///
+/// The optimum is lexicographic: as many rows matched as possible, then the
+/// heaviest total weight among those assignments.
+///
+/// ```
+/// use matcher::solve::{Problem, solve};
+///
+/// // Two rows want column 0 (one slot); row 1 can also take column 1.
+/// let mut problem = Problem::new(vec![1, 1]);
+/// problem.add_row([(0, 10)]);
+/// problem.add_row([(0, 9), (1, 1)]);
+/// let solution = solve(&problem)?;
+/// // Matching both rows beats the heavier single edge (10 alone).
+/// assert_eq!(solution.assignment, vec![Some(0), Some(1)]);
+/// assert_eq!((solution.matched, solution.total_weight), (2, 11));
+/// # Ok::<(), matcher::Error>(())
+/// ```
+///
 /// # Errors
 /// [`Error::TooLarge`] if the lexicographic costs would overflow `i64`.
 pub fn solve(problem: &Problem) -> Result<Solution, Error> {

@@ -1,5 +1,5 @@
 //! The instance as JSON, and its one-time conversion into the model. Raw serde
-//! types live only here; every field rule of MATCHING.md is checked once, and an
+//! types live only here; every field rule of docs/matching.md is checked once, and an
 //! error names the JSON path of the culprit.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -346,7 +346,7 @@ pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
     Ok(Instance { as_of, students, openings, partners, existing_matches, declined, weights })
 }
 
-/// Checks one student by every field rule of MATCHING.md, as inside an instance;
+/// Checks one student by every field rule of docs/matching.md, as inside an instance;
 /// the error's path is relative to the student (`availability[0]`, `$` for the
 /// whole record). For a service that validates records one at a time.
 ///
@@ -356,7 +356,7 @@ pub fn check_student(raw: &RawStudent) -> Result<(), Error> {
     parse_student("", raw, &mut Terms::default()).map(drop).map_err(relative)
 }
 
-/// Checks one opening by every field rule of MATCHING.md (its `partnerId` is taken
+/// Checks one opening by every field rule of docs/matching.md (its `partnerId` is taken
 /// to resolve); the error's path is relative to the opening.
 ///
 /// # Errors

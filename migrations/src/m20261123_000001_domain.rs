@@ -1,4 +1,4 @@
-//! The whole domain of DESIGN.md §2.
+//! The whole domain (docs/api.md, docs/matching.md).
 //!
 //! Lists that the API filters on (opening subjects and languages, student needs and
 //! languages) and weekly windows are child tables, so the database can index them and

@@ -1,4 +1,4 @@
-//! The disclosure log of API.md "Privacy": every read of a student's data by a
+//! The disclosure log of docs/api.md "Privacy": every read of a student's data by a
 //! partner, one row per student per request, naming the fields read. Rows are only
 //! ever inserted; ADMIN reads them by student or by partner, newest last.
 

@@ -1,4 +1,4 @@
-//! Bearer tokens (API.md "Access"): what a `Verifier` accepts and refuses, the
+//! Bearer tokens (docs/api.md "Authentication"): what a `Verifier` accepts and refuses, the
 //! development `Minter` and secret, and `partnermatch token` end to end.
 //!
 //! Hand-made tokens are signed with jsonwebtoken directly, so each can break one

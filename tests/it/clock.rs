@@ -1,4 +1,4 @@
-//! "Today" is the date in `PARTNERMATCH_TIMEZONE` (API.md "Decisions"): a
+//! "Today" is the date in `PARTNERMATCH_TIMEZONE` (docs/api.md "Matching over the API"): a
 //! background check that is valid on the UTC date but not on the district's is
 //! judged on the district's, and a zone that is not an IANA name stops the binary.
 

@@ -1,4 +1,4 @@
-//! The matching contract (MATCHING.md) checked against the independent oracle in
+//! The matching contract (docs/matching.md) checked against the independent oracle in
 //! `oracle.rs`: random small instances rich in boundary cases, hand-written cases on both
 //! sides of each boundary, and bad input.
 
@@ -1009,7 +1009,7 @@ fn consent_must_be_on_file() {
     let mut refused = pair();
     refused["students"][0]["consentOnFile"] = json!(false);
     assert_ruled_out(&refused, json!({"CONSENT": 1}));
-    // MATCHING.md gives no default for consentOnFile; absent consent is no consent.
+    // docs/matching.md gives no default for consentOnFile; absent consent is no consent.
     refused["students"][0].as_object_mut().unwrap().remove("consentOnFile");
     assert_ruled_out(&refused, json!({"CONSENT": 1}));
     refused["students"][0]["consentOnFile"] = Value::Null;
@@ -1447,7 +1447,7 @@ fn full_instance() -> Value {
 
 type Breakage = fn(&mut Value);
 
-/// Every field rule of MATCHING.md, broken once; the paths that name the culprit.
+/// Every field rule of docs/matching.md, broken once; the paths that name the culprit.
 fn broken_rules() -> Vec<(&'static str, Breakage, &'static [&'static str])> {
     fn drop(value: &mut Value, key: &str) {
         value.as_object_mut().unwrap().remove(key);
@@ -1694,7 +1694,7 @@ fn broken_rules() -> Vec<(&'static str, Breakage, &'static [&'static str])> {
     ]
 }
 
-/// The required fields of MATCHING.md: (the object's JSON pointer, its path, the field).
+/// The required fields of docs/matching.md: (the object's JSON pointer, its path, the field).
 const REQUIRED_FIELDS: [(&str, &str, &str); 18] = [
     ("", "", "asOf"),
     ("/students/0", "students[0].", "id"),

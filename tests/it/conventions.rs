@@ -1,4 +1,4 @@
-//! What GraphQL clients and browsers rely on (API.md "Conventions"): errored fields
+//! What GraphQL clients and browsers rely on (docs/api.md "Endpoints"): errored fields
 //! present and null as the spec has them, null propagating out of non-null
 //! positions, the README's own queries running as written, CORS, a JSON 413, input
 //! objects without repeated fields.

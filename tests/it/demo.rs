@@ -1,5 +1,5 @@
 //! The demo district: deterministic, valid, exercising every hard constraint of
-//! MATCHING.md with a healthy share of needs matched; and the same instance whether
+//! docs/matching.md with a healthy share of needs matched; and the same instance whether
 //! it is built straight from the records (the JSON path) or seeded into a database and
 //! loaded back as the district's scope (the database path), on every backend.
 

@@ -1,4 +1,4 @@
-//! GraphiQL served from the binary (API.md "Conventions": no CDN, schools sit
+//! GraphiQL served from the binary (docs/api.md "Endpoints": no CDN, schools sit
 //! behind filters): the page names no other origin, every file it loads is served
 //! here with the right type, and its Content-Security-Policy allows nothing else.
 

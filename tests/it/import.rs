@@ -1,4 +1,4 @@
-//! CSV import (DESIGN.md §8) on every backend: the example files import and read
+//! CSV import (docs/csv.md) on every backend: the example files import and read
 //! back as written, re-imports update, every bad row is reported with its row and
 //! column and nothing is written, and no input bytes make the importer panic.
 
@@ -78,7 +78,7 @@ async fn counts(conn: &DatabaseConnection) -> (u64, u64, u64) {
 }
 
 // ---------------------------------------------------------------------------------
-// An independent reading of the example files: what each row says, by MATCHING.md.
+// An independent reading of the example files: what each row says, by docs/matching.md.
 
 /// Column → cell maps of a small CSV file (quoted cells, no line breaks inside).
 fn rows_of(text: &str) -> Vec<HashMap<String, String>> {

@@ -1,5 +1,5 @@
 //! Black-box tests of partnermatch: the `partnermatch` command as a user runs it,
-//! the matching contract (MATCHING.md) checked by an independent oracle, and the
+//! the matching contract (docs/matching.md) checked by an independent oracle, and the
 //! storage on SQLite and PostgreSQL (see `db`).
 
 mod auth;

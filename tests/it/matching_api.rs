@@ -53,7 +53,7 @@ pub(crate) async fn match_in(db: &TestDb, id: &str, student: &str, status: Match
     }
 }
 
-/// The lifecycle of DESIGN.md §2, written out independently of the service: where
+/// The lifecycle of docs/api.md "Matching over the API", written out independently of the service: where
 /// each action of the student side (a counselor) takes a match in each status (None:
 /// CONFLICT). The student side's acceptance alone leaves a proposal PROPOSED.
 fn expected(from: MatchStatus, action: &str) -> Option<MatchStatus> {

@@ -1,4 +1,4 @@
-//! An independent reading of MATCHING.md, written from the contract alone: it shares no
+//! An independent reading of docs/matching.md, written from the contract alone: it shares no
 //! code with the engine's feasibility, scoring, calendar or geo modules. Weekly time is
 //! seven bitmaps of 1440 minutes (minute `m` stands for `[m, m + 1)`), so merging and
 //! subtracting windows is set arithmetic rather than interval arithmetic.
@@ -19,7 +19,7 @@ use serde_json::Value;
 pub const KINDS: [&str; 3] = ["INTERNSHIP", "MENTORING", "TUTORING"];
 /// The days of a week, in the order sessions are placed.
 pub const DAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
-/// The `ruledOutBy` keys, in the order of MATCHING.md.
+/// The `ruledOutBy` keys, in the order of docs/matching.md.
 pub const CONSTRAINTS: [&str; 11] = [
     "SUBJECTS",
     "GRADE",
@@ -38,7 +38,7 @@ pub const CRITERIA: [&str; 6] = ["field", "travel", "schedule", "language", "pri
 
 const MINUTES_PER_DAY: usize = 1440;
 const EARTH_RADIUS_KM: f64 = 6371.0;
-/// MATCHING.md: travel time is compared with a tolerance of 1e-9 minutes.
+/// docs/matching.md: travel time is compared with a tolerance of 1e-9 minutes.
 const TRAVEL_TOLERANCE_MINUTES: f64 = 1e-9;
 /// The engine's documented reading of `km ≤ pickupRadiusKm`: a micrometre of slack.
 const PICKUP_TOLERANCE_KM: f64 = 1e-9;
@@ -139,7 +139,7 @@ pub struct Verdict {
 }
 
 /// Runs the engine on `json` (twice, for determinism) and checks its result against the
-/// oracle's reading of MATCHING.md.
+/// oracle's reading of docs/matching.md.
 pub fn check(json: &[u8]) -> Verdict {
     let mut verdict = Verdict::default();
     let first = match run_engine(json) {
@@ -430,7 +430,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Geography, exactly as MATCHING.md writes it.
+// Geography, exactly as docs/matching.md writes it.
 
 /// Haversine distance in km on a sphere of radius 6371.0 km.
 pub fn haversine_km(from: (f64, f64), to: (f64, f64)) -> f64 {
@@ -465,7 +465,7 @@ pub fn least_travel_minutes(modes: &[String], km: f64, pickup_radius_km: Option<
 }
 
 // ---------------------------------------------------------------------------------------
-// The instance, with the defaults of MATCHING.md.
+// The instance, with the defaults of docs/matching.md.
 
 /// A student.
 pub struct Student {
@@ -590,7 +590,7 @@ fn subject_key(subject: &str) -> String {
 }
 
 impl Instance {
-    /// Reads an instance the engine accepted, applying the defaults of MATCHING.md.
+    /// Reads an instance the engine accepted, applying the defaults of docs/matching.md.
     pub fn parse(json: &[u8]) -> Result<Instance, String> {
         let root: Value = serde_json::from_slice(json).map_err(|err| err.to_string())?;
         let as_of = date(Some(required(&root, "asOf")?))?.ok_or("no asOf")?;
@@ -664,7 +664,7 @@ impl Instance {
         free
     }
 
-    /// Every constraint the pair fails, in the order of MATCHING.md.
+    /// Every constraint the pair fails, in the order of docs/matching.md.
     fn assess(&self, student: &Student, kind: &str, opening: &Opening, free: &Week) -> Vec<&'static str> {
         let mut failures = Vec::new();
         let need_subjects = &student.needs[kind];

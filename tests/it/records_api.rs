@@ -1,4 +1,4 @@
-//! Partners, agreements and openings over HTTP: the access matrix of API.md per
+//! Partners, agreements and openings over HTTP: the access matrix of docs/api.md per
 //! role, Relay pages, filters (`near` against an independent haversine), bad input
 //! naming its field, failed mutations writing nothing, and the partner DataLoader
 //! costing the same statements for 10 openings as for 100.
@@ -122,7 +122,7 @@ enum Expect {
     Absent,
 }
 
-/// Every operation of this file, for each of the four roles, as API.md's matrix says.
+/// Every operation of this file, for each of the four roles, as docs/api.md's matrix says.
 #[tokio::test]
 async fn the_access_matrix_holds_for_each_role() {
     use Expect::{Absent, Allowed, Code, Rows};
@@ -293,7 +293,7 @@ async fn pages_walk_every_opening_once_in_order() {
     }
 }
 
-/// An independent haversine (MATCHING.md rule 5), to check `near` against.
+/// An independent haversine (docs/matching.md "Travel"), to check `near` against.
 fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
     let h = ((lat2 - lat1) / 2.0).sin().powi(2)

@@ -1,5 +1,5 @@
 //! The service over HTTP: health, GraphiQL, the viewer per role, bad tokens, and
-//! every limit of API.md at its edge.
+//! every limit of docs/api.md at its edge.
 
 use serde_json::{Value, json};
 use service::graphql::{MAX_ALIASES, MAX_BATCH, MAX_BODY_BYTES, MAX_COMPLEXITY, MAX_QUERY_BYTES};

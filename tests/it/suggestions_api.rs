@@ -261,7 +261,7 @@ async fn check_student(server: &TestServer, student: &Student, as_of: NaiveDate,
         assert!(counts.iter().all(|(_, count)| *count > 0), "{context}: zero counts are left out");
         let order: Vec<usize> =
             counts.iter().map(|(key, _)| CONSTRAINTS.iter().position(|c| c == key).unwrap()).collect();
-        assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{context}: in MATCHING.md order");
+        assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{context}: in docs/matching.md order");
         if expected.filled {
             seen.filled += 1;
             assert!(got.is_empty() && counts.is_empty(), "{context}: a filled need gets nothing");
@@ -604,7 +604,7 @@ async fn suggestions_cost_a_fixed_number_of_statements() {
     }
 }
 
-/// MATCHING.md's `ruledOutBy` counts every opening of the need's kind: one whose
+/// docs/matching.md's `ruledOutBy` counts every opening of the need's kind: one whose
 /// slots students of another scope hold is FULL (and counted under each other rule
 /// it fails), in `needReport` and in a run's unmatched needs alike.
 #[tokio::test]

@@ -34,7 +34,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Match an instance file (MATCHING.md) and print or write the result.
+    /// Match an instance file (docs/matching.md) and print or write the result.
     Match {
         /// The instance JSON.
         #[arg(long)]
@@ -68,7 +68,7 @@ enum Command {
         /// The deterministic demo district.
         #[arg(long)]
         demo: bool,
-        /// A district from an instance file (MATCHING.md, as `gen` writes): its partners
+        /// A district from an instance file (docs/matching.md, as `gen` writes): its partners
         /// (active, district-wide agreements), openings and students, with made-up
         /// names and schools. Its `existingMatches` and `declined` are left out.
         #[arg(long, value_name = "FILE")]

@@ -1,4 +1,4 @@
-//! The settings of API.md "Configuration": where the data is, how tokens are
+//! The settings of docs/api.md "Configuration": where the data is, how tokens are
 //! signed. Each setting is an environment variable with a flag of the same name.
 
 use std::fmt;
@@ -42,7 +42,7 @@ impl DatabaseArgs {
     }
 }
 
-/// The token settings of API.md "Configuration", shared by `token` and `serve`.
+/// The token settings of docs/api.md "Configuration", shared by `token` and `serve`.
 /// The data directory is not here: `serve` already has it from
 /// [`DatabaseArgs`].
 #[derive(Clone, Args)]

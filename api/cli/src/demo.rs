@@ -5,7 +5,7 @@
 //! loads it, and tests pin the engine and the store down with it.
 //!
 //! Deterministic: a fixed seed, no clock, no OS randomness, so every call gives the
-//! same district. The data is chosen so that every hard constraint of MATCHING.md
+//! same district. The data is chosen so that every hard constraint of docs/matching.md
 //! rules something out — an expired MOU, one without data sharing, one not yet in
 //! force, one that covers a single school; expired and missing background checks;
 //! minimum ages; grade ranges; a declined pair; a full opening; students without

@@ -1,4 +1,4 @@
-//! A generated district: an instance file of MATCHING.md (such as `partnermatch gen`
+//! A generated district: an instance file of docs/matching.md (such as `partnermatch gen`
 //! writes) loaded into an empty database as one district, so the service can be
 //! measured on a district of any size. `partnermatch seed --instance FILE` runs it.
 //!
@@ -68,7 +68,7 @@ impl Generated {
     }
 }
 
-/// Reads an instance file and checks it by every rule of MATCHING.md, so a bad file
+/// Reads an instance file and checks it by every rule of docs/matching.md, so a bad file
 /// is refused before any database is opened.
 ///
 /// # Errors

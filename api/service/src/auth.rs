@@ -1,11 +1,11 @@
-//! Who a caller is: bearer JWTs (API.md "Access", DESIGN.md §6).
+//! Who a caller is: bearer JWTs (docs/api.md "Authentication").
 //!
 //! A [`Verifier`] turns an `Authorization` header into a [`Viewer`] or an
 //! [`AuthError`]. It is pinned to exactly one algorithm, the one its key is for
 //! (HS256 with a shared secret, RS256 or ES256 with a public key), requires a
 //! valid signature, `exp`, `iss` and `aud`, and honours `nbf` when present (30 s
 //! leeway on both times). A token that passes says who the caller is, never more:
-//! the scope rules of API.md are checked here, so a `Viewer` always has the scope
+//! the scope rules of docs/api.md are checked here, so a `Viewer` always has the scope
 //! its role needs.
 //!
 //! A [`Minter`] signs HS256 development tokens (`partnermatch token`); without a
@@ -169,7 +169,7 @@ pub enum KeyError {
 /// Why a development token could not be minted.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
-    /// The scope does not fit the role (API.md "Access").
+    /// The scope does not fit the role (docs/api.md "Authentication").
     #[error("{0}")]
     Scope(String),
     /// A lifetime of zero or beyond [`MAX_TTL`].
@@ -423,7 +423,7 @@ pub fn dev_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> {
     secret_from_file(&text)
 }
 
-/// Checks that `scope` fits `role` (API.md "Access"): none for ADMIN, a non-blank
+/// Checks that `scope` fits `role` (docs/api.md "Authentication"): none for ADMIN, a non-blank
 /// id for the other roles.
 ///
 /// # Errors

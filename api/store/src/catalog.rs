@@ -71,7 +71,7 @@ pub struct Slice<Row> {
 }
 
 /// The great-circle distance in km between two points given in degrees: the
-/// matcher's own haversine (MATCHING.md rule 5), so `near` and travel agree. A point
+/// matcher's own haversine (docs/matching.md "Travel"), so `near` and travel agree. A point
 /// outside the valid ranges is infinitely far.
 pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     match (Place::new(lat1, lon1), Place::new(lat2, lon2)) {

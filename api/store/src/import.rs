@@ -1,4 +1,4 @@
-//! Bulk CSV import (DESIGN.md §8): a file of districts, schools, partners,
+//! Bulk CSV import (docs/csv.md): a file of districts, schools, partners,
 //! agreements, openings or students is written whole or not at all. A district is
 //! set up from nothing in that order (parents first).
 //!
@@ -14,7 +14,7 @@
 //!
 //! Cells (RFC 4180, UTF-8, a leading byte order mark is ignored):
 //! - Surrounding spaces are ignored; an empty cell is an absent value, its default
-//!   in MATCHING.md, or an empty list. A row whose cells are all empty is skipped.
+//!   in docs/matching.md, or an empty list. A row whose cells are all empty is skipped.
 //! - Lists are `;`-separated: `es;en`. Names of kinds, days and modes are read in any
 //!   case (`Tutoring` is `TUTORING`), language codes too (`EN` is `en`).
 //! - A weekly window is `TUE 15:30-18:00`; availability and schedules are lists
@@ -93,7 +93,7 @@ impl Table {
         }
     }
 
-    /// The columns a file must have (DESIGN.md §8). A students file may leave out
+    /// The columns a file must have (docs/csv.md). A students file may leave out
     /// `schoolId` when the caller names the school.
     pub fn required_columns(self) -> &'static [&'static str] {
         match self {
@@ -222,7 +222,7 @@ pub struct Imported {
 ///
 /// # Errors
 /// [`ImportError::Rows`] with every bad row when the file breaks a rule (header,
-/// cell syntax, a MATCHING.md field rule, a repeated id, an unknown school or
+/// cell syntax, a docs/matching.md field rule, a repeated id, an unknown school or
 /// partner); [`ImportError::Store`] when the database fails. Either way nothing
 /// is written. No input bytes make it panic. `today` is the date open matches are
 /// judged on when an update could strand them ([`crate::Store::today`]).
@@ -974,12 +974,12 @@ fn opening_row(cells: &mut Cells<'_>) -> Option<Opening> {
     cells.errors.is_empty().then_some(opening)
 }
 
-/// Rules the database holds an opening to beyond MATCHING.md's.
+/// Rules the database holds an opening to beyond docs/matching.md's.
 fn check_stored_opening(cells: &mut Cells<'_>, opening: &RawOpening) {
     if i32::try_from(opening.capacity).is_err() {
         cells.fail("capacity", format!("{} is more than {}", opening.capacity, i32::MAX));
     }
-    // MATCHING.md ignores the place of a virtual opening; the database still
+    // docs/matching.md ignores the place of a virtual opening; the database still
     // stores it, so it must be a place.
     if let Some(place) = opening.place {
         if !(-90.0..=90.0).contains(&place.lat) {

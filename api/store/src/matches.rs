@@ -21,7 +21,7 @@ use super::write::{audit, raw_window, window_rows};
 use super::{Conflict, ConstraintKind, StoreError};
 
 impl MatchStatus {
-    /// The lifecycle of DESIGN.md §2: `PROPOSED → ACCEPTED → ACTIVE → COMPLETED`, or
+    /// The lifecycle of docs/api.md "Matching over the API": `PROPOSED → ACCEPTED → ACTIVE → COMPLETED`, or
     /// `DECLINED` / `CANCELLED` from any open status (declining an active match is a
     /// cancellation).
     pub fn can_become(self, next: MatchStatus) -> bool {

@@ -1,4 +1,4 @@
-//! Schools and students as the API lists them, and the disclosure log of API.md
+//! Schools and students as the API lists them, and the disclosure log of docs/api.md
 //! "Privacy". Lists are keyset pages over the id: a page costs one query for its
 //! ids, one for the total and the fixed few of [`read::students_in`].
 

@@ -1,5 +1,5 @@
 //! The records the service keeps, as typed values. A record's matching fields are
-//! the matcher's own raw types (the JSON of MATCHING.md), so a record, an import row
+//! the matcher's own raw types (the JSON of docs/matching.md), so a record, an import row
 //! and an instance file all mean the same thing and are validated by the same rules.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use matcher::model::Kind;
 pub use matcher::validate::{RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow};
 
-/// A text enum stored as its upper-case name; one definition per enum of API.md.
+/// A text enum stored as its upper-case name; one definition per enum of docs/api.md.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -57,7 +57,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// Where a match is in its lifecycle (DESIGN.md §2).
+    /// Where a match is in its lifecycle (docs/api.md "Matching over the API").
     MatchStatus {
         Proposed = "PROPOSED",
         Accepted = "ACCEPTED",
@@ -168,7 +168,7 @@ pub struct Agreement {
     pub terms: Option<String>,
 }
 
-/// An opening: its matching fields are exactly an opening of MATCHING.md.
+/// An opening: its matching fields are exactly an opening of docs/matching.md.
 #[derive(Clone, Debug)]
 pub struct Opening {
     /// A short human title ("Algebra help at the library").
@@ -178,7 +178,7 @@ pub struct Opening {
     pub matching: RawOpening,
 }
 
-/// A student: matching fields as MATCHING.md, plus who they are.
+/// A student: matching fields as docs/matching.md, plus who they are.
 #[allow(missing_docs)]
 #[derive(Clone, Debug)]
 pub struct Student {

@@ -1,4 +1,4 @@
-//! Reports (API.md `report`) and the feedback behind them. Every number is a SQL
+//! Reports (docs/api.md `report`) and the feedback behind them. Every number is a SQL
 //! aggregate (`COUNT`, `SUM`, `GROUP BY`, a correlated `EXISTS`); nothing here loads
 //! the matches, needs or students it counts, and a report costs a fixed number of
 //! statements whatever the size of the district: one per rate table, one for

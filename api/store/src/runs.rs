@@ -34,7 +34,7 @@ pub struct RunRequest {
     pub id: String,
     /// What to match.
     pub scope: Scope,
-    /// Criterion → weight, as MATCHING.md `weights`.
+    /// Criterion → weight, as docs/matching.md `weights`.
     pub weights: BTreeMap<String, Value>,
     /// Compute only: keep the would-be assignment on the run, write no match.
     pub dry_run: bool,

@@ -1,4 +1,4 @@
-//! The date-dependent hard constraints (MATCHING.md 2 and 6: a minimum age, an
+//! The date-dependent hard constraints (docs/matching.md constraints 2 and 6: a minimum age, an
 //! agreement in force with data sharing, a valid background check for in-person
 //! tutoring and mentoring), judged again on *today* inside a write transaction: a
 //! committed run just before it writes its matches, and every move of a match to

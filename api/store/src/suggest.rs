@@ -575,7 +575,7 @@ fn need_ref(instance: &Instance, kind: Kind) -> Option<NeedRef<'_>> {
     student.needs().iter().find(|need| need.kind() == kind).map(|need| NeedRef { student: 0, need })
 }
 
-/// Whether an open match of `kind` fills the need (MATCHING.md: not matched again).
+/// Whether an open match of `kind` fills the need (docs/matching.md: not matched again).
 fn is_filled(loaded: &Loaded, kind: Kind) -> bool {
     loaded.existing_matches.iter().any(|held| {
         loaded.openings.iter().any(|o| {

@@ -35,7 +35,7 @@ fn field_error(err: matcher::Error) -> StoreError {
     }
 }
 
-/// Checks a student's matching fields by the rules of MATCHING.md (the matcher's own
+/// Checks a student's matching fields by the rules of docs/matching.md (the matcher's own
 /// validation), plus the names the service needs.
 pub fn check_student(student: &Student) -> Result<(), StoreError> {
     matcher::validate::check_student(&student.matching).map_err(field_error)?;
@@ -60,7 +60,7 @@ pub fn check_student(student: &Student) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Checks an opening's fields by the rules of MATCHING.md.
+/// Checks an opening's fields by the rules of docs/matching.md.
 pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
     matcher::validate::check_opening(&opening.matching).map_err(field_error)?;
     non_empty("id", &opening.matching.id)?;
@@ -88,7 +88,7 @@ pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
 }
 
 /// Why an opening could never be matched, one error per field, beyond the field
-/// rules of MATCHING.md (which [`check_opening`] applies): grades that exclude every
+/// rules of docs/matching.md (which [`check_opening`] applies): grades that exclude every
 /// student, a schedule with no room for a session, too few days for its sessions a
 /// week, a blank subject, no language. What a person enters (the API, CSV import)
 /// meets these; generated and seeded instances need not.

@@ -1,4 +1,4 @@
-//! Who may see and do what: the access matrix of API.md in one place. Every
+//! Who may see and do what: the access matrix of docs/api.md in one place. Every
 //! resolver asks here before it reads or writes, and every field of a student asks
 //! here before it answers; nothing else in the service decides access.
 //!

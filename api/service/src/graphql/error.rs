@@ -1,5 +1,5 @@
 //! The one mapping from what went wrong to a GraphQL error: every error leaves with
-//! `extensions.code` (API.md "Errors"), and bad input also names `extensions.field`.
+//! `extensions.code` (docs/api.md "Errors"), and bad input also names `extensions.field`.
 //! Messages never carry SQL, internals or another user's data.
 
 use async_graphql::ErrorExtensions;
@@ -7,7 +7,7 @@ use async_graphql::ErrorExtensions;
 use crate::auth::AuthError;
 use store::StoreError;
 
-/// The codes of API.md.
+/// The codes of docs/api.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     #[allow(missing_docs)]

@@ -1,4 +1,4 @@
-//! The request limits of API.md "Limits", in one async-graphql extension that every
+//! The request limits of docs/api.md "Request limits", in one async-graphql extension that every
 //! transport passes through: an HTTP request, each operation of a batch, and every
 //! query, mutation and subscription over the websocket.
 //!
@@ -68,7 +68,7 @@ impl Deadline {
     }
 }
 
-/// A bound of API.md "Limits".
+/// A bound of docs/api.md "Request limits".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit {
     /// Bytes of query text.

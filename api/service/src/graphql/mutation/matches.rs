@@ -26,7 +26,7 @@ pub struct MatchMutation;
 #[Object]
 impl MatchMutation {
     /// A counselor's pick: proposes `openingId` for the student's need of its kind.
-    /// Every hard constraint of MATCHING.md is checked again on what the database
+    /// Every hard constraint of docs/matching.md is checked again on what the database
     /// holds now (a pick that fails any is CONFLICT, naming them), and the slot is
     /// taken atomically: of two proposals for the last slot, one gets the match and
     /// the other CONFLICT. The match gets the score, breakdown and sessions a run

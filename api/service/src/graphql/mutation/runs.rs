@@ -103,7 +103,7 @@ impl RunMutation {
     }
 }
 
-/// The request's weights as MATCHING.md's `weights`, checked by the engine's own
+/// The request's weights as docs/matching.md's `weights`, checked by the engine's own
 /// rules (so a bad one is refused before a run starts).
 pub(crate) fn weights(asked: Vec<WeightInput>) -> Result<BTreeMap<String, Value>, ApiError> {
     let mut weights = BTreeMap::new();

@@ -54,7 +54,7 @@ impl PeopleQuery {
         Ok(districts.into_iter().map(DistrictNode).collect())
     }
 
-    /// Students the viewer may see (see the access matrix of API.md), oldest record
+    /// Students the viewer may see (see the access matrix of docs/api.md), oldest record
     /// first unless `orderBy` says otherwise.
     #[graphql(complexity = "cost(first.or(last), child_complexity)")]
     #[allow(clippy::too_many_arguments)]

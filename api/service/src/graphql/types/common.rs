@@ -103,7 +103,7 @@ pub struct RuledOut {
     pub count: i64,
 }
 
-/// `ruledOutBy` counts in MATCHING.md's key order, zeros left out.
+/// `ruledOutBy` counts in docs/matching.md's key order, zeros left out.
 pub fn ruled_out(counts: BTreeMap<String, i64>) -> Vec<RuledOut> {
     DomainConstraint::ALL
         .iter()

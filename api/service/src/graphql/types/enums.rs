@@ -125,7 +125,7 @@ pub enum RunPhaseValue {
     Done,
 }
 
-/// Who a token speaks for, as API.md names them.
+/// Who a token speaks for, as docs/api.md names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 #[graphql(name = "Role", remote = "Role")]
 pub enum RoleValue {

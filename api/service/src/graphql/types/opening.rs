@@ -223,7 +223,7 @@ pub struct BackgroundCheckInput {
     pub(crate) expires_on: Option<NaiveDate>,
 }
 
-/// An opening, as created or replaced (MATCHING.md's opening fields).
+/// An opening, as created or replaced (docs/matching.md's opening fields).
 #[derive(Clone, Debug, InputObject)]
 pub struct OpeningInput {
     /// On update, the same id as the argument: ids do not change.

@@ -81,7 +81,7 @@ pub struct Weight {
     pub weight: i64,
 }
 
-/// A weight to use instead of the default: criterion names are MATCHING.md's
+/// A weight to use instead of the default: criterion names are docs/matching.md's
 /// (`field travel schedule language priority continuity`), weights 0–1000.
 #[derive(Clone, Debug, InputObject)]
 pub struct WeightInput {
@@ -139,7 +139,7 @@ pub struct RunAssignment {
     pub match_id: Option<ID>,
 }
 
-/// A need a run left unmatched, and why (MATCHING.md `reason` and `ruledOutBy`).
+/// A need a run left unmatched, and why (docs/matching.md `reason` and `ruledOutBy`).
 #[derive(Clone, Debug, SimpleObject)]
 pub struct UnmatchedNeed {
     #[allow(missing_docs)]

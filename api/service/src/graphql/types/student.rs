@@ -391,7 +391,7 @@ pub struct DisclosureFilter {
     pub(crate) partner_id: Option<ID>,
 }
 
-/// A student's whole record, as MATCHING.md describes a student plus who they are.
+/// A student's whole record, as docs/matching.md describes a student plus who they are.
 #[derive(Clone, Debug, InputObject)]
 pub struct StudentInput {
     /// Required by `createStudent`; `updateStudent` takes it from its `id`.

@@ -32,7 +32,7 @@ pub struct NeedReport {
     /// Openings that pass every constraint.
     pub feasible: i64,
     /// Openings failing each constraint (one failing several counts under each), in
-    /// the order of MATCHING.md's `ruledOutBy`; constraints nothing fails are left out.
+    /// the order of docs/matching.md's `ruledOutBy`; constraints nothing fails are left out.
     pub ruled_out_by: Vec<RuledOut>,
 }
 
