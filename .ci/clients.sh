@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-client checks of issue 14: graphql-js, graphql-codegen, the graphql-ws
 # client, Apollo Client's cache, headless Chromium on GraphiQL (network to anything
-# but 127.0.0.1 blocked) and CORS preflights, against the real server.
+# but 127.0.0.1 blocked) and CORS preflights, against the real server; and the
+# console's journeys per role in the same browser, with axe-core (issue 15).
 #
 #   .ci/clients.sh target/debug/partnermatch
 #
@@ -119,6 +120,8 @@ checks=(
   "apollo apollo.mjs --conditions=development"
   "graphiql graphiql.mjs"
   "cors cors.mjs"
+  # Last: its journeys change the demo district (a proposal, answers, an edit).
+  "console console.mjs"
 )
 failed=()
 cd "$clients"

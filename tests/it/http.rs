@@ -43,6 +43,11 @@ impl TestServer {
             store: db.store.clone(),
             verifier: Verifier::new(config).unwrap(),
             demo,
+            // As `serve --demo` signs the console's demo people in.
+            demo_sign_in: demo.then(|| service::console::DemoSignIn {
+                minter: Minter::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, SECRET).unwrap(),
+                people: cli::demo::people(),
+            }),
             run_lease: service::runner::DEFAULT_LEASE,
             cors: service::cors::AllowedOrigins::parse(&[ALLOWED_ORIGIN]).unwrap(),
         };

@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod clock;
+mod console;
 mod contract;
 mod conventions;
 mod db;

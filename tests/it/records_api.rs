@@ -675,6 +675,7 @@ async fn opening_partners_load_in_one_batch() {
             store: Store::over_migrated(counted),
             verifier: Verifier::new(config).unwrap(),
             demo: false,
+            demo_sign_in: None,
             run_lease: service::runner::DEFAULT_LEASE,
             cors: Default::default(),
         };

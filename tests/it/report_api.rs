@@ -865,6 +865,7 @@ async fn counted_server(store: &Store) -> (service::server::Running, Arc<AtomicU
         store: Store::over_migrated(counted),
         verifier: Verifier::new(config).unwrap(),
         demo: false,
+        demo_sign_in: None,
         // Long enough that no lease sweep runs during the test.
         run_lease: Duration::from_secs(3600),
         cors: Default::default(),

@@ -351,7 +351,8 @@ async fn serve(
 ) -> Result<(), Error> {
     use service::auth::{AuthConfig, Verifier};
     let verifier =
-        Verifier::new(AuthConfig { issuer, audience, key }).map_err(|err| Error::Config(err.to_string()))?;
+        Verifier::new(AuthConfig { issuer: issuer.clone(), audience: audience.clone(), key: key.clone() })
+            .map_err(|err| Error::Config(err.to_string()))?;
     // Logging starts once the configuration is known to be usable.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -385,7 +386,15 @@ async fn serve(
             Err(err) => return Err(err.into()),
         }
     }
-    let service = service::server::Service { store, verifier, demo, run_lease, cors };
+    let demo_sign_in = match (&key, demo) {
+        (service::auth::KeySource::Hs256(secret), true) => Some(service::console::DemoSignIn {
+            minter: service::auth::Minter::new(&issuer, &audience, secret)
+                .map_err(|err| Error::Config(err.to_string()))?,
+            people: demo::people(),
+        }),
+        _ => None,
+    };
+    let service = service::server::Service { store, verifier, demo, demo_sign_in, run_lease, cors };
     let running = service::server::start(service, &bind)
         .await
         .map_err(|err| Error::Config(format!("cannot listen on {bind}: {err}")))?;

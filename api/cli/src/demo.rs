@@ -77,6 +77,27 @@ pub struct DemoMatch {
     pub status: MatchStatus,
 }
 
+/// Who the console's demo sign-in buttons speak for: the student of the demo's
+/// first proposed match (by id), that opening's partner, and the student's school.
+/// Fixed by the seed, so the same people however the matches have moved since.
+pub fn people() -> service::console::DemoPeople {
+    let demo = demo();
+    let people = demo.matches.iter().filter(|m| m.status == MatchStatus::Proposed).find_map(|m| {
+        let student = demo.students.iter().find(|s| s.matching.id == m.new.student_id)?;
+        let opening = demo.openings.iter().find(|o| o.matching.id == m.new.opening_id)?;
+        Some(service::console::DemoPeople {
+            school: student.school_id.clone(),
+            partner: opening.matching.partner_id.clone(),
+            student: student.matching.id.clone(),
+        })
+    });
+    people.unwrap_or_else(|| service::console::DemoPeople {
+        school: demo.schools[0].id.clone(),
+        partner: demo.partners[0].id.clone(),
+        student: demo.students[0].matching.id.clone(),
+    })
+}
+
 /// How many records [`seed`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seeded {

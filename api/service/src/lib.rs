@@ -4,9 +4,11 @@
 //! - [`graphql`] is the schema and the limits every request meets.
 //! - [`server`] serves it over HTTP and websocket; [`export`] the CSV files.
 //! - [`graphiql`] is the in-browser editor at `GET /graphql`, its assets embedded.
+//! - [`console`] is the web console at `GET /` for every role, its files embedded.
 //! - [`runner`] carries match runs to their end in the background, under a database lease.
 
 pub mod auth;
+pub mod console;
 pub mod cors;
 pub mod export;
 pub mod graphiql;

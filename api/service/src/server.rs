@@ -33,6 +33,8 @@ pub struct Service {
     pub verifier: Verifier,
     /// `--demo`: introspection and suggestions for everyone.
     pub demo: bool,
+    /// The console's sign-in buttons for the demo people (`--demo` with HS256 only).
+    pub demo_sign_in: Option<crate::console::DemoSignIn>,
     /// How long a match run's lease lasts unless its node renews it.
     pub run_lease: std::time::Duration,
     /// Origins whose pages may call the API (none by default).
@@ -62,6 +64,7 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     let runner = Runner::new(service.store.clone(), service.run_lease);
     let sweeper = runner.sweep(service.run_lease / 2);
     let schemas = Schemas::new(service.store.clone(), runner, service.demo);
+    let demo = web::Data::new(service.demo_sign_in);
     let state = web::Data::new(State {
         store: service.store,
         verifier: std::sync::Arc::new(service.verifier),
@@ -74,12 +77,17 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
             // Larger bodies are refused with 413 before any parsing.
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(cors.clone())
+            .app_data(demo.clone())
             .wrap(from_fn(crate::cors::middleware))
             .wrap(from_fn(request_id))
             .route("/graphql", web::post().to(graphql))
             .route("/graphql", web::get().guard(guard::Header("upgrade", "websocket")).to(subscriptions))
             .route("/graphql", web::get().to(crate::graphiql::page))
             .route(crate::graphiql::ASSETS_PATH, web::get().to(crate::graphiql::asset))
+            .route("/", web::get().to(crate::console::page))
+            .route("/console/demo", web::get().to(crate::console::demo_roles))
+            .route("/console/demo-token", web::post().to(crate::console::demo_token))
+            .route(crate::console::ASSETS_PATH, web::get().to(crate::console::asset))
             .route("/healthz", web::get().to(healthz))
             .route("/export/{file}", web::get().to(export))
     })

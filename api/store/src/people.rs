@@ -47,6 +47,9 @@ pub struct StudentFilter {
     /// `true`: only students with a need (of `need_kind`, when given) that no open
     /// match fills; `false`: only students without one.
     pub unmatched: Option<bool>,
+    /// Only students whose full name ("first last") contains this text, ignoring
+    /// case (ASCII letters; SQLite folds no others).
+    pub name: Option<String>,
 }
 
 /// A page of records and the size of the whole list.
@@ -332,6 +335,21 @@ fn student_condition(visible: &Visible, filter: &StudentFilter) -> Condition {
             .and_where(student_needs::Column::Kind.eq(kind.as_str()))
             .to_owned();
         condition = condition.add(id().in_subquery(with_need));
+    }
+    if let Some(name) = filter.name.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
+        // LIKE's own wildcards in the text are literal: escaped with `\`.
+        let mut pattern = String::from("%");
+        for c in name.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        condition = condition.add(Expr::cust_with_values(
+            "LOWER(students.first_name || ' ' || students.last_name) LIKE ? ESCAPE '\\'",
+            [pattern],
+        ));
     }
     if let Some(unmatched) = filter.unmatched {
         let open_needs = unfilled_needs(filter.need_kind.as_deref());

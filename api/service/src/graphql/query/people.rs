@@ -75,6 +75,7 @@ impl PeopleQuery {
                 ("filter.schoolId", given.school_id.is_some()),
                 ("filter.needKind", given.need_kind.is_some()),
                 ("filter.unmatched", given.unmatched.is_some()),
+                ("filter.name", given.name.is_some()),
             ];
             for (name, _) in named.iter().filter(|(_, is_given)| *is_given) {
                 access.student_filter(name)?;

@@ -12,7 +12,7 @@ use crate::graphql::store;
 use crate::graphql::types::common::{RuledOut, WeeklyWindow, criteria};
 use crate::graphql::types::enums::OpeningKind;
 use crate::graphql::types::opening::OpeningNode;
-use crate::graphql::types::suggestion::{NeedReport, Suggestion, explain};
+use crate::graphql::types::suggestion::{Facts, NeedReport, Suggestion};
 
 /// Suggestions a query returns unless asked otherwise.
 pub const DEFAULT_SUGGESTIONS: i32 = 5;
@@ -46,7 +46,7 @@ impl SuggestQuery {
             .into_iter()
             .map(|item| {
                 Ok(Suggestion {
-                    explanation: explain(&item),
+                    facts: Facts::of(&item),
                     score: i64::from(item.score),
                     breakdown: criteria(&item.breakdown)?,
                     sessions: WeeklyWindow::all(&item.sessions)?,

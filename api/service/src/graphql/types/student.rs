@@ -129,11 +129,15 @@ impl StudentNode {
 
     pub(crate) async fn needs(&self, ctx: &Context<'_>) -> ApiResult<Vec<Need>> {
         let student = self.allow(ctx, StudentField::Profile)?;
-        Ok(student
+        student
             .needs
             .iter()
-            .map(|need| Need { kind: need.kind.clone(), subjects: need.subjects.clone().unwrap_or_default() })
-            .collect())
+            .map(|need| {
+                let kind = OpeningKind::parse(&need.kind)
+                    .ok_or_else(|| ApiError::internal("a stored need has an unknown kind"))?;
+                Ok(Need { kind, subjects: need.subjects.clone().unwrap_or_default() })
+            })
+            .collect()
     }
 
     /// Equity priority, 0–3.
@@ -179,7 +183,7 @@ impl StudentNode {
 /// A need: a kind (`TUTORING MENTORING INTERNSHIP`) and subjects or interests.
 #[derive(Clone, Debug, SimpleObject)]
 pub struct Need {
-    pub(crate) kind: String,
+    pub(crate) kind: OpeningKind,
     pub(crate) subjects: Vec<String>,
 }
 
@@ -371,6 +375,9 @@ pub struct StudentFilter {
     /// Only students with a need (of `needKind`, when given) that no open match
     /// fills; `false`: only students without one.
     pub(crate) unmatched: Option<bool>,
+    /// Only students whose full name contains this text, ignoring case: "ana" finds
+    /// Ana García and Mariana Ruiz (counselors and ADMIN).
+    pub(crate) name: Option<String>,
 }
 
 impl StudentFilter {
@@ -380,6 +387,7 @@ impl StudentFilter {
             grade: self.grade,
             need_kind: self.need_kind.map(|kind| kind.as_str().to_owned()),
             unmatched: self.unmatched,
+            name: self.name,
         }
     }
 }
