@@ -322,6 +322,32 @@ const cardText = await page.locator(`[data-match="${accepting.id}"]`).textConten
 await check(!/\b(lastName|birthDate)\b/.test(cardText), 'the partner sees more than first name, grade and languages', cardText);
 ok(`partner: Accept on ${accepting.id} records the partner's side (partnerAccepted, still waiting for the family)`);
 
+// A new opening, then closing it.
+await step('New opening', async () => {
+  await page.getByRole('link', { name: 'My openings', exact: true }).click();
+  await heading('My openings').waitFor();
+  await button('New opening').click();
+  await page.getByRole('textbox', { name: 'Title', exact: true }).fill('Chess club coaching');
+  await page.getByRole('textbox', { name: 'Subjects (comma-separated)', exact: true }).fill('chess, math');
+  await page.getByRole('textbox', { name: 'Schedule (one window per line, like TUE 16:00-18:00)', exact: true }).fill('THU 15:30-17:30');
+  await page.getByRole('spinbutton', { name: 'Capacity', exact: true }).fill('4');
+  await button('Save').click();
+  await page.getByRole('cell', { name: 'Chess club coaching', exact: true }).waitFor();
+});
+const created = (await api(`query($p: ID!) { partner(id: $p) { openings(first: 100) { edges { node {
+  id title subjects virtual capacity schedule { day start end } status } } } } }`, { p: partnerId }))
+  .partner.openings.edges.map((e) => e.node).find((o) => o.title === 'Chess club coaching');
+await check(created && created.capacity === 4 && created.virtual && JSON.stringify(created.subjects) === '["chess","math"]'
+  && JSON.stringify(created.schedule) === '[{"day":"THU","start":"15:30","end":"17:30"}]' && created.status === 'OPEN',
+  'New opening did not write what the form said', created);
+await step('Close opening', async () => {
+  await page.locator(`[data-opening="${created.id}"]`).getByRole('button', { name: 'Close opening', exact: true }).click();
+  await page.locator(`[data-opening="${created.id}"]`).getByRole('cell', { name: 'Closed', exact: true }).waitFor();
+});
+const closed = await api('query($id: ID!) { opening(id: $id) { status } }', { id: created.id });
+await check(closed.opening.status === 'CLOSED', 'Close opening did not close it', closed);
+ok(`partner: New opening wrote ${created.id} as typed (online, THU 15:30–17:30, capacity 4); Close opening → CLOSED`);
+
 // ---- Student / family, on a phone ---------------------------------------------
 await newSession({ width: 390, height: 844 });
 await signInAs('STUDENT', 'Sign in as student');
@@ -351,6 +377,34 @@ const answered = await api('query($id: ID!) { match(id: $id) { status studentAcc
 await check(answered.match.studentAccepted && answered.match.status === (answer.partnerAccepted ? 'ACCEPTED' : 'PROPOSED'),
   'the family\'s Accept did not record the student\'s side', answered);
 ok(`family at 390×844: nothing wider than the screen; Accept on ${answer.id} → ${answered.match.status} (both sides: ${answer.partnerAccepted})`);
+
+// Feedback on a match under way (the one both sides just accepted, or another),
+// as the partner records it.
+await newSession();
+await signInAs('PARTNER', 'Sign in as partner');
+await step('back to Matches', async () => {
+  await page.getByRole('link', { name: 'Matches', exact: true }).click();
+  await heading('Matches').waitFor();
+});
+const underWay = await api(`query($p: ID!) { matches(first: 1, filter: {partnerId: $p, status: [ACCEPTED, ACTIVE, COMPLETED]}) {
+  edges { node { id } } } }`, { p: partnerId });
+const rated = underWay.matches.edges[0]?.node;
+expect(rated, 'the demo partner has no accepted, active or completed match to rate');
+const feedbackBefore = (await api('query($m: ID!) { feedback(matchId: $m) { id } }', { m: rated.id })).feedback.length;
+await step('Record feedback', async () => {
+  const card = page.locator(`[data-match="${rated.id}"]`);
+  await card.getByRole('button', { name: 'Record feedback', exact: true }).click();
+  await card.getByRole('combobox', { name: 'Rating', exact: true }).selectOption('4');
+  await card.getByRole('spinbutton', { name: 'Sessions attended', exact: true }).fill('3');
+  await card.getByRole('textbox', { name: 'Comment', exact: true }).fill('Punctual and keen');
+  await card.getByRole('button', { name: 'Save feedback', exact: true }).click();
+  await card.getByText('Feedback recorded.').waitFor();
+});
+const feedbackAfter = (await api('query($m: ID!) { feedback(matchId: $m) { rating sessionsAttended comment authorRole } }', { m: rated.id })).feedback;
+const written = feedbackAfter.find((f) => f.authorRole === 'PARTNER' && f.comment === 'Punctual and keen');
+await check(feedbackAfter.length >= feedbackBefore && written?.rating === 4 && written?.sessionsAttended === 3,
+  'Record feedback did not write the partner\'s rating', feedbackAfter);
+ok(`partner: Record feedback on ${rated.id} wrote rating 4, 3 sessions, the comment`);
 
 // ---- Admin ----------------------------------------------------------------------
 await newSession();

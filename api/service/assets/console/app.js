@@ -83,7 +83,12 @@ async function signInWith(value) {
     const data = await gql('{ viewer { subject role schoolId partnerId studentId } }');
     viewer = data.viewer;
     signInMessage = '';
-    window.location.hash = home(viewer.role);
+    const start = home(viewer.role);
+    // A new address draws through the hashchange listener; the same one draws here.
+    if (window.location.hash !== start) {
+      window.location.hash = start;
+      return;
+    }
   } catch (err) {
     clearToken();
     viewer = null;
@@ -139,6 +144,7 @@ async function signInPage() {
 
 /** Draws the page for the current hash. */
 export async function render() {
+  document.getElementById('main').dataset.route = window.location.hash || '#/';
   document.documentElement.lang = lang();
   document.title = `partnermatch`;
   if (!token()) {
@@ -156,6 +162,7 @@ export async function render() {
   }
   header();
   const hash = window.location.hash || home(viewer.role);
+  document.getElementById('main').dataset.route = window.location.hash || '#/';
   for (const [pattern, roles, view] of ROUTES) {
     const found = hash.match(pattern);
     if (!found) continue;

@@ -23,9 +23,15 @@ function append(node, children) {
   }
 }
 
-/** Replaces the main region's content and moves focus to its heading. */
+/**
+ * Replaces the main region's content and moves focus to its heading. A view that
+ * finishes after the user has moved on (its route is no longer the address) draws
+ * nothing, so a slow answer never covers the page asked for since.
+ */
 export function show(...children) {
   const main = document.getElementById('main');
+  const route = main.dataset.route;
+  if (route !== undefined && route !== (window.location.hash || '#/')) return;
   main.replaceChildren();
   append(main, children);
   const heading = main.querySelector('h1');
