@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use store::entity::{audit_log, openings, partners, students};
-use store::import::{ImportError, Imported, RowError, Table, import_csv};
+use store::import::{Imported, RowError, Table, import_csv};
 use store::records::{
     District, Guardian, Opening, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck, RawNeed,
     RawOpening, RawPlace, RawStudent, RawWindow, School, Student,
@@ -42,7 +42,7 @@ async fn import(
     table: Table,
     csv: impl AsRef<[u8]>,
     school_id: Option<&str>,
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     import_csv(conn, table, csv.as_ref(), school_id, "admin-1", (now(), now().date_naive())).await
 }
 
@@ -55,14 +55,14 @@ async fn with_examples(db: &TestDb) -> &DatabaseConnection {
 }
 
 /// The errors of a refused import, as (row, column).
-fn row_errors(db: &TestDb, result: Result<Imported, ImportError>) -> Vec<RowError> {
+fn row_errors(db: &TestDb, result: Result<Imported, StoreError>) -> Vec<RowError> {
     match result {
-        Err(ImportError::Rows(errors)) => errors,
+        Err(StoreError::Rows(errors)) => errors,
         other => panic!("{}: expected row errors, got {other:?}", db.name),
     }
 }
 
-fn assert_rows(db: &TestDb, result: Result<Imported, ImportError>, expected: &[(usize, Option<&str>)]) {
+fn assert_rows(db: &TestDb, result: Result<Imported, StoreError>, expected: &[(usize, Option<&str>)]) {
     let errors = row_errors(db, result);
     let cells: Vec<(usize, Option<&str>)> = errors.iter().map(|e| (e.row, e.column.as_deref())).collect();
     let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -875,14 +875,14 @@ async fn mutated_files_never_panic_and_never_reach_the_database_unchecked() {
             let school = (round % 2 == 0).then_some("sch-1");
             match import(conn, table, &bytes, school).await {
                 Ok(_) => n_ok += 1,
-                Err(ImportError::Rows(errors)) => {
+                Err(StoreError::Rows(errors)) => {
                     n_refused += 1;
                     assert!(!errors.is_empty());
                     assert!(errors.iter().all(|e| e.row >= 1 && !e.message.is_empty()), "{errors:?}");
                     let keys: Vec<_> = errors.iter().map(|e| (e.row, e.column.clone())).collect();
                     assert!(keys.is_sorted(), "{keys:?}");
                 }
-                Err(ImportError::Store(err)) => panic!(
+                Err(err) => panic!(
                     "{}: a database error slipped past the checks: {err:?}\n{}",
                     db.name,
                     String::from_utf8_lossy(&bytes)

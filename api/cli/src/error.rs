@@ -28,7 +28,7 @@ pub enum Error {
     },
     /// The database refused or failed.
     #[error("{0}")]
-    Store(#[from] store::StoreError),
+    Store(store::StoreError),
     /// An import file has bad rows; nothing was written.
     #[error("{}", list_rows(.0))]
     Import(Vec<store::import::RowError>),
@@ -50,11 +50,11 @@ impl From<matcher::Error> for Error {
     }
 }
 
-impl From<store::import::ImportError> for Error {
-    fn from(err: store::import::ImportError) -> Error {
+impl From<store::StoreError> for Error {
+    fn from(err: store::StoreError) -> Error {
         match err {
-            store::import::ImportError::Rows(rows) => Error::Import(rows),
-            store::import::ImportError::Store(store) => Error::Store(store),
+            store::StoreError::Rows(rows) => Error::Import(rows),
+            store => Error::Store(store),
         }
     }
 }

@@ -158,6 +158,10 @@ pub enum StoreError {
         /// The constraint or index name, or the table when the backend does not say.
         constraint: String,
     },
+    /// An import file breaks rules: every bad row, sorted by row then column.
+    /// Nothing was written.
+    #[error("{}", crate::import::summary(.0))]
+    Rows(Vec<crate::import::RowError>),
     /// The database could not be opened.
     #[error("{0}")]
     Connect(String),

@@ -193,17 +193,6 @@ impl fmt::Display for RowError {
     }
 }
 
-/// Why an import wrote nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// The file breaks a rule: every bad row, sorted by row then column.
-    #[error("{}", summary(.0))]
-    Rows(Vec<RowError>),
-    /// The database failed; not the file's fault.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// What an import wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Imported {
@@ -221,9 +210,9 @@ pub struct Imported {
 /// not take over a student stored in another school. Other tables ignore it.
 ///
 /// # Errors
-/// [`ImportError::Rows`] with every bad row when the file breaks a rule (header,
+/// [`StoreError::Rows`] with every bad row when the file breaks a rule (header,
 /// cell syntax, a docs/matching.md field rule, a repeated id, an unknown school or
-/// partner); [`ImportError::Store`] when the database fails. Either way nothing
+/// partner); another [`StoreError`] when the database fails. Either way nothing
 /// is written. No input bytes make it panic. `today` is the date open matches are
 /// judged on when an update could strand them ([`crate::Store::today`]).
 pub async fn import_csv(
@@ -233,7 +222,7 @@ pub async fn import_csv(
     school_id: Option<&str>,
     actor: &str,
     (now, today): (DateTime<Utc>, NaiveDate),
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     match table {
         Table::Districts => import_districts(db, csv, actor, now).await,
         Table::Schools => import_schools(db, csv, actor, now).await,
@@ -261,7 +250,7 @@ async fn import_students(
     school_id: Option<&str>,
     actor: &str,
     (now, today): (DateTime<Utc>, NaiveDate),
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     let Sheet { rows, mut errors } =
         read_sheet(csv, Table::Students, school_id.is_some(), |cells| student_row(cells, school_id))?;
     if rows.is_empty() {
@@ -327,7 +316,7 @@ async fn import_districts(
     csv: &[u8],
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     let Sheet { rows, errors } = read_sheet(csv, Table::Districts, false, district_row)?;
     if rows.is_empty() || !errors.is_empty() {
         return finish_empty(errors);
@@ -349,7 +338,7 @@ async fn import_schools(
     csv: &[u8],
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     let Sheet { rows, mut errors } = read_sheet(csv, Table::Schools, false, school_row)?;
     if rows.is_empty() {
         return finish_empty(errors);
@@ -390,7 +379,7 @@ async fn import_agreements(
     csv: &[u8],
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     let Sheet { rows, mut errors } = read_sheet(csv, Table::Agreements, false, agreement_row)?;
     if rows.is_empty() {
         return finish_empty(errors);
@@ -446,7 +435,7 @@ async fn import_partners(
     csv: &[u8],
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     let Sheet { rows, errors } = read_sheet(csv, Table::Partners, false, partner_row)?;
     if rows.is_empty() || !errors.is_empty() {
         return finish_empty(errors);
@@ -467,7 +456,7 @@ async fn import_openings(
     csv: &[u8],
     actor: &str,
     (now, today): (DateTime<Utc>, NaiveDate),
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     let Sheet { rows, mut errors } = read_sheet(csv, Table::Openings, false, opening_row)?;
     if rows.is_empty() {
         return finish_empty(errors);
@@ -536,7 +525,7 @@ fn strands(stranded: &[strand::Stranded]) -> String {
 }
 
 /// A file without rows to write: its errors, or nothing to do.
-fn finish_empty(errors: Vec<RowError>) -> Result<Imported, ImportError> {
+fn finish_empty(errors: Vec<RowError>) -> Result<Imported, StoreError> {
     if errors.is_empty() { Ok(Imported::default()) } else { Err(rows_error(errors)) }
 }
 
@@ -548,20 +537,20 @@ async fn finish(
     n_stored: usize,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Imported, ImportError> {
+) -> Result<Imported, StoreError> {
     write::audit(&txn, actor, "import", table.as_str(), "csv", Some(json!({ "rows": n_rows })), now).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(Imported { created: n_rows.saturating_sub(n_stored), updated: n_stored })
 }
 
 /// Sorted by row, then column, then message; each error once.
-fn rows_error(mut errors: Vec<RowError>) -> ImportError {
+fn rows_error(mut errors: Vec<RowError>) -> StoreError {
     errors.sort_by(|a, b| (a.row, &a.column, &a.message).cmp(&(b.row, &b.column, &b.message)));
     errors.dedup();
-    ImportError::Rows(errors)
+    StoreError::Rows(errors)
 }
 
-fn summary(errors: &[RowError]) -> String {
+pub(crate) fn summary(errors: &[RowError]) -> String {
     match errors {
         [] => "the file is invalid".to_owned(),
         [only] => only.to_string(),
@@ -617,7 +606,7 @@ fn read_sheet<T>(
     table: Table,
     school_given: bool,
     mut parse_row: impl FnMut(&mut Cells<'_>) -> Option<T>,
-) -> Result<Sheet<T>, ImportError> {
+) -> Result<Sheet<T>, StoreError> {
     // Without `has_headers` the header is just the first record, and `flexible(false)`
     // still holds every row to its length.
     let mut reader =
@@ -691,7 +680,7 @@ fn read_header(
     table: Table,
     record: &csv::ByteRecord,
     school_given: bool,
-) -> Result<Vec<&'static str>, ImportError> {
+) -> Result<Vec<&'static str>, StoreError> {
     let mut columns = Vec::with_capacity(record.len());
     let mut errors = Vec::new();
     for field in record {

@@ -108,6 +108,8 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(conflict) => ApiError::new(Code::Conflict, conflict.to_string()),
             StoreError::Invalid { field, message } => ApiError::bad_input(field, message),
+            // An import answers with its rows (`ImportResult`); elsewhere, the summary.
+            StoreError::Rows(_) => ApiError::bad_input("csv", err.to_string()),
             StoreError::Constraint { constraint, .. } => {
                 ApiError::new(Code::Conflict, format!("the change breaks the rule {constraint}"))
             }

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
-use store::import::{ImportError, Table, import_csv};
+use store::import::{Table, import_csv};
 use store::records::{District, School, Student};
 use store::{Conflict, StoreError, people, strand, write};
 
@@ -134,7 +134,7 @@ impl PeopleMutation {
                 updated: count(imported.updated),
                 errors: Vec::new(),
             }),
-            Err(ImportError::Rows(rows)) => Ok(ImportResult {
+            Err(StoreError::Rows(rows)) => Ok(ImportResult {
                 created: 0,
                 updated: 0,
                 errors: rows
@@ -146,7 +146,7 @@ impl PeopleMutation {
                     })
                     .collect(),
             }),
-            Err(ImportError::Store(err)) => Err(ApiError::from(err)),
+            Err(err) => Err(ApiError::from(err)),
         }
     }
 
