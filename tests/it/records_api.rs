@@ -711,3 +711,66 @@ async fn opening_partners_load_in_one_batch() {
         running.handle.stop(true).await;
     }
 }
+
+/// A page of matches with their openings and partners costs the same statements for
+/// 5 matches as for 30 (the page's openings are read together), and each match's
+/// opening is the one `match(id)` reads on its own.
+#[tokio::test]
+async fn match_openings_load_with_their_page() {
+    for db in backends().await {
+        cli::demo::seed(&db.store, Utc::now()).await.unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut counted = db.store.db().clone();
+        let tally = count.clone();
+        counted.set_metric_callback(move |info| {
+            if !info.statement.sql.contains("match_runs") {
+                tally.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let config = AuthConfig {
+            issuer: DEFAULT_ISSUER.to_owned(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
+            key: KeySource::Hs256(SECRET.to_vec()),
+        };
+        let service = Service {
+            store: Store::over_migrated(counted),
+            verifier: Verifier::new(config).unwrap(),
+            demo: false,
+            demo_sign_in: None,
+            run_lease: service::runner::DEFAULT_LEASE,
+            cors: Default::default(),
+        };
+        let running = start(service, "127.0.0.1:0").await.unwrap();
+        let bearer = format!("Bearer {}", token(Role::Admin, None));
+        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+        let ask = |query: String| {
+            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
+            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
+        };
+        let mut statements = Vec::new();
+        let mut pages = Vec::new();
+        for first in [5, 30, 5, 30] {
+            count.store(0, Ordering::Relaxed);
+            let page = ask(format!(
+                "{{ matches(first: {first}) {{ edges {{ node {{ id opening {{ id title capacity partner {{ id name }} }} }} }} }} }}"
+            ))
+            .await;
+            statements.push(count.load(Ordering::Relaxed));
+            let edges =
+                page["data"]["matches"]["edges"].as_array().unwrap_or_else(|| panic!("{page}")).clone();
+            assert_eq!(edges.len(), first, "{}", db.name);
+            pages.push(edges);
+        }
+        assert!(statements.iter().all(|n| *n == statements[0]), "{}: statements {statements:?}", db.name);
+        assert!(statements[0] <= 12, "{}: {statements:?} statements", db.name);
+        for edge in &pages[1] {
+            let id = edge["node"]["id"].as_str().unwrap();
+            let alone = ask(format!(
+                r#"{{ match(id: "{id}") {{ id opening {{ id title capacity partner {{ id name }} }} }} }}"#
+            ))
+            .await;
+            assert_eq!(alone["data"]["match"], edge["node"], "{}", db.name);
+        }
+        running.handle.stop(true).await;
+    }
+}

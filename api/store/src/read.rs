@@ -238,6 +238,23 @@ pub async fn student<C: ConnectionTrait>(db: &C, id: &str) -> Result<Student, St
     students_in(db, &ids, true).await?.pop().ok_or_else(|| StoreError::not_found("student", id))
 }
 
+/// The openings of `ids` that exist, in one set of statements however many
+/// (a page's openings, read together).
+pub async fn openings_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> Result<Vec<StoredOpening>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let selected = Query::select()
+        .column(openings::Column::Id)
+        .from(openings::Entity)
+        .and_where(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .to_owned();
+    openings_in(db, &selected).await
+}
+
 /// One opening.
 pub async fn opening<C: ConnectionTrait>(db: &C, id: &str) -> Result<StoredOpening, StoreError> {
     let ids = by_id(openings::Entity, openings::Column::Id, id);

@@ -100,7 +100,7 @@ impl MatchMutation {
         matches::propose(&txn, std::slice::from_ref(&new), &access.actor(), now).await?;
         let proposed = matches::get(&txn, &id).await?;
         commit(txn).await?;
-        Ok(MatchNode(proposed))
+        Ok(MatchNode::alone(proposed))
     }
 
     /// The student side (the student, their family on the student's token, or their
@@ -148,7 +148,7 @@ impl MatchMutation {
             }
         };
         commit(txn).await?;
-        Ok(MatchNode(moved))
+        Ok(MatchNode::alone(moved))
     }
 
     /// Forgets that the student declined the opening (a decline made by mistake), so
@@ -197,7 +197,7 @@ impl MatchMutation {
         }
         let moved = matches::transition(&txn, &found, next, &access.actor(), None, now).await?;
         commit(txn).await?;
-        Ok(MatchNode(moved))
+        Ok(MatchNode::alone(moved))
     }
 }
 

@@ -49,7 +49,7 @@ impl MatchQuery {
     async fn match_(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<MatchNode>> {
         let access = Access::of(ctx)?;
         match load_match(store(ctx)?.db(), &access, &id, |_| Ok(())).await {
-            Ok((found, _)) => Ok(Some(MatchNode(found))),
+            Ok((found, _)) => Ok(Some(MatchNode::alone(found))),
             Err(err) if matches!(err.code, Code::NotFound | Code::Forbidden) => Ok(None),
             Err(err) => Err(err),
         }

@@ -1,9 +1,13 @@
 //! `Match`, its filter, and pages of the matches a viewer is party to.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use store::audit::{self, AuditEntry};
 use store::matches::{self, MatchFilter, MatchParties};
+use store::read::StoredOpening;
 use store::records::{Match, MatchStatus};
 use store::{StoreError, read};
 
@@ -14,6 +18,7 @@ use crate::graphql::store;
 use crate::graphql::types::common::{Criterion, WeeklyWindow, criteria};
 use crate::graphql::types::enums::{MatchStatusValue, OpeningKind};
 use crate::graphql::types::opening::OpeningNode;
+use crate::graphql::types::partner::Partners;
 use crate::graphql::types::student::{StudentNode, student_node};
 
 /// The parties of a stored match, as the access rules read them.
@@ -25,9 +30,21 @@ pub fn parties_of(parties: &MatchParties) -> Parties<'_> {
     }
 }
 
-/// A match the viewer may see; `student` and `opening` load on demand.
-#[derive(Clone, Debug)]
-pub struct MatchNode(pub Match);
+/// A match the viewer may see; `student` loads on demand, `opening` with the
+/// openings of its page when the query asks for them (see [`match_page`]).
+#[derive(Clone)]
+pub struct MatchNode(pub Match, pub(crate) PageOpenings);
+
+/// A page's openings and their partners, read together; empty for a match on its own.
+#[derive(Clone, Default)]
+pub(crate) struct PageOpenings(Option<Arc<(HashMap<String, StoredOpening>, Partners)>>);
+
+impl MatchNode {
+    /// A match read on its own.
+    pub(crate) fn alone(found: Match) -> MatchNode {
+        MatchNode(found, PageOpenings::default())
+    }
+}
 
 impl MatchNode {
     pub(crate) fn id(&self) -> &str {
@@ -73,6 +90,12 @@ impl MatchNode {
 
     pub(crate) async fn opening(&self, ctx: &Context<'_>) -> ApiResult<Option<OpeningNode>> {
         let store = store(ctx)?;
+        if let Some(page) = &self.1.0 {
+            let (openings, partners) = page.as_ref();
+            return Ok(openings
+                .get(&self.0.opening_id)
+                .map(|stored| OpeningNode { stored: stored.clone(), partners: partners.clone() }));
+        }
         match read::opening(store.db(), &self.0.opening_id).await {
             Ok(stored) => Ok(Some(OpeningNode::new(store, stored))),
             Err(StoreError::NotFound { .. }) => Ok(None),
@@ -196,8 +219,32 @@ pub(crate) async fn match_page(
         *bound = Some(own);
     }
     let MatchOrderField::CreatedAt = order.field;
-    let listed = matches::list(store(ctx)?.db(), &filter, &window.seek(order.direction.into())).await?;
-    let nodes = listed.rows.into_iter().map(MatchNode).collect();
+    let store = store(ctx)?;
+    let listed = matches::list(store.db(), &filter, &window.seek(order.direction.into())).await?;
+    // Look-ahead: the page's openings (and their partners) in one set of statements
+    // when the query asks for them, instead of one set per match.
+    let node = ctx.look_ahead().field("edges").field("node");
+    let page = if node.field("opening").exists() {
+        let ids: Vec<String> =
+            listed.rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let openings = read::openings_by_id(store.db(), &ids).await?;
+        let partners = if node.field("opening").field("partner").exists() {
+            let partner_ids: Vec<String> = openings
+                .iter()
+                .map(|o| o.opening.matching.partner_id.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            Partners::page(store, &partner_ids).await?
+        } else {
+            Partners::on_demand(store)
+        };
+        let by_id = openings.into_iter().map(|o| (o.opening.matching.id.clone(), o)).collect();
+        PageOpenings(Some(Arc::new((by_id, partners))))
+    } else {
+        PageOpenings::default()
+    };
+    let nodes = listed.rows.into_iter().map(|found| MatchNode(found, page.clone())).collect();
     Ok(window.page(nodes, listed.total, MatchNode::id))
 }
 

@@ -99,7 +99,7 @@ impl FeedbackNode {
 
     #[graphql(name = "match")]
     pub(crate) async fn match_(&self) -> MatchNode {
-        MatchNode(self.found.clone())
+        MatchNode::alone(self.found.clone())
     }
 
     /// Who wrote it: the role of their token.
