@@ -641,6 +641,43 @@ async fn a_failed_mutation_writes_nothing() {
     }
 }
 
+/// The real service over `db` whose statements are counted (and their first 120
+/// characters kept), for the tests of how many statements a page costs.
+struct Counted {
+    running: service::server::Running,
+    count: Arc<AtomicUsize>,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn counted_server(db: &TestDb) -> Counted {
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut counted = db.store.db().clone();
+    let (tally, log) = (count.clone(), seen.clone());
+    // The runner's lease sweep shares the pool and ticks on its own clock: only
+    // the statements a request makes are counted.
+    counted.set_metric_callback(move |info| {
+        if !info.statement.sql.contains("match_runs") {
+            tally.fetch_add(1, Ordering::Relaxed);
+            log.lock().unwrap().push(info.statement.sql.chars().take(120).collect());
+        }
+    });
+    let config = AuthConfig {
+        issuer: DEFAULT_ISSUER.to_owned(),
+        audience: DEFAULT_AUDIENCE.to_owned(),
+        key: KeySource::Hs256(SECRET.to_vec()),
+    };
+    let service = Service {
+        store: Store::over_migrated(counted),
+        verifier: Verifier::new(config).unwrap(),
+        demo: false,
+        demo_sign_in: None,
+        run_lease: service::runner::DEFAULT_LEASE,
+        cors: Default::default(),
+    };
+    Counted { running: start(service, "127.0.0.1:0").await.unwrap(), count, seen }
+}
+
 /// A page of openings with their partners costs the same statements for 10 rows as
 /// for 100, each of another partner: the partners come in one batch.
 #[tokio::test]
@@ -653,33 +690,7 @@ async fn opening_partners_load_in_one_batch() {
             (0..100).map(|i| opening(&format!("o-{i:03}"), &format!("p-{i:03}"))).collect();
         save_openings(db.store.db(), &list, now).await.unwrap();
 
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut counted = db.store.db().clone();
-        let tally = count.clone();
-        // The runner's lease sweep shares the pool and ticks on its own clock: only
-        // the statements a request makes are counted.
-        let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let log = seen.clone();
-        counted.set_metric_callback(move |info| {
-            if !info.statement.sql.contains("match_runs") {
-                tally.fetch_add(1, Ordering::Relaxed);
-                log.lock().unwrap().push(info.statement.sql.chars().take(120).collect());
-            }
-        });
-        let config = AuthConfig {
-            issuer: DEFAULT_ISSUER.to_owned(),
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            key: KeySource::Hs256(SECRET.to_vec()),
-        };
-        let service = Service {
-            store: Store::over_migrated(counted),
-            verifier: Verifier::new(config).unwrap(),
-            demo: false,
-            demo_sign_in: None,
-            run_lease: service::runner::DEFAULT_LEASE,
-            cors: Default::default(),
-        };
-        let running = start(service, "127.0.0.1:0").await.unwrap();
+        let Counted { running, count, seen } = counted_server(&db).await;
         let bearer = format!("Bearer {}", token(Role::Counselor, Some("sch-1")));
         let mut statements = Vec::new();
         for first in [10, 100, 99, 100, 10, 100] {
@@ -719,28 +730,7 @@ async fn opening_partners_load_in_one_batch() {
 async fn match_openings_load_with_their_page() {
     for db in backends().await {
         cli::demo::seed(&db.store, Utc::now()).await.unwrap();
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut counted = db.store.db().clone();
-        let tally = count.clone();
-        counted.set_metric_callback(move |info| {
-            if !info.statement.sql.contains("match_runs") {
-                tally.fetch_add(1, Ordering::Relaxed);
-            }
-        });
-        let config = AuthConfig {
-            issuer: DEFAULT_ISSUER.to_owned(),
-            audience: DEFAULT_AUDIENCE.to_owned(),
-            key: KeySource::Hs256(SECRET.to_vec()),
-        };
-        let service = Service {
-            store: Store::over_migrated(counted),
-            verifier: Verifier::new(config).unwrap(),
-            demo: false,
-            demo_sign_in: None,
-            run_lease: service::runner::DEFAULT_LEASE,
-            cors: Default::default(),
-        };
-        let running = start(service, "127.0.0.1:0").await.unwrap();
+        let Counted { running, count, .. } = counted_server(&db).await;
         let bearer = format!("Bearer {}", token(Role::Admin, None));
         let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
         let ask = |query: String| {

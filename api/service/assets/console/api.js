@@ -18,6 +18,17 @@ export function clearToken() {
 /** Thrown when the service refuses the token: the app goes back to sign-in. */
 export class SignedOut extends Error {}
 
+/**
+ * For a view's catch: true if `err` says the token stopped working, after asking
+ * the app to return to sign-in (the view then shows nothing); false for an error
+ * the view should show.
+ */
+export function signedOut(err) {
+  if (!(err instanceof SignedOut)) return false;
+  window.dispatchEvent(new Event('pm:signed-out'));
+  return true;
+}
+
 /** A GraphQL error the user should read: its message, code and field. */
 export class Refused extends Error {
   constructor(error) {
@@ -54,6 +65,12 @@ export async function gql(query, variables = {}) {
     throw refused;
   }
   return body.data;
+}
+
+/** Answers a match for the viewer's side: `ACCEPT` or `DECLINE`. */
+export function respondToMatch(id, decision) {
+  return gql('mutation($id: ID!, $d: MatchDecision!) { respondToMatch(id: $id, decision: $d) { id status } }',
+    { id, d: decision });
 }
 
 /** GET of an export file with the token in the header; resolves with its blob. */

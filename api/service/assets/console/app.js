@@ -189,11 +189,6 @@ function expired() {
   render();
 }
 
-/** Views call this when the token stops working mid-action. */
-export function onSignedOut() {
-  expired();
-}
-
 window.addEventListener('hashchange', () => render());
 window.addEventListener('pm:signed-out', () => expired());
 render();

@@ -1,15 +1,11 @@
 // A counselor's screens (ADMIN sees them too): find a student, the student's page
 // with suggestions per unfilled need, matching runs with live progress, the report.
-import { Refused, SignedOut, download, gql, subscribe } from './api.js';
+import { download, gql, signedOut, subscribe } from './api.js';
 import { lang, t } from './i18n.js';
 import { announce, barChart, errorBox, h, saveBlob, show, windowText } from './ui.js';
 
 const OPEN = ['PROPOSED', 'ACCEPTED', 'ACTIVE'];
 
-function signedOut(err) {
-  if (err instanceof SignedOut) window.dispatchEvent(new Event('pm:signed-out'));
-  return !(err instanceof SignedOut);
-}
 
 // ---- Find a student -------------------------------------------------------
 
@@ -23,7 +19,7 @@ export async function students() {
       `query($filter: StudentFilter) { students(first: 25, filter: $filter, orderBy: {field: NAME, direction: ASC}) {
         totalCount edges { node { id firstName lastName grade } } } }`,
       { filter: text.trim() ? { name: text.trim() } : null },
-    ).catch((err) => { if (signedOut(err)) summary.textContent = err.message; return null; });
+    ).catch((err) => { if (!signedOut(err)) summary.textContent = err.message; return null; });
     if (!data || mine !== asked) return;
     const list = data.students;
     summary.textContent = t('students.count', { shown: list.edges.length, total: list.totalCount });
@@ -103,7 +99,7 @@ async function suggest(s, need, area) {
         score explanation(language: $lang) breakdown { criterion points } sessions { day start end }
         opening { id title kind partner { name } } } }`, { id: s.id, kind: need.kind, lang: lang() });
   } catch (err) {
-    if (signedOut(err)) area.replaceChildren(errorBox(err.message));
+    if (!signedOut(err)) area.replaceChildren(errorBox(err.message));
     return;
   }
   const why = h('div', {});
@@ -131,7 +127,7 @@ async function propose(s, item, button, area) {
     await student(s.id);
   } catch (err) {
     button.disabled = false;
-    if (signedOut(err)) area.prepend(errorBox(err.message));
+    if (!signedOut(err)) area.prepend(errorBox(err.message));
   }
 }
 
@@ -147,7 +143,7 @@ async function whyNot(s, need, target) {
         ? barChart(t('need.ruledOut'), report.ruledOutBy.map((r) => ({ label: t(`constraint.${r.constraint}`), value: r.count })))
         : h('p', {}, t('none')));
   } catch (err) {
-    if (signedOut(err)) target.replaceChildren(errorBox(err.message));
+    if (!signedOut(err)) target.replaceChildren(errorBox(err.message));
   }
 }
 
@@ -180,7 +176,7 @@ export async function run() {
       started = (await gql(`mutation($input: RunMatchingInput!) { runMatching(input: $input) { id status } }`,
         { input: { dryRun, kinds: chosen } })).runMatching;
     } catch (err) {
-      if (signedOut(err)) out.replaceChildren(errorBox(err.message));
+      if (!signedOut(err)) out.replaceChildren(errorBox(err.message));
       return;
     }
     await follow(started, out);
@@ -260,7 +256,7 @@ async function save(path, name) {
     saveBlob(await download(path), name);
     announce(t('downloaded', { name }));
   } catch (err) {
-    if (signedOut(err)) announce(err.message);
+    if (!signedOut(err)) announce(err.message);
   }
 }
 
@@ -287,4 +283,3 @@ export async function report() {
     h('button', { type: 'button', class: 'secondary', onclick: () => save('export/report.csv', 'report.csv') }, t('report.download')));
 }
 
-export { Refused };

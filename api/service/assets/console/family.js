@@ -1,6 +1,6 @@
 // A student's (and family's) screen: their matches — what, where, when, with
 // whom — each with Accept and Decline. Made for a phone first.
-import { SignedOut, gql } from './api.js';
+import { gql, respondToMatch, signedOut } from './api.js';
 import { t } from './i18n.js';
 import { announce, errorBox, h, show, windowText } from './ui.js';
 
@@ -40,12 +40,10 @@ function card(m, area) {
 
 async function respond(m, decision, area) {
   try {
-    await gql('mutation($id: ID!, $d: MatchDecision!) { respondToMatch(id: $id, decision: $d) { id status } }',
-      { id: m.id, d: decision });
+    await respondToMatch(m.id, decision);
     announce(decision === 'ACCEPT' ? t('accepted') : t('declined'));
     await matches();
   } catch (err) {
-    if (err instanceof SignedOut) window.dispatchEvent(new Event('pm:signed-out'));
-    else area.replaceChildren(errorBox(err.message));
+    if (!signedOut(err)) area.replaceChildren(errorBox(err.message));
   }
 }

@@ -1,14 +1,10 @@
 // A partner's screens: its openings (a table, a form sent as a patch with each
 // field's error beside it, close), and its matches (the student's first name,
 // grade and languages only; accept, decline, feedback).
-import { Refused, SignedOut, gql } from './api.js';
+import { gql, respondToMatch, signedOut } from './api.js';
 import { t } from './i18n.js';
 import { announce, errorBox, h, show, windowText } from './ui.js';
 
-function signedOut(err) {
-  if (err instanceof SignedOut) window.dispatchEvent(new Event('pm:signed-out'));
-  return !(err instanceof SignedOut);
-}
 
 const OPENING_FIELDS = `id kind title subjects languages virtual place { lat lon } pickupRadiusKm
   schedule { day start end } sessionMinutes sessionsPerWeek capacity freeSlots minGrade maxGrade minAge status`;
@@ -45,7 +41,7 @@ async function close(viewer, o) {
     announce(t('openings.closed'));
     await openings(viewer);
   } catch (err) {
-    if (signedOut(err)) announce(err.message);
+    if (!signedOut(err)) announce(err.message);
   }
 }
 
@@ -146,7 +142,7 @@ function form(viewer, original, area) {
       announce(t('form.saved'));
       await openings(viewer);
     } catch (err) {
-      if (!signedOut(err)) return;
+      if (signedOut(err)) return;
       const unplaced = [];
       for (const e of err.errors ?? [err]) {
         const path = (e.extensions?.field ?? '').replace(/^input\./, '').split(/[.[]/)[0];
@@ -218,12 +214,11 @@ function card(m, area) {
 
 async function respond(m, decision, area) {
   try {
-    await gql('mutation($id: ID!, $d: MatchDecision!) { respondToMatch(id: $id, decision: $d) { id status } }',
-      { id: m.id, d: decision });
+    await respondToMatch(m.id, decision);
     announce(decision === 'ACCEPT' ? t('accepted') : t('declined'));
     await matches();
   } catch (err) {
-    if (signedOut(err)) area.replaceChildren(errorBox(err.message));
+    if (!signedOut(err)) area.replaceChildren(errorBox(err.message));
   }
 }
 
@@ -246,7 +241,7 @@ function feedbackForm(m, target) {
         target.replaceChildren(h('p', {}, t('feedback.saved')));
         announce(t('feedback.saved'));
       } catch (err) {
-        if (signedOut(err)) message.replaceChildren(errorBox(err.message));
+        if (!signedOut(err)) message.replaceChildren(errorBox(err.message));
       }
     },
   },
@@ -257,4 +252,3 @@ function feedbackForm(m, target) {
   h('button', { type: 'submit' }, t('feedback.save'))));
 }
 
-export { Refused };

@@ -229,13 +229,7 @@ pub(crate) async fn match_page(
             listed.rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let openings = read::openings_by_id(store.db(), &ids).await?;
         let partners = if node.field("opening").field("partner").exists() {
-            let partner_ids: Vec<String> = openings
-                .iter()
-                .map(|o| o.opening.matching.partner_id.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            Partners::page(store, &partner_ids).await?
+            Partners::of_openings(store, &openings).await?
         } else {
             Partners::on_demand(store)
         };

@@ -1,8 +1,6 @@
 //! `Opening`, its inputs and filter (the `near` filter: a lat/lon box in SQL, exact
 //! haversine after), and one page of openings as the viewer may see them.
 
-use std::collections::BTreeSet;
-
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
 use store::Store;
@@ -426,14 +424,7 @@ pub(crate) async fn opening_list(
         catalog::opening_page(store.db(), &filter, sort, &window.seek(order.direction.into())).await?;
     // Look-ahead: the page's partners in one statement, only when asked for.
     let partners = if ctx.look_ahead().field("edges").field("node").field("partner").exists() {
-        let ids: Vec<String> = slice
-            .rows
-            .iter()
-            .map(|stored| stored.opening.matching.partner_id.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        Partners::page(store, &ids).await?
+        Partners::of_openings(store, &slice.rows).await?
     } else {
         Partners::on_demand(store)
     };

@@ -3,9 +3,10 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use store::catalog::{self, OpeningFilter};
+use store::read::StoredOpening;
 use store::records::{Agreement, Partner, PartnerKind, PartnerStatus};
 use store::{Store, read};
 
@@ -34,9 +35,18 @@ impl Partners {
         Partners::OnDemand(store.clone())
     }
 
-    /// The partners named by `ids`, in one statement.
-    pub(crate) async fn page(store: &Store, ids: &[String]) -> Result<Partners, ApiError> {
-        Ok(Partners::Page(Arc::new(catalog::partners_by_id(store.db(), ids).await?)))
+    /// The partners of `openings` (each once), in one statement.
+    pub(crate) async fn of_openings<'a>(
+        store: &Store,
+        openings: impl IntoIterator<Item = &'a StoredOpening>,
+    ) -> Result<Partners, ApiError> {
+        let ids: Vec<String> = openings
+            .into_iter()
+            .map(|stored| stored.opening.matching.partner_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Ok(Partners::Page(Arc::new(catalog::partners_by_id(store.db(), &ids).await?)))
     }
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Partner>, ApiError> {
