@@ -17,7 +17,9 @@ use crate::feasibility::{
 };
 use crate::geo::{PICKUP_TOLERANCE_KM, chord_squared, reach_km, unit_vector};
 use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
-use crate::score::{Breakdown, Criterion, Ratings, rate_field, rate_priority, rate_schedule, rate_travel};
+use crate::score::{
+    Breakdown, Criterion, Ratings, rate_field, rate_priority, rate_schedule, rate_travel, rate_waiting,
+};
 
 /// Openings of each constraint that a need's openings failed, by
 /// [`Constraint::index`].
@@ -372,6 +374,7 @@ pub fn rate_pair(
     ratings.set(Criterion::Priority, rate_priority(student.priority));
     let continues = standing.existing_partners.contains(&(need.student as u32, opening.partner as u32));
     ratings.set(Criterion::Continuity, if continues { 100 } else { 0 });
+    ratings.set(Criterion::Waiting, rate_waiting(need.need.waiting_days));
     ratings.weigh(&instance.weights)
 }
 

@@ -325,13 +325,25 @@ fn student(rng: &mut Rng, index: usize, home: (f64, f64)) -> RawStudent {
     }
     let mut needs = Vec::new();
     if rng.chance(0.75) {
-        needs.push(RawNeed { kind: "TUTORING".into(), subjects: Some(some_of(rng, &TUTORING_SUBJECTS, 2)) });
+        needs.push(RawNeed {
+            kind: "TUTORING".into(),
+            subjects: Some(some_of(rng, &TUTORING_SUBJECTS, 2)),
+            waiting_days: None,
+        });
     }
     if rng.chance(0.35) {
-        needs.push(RawNeed { kind: "MENTORING".into(), subjects: Some(some_of(rng, &FIELDS, 2)) });
+        needs.push(RawNeed {
+            kind: "MENTORING".into(),
+            subjects: Some(some_of(rng, &FIELDS, 2)),
+            waiting_days: None,
+        });
     }
     if grade >= 10 && rng.chance(0.4) {
-        needs.push(RawNeed { kind: "INTERNSHIP".into(), subjects: Some(some_of(rng, &FIELDS, 2)) });
+        needs.push(RawNeed {
+            kind: "INTERNSHIP".into(),
+            subjects: Some(some_of(rng, &FIELDS, 2)),
+            waiting_days: None,
+        });
     }
     RawStudent {
         id: format!("s-{index}"),

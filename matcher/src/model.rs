@@ -182,12 +182,19 @@ pub struct Need {
     pub(crate) kind: Kind,
     /// Sorted, deduplicated.
     pub(crate) subjects: Vec<Term>,
+    /// Days waited unmatched so far (`waitingDays`), rated by the `waiting` criterion.
+    pub(crate) waiting_days: u32,
 }
 
 impl Need {
     /// The kind asked for.
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// Days the need has waited unmatched.
+    pub fn waiting_days(&self) -> u32 {
+        self.waiting_days
     }
 }
 

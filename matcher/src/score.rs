@@ -19,17 +19,21 @@ pub enum Criterion {
     Priority,
     /// The student already works with this partner (an existing match).
     Continuity,
+    /// Days the need has waited unmatched (`waitingDays`): 0 when it has not waited,
+    /// 50 on its first day, 10 more per full week after that, 100 from day 36 on.
+    Waiting,
 }
 
 impl Criterion {
     /// Every criterion, in breakdown order.
-    pub const ALL: [Criterion; 6] = [
+    pub const ALL: [Criterion; COUNT] = [
         Criterion::Field,
         Criterion::Travel,
         Criterion::Schedule,
         Criterion::Language,
         Criterion::Priority,
         Criterion::Continuity,
+        Criterion::Waiting,
     ];
 
     /// The name used in `weights` and breakdowns.
@@ -41,6 +45,7 @@ impl Criterion {
             Criterion::Language => "language",
             Criterion::Priority => "priority",
             Criterion::Continuity => "continuity",
+            Criterion::Waiting => "waiting",
         }
     }
 
@@ -60,21 +65,24 @@ impl fmt::Display for Criterion {
     }
 }
 
+/// How many criteria there are.
+const COUNT: usize = 7;
+
 /// A criterion's rating of a pair, 0 to 100.
 pub const MAX_RATING: u32 = 100;
-/// The largest weight accepted; with six criteria a score stays below 600 000, so
+/// The largest weight accepted; with seven criteria a score stays below 700 000, so
 /// sums over millions of pairs fit an `i64` with room to spare.
 pub const MAX_WEIGHT: u32 = 1000;
 
 /// Points per rating unit, per criterion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Weights([u32; 6]);
+pub struct Weights([u32; COUNT]);
 
 impl Default for Weights {
-    /// Field alignment and equity lead, travel next, then language and continuity;
-    /// schedule slack breaks ties.
+    /// Field alignment, equity and time waited lead, travel next, then language and
+    /// continuity; schedule slack breaks ties.
     fn default() -> Weights {
-        Weights([4, 3, 1, 2, 3, 2])
+        Weights([4, 3, 1, 2, 3, 2, 4])
     }
 }
 
@@ -101,7 +109,7 @@ impl Weights {
 
 /// Ratings of one pair, 0–100 each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Ratings([u32; 6]);
+pub struct Ratings([u32; COUNT]);
 
 impl Ratings {
     /// Sets one rating, clamped to 0–100.
@@ -111,7 +119,7 @@ impl Ratings {
 
     /// Weighs the ratings into points.
     pub fn weigh(&self, weights: &Weights) -> Breakdown {
-        let mut points = [0; 6];
+        let mut points = [0; COUNT];
         for criterion in Criterion::ALL {
             points[criterion.index()] = self.0[criterion.index()] * weights.get(criterion);
         }
@@ -121,7 +129,7 @@ impl Ratings {
 
 /// Points per criterion; [`Breakdown::score`] is their sum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Breakdown([u32; 6]);
+pub struct Breakdown([u32; COUNT]);
 
 impl Breakdown {
     /// The points of one criterion.
@@ -170,6 +178,15 @@ pub fn rate_field(need_subjects: &[u32], opening_subjects: &[u32]) -> u32 {
     (shared as u32) * MAX_RATING / need_subjects.len() as u32
 }
 
+/// The rating of time waited: 0 for a need that has not waited, 50 on its first day
+/// on the waitlist, 10 more for each full week after that, 100 from day 36 on.
+pub fn rate_waiting(waiting_days: u32) -> u32 {
+    match waiting_days {
+        0 => 0,
+        days => (50 + 10 * ((days - 1) / 7).min(5)).min(MAX_RATING),
+    }
+}
+
 /// The rating of equity priority 0–3.
 pub fn rate_priority(priority: u8) -> u32 {
     u32::from(priority.min(3)) * MAX_RATING / 3
@@ -214,5 +231,12 @@ mod tests {
         assert_eq!(rate_field(&[], &[2, 3]), 0);
         assert_eq!(rate_priority(3), 100);
         assert_eq!(rate_priority(1), 33);
+        assert_eq!(rate_waiting(0), 0);
+        assert_eq!(rate_waiting(1), 50);
+        assert_eq!(rate_waiting(7), 50);
+        assert_eq!(rate_waiting(8), 60);
+        assert_eq!(rate_waiting(35), 90);
+        assert_eq!(rate_waiting(36), 100);
+        assert_eq!(rate_waiting(u32::MAX), 100);
     }
 }

@@ -113,11 +113,14 @@ pub struct RawWindow {
 /// A need, as read.
 #[allow(missing_docs)]
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawNeed {
     pub kind: String,
     #[serde(default)]
     pub subjects: Option<Vec<String>>,
+    /// Days waited unmatched; absent is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_days: Option<i64>,
 }
 
 /// An opening, as read.
@@ -475,7 +478,20 @@ fn parse_student(path: &str, raw: &RawStudent, terms: &mut Terms) -> Result<Stud
                 format!("a second {kind} need; a student has at most one per kind"),
             ));
         }
-        needs.push(Need { kind, subjects: terms.subjects(need.subjects.as_deref().unwrap_or_default()) });
+        let waiting_days = match need.waiting_days {
+            None => 0,
+            Some(days) => u32::try_from(days).map_err(|_| {
+                Error::input(
+                    format!("{need_path}.waitingDays"),
+                    format!("{days} is not a whole number of days ≥ 0"),
+                )
+            })?,
+        };
+        needs.push(Need {
+            kind,
+            subjects: terms.subjects(need.subjects.as_deref().unwrap_or_default()),
+            waiting_days,
+        });
     }
     let priority = match raw.priority {
         None => 0,
@@ -716,7 +732,11 @@ mod tests {
             max_travel_minutes: 30.0,
             remote_ok: None,
             availability: vec![window("TUE", "15:00", "17:00")],
-            needs: vec![RawNeed { kind: "TUTORING".into(), subjects: Some(vec!["algebra".into()]) }],
+            needs: vec![RawNeed {
+                kind: "TUTORING".into(),
+                subjects: Some(vec!["algebra".into()]),
+                waiting_days: None,
+            }],
             priority: None,
             consent_on_file: None,
         }

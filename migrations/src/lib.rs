@@ -10,6 +10,8 @@ mod m20261123_000002_privacy;
 mod m20261123_000003_matching;
 mod m20261201_000004_read_indexes;
 mod m20261201_000005_district;
+mod m20261202_000006_waitlist;
+mod m20261202_000007_notifications;
 mod table;
 
 pub use sea_orm_migration::{MigratorTrait, SchemaManager};
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_matching::Migration),
             Box::new(m20261201_000004_read_indexes::Migration),
             Box::new(m20261201_000005_district::Migration),
+            Box::new(m20261202_000006_waitlist::Migration),
+            Box::new(m20261202_000007_notifications::Migration),
         ]
     }
 }
@@ -36,6 +40,9 @@ pub const DOMAIN_TABLES: &[&str] = m20261123_000001_domain::TABLES;
 
 /// The tables of the privacy migration (the disclosure log).
 pub const PRIVACY_TABLES: &[&str] = m20261123_000002_privacy::TABLES;
+
+/// The tables of the notifications migration (outbox, webhooks, deliveries).
+pub const NOTIFICATION_TABLES: &[&str] = m20261202_000007_notifications::TABLES;
 
 /// The unique index that allows one active (QUEUED or RUNNING) run per scope.
 pub const ACTIVE_RUN_INDEX: &str = m20261123_000003_matching::ACTIVE_RUN_INDEX;

@@ -345,6 +345,15 @@ impl Generator {
                     let min_subjects = if kind != "TUTORING" && self.rng.chance(0.1) { 0 } else { 1 };
                     need.insert("subjects".into(), json!(self.subjects(min_subjects)));
                 }
+                match self.rng.below(5) {
+                    0 => {
+                        need.insert("waitingDays".into(), json!(self.rng.range(0, 60)));
+                    }
+                    1 => {
+                        need.insert("waitingDays".into(), json!(0));
+                    }
+                    _ => {}
+                }
                 needs.push(Value::Object(need));
             }
         }
@@ -1369,6 +1378,26 @@ fn scarce_slots_leave_the_other_need_outscored() {
 }
 
 #[test]
+fn whoever_waited_takes_the_contested_slot_and_the_breakdown_says_why() {
+    for (waiting, rating) in [(1, 50), (8, 60), (400, 100)] {
+        let mut waited = student("s-2");
+        waited["needs"][0]["waitingDays"] = json!(waiting);
+        let contested = instance(vec![student("s-1"), waited], vec![opening("o-1", "TUTORING")]);
+        let result = run(&contested);
+        let winner = &result["assignments"][0];
+        assert_eq!(winner["studentId"], "s-2", "{result:#}");
+        assert_eq!(winner["breakdown"]["waiting"], 4 * rating, "default weight 4: {result:#}");
+        assert_eq!(result["unmatched"][0]["studentId"], "s-1");
+
+        // Without the criterion's weight the wait earns nothing.
+        let mut unweighted = contested.clone();
+        unweighted["weights"] = json!({"waiting": 0});
+        let result = run(&unweighted);
+        assert_eq!(result["assignments"][0]["breakdown"]["waiting"], 0, "{result:#}");
+    }
+}
+
+#[test]
 fn the_count_of_matches_comes_before_their_score() {
     // s-1 fits both openings, s-2 only o-1: both must be matched, whatever the scores.
     let mut s2 = student("s-2");
@@ -1386,8 +1415,9 @@ fn the_count_of_matches_comes_before_their_score() {
 #[test]
 fn zero_weights_give_zero_scores() {
     let mut zero = instance(vec![student("s-1"), student("s-2")], vec![opening("o-1", "TUTORING")]);
-    zero["weights"] =
-        json!({"field": 0, "travel": 0, "schedule": 0, "language": 0, "priority": 0, "continuity": 0});
+    zero["weights"] = json!({"field": 0, "travel": 0, "schedule": 0, "language": 0, "priority": 0, "continuity": 0,
+               "waiting": 0});
+    zero["students"][1]["needs"][0]["waitingDays"] = json!(30);
     let result = run(&zero);
     assert_eq!(result["stats"]["totalScore"], 0, "{result:#}");
 }
@@ -1519,6 +1549,21 @@ fn broken_rules() -> Vec<(&'static str, Breakage, &'static [&'static str])> {
         ),
         ("priority 4", |i| i["students"][0]["priority"] = json!(4), &["students[0].priority"]),
         ("priority -1", |i| i["students"][0]["priority"] = json!(-1), &["students[0].priority"]),
+        (
+            "waitingDays -1",
+            |i| i["students"][0]["needs"][0]["waitingDays"] = json!(-1),
+            &["students[0].needs[0].waitingDays"],
+        ),
+        (
+            "waitingDays 1.5",
+            |i| i["students"][0]["needs"][0]["waitingDays"] = json!(1.5),
+            &["students[0].needs[0].waitingDays"],
+        ),
+        (
+            "waitingDays text",
+            |i| i["students"][0]["needs"][0]["waitingDays"] = json!("3"),
+            &["students[0].needs[0].waitingDays"],
+        ),
         (
             "need kind unknown",
             |i| i["students"][0]["needs"][0]["kind"] = json!("COACHING"),

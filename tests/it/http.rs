@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Value;
 use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Minter, Verifier};
+use service::notify::HookSettings;
 use service::server::{Running, Service, start};
 use store::records::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,8 +36,16 @@ impl TestServer {
         TestServer::start_with(db, demo, KeySource::Hs256(SECRET.to_vec())).await
     }
 
-    /// Starts the real service on `db`, checking tokens with `key`.
+    /// Starts the real service on `db`, checking tokens with `key`; hooks may point
+    /// at loopback and the dispatcher ticks every 100 ms.
     pub async fn start_with(db: TestDb, demo: bool, key: KeySource) -> TestServer {
+        let hooks =
+            HookSettings { allow_private: true, dispatch_every: Some(std::time::Duration::from_millis(100)) };
+        TestServer::start_hooks(db, demo, key, hooks).await
+    }
+
+    /// Starts the real service on `db` with these hook settings.
+    pub async fn start_hooks(db: TestDb, demo: bool, key: KeySource, hooks: HookSettings) -> TestServer {
         let config =
             AuthConfig { issuer: DEFAULT_ISSUER.to_owned(), audience: DEFAULT_AUDIENCE.to_owned(), key };
         let service = Service {
@@ -50,6 +59,7 @@ impl TestServer {
             }),
             run_lease: service::runner::DEFAULT_LEASE,
             cors: service::cors::AllowedOrigins::parse(&[ALLOWED_ORIGIN]).unwrap(),
+            hooks,
         };
         let running = start(service, "127.0.0.1:0").await.expect("start the server");
         TestServer { addr: running.addr, db, running }
@@ -57,6 +67,9 @@ impl TestServer {
 
     /// Stops it gracefully.
     pub async fn stop(self) {
+        if let Some(dispatcher) = &self.running.dispatcher {
+            dispatcher.abort();
+        }
         self.running.handle.stop(true).await;
         let _ = self.running.done.await;
     }

@@ -140,10 +140,12 @@ fn expected_student(row: &HashMap<String, String>) -> Student {
     let needs = list(cell("needs"))
         .iter()
         .map(|need| match need.split_once(':') {
-            Some((kind, subjects)) => {
-                RawNeed { kind: kind.into(), subjects: Some(subjects.split('|').map(String::from).collect()) }
-            }
-            None => RawNeed { kind: need.clone(), subjects: Some(Vec::new()) },
+            Some((kind, subjects)) => RawNeed {
+                kind: kind.into(),
+                subjects: Some(subjects.split('|').map(String::from).collect()),
+                waiting_days: None,
+            },
+            None => RawNeed { kind: need.clone(), subjects: Some(Vec::new()), waiting_days: None },
         })
         .collect();
     let guardians = optional(cell("guardianName"))
@@ -156,6 +158,7 @@ fn expected_student(row: &HashMap<String, String>) -> Student {
         .into_iter()
         .collect();
     Student {
+        waiting_since: Default::default(),
         school_id: cell("schoolId").into(),
         first_name: cell("firstName").into(),
         last_name: cell("lastName").into(),

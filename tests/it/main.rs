@@ -29,4 +29,6 @@ mod run_crash;
 mod server;
 mod store;
 mod suggestions_api;
+mod waitlist;
+mod webhooks;
 mod ws;

@@ -34,7 +34,8 @@ pub const CONSTRAINTS: [&str; 11] = [
     "FULL",
 ];
 /// The criteria of a breakdown.
-pub const CRITERIA: [&str; 6] = ["field", "travel", "schedule", "language", "priority", "continuity"];
+pub const CRITERIA: [&str; 7] =
+    ["field", "travel", "schedule", "language", "priority", "continuity", "waiting"];
 
 const MINUTES_PER_DAY: usize = 1440;
 const EARTH_RADIUS_KM: f64 = 6371.0;

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{TimeZone, Utc};
 use cli::demo::{Demo, as_of, demo, seed};
 use matcher::{Options, Seconds, Silent};
-use migrations::{ACTIVE_RUN_INDEX, Migrator, MigratorTrait, PRIVACY_TABLES, SchemaManager};
+use migrations::{
+    ACTIVE_RUN_INDEX, Migrator, MigratorTrait, NOTIFICATION_TABLES, PRIVACY_TABLES, SchemaManager,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use store::entity::{audit_log, disclosure_log, schools, students};
@@ -94,6 +96,7 @@ fn school_of<'a>(demo: &'a Demo, student_id: &str) -> &'a str {
 
 fn a_student(id: &str, school: &str) -> Student {
     Student {
+        waiting_since: Default::default(),
         school_id: school.to_owned(),
         first_name: "Ana".to_owned(),
         last_name: "Diaz".to_owned(),
@@ -113,7 +116,11 @@ fn a_student(id: &str, school: &str) -> Student {
             max_travel_minutes: 45.0,
             remote_ok: Some(true),
             availability: vec![RawWindow { day: "TUE".into(), start: "15:30".into(), end: "18:00".into() }],
-            needs: vec![RawNeed { kind: "TUTORING".into(), subjects: Some(vec!["algebra".into()]) }],
+            needs: vec![RawNeed {
+                kind: "TUTORING".into(),
+                subjects: Some(vec!["algebra".into()]),
+                waiting_days: None,
+            }],
             priority: Some(1),
             consent_on_file: Some(true),
         },
@@ -780,14 +787,26 @@ async fn withdrawn_consent_rules_the_student_out_of_new_matches() {
 }
 
 #[tokio::test]
-async fn the_privacy_and_matching_migrations_go_down_and_up_again() {
+async fn the_later_migrations_go_down_and_up_again_one_by_one() {
     for db in backends().await {
         let conn = db.store.db();
         let manager = SchemaManager::new(conn);
         for table in PRIVACY_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up", db.name);
         }
-        // The district columns go first, and nothing else.
+        // The notification tables go first, then the waitlist column, and nothing else.
+        for table in NOTIFICATION_TABLES {
+            assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up", db.name);
+        }
+        Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
+        for table in NOTIFICATION_TABLES {
+            assert!(!manager.has_table(*table).await.unwrap(), "{}: {table} after down", db.name);
+        }
+        assert!(manager.has_column("student_needs", "waiting_since").await.unwrap(), "{}", db.name);
+        Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
+        assert!(!manager.has_column("student_needs", "waiting_since").await.unwrap(), "{}", db.name);
+        assert!(manager.has_column("student_needs", "subjects").await.unwrap(), "{}", db.name);
+        // The district columns next, and nothing else.
         for (table, column) in
             [("openings", "status"), ("matches", "student_accepted"), ("feedback", "visibility")]
         {
@@ -830,5 +849,9 @@ async fn the_privacy_and_matching_migrations_go_down_and_up_again() {
         assert!(manager.has_index("match_runs", ACTIVE_RUN_INDEX).await.unwrap());
         assert!(manager.has_index("openings", read_index).await.unwrap(), "{}", db.name);
         assert!(manager.has_column("matches", "partner_accepted").await.unwrap(), "{}", db.name);
+        assert!(manager.has_column("student_needs", "waiting_since").await.unwrap(), "{}", db.name);
+        for table in NOTIFICATION_TABLES {
+            assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up again", db.name);
+        }
     }
 }

@@ -662,6 +662,7 @@ fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
 
 fn student(id: &str, school: &str, priority: i64) -> Student {
     Student {
+        waiting_since: Default::default(),
         school_id: school.into(),
         first_name: "Maria".into(),
         last_name: "Lopez".into(),
@@ -677,8 +678,16 @@ fn student(id: &str, school: &str, priority: i64) -> Student {
             remote_ok: Some(true),
             availability: vec![window("TUE", "15:30", "18:00")],
             needs: vec![
-                RawNeed { kind: "MENTORING".into(), subjects: Some(strings(&["healthcare"])) },
-                RawNeed { kind: "TUTORING".into(), subjects: Some(strings(&["algebra"])) },
+                RawNeed {
+                    kind: "MENTORING".into(),
+                    subjects: Some(strings(&["healthcare"])),
+                    waiting_days: None,
+                },
+                RawNeed {
+                    kind: "TUTORING".into(),
+                    subjects: Some(strings(&["algebra"])),
+                    waiting_days: None,
+                },
             ],
             priority: Some(priority),
             consent_on_file: Some(true),
@@ -869,6 +878,8 @@ async fn counted_server(store: &Store) -> (service::server::Running, Arc<AtomicU
         // Long enough that no lease sweep runs during the test.
         run_lease: Duration::from_secs(3600),
         cors: Default::default(),
+        // No dispatcher: its queries would count among the statements measured.
+        hooks: service::notify::HookSettings { allow_private: true, dispatch_every: None },
     };
     (start(service, "127.0.0.1:0").await.unwrap(), count)
 }

@@ -75,6 +75,7 @@ pub(crate) fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
 
 pub(crate) fn student(id: &str, school: &str) -> Student {
     Student {
+        waiting_since: Default::default(),
         school_id: school.into(),
         first_name: "Maria".into(),
         last_name: "Lopez".into(),
@@ -89,8 +90,16 @@ pub(crate) fn student(id: &str, school: &str) -> Student {
             remote_ok: Some(true),
             availability: vec![window("TUE", "15:30", "18:00"), window("THU", "15:30", "18:00")],
             needs: vec![
-                RawNeed { kind: "MENTORING".into(), subjects: Some(strings(&["healthcare"])) },
-                RawNeed { kind: "TUTORING".into(), subjects: Some(strings(&["algebra"])) },
+                RawNeed {
+                    kind: "MENTORING".into(),
+                    subjects: Some(strings(&["healthcare"])),
+                    waiting_days: None,
+                },
+                RawNeed {
+                    kind: "TUTORING".into(),
+                    subjects: Some(strings(&["algebra"])),
+                    waiting_days: None,
+                },
             ],
             priority: Some(2),
             consent_on_file: Some(true),

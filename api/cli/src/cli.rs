@@ -103,6 +103,10 @@ enum Command {
         /// (`https://portal.example.org,http://localhost:3000`); none by default.
         #[arg(long = "cors-origins", env = "PARTNERMATCH_CORS_ORIGINS", value_delimiter = ',')]
         cors_origins: Vec<String>,
+        /// Any non-empty value lets webhooks point at loopback, private and
+        /// link-local addresses (refused otherwise: SSRF).
+        #[arg(long = "webhook-allow-private", env = "PARTNERMATCH_WEBHOOK_ALLOW_PRIVATE")]
+        webhook_allow_private: Option<String>,
         /// Seed the demo district into an empty database, sign with the development
         /// secret, and open introspection and suggestions to every caller.
         #[arg(long)]
@@ -261,6 +265,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Serve {
             bind,
             cors_origins,
+            webhook_allow_private,
             demo,
             database,
             jwt,
@@ -271,7 +276,19 @@ fn run(cli: Cli) -> Result<(), Error> {
             let key = key_source(algorithm, public_key, demo, &database, &jwt)?;
             let lease = Duration::from_secs(run_lease_seconds);
             let cors = service::cors::AllowedOrigins::parse(&cors_origins).map_err(Error::Config)?;
-            block_on(serve(Listen { bind, cors }, demo, database, jwt.issuer, jwt.audience, key, lease))
+            let hooks = service::notify::HookSettings {
+                allow_private: webhook_allow_private.is_some_and(|value| !value.is_empty()),
+                ..Default::default()
+            };
+            block_on(serve(
+                Listen { bind, cors, hooks },
+                demo,
+                database,
+                jwt.issuer,
+                jwt.audience,
+                key,
+                lease,
+            ))
         }
         Command::Schema => {
             print!("{}", service::graphql::sdl());
@@ -336,12 +353,13 @@ fn run_token(
 struct Listen {
     bind: String,
     cors: service::cors::AllowedOrigins,
+    hooks: service::notify::HookSettings,
 }
 
 /// `serve`: opens (and under `--demo` seeds) the database, then serves until
 /// SIGINT or SIGTERM.
 async fn serve(
-    Listen { bind, cors }: Listen,
+    Listen { bind, cors, hooks }: Listen,
     demo: bool,
     database: DatabaseArgs,
     issuer: String,
@@ -394,7 +412,7 @@ async fn serve(
         }),
         _ => None,
     };
-    let service = service::server::Service { store, verifier, demo, demo_sign_in, run_lease, cors };
+    let service = service::server::Service { store, verifier, demo, demo_sign_in, run_lease, cors, hooks };
     let running = service::server::start(service, &bind)
         .await
         .map_err(|err| Error::Config(format!("cannot listen on {bind}: {err}")))?;

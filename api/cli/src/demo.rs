@@ -1321,6 +1321,7 @@ fn student(rng: &mut Rng, index: usize) -> Student {
         school_id: SCHOOLS[school].id.to_owned(),
         first_name: first_name.to_owned(),
         last_name: last_name.to_owned(),
+        waiting_since: Default::default(),
         matching: RawStudent {
             id: format!("s-{:04}", index + 1),
             grade,
@@ -1438,7 +1439,7 @@ fn needs(rng: &mut Rng, grade: i64, languages: &[String]) -> Vec<RawNeed> {
 }
 
 fn need(kind: Kind, subjects: Vec<String>) -> RawNeed {
-    RawNeed { kind: kind.as_str().to_owned(), subjects: Some(subjects) }
+    RawNeed { kind: kind.as_str().to_owned(), subjects: Some(subjects), waiting_days: None }
 }
 
 /// One to `most` of `items`, sorted.

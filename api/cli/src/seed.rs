@@ -130,6 +130,7 @@ pub fn district(raw: RawInstance, schools: Option<usize>) -> Generated {
             last_name: LAST_NAMES[(index / FIRST_NAMES.len()) % LAST_NAMES.len()].to_owned(),
             matching,
             guardians: Vec::new(),
+            waiting_since: Default::default(),
         })
         .collect();
     Generated {

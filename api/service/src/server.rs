@@ -39,6 +39,8 @@ pub struct Service {
     pub run_lease: std::time::Duration,
     /// Origins whose pages may call the API (none by default).
     pub cors: crate::cors::AllowedOrigins,
+    /// Which hook URLs may be registered, and how often this node delivers.
+    pub hooks: crate::notify::HookSettings,
 }
 
 struct State {
@@ -57,13 +59,18 @@ pub struct Running {
     pub done: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Fails runs whose node stopped renewing their lease.
     pub sweeper: tokio::task::JoinHandle<()>,
+    /// Delivers the outbox (none when the settings say this node does not).
+    pub dispatcher: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Binds `bind` (port 0: any free port) and serves until stopped.
 pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     let runner = Runner::new(service.store.clone(), service.run_lease);
     let sweeper = runner.sweep(service.run_lease / 2);
-    let schemas = Schemas::new(service.store.clone(), runner, service.demo);
+    let schemas = Schemas::new(service.store.clone(), runner, service.hooks, service.demo);
+    let dispatcher = service.hooks.dispatch_every.map(|every| {
+        crate::notify::Dispatcher::new(service.store.clone(), service.hooks.allow_private).spawn(every)
+    });
     let demo = web::Data::new(service.demo_sign_in);
     let state = web::Data::new(State {
         store: service.store,
@@ -97,7 +104,7 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     let server = server.run();
     let handle = server.handle();
     let done = tokio::spawn(server);
-    Ok(Running { addr, handle, done, sweeper })
+    Ok(Running { addr, handle, done, sweeper, dispatcher })
 }
 
 /// A graphql-transport-ws connection ([`crate::ws`]): the bearer token comes in the

@@ -816,6 +816,7 @@ fn student_row(cells: &mut Cells<'_>, school_id: Option<&str>) -> Option<Student
             consent_on_file: cells.optional("consentOnFile", boolean),
         },
         guardians,
+        waiting_since: Default::default(),
     };
     if !cells.errors.is_empty() {
         return None;
@@ -1127,7 +1128,7 @@ fn need(item: &str) -> Result<RawNeed, String> {
     if kind.is_empty() {
         return Err(format!("{} is not a need like TUTORING:algebra|geometry", quote(item)));
     }
-    Ok(RawNeed { kind: kind.to_uppercase(), subjects })
+    Ok(RawNeed { kind: kind.to_uppercase(), subjects, waiting_days: None })
 }
 
 /// A message of the record's own checks, which quote values whole, cut short.

@@ -32,6 +32,7 @@ pub mod error;
 pub mod geo;
 pub mod import;
 pub mod matches;
+pub mod notify;
 pub mod order;
 pub mod people;
 pub mod read;
@@ -43,6 +44,7 @@ pub mod scope;
 pub mod strand;
 pub mod suggest;
 pub mod text;
+pub mod waitlist;
 pub mod write;
 
 use std::path::{Path, PathBuf};

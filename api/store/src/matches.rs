@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::entity::{declined_pairs, match_sessions, matches, openings, students};
+use super::notify::{self, Event, EventKind};
 use super::order::{self, Seek};
 use super::people::Listed;
 use super::records::{Kind, Match, MatchStatus, NewMatch};
@@ -169,6 +170,19 @@ pub async fn propose<C: ConnectionTrait>(
     for chunk in sessions.chunks(400) {
         match_sessions::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
+    let matched: Vec<(&str, Kind)> = new.iter().map(|m| (m.student_id.as_str(), m.kind)).collect();
+    crate::waitlist::take_off(db, &matched).await?;
+    let events: Vec<Event> = new
+        .iter()
+        .map(|m| {
+            let data = json!({
+                "matchId": m.id, "studentId": m.student_id, "openingId": m.opening_id,
+                "kind": m.kind.as_str(), "status": MatchStatus::Proposed.as_str(), "runId": m.run_id,
+            });
+            Event::about_match(EventKind::MatchProposed, &m.id, data)
+        })
+        .collect();
+    notify::record(db, &events, now).await?;
     let detail = if new.len() == 1 {
         json!({"studentId": new[0].student_id, "openingId": new[0].opening_id})
     } else {
@@ -245,6 +259,12 @@ pub async fn transition<C: ConnectionTrait>(
     }
     let detail = json!({"from": current.status.as_str(), "to": next.as_str(), "reason": reason});
     audit(db, actor, "set_status", "match", id, Some(detail), now).await?;
+    let kind = match next {
+        MatchStatus::Declined => EventKind::MatchDeclined,
+        MatchStatus::Accepted => EventKind::MatchAccepted,
+        _ => EventKind::MatchStatusChanged,
+    };
+    notify::record(db, &[match_event(kind, current, next)], now).await?;
     let accepted = next == MatchStatus::Accepted;
     Ok(Match {
         status: next,
@@ -256,6 +276,16 @@ pub async fn transition<C: ConnectionTrait>(
         partner_accepted: current.partner_accepted || accepted,
         ..current.clone()
     })
+}
+
+/// The event of `current` moving to `next`: ids, kind and both statuses, which
+/// every party to the match may see.
+fn match_event(kind: EventKind, current: &Match, next: MatchStatus) -> Event {
+    let data = json!({
+        "matchId": current.id, "studentId": current.student_id, "openingId": current.opening_id,
+        "kind": current.kind.as_str(), "from": current.status.as_str(), "status": next.as_str(),
+    });
+    Event::about_match(kind, &current.id, data)
 }
 
 /// Which side of a match answers it.
@@ -326,6 +356,9 @@ pub async fn accept<C: ConnectionTrait>(
     }
     let detail = json!({"side": side.as_str(), "from": current.status.as_str(), "to": next.as_str()});
     audit(db, actor, "accept", "match", id, Some(detail), now).await?;
+    let mut event = match_event(EventKind::MatchAccepted, current, next);
+    event.data["by"] = json!(side.as_str().to_uppercase());
+    notify::record(db, &[event], now).await?;
     let moved_on = next != current.status;
     Ok(Match {
         status: next,

@@ -14,6 +14,7 @@ use super::entity::{disclosure_log, districts, matches, openings, schools, stude
 use super::order::{self, Seek};
 use super::read::{self, by_id};
 use super::records::{District, MatchStatus, School, Student};
+use super::waitlist;
 
 /// The match statuses that tie a student to a partner: the partner may see the
 /// student's minimal fields while a match is proposed, under way or done.
@@ -50,6 +51,9 @@ pub struct StudentFilter {
     /// Only students whose full name ("first last") contains this text, ignoring
     /// case (ASCII letters; SQLite folds no others).
     pub name: Option<String>,
+    /// `true`: only students with a need (of `need_kind`, when given) on the
+    /// waitlist; `false`: only students without one.
+    pub waiting: Option<bool>,
 }
 
 /// A page of records and the size of the whole list.
@@ -102,12 +106,16 @@ pub enum StudentSort {
     FirstName,
     /// Grade.
     Grade,
+    /// Longest waiting first: the earliest day a need (of the filter's `need_kind`)
+    /// went on the waitlist; students not waiting after them (before them descending).
+    WaitingSince,
 }
 
 impl StudentSort {
-    fn keys(self) -> Vec<sea_orm::sea_query::SimpleExpr> {
+    fn keys(self, filter: &StudentFilter) -> Vec<sea_orm::sea_query::SimpleExpr> {
         use students::Column as C;
         match self {
+            StudentSort::WaitingSince => vec![waitlist::waiting_key(filter.need_kind.as_deref())],
             StudentSort::CreatedAt => vec![order::key(C::CreatedAt)],
             StudentSort::Name => vec![order::text_key(C::LastName), order::text_key(C::FirstName)],
             StudentSort::FirstName => vec![order::text_key(C::FirstName)],
@@ -129,10 +137,11 @@ pub async fn list_students<C: ConnectionTrait>(
     let condition = student_condition(visible, filter);
     let total = students::Entity::find().filter(condition.clone()).count(db).await?;
     let select = students::Entity::find().select_only().column(students::Column::Id).filter(condition);
-    let ids: Vec<String> = order::keyset(select, students::Entity, students::Column::Id, &sort.keys(), seek)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let ids: Vec<String> =
+        order::keyset(select, students::Entity, students::Column::Id, &sort.keys(filter), seek)
+            .into_tuple()
+            .all(db)
+            .await?;
     if ids.is_empty() {
         return Ok(Listed { rows: Vec::new(), total });
     }
@@ -350,6 +359,11 @@ fn student_condition(visible: &Visible, filter: &StudentFilter) -> Condition {
             "LOWER(students.first_name || ' ' || students.last_name) LIKE ? ESCAPE '\\'",
             [pattern],
         ));
+    }
+    if let Some(waiting) = filter.waiting {
+        let on_list = waitlist::waiting_students(filter.need_kind.as_deref());
+        condition =
+            condition.add(if waiting { id().in_subquery(on_list) } else { id().not_in_subquery(on_list) });
     }
     if let Some(unmatched) = filter.unmatched {
         let open_needs = unfilled_needs(filter.need_kind.as_deref());

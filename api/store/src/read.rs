@@ -2,7 +2,9 @@
 //! costs a fixed number of queries (one per table), however many records match:
 //! no query per record.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -13,8 +15,8 @@ use super::entity::{
     partners, student_languages, student_needs, student_windows, students,
 };
 use super::records::{
-    Agreement, Guardian, Opening, OpeningStatus, Partner, PartnerKind, PartnerStatus, RawBackgroundCheck,
-    RawNeed, RawOpening, RawPlace, RawStudent, Student,
+    Agreement, Guardian, Kind, Opening, OpeningStatus, Partner, PartnerKind, PartnerStatus,
+    RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, Student,
 };
 use super::write::raw_window;
 
@@ -67,17 +69,20 @@ pub async fn students_in<C: ConnectionTrait>(
             .into_iter()
             .map(|row| (row.student_id, raw_window(row.day, row.start_minute, row.end_minute))),
     );
-    let mut needs = group(
-        student_needs::Entity::find()
-            .filter(Expr::col(student_needs::Column::StudentId).in_subquery(ids.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| {
-                let subjects: Vec<String> = serde_json::from_value(row.subjects).unwrap_or_default();
-                (row.student_id, RawNeed { kind: row.kind, subjects: Some(subjects) })
-            }),
-    );
+    let need_rows = student_needs::Entity::find()
+        .filter(Expr::col(student_needs::Column::StudentId).in_subquery(ids.clone()))
+        .all(db)
+        .await?;
+    let mut waiting: HashMap<String, BTreeMap<Kind, NaiveDate>> = HashMap::new();
+    for row in &need_rows {
+        if let (Some(since), Some(kind)) = (row.waiting_since, Kind::parse(&row.kind)) {
+            waiting.entry(row.student_id.clone()).or_default().insert(kind, since);
+        }
+    }
+    let mut needs = group(need_rows.into_iter().map(|row| {
+        let subjects: Vec<String> = serde_json::from_value(row.subjects).unwrap_or_default();
+        (row.student_id, RawNeed { kind: row.kind, subjects: Some(subjects), waiting_days: None })
+    }));
     let mut contacts = if with_guardians {
         group(
             guardians::Entity::find()
@@ -127,6 +132,7 @@ pub async fn students_in<C: ConnectionTrait>(
                 first_name: row.first_name,
                 last_name: row.last_name,
                 guardians: contacts.remove(&row.id).unwrap_or_default(),
+                waiting_since: waiting.remove(&row.id).unwrap_or_default(),
                 matching,
             }
         })

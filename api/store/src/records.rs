@@ -187,6 +187,28 @@ pub struct Student {
     pub last_name: String,
     pub matching: RawStudent,
     pub guardians: Vec<Guardian>,
+    /// Need kind → the day a committed run first left it unmatched (the waitlist).
+    /// Kept by the store: writing a student never changes it.
+    pub waiting_since: BTreeMap<Kind, NaiveDate>,
+}
+
+impl Student {
+    /// The matching fields on `as_of`: each waiting need carries its days waited,
+    /// the day it was left out counted as the first (so a need left out this
+    /// morning already comes first this afternoon).
+    pub fn matching_on(&self, as_of: NaiveDate) -> RawStudent {
+        let mut matching = self.matching.clone();
+        for need in &mut matching.needs {
+            let since = Kind::parse(&need.kind).and_then(|kind| self.waiting_since.get(&kind));
+            need.waiting_days = since.map(|since| waiting_days(*since, as_of));
+        }
+        matching
+    }
+}
+
+/// Days on the waitlist on `as_of`, counting the first; 0 before it began.
+pub fn waiting_days(since: NaiveDate, as_of: NaiveDate) -> i64 {
+    ((as_of - since).num_days() + 1).max(0)
 }
 
 /// A guardian or family contact of a student.

@@ -16,11 +16,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use matcher::Instance;
 use matcher::engine::Outcome;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    TransactionSession, TransactionTrait,
+};
 use serde_json::{Value, json};
 
 use super::entity::match_runs;
 use super::matches::propose;
+use super::notify::{self, Event, EventKind};
 use super::order::Seek;
 use super::people::Listed;
 use super::records::{Kind, NewMatch, RawWindow, RunPhase, RunStatus};
@@ -203,17 +207,25 @@ pub async fn set_progress<C: ConnectionTrait>(
 /// Cancels a QUEUED or RUNNING run. A run that has ended is `Conflict`. The node
 /// running it notices at its next renewal; its commit names a RUNNING run, so
 /// nothing of a cancelled run is ever written.
-pub async fn cancel<C: ConnectionTrait>(db: &C, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
     let cancelled = match_runs::Entity::update_many()
         .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Cancelled.as_str()))
         .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
         .filter(match_runs::Column::Id.eq(id))
         .filter(match_runs::Column::Status.is_in(ACTIVE))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if cancelled.rows_affected == 1 {
+        notify::record(&txn, &[finished(id, RunStatus::Cancelled, None)], now).await?;
+        txn.commit().await?;
         return Ok(());
     }
+    drop(txn);
     match get(db, id).await? {
         None => Err(StoreError::not_found("match run", id)),
         Some(run) => Err(Conflict::RunEnded { id: id.to_owned(), status: run.status }.into()),
@@ -231,38 +243,69 @@ async fn expire_where<C: ConnectionTrait>(
     scope_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let mut update = match_runs::Entity::update_many()
-        .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Failed.as_str()))
-        .col_expr(
-            match_runs::Column::Error,
-            Expr::value("the node running it stopped before it finished; nothing of it was written"),
-        )
-        .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
+    let mut lapsed = match_runs::Entity::find()
+        .select_only()
+        .column(match_runs::Column::Id)
         .filter(match_runs::Column::Status.is_in(ACTIVE))
         .filter(match_runs::Column::LeaseUntil.lt(now));
     if let Some(key) = scope_key {
-        update = update.filter(match_runs::Column::ScopeKey.eq(key));
+        lapsed = lapsed.filter(match_runs::Column::ScopeKey.eq(key));
     }
-    Ok(update.exec(db).await?.rows_affected)
+    let ids: Vec<String> = lapsed.into_tuple().all(db).await?;
+    let mut expired = 0;
+    // One guarded update per run, so of two nodes expiring it one writes its event.
+    for id in ids {
+        let failed = match_runs::Entity::update_many()
+            .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Failed.as_str()))
+            .col_expr(
+                match_runs::Column::Error,
+                Expr::value("the node running it stopped before it finished; nothing of it was written"),
+            )
+            .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
+            .filter(match_runs::Column::Id.eq(id.as_str()))
+            .filter(match_runs::Column::Status.is_in(ACTIVE))
+            .filter(match_runs::Column::LeaseUntil.lt(now))
+            .exec(db)
+            .await?;
+        if failed.rows_affected == 1 {
+            notify::record(db, &[finished(&id, RunStatus::Failed, None)], now).await?;
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
+/// The `RUN_FINISHED` event of run `id`.
+fn finished(id: &str, status: RunStatus, stats: Option<&Value>) -> Event {
+    let mut data = json!({"runId": id, "status": status.as_str()});
+    if let Some(stats) = stats {
+        data["stats"] = json!({"needs": stats.get("needs"), "matched": stats.get("matched")});
+    }
+    Event { kind: EventKind::RunFinished, match_id: None, run_id: Some(id.to_owned()), data }
 }
 
 /// Marks a run this node holds FAILED with `error`.
-pub async fn fail<C: ConnectionTrait>(
+pub async fn fail<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: &str,
     lease: &Lease,
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    match_runs::Entity::update_many()
+    let txn = db.begin().await?;
+    let failed = match_runs::Entity::update_many()
         .col_expr(match_runs::Column::Status, Expr::value(RunStatus::Failed.as_str()))
         .col_expr(match_runs::Column::Error, Expr::value(error))
         .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
         .filter(match_runs::Column::Id.eq(id))
         .filter(match_runs::Column::Status.is_in(ACTIVE))
         .filter(match_runs::Column::LeaseOwner.eq(lease.owner.as_str()))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    if failed.rows_affected == 1 {
+        notify::record(&txn, &[finished(id, RunStatus::Failed, None)], now).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
@@ -369,9 +412,32 @@ pub async fn commit(
     if !run.dry_run {
         refuse_lapsed(&txn, matches, store.today(now)).await?;
         propose(&txn, matches, &run.requested_by, now).await?;
+        let left_out = left_out(result)?;
+        let needs: Vec<(&str, Kind)> =
+            left_out.iter().map(|(student, kind)| (student.as_str(), *kind)).collect();
+        crate::waitlist::leave_out(&txn, &needs, store.today(now)).await?;
     }
+    notify::record(&txn, &[finished(&run.id, RunStatus::Succeeded, result.get("stats"))], now).await?;
     txn.commit().await?;
     Ok(if run.dry_run { 0 } else { matches.len() })
+}
+
+/// The (student, kind) of each need the result leaves unmatched.
+fn left_out(result: &Value) -> Result<Vec<(String, Kind)>, StoreError> {
+    let unmatched = result.get("unmatched").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    unmatched
+        .iter()
+        .map(|need| {
+            let student = need.get("studentId").and_then(Value::as_str);
+            let kind = need.get("kind").and_then(Value::as_str).and_then(Kind::parse);
+            match (student, kind) {
+                (Some(student), Some(kind)) => Ok((student.to_owned(), kind)),
+                _ => Err(StoreError::Database(sea_orm::DbErr::Custom(format!(
+                    "an unmatched need of the result does not read: {need}"
+                )))),
+            }
+        })
+        .collect()
 }
 
 /// Refuses the commit when any match fails a date-dependent constraint today (the

@@ -125,7 +125,7 @@ pub async fn load_scope<C: ConnectionTrait>(
     for student in &mut students {
         student.matching.needs.retain(|need| Kind::parse(&need.kind).is_some_and(|k| kinds.contains(&k)));
     }
-    let students = students.into_iter().map(|s| s.matching).collect();
+    let students = students.iter().map(|s| s.matching_on(as_of)).collect();
     let loaded = load_around(db, students, &student_ids, &opening_ids, scope.school_id.as_deref()).await?;
     Ok(loaded.into_instance(as_of, weights))
 }

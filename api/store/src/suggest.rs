@@ -93,8 +93,8 @@ pub async fn student<C: ConnectionTrait>(db: &C, id: &str) -> Result<Student, St
 }
 
 /// The student's need of `kind`, if they have one.
-pub fn need_of(student: &Student, kind: Kind) -> Option<&RawNeed> {
-    student.matching.needs.iter().find(|need| Kind::parse(&need.kind) == Some(kind))
+pub fn need_of(student: &RawStudent, kind: Kind) -> Option<&RawNeed> {
+    student.needs.iter().find(|need| Kind::parse(&need.kind) == Some(kind))
 }
 
 /// The best `limit` feasible openings for `student`'s need of `kind` on `as_of`, by
@@ -108,10 +108,12 @@ pub async fn suggestions<C: ConnectionTrait>(
     as_of: NaiveDate,
     limit: usize,
 ) -> Result<Vec<Suggestion>, StoreError> {
-    let Some(need) = need_of(student, kind) else {
+    let Some(need) = need_of(&student.matching, kind) else {
         return Ok(Vec::new());
     };
-    let raw = RawStudent { needs: vec![need.clone()], ..student.matching.clone() };
+    let matching = student.matching_on(as_of);
+    let need = need_of(&matching, kind).unwrap_or(need);
+    let raw = RawStudent { needs: vec![need.clone()], ..matching.clone() };
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
     let held = held_by_students(&student_ids);
     let candidates = candidate_ids(db.get_database_backend(), &raw, need, kind, &student.school_id, as_of)?;
@@ -205,10 +207,12 @@ pub async fn pick<C: ConnectionTrait>(
     kind: Kind,
     as_of: NaiveDate,
 ) -> Result<Pick, StoreError> {
-    let Some(need) = need_of(student, kind) else {
+    let Some(need) = need_of(&student.matching, kind) else {
         return Err(StoreError::invalid("openingId", format!("the student has no {} need", kind.as_str())));
     };
-    let raw = RawStudent { needs: vec![need.clone()], ..student.matching.clone() };
+    let matching = student.matching_on(as_of);
+    let need = need_of(&matching, kind).unwrap_or(need);
+    let raw = RawStudent { needs: vec![need.clone()], ..matching.clone() };
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
     let mut opening_ids = by_id(openings::Entity, openings::Column::Id, opening_id);
     opening_ids.union(UnionType::Distinct, held_by_students(&student_ids));

@@ -2,10 +2,12 @@
 //! transaction, so an import or a seed composes them into one all-or-nothing change.
 //! Saving a record with a known id replaces it (child rows included).
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
 use super::StoreError;
@@ -545,6 +547,7 @@ pub async fn save_students<C: ConnectionTrait>(
                 student_id: Set(s.id.clone()),
                 kind: Set(need.kind.clone()),
                 subjects: Set(json!(distinct(need.subjects.as_deref().unwrap_or_default()))),
+                waiting_since: Set(None),
             });
         }
         for guardian in &student.guardians {
@@ -583,12 +586,42 @@ pub async fn save_students<C: ConnectionTrait>(
     let ids: Vec<&str> = list.iter().map(|s| s.matching.id.as_str()).collect();
     delete_children::<student_languages::Entity, _>(db, student_languages::Column::StudentId, &ids).await?;
     delete_children::<student_windows::Entity, _>(db, student_windows::Column::StudentId, &ids).await?;
+    // A need kept through an edit keeps its place on the waitlist.
+    let waiting = waiting_needs(db, &ids).await?;
+    for need in &mut needs {
+        let key = (need.student_id.as_ref().clone(), need.kind.as_ref().clone());
+        if let Some(since) = waiting.get(&key) {
+            need.waiting_since = Set(Some(*since));
+        }
+    }
     delete_children::<student_needs::Entity, _>(db, student_needs::Column::StudentId, &ids).await?;
     delete_children::<guardians::Entity, _>(db, guardians::Column::StudentId, &ids).await?;
     insert_chunks(db, languages, None).await?;
     insert_chunks(db, windows, None).await?;
     insert_chunks(db, needs, None).await?;
     insert_chunks(db, contacts, None).await
+}
+
+/// (student, kind) → waiting since, for the waiting needs of `ids`.
+async fn waiting_needs<C: ConnectionTrait>(
+    db: &C,
+    ids: &[&str],
+) -> Result<HashMap<(String, String), NaiveDate>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(String, String, Option<NaiveDate>)> = student_needs::Entity::find()
+            .select_only()
+            .column(student_needs::Column::StudentId)
+            .column(student_needs::Column::Kind)
+            .column(student_needs::Column::WaitingSince)
+            .filter(student_needs::Column::StudentId.is_in(chunk.iter().copied()))
+            .filter(student_needs::Column::WaitingSince.is_not_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().filter_map(|(student, kind, since)| Some(((student, kind), since?))));
+    }
+    Ok(found)
 }
 
 /// Records feedback on a match.

@@ -138,6 +138,19 @@ impl<'a> Access<'a> {
         self.is(role) && self.viewer.scope.as_deref() == Some(id)
     }
 
+    /// Who owns the webhooks the viewer registers and lists: ADMIN, a counselor
+    /// (hearing about its school) or a partner (its openings); a student may not.
+    pub fn webhook_owner(&self) -> Result<store::notify::Owner, ApiError> {
+        if self.is(Role::Student) {
+            return Err(forbidden("webhooks: they are for ADMIN, counselors and partners"));
+        }
+        Ok(store::notify::Owner {
+            sub: self.viewer.subject.clone(),
+            role: self.viewer.role,
+            scope: self.viewer.scope.clone(),
+        })
+    }
+
     /// Only ADMIN.
     pub fn admin(&self, what: &str) -> Result<(), ApiError> {
         if self.is(Role::Admin) { Ok(()) } else { Err(forbidden(what)) }

@@ -73,6 +73,17 @@ impl Window {
         Ok(Window { count: count as u64, from, backward })
     }
 
+    /// The cursor of a list keyed by a row number (logs, attempts): the number after
+    /// which the page starts.
+    pub fn after_number(&self) -> Result<Option<i64>, ApiError> {
+        self.from
+            .as_deref()
+            .map(|id| {
+                id.parse::<i64>().map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))
+            })
+            .transpose()
+    }
+
     /// Rows to fetch: one more than the page, to learn whether another follows.
     pub fn fetch(&self) -> u64 {
         self.count + 1

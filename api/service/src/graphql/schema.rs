@@ -7,6 +7,7 @@ use async_graphql::{MergedObject, Schema};
 use super::limits::{self, Deadline};
 use super::{mutation, query, subscription};
 use crate::auth::Viewer;
+use crate::notify::HookSettings;
 use crate::runner::Runner;
 use store::Store;
 
@@ -21,6 +22,7 @@ pub struct Query(
     query::suggest::SuggestQuery,
     query::runs::RunQuery,
     query::audit::AuditQuery,
+    query::webhooks::WebhookQuery,
 );
 
 /// The root of every write.
@@ -31,6 +33,7 @@ pub struct Mutation(
     mutation::matches::MatchMutation,
     mutation::feedback::FeedbackMutation,
     mutation::runs::RunMutation,
+    mutation::webhooks::WebhookMutation,
 );
 
 /// The schema the service serves.
@@ -53,12 +56,12 @@ fn builder(demo: bool) -> async_graphql::SchemaBuilder<Query, Mutation, subscrip
 }
 
 impl Schemas {
-    /// Schemas over `store`, starting match runs with `runner`; `demo` opens
-    /// introspection and suggestions to everyone.
-    pub fn new(store: Store, runner: Runner, demo: bool) -> Schemas {
+    /// Schemas over `store`, starting match runs with `runner`, registering hooks
+    /// under `hooks`; `demo` opens introspection and suggestions to everyone.
+    pub fn new(store: Store, runner: Runner, hooks: HookSettings, demo: bool) -> Schemas {
         Schemas {
-            helpful: builder(demo).data(store.clone()).data(runner.clone()).finish(),
-            terse: builder(demo).data(store).data(runner).disable_suggestions().finish(),
+            helpful: builder(demo).data(store.clone()).data(runner.clone()).data(hooks).finish(),
+            terse: builder(demo).data(store).data(runner).data(hooks).disable_suggestions().finish(),
             demo,
         }
     }

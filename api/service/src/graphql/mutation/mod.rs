@@ -7,6 +7,7 @@ pub mod matches;
 pub mod people;
 pub mod records;
 pub mod runs;
+pub mod webhooks;
 
 use store::StoreError;
 

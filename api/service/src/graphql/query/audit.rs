@@ -5,7 +5,7 @@ use store::audit;
 
 use crate::graphql::access::Access;
 use crate::graphql::connection::{Page, Window, cost};
-use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::error::ApiResult;
 use crate::graphql::store;
 use crate::graphql::types::audit::{AuditEvent, AuditFilter};
 
@@ -26,13 +26,7 @@ impl AuditQuery {
     ) -> ApiResult<Page<AuditEvent>> {
         Access::of(ctx)?.admin("reading the audit log")?;
         let window = Window::new(first, after)?;
-        let after = window
-            .from
-            .as_deref()
-            .map(|id| {
-                id.parse::<i64>().map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))
-            })
-            .transpose()?;
+        let after = window.after_number()?;
         let filter = filter.unwrap_or_default();
         let filter = audit::AuditFilter {
             entity: filter.entity,

@@ -8,3 +8,4 @@ pub mod report;
 pub mod runs;
 pub mod suggest;
 pub mod viewer;
+pub mod webhooks;

@@ -6,12 +6,13 @@ use store::people;
 use crate::graphql::access::{Access, Rows};
 use store::order::Direction;
 
-use crate::graphql::connection::{Page, Window, cost};
-use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::connection::{OrderDirection, Page, Window, cost};
+use crate::graphql::error::ApiResult;
 use crate::graphql::store;
 use crate::graphql::types::school::{DistrictNode, SchoolNode};
 use crate::graphql::types::student::{
-    DisclosureFilter, DisclosureNode, StudentFilter, StudentNode, StudentOrder, list_students, student_node,
+    DisclosureFilter, DisclosureNode, StudentFilter, StudentNode, StudentOrder, StudentOrderField,
+    list_students, student_node,
 };
 
 /// Reads.
@@ -76,13 +77,19 @@ impl PeopleQuery {
                 ("filter.needKind", given.need_kind.is_some()),
                 ("filter.unmatched", given.unmatched.is_some()),
                 ("filter.name", given.name.is_some()),
+                ("filter.waiting", given.waiting.is_some()),
             ];
             for (name, _) in named.iter().filter(|(_, is_given)| *is_given) {
                 access.student_filter(name)?;
             }
         }
         let filter = filter.map(StudentFilter::into_store).unwrap_or_default();
-        Ok(list_students(ctx, filter, order_by.unwrap_or_default(), &window, "students").await?)
+        let order = order_by.unwrap_or(if filter.waiting == Some(true) {
+            StudentOrder { field: StudentOrderField::WaitingSince, direction: OrderDirection::Asc }
+        } else {
+            StudentOrder::default()
+        });
+        Ok(list_students(ctx, filter, order, &window, "students").await?)
     }
 
     /// One student: null when there is none or the viewer may not see it.
@@ -102,13 +109,7 @@ impl PeopleQuery {
         let access = Access::of(ctx)?;
         access.admin("reading the disclosure log")?;
         let window = Window::new(first, after)?;
-        let after = window
-            .from
-            .as_deref()
-            .map(|id| {
-                id.parse::<i64>().map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))
-            })
-            .transpose()?;
+        let after = window.after_number()?;
         let filter = filter.unwrap_or_default();
         let filter = people::DisclosureFilter {
             student_id: filter.student_id.map(|id| id.0),

@@ -105,7 +105,7 @@ pub(crate) async fn need(
     let student = suggest::student(store.db(), student_id).await?;
     access.suggestions(student_id, &student.school_id)?;
     let kind = Kind::from(kind);
-    if suggest::need_of(&student, kind).is_none() {
+    if suggest::need_of(&student.matching, kind).is_none() {
         return Err(StoreError::invalid("kind", format!("the student has no {} need", kind.as_str())).into());
     }
     Ok((student, kind))

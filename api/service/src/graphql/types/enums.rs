@@ -203,6 +203,8 @@ pub enum ScoreCriterion {
     Priority,
     /// The student already works with this partner.
     Continuity,
+    /// Time the need has waited unmatched (the waitlist).
+    Waiting,
 }
 
 /// Whether an opening takes new matches.

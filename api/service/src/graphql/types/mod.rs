@@ -14,3 +14,4 @@ pub mod school;
 pub mod student;
 pub mod suggestion;
 pub mod viewer;
+pub mod webhook;

@@ -8,7 +8,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefine
 use chrono::{DateTime, NaiveDate, Utc};
 use store::matches::MatchFilter;
 use store::people::{self, Disclosure, StudentSort, Visible};
-use store::records::{Guardian, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
+use store::records::{Guardian, Kind, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
 
 use crate::graphql::access::{Access, Rows, StudentField, StudentView};
 use crate::graphql::connection::{OrderDirection, Page, Window, cost};
@@ -133,9 +133,13 @@ impl StudentNode {
             .needs
             .iter()
             .map(|need| {
-                let kind = OpeningKind::parse(&need.kind)
+                let domain = Kind::parse(&need.kind)
                     .ok_or_else(|| ApiError::internal("a stored need has an unknown kind"))?;
-                Ok(Need { kind, subjects: need.subjects.clone().unwrap_or_default() })
+                Ok(Need {
+                    kind: domain.into(),
+                    subjects: need.subjects.clone().unwrap_or_default(),
+                    waiting_since: self.record.waiting_since.get(&domain).copied(),
+                })
             })
             .collect()
     }
@@ -185,6 +189,10 @@ impl StudentNode {
 pub struct Need {
     pub(crate) kind: OpeningKind,
     pub(crate) subjects: Vec<String>,
+    /// The day a committed match run first left this need unmatched; `null` when it
+    /// is not on the waitlist. A match of the need takes it off. Each day waited
+    /// (that day counted) earns the `WAITING` criterion's points in the next run.
+    pub(crate) waiting_since: Option<NaiveDate>,
 }
 
 /// Changes to a student: an absent field stays as it is, an explicit `null` clears
@@ -267,7 +275,7 @@ impl StudentPatch {
             s.needs,
             required("needs", self.needs, &mut errors).map(|list| list
                 .into_iter()
-                .map(|n| RawNeed { kind: n.kind, subjects: n.subjects })
+                .map(|n| RawNeed { kind: n.kind, subjects: n.subjects, waiting_days: None })
                 .collect())
         );
         set!(
@@ -378,6 +386,10 @@ pub struct StudentFilter {
     /// Only students whose full name contains this text, ignoring case: "ana" finds
     /// Ana García and Mariana Ruiz (counselors and ADMIN).
     pub(crate) name: Option<String>,
+    /// Only students with a need (of `needKind`, when given) on the waitlist (see
+    /// `Need.waitingSince`), longest waiting first unless `orderBy` says otherwise;
+    /// `false`: only students without one.
+    pub(crate) waiting: Option<bool>,
 }
 
 impl StudentFilter {
@@ -388,6 +400,7 @@ impl StudentFilter {
             need_kind: self.need_kind.map(|kind| kind.as_str().to_owned()),
             unmatched: self.unmatched,
             name: self.name,
+            waiting: self.waiting,
         }
     }
 }
@@ -438,6 +451,7 @@ impl StudentInput {
                 .into_iter()
                 .map(GuardianInput::into_record)
                 .collect(),
+            waiting_since: Default::default(),
             matching: RawStudent {
                 id,
                 grade: i64::from(self.grade),
@@ -451,7 +465,7 @@ impl StudentInput {
                 needs: self
                     .needs
                     .into_iter()
-                    .map(|n| RawNeed { kind: n.kind, subjects: n.subjects })
+                    .map(|n| RawNeed { kind: n.kind, subjects: n.subjects, waiting_days: None })
                     .collect(),
                 priority: self.priority.map(i64::from),
                 consent_on_file: self.consent_on_file,
@@ -508,6 +522,10 @@ pub enum StudentOrderField {
     Name,
     /// Grade.
     Grade,
+    /// Longest waiting first: the day the student's earliest need (of the filter's
+    /// `needKind`) went on the waitlist; students not waiting come after those
+    /// waiting (before them in `DESC`).
+    WaitingSince,
 }
 
 /// The order of a student list: a field, then the id breaks ties.
@@ -537,6 +555,11 @@ pub(crate) async fn list_students(
         StudentOrderField::Name if is_matched => StudentSort::FirstName,
         StudentOrderField::Name => StudentSort::Name,
         StudentOrderField::Grade => StudentSort::Grade,
+        StudentOrderField::WaitingSince => {
+            // The order itself would tell a partner who is waiting.
+            access.student_filter("orderBy.field")?;
+            StudentSort::WaitingSince
+        }
     };
     let listed = people::list_students(
         store(ctx)?.db(),

@@ -1,0 +1,355 @@
+//! Delivering the outbox (docs/api.md "Notifications"): a [`Dispatcher`] on every
+//! node fans new events out into deliveries, takes the lease of those due, POSTs
+//! each signed body to its hook and records the attempt ([`store::notify`]).
+//!
+//! The client is a few lines of HTTP/1.1 over a Tokio socket rather than a client
+//! crate: a delivery needs one POST and the status line of the answer, and
+//! connecting to the address it checked (not a name resolved again later) is what
+//! keeps a hook from being pointed at the service's own network (SSRF).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use store::notify::{self, DeliveryStatus, Due, Outcome};
+use store::{Store, StoreError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How long a receiver has to answer.
+pub const TIMEOUT: StdDuration = StdDuration::from_secs(10);
+/// How long a dispatcher holds a delivery it sends: well past [`TIMEOUT`], so a
+/// lease never lapses while its node still waits for the answer.
+const LEASE: Duration = Duration::seconds(60);
+/// Retries back off to at most this.
+const MAX_BACKOFF_SECONDS: i64 = 3_600;
+
+/// How this node treats hooks.
+#[derive(Clone, Copy, Debug)]
+pub struct HookSettings {
+    /// `PARTNERMATCH_WEBHOOK_ALLOW_PRIVATE`: hooks may point at loopback, private
+    /// and link-local addresses (tests, a district's own network).
+    pub allow_private: bool,
+    /// How often the dispatcher looks for work; `None`: this node does not deliver.
+    pub dispatch_every: Option<StdDuration>,
+}
+
+impl Default for HookSettings {
+    fn default() -> HookSettings {
+        HookSettings { allow_private: false, dispatch_every: Some(StdDuration::from_millis(500)) }
+    }
+}
+
+/// What one [`Dispatcher::tick`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tick {
+    /// Events fanned out into deliveries.
+    pub events: usize,
+    /// Deliveries attempted.
+    pub attempted: usize,
+    /// Of those, delivered.
+    pub delivered: usize,
+}
+
+/// Sends the deliveries of one node.
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Store,
+    owner: String,
+    allow_private: bool,
+}
+
+impl Dispatcher {
+    /// A dispatcher with its own lease owner id.
+    pub fn new(store: Store, allow_private: bool) -> Dispatcher {
+        Dispatcher { store, owner: store::new_id("node"), allow_private }
+    }
+
+    /// One pass at `now`: fans out every new event, then sends the deliveries due
+    /// (up to 32 at once) and records each attempt.
+    ///
+    /// # Errors
+    /// What the database reported; a receiver's failure is an attempt, not an error.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<Tick, StoreError> {
+        let mut tick = Tick::default();
+        loop {
+            let fanned = notify::fan_out(&self.store, now, 500).await?;
+            tick.events += fanned;
+            if fanned < 500 {
+                break;
+            }
+        }
+        let due = notify::claim(self.store.db(), &self.owner, now, LEASE, 32).await?;
+        let outcomes = futures_util::future::join_all(due.iter().map(|due| self.send(due))).await;
+        for (due, outcome) in due.iter().zip(outcomes) {
+            tick.attempted += 1;
+            let retry_at = now + backoff(due.attempt);
+            let status = notify::settle(&self.store, &self.owner, due, &outcome, retry_at, now).await?;
+            if status == Some(DeliveryStatus::Delivered) {
+                tick.delivered += 1;
+            }
+        }
+        Ok(tick)
+    }
+
+    /// Ticks every `every` until the task is dropped, on the wall clock.
+    pub fn spawn(self, every: StdDuration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(err) = self.tick(Utc::now()).await {
+                    tracing::warn!(error = %err, "delivering notifications failed; trying again");
+                }
+            }
+        })
+    }
+
+    async fn send(&self, due: &Due) -> Outcome {
+        let body = json!({
+            "id": due.event_id,
+            "event": due.event.as_str(),
+            "occurredAt": due.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "data": due.data,
+        })
+        .to_string();
+        let headers = [
+            ("X-Partnermatch-Event", due.event.as_str().to_owned()),
+            ("X-Partnermatch-Delivery", due.id.clone()),
+            ("X-Partnermatch-Signature", format!("sha256={}", sign(&due.secret, body.as_bytes()))),
+        ];
+        match post(&due.url, &headers, body.as_bytes(), self.allow_private).await {
+            Ok(status) => Outcome { http_status: Some(i32::from(status)), error: None },
+            Err(error) => Outcome { http_status: None, error: Some(error) },
+        }
+    }
+}
+
+/// The wait after failed attempt `attempt` (1 for the first): 1 s, 2 s, 4 s, …
+/// doubling up to an hour, plus up to a quarter more at random so that receivers
+/// coming back up are not hit by every retry at once.
+pub fn backoff(attempt: i32) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(12);
+    let base_ms = (1_000_i64 << doublings).min(MAX_BACKOFF_SECONDS * 1_000);
+    let mut random = [0u8; 2];
+    let jitter = if getrandom::getrandom(&mut random).is_ok() { u16::from_le_bytes(random) } else { 0 };
+    Duration::milliseconds(base_ms + base_ms * i64::from(jitter) / (4 * 65_536))
+}
+
+/// The hex HMAC-SHA256 of `body` with `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        // HMAC takes a key of any length; this arm is never taken.
+        return String::new();
+    };
+    mac.update(body);
+    mac.finalize().into_bytes().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A hook URL as it may be registered: `http://host[:port]/path`, whose host
+/// resolves only to public addresses unless `allow_private`.
+///
+/// # Errors
+/// Why it may not be used, in a sentence for the `input.url` error.
+pub async fn check_url(text: &str, allow_private: bool) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|err| format!("not a URL: {err}"))?;
+    match url.scheme() {
+        "http" => {}
+        "https" => {
+            return Err("https hook URLs are not supported by this build yet (it has no TLS client); \
+                        use an http URL behind your own TLS proxy"
+                .to_owned());
+        }
+        other => return Err(format!("{other}: a hook URL must be http")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("a hook URL carries no user name or password: sign with the secret instead".to_owned());
+    }
+    resolve(&url, allow_private).await?;
+    Ok(url)
+}
+
+/// The addresses `url`'s host resolves to, every one of them allowed.
+async fn resolve(url: &url::Url, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
+    let host = url.host_str().ok_or("a hook URL names a host")?;
+    let port = url.port_or_known_default().ok_or("a hook URL names a port")?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    // A name server that does not answer must not hold a request for long.
+    let lookup = tokio::time::timeout(StdDuration::from_secs(3), tokio::net::lookup_host((host, port)));
+    let addrs: Vec<SocketAddr> = lookup
+        .await
+        .map_err(|_| format!("{host} did not resolve within 3 s"))?
+        .map_err(|_| format!("{host} does not resolve"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("{host} does not resolve"));
+    }
+    if !allow_private && let Some(inside) = addrs.iter().find(|addr| is_internal(addr.ip())) {
+        return Err(format!(
+            "{host} resolves to {}, a loopback, private or link-local address (set \
+             PARTNERMATCH_WEBHOOK_ALLOW_PRIVATE to allow it)",
+            inside.ip()
+        ));
+    }
+    Ok(addrs)
+}
+
+/// Loopback, private, link-local, unspecified, shared (CGNAT), multicast or
+/// broadcast: addresses inside the service's own networks.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// POSTs `body` to `url` and returns the answer's status code; the reason when
+/// there is none within [`TIMEOUT`].
+async fn post(
+    url: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+    allow_private: bool,
+) -> Result<u16, String> {
+    let url = url::Url::parse(url).map_err(|err| format!("not a URL: {err}"))?;
+    if url.scheme() != "http" {
+        return Err(format!("{}: not supported", url.scheme()));
+    }
+    let addrs = resolve(&url, allow_private).await?;
+    let host = url.host_str().unwrap_or_default();
+    let authority = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut request = format!(
+        "POST {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: partnermatch-webhooks\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let exchange = async {
+        let mut stream =
+            TcpStream::connect(&addrs[..]).await.map_err(|err| format!("cannot connect: {err}"))?;
+        stream.write_all(request.as_bytes()).await.map_err(|err| format!("sending failed: {err}"))?;
+        stream.write_all(body).await.map_err(|err| format!("sending failed: {err}"))?;
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 512];
+        while !answer.windows(2).any(|pair| pair == b"\r\n") && answer.len() < 8_192 {
+            let read = stream.read(&mut buffer).await.map_err(|err| format!("no answer: {err}"))?;
+            if read == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buffer[..read]);
+        }
+        status_of(&answer).ok_or_else(|| "the answer is not HTTP".to_owned())
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+}
+
+/// The code of an answer's status line (`HTTP/1.1 204 No Content`).
+fn status_of(answer: &[u8]) -> Option<u16> {
+    let line = answer.split(|byte| *byte == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    let mut parts = line.split_whitespace();
+    if !parts.next()?.starts_with("HTTP/") {
+        return None;
+    }
+    parts.next()?.parse().ok().filter(|code| (100..600).contains(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_hmac_sha256_in_hex() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_an_hour() {
+        for (attempt, base) in
+            [(1, 1_000), (2, 2_000), (3, 4_000), (12, 2_048_000), (13, 3_600_000), (40, 3_600_000)]
+        {
+            let wait = backoff(attempt).num_milliseconds();
+            assert!((base..=base + base / 4).contains(&wait), "attempt {attempt}: {wait} ms");
+        }
+    }
+
+    #[test]
+    fn internal_addresses_are_recognised() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
+            assert!(is_internal(internal.parse().unwrap()), "{internal}");
+        }
+        for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "100.128.0.1"] {
+            assert!(!is_internal(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn status_lines_are_read() {
+        assert_eq!(status_of(b"HTTP/1.1 204 No Content\r\n"), Some(204));
+        assert_eq!(status_of(b"HTTP/1.0 500 Oops\r\nX: y"), Some(500));
+        assert_eq!(status_of(b"SSH-2.0-OpenSSH\r\n"), None);
+        assert_eq!(status_of(b"HTTP/1.1 abc\r\n"), None);
+    }
+
+    #[tokio::test]
+    async fn hook_urls_are_checked() {
+        assert!(check_url("http://127.0.0.1:9/hook", false).await.unwrap_err().contains("loopback"));
+        assert!(check_url("http://[::1]:9/hook", false).await.unwrap_err().contains("loopback"));
+        assert!(check_url("http://localhost:9/hook", false).await.is_err());
+        assert!(check_url("http://127.0.0.1:9/hook", true).await.is_ok());
+        assert!(check_url("ftp://example.org/x", true).await.unwrap_err().contains("http"));
+        assert!(check_url("http://user:pw@127.0.0.1/x", true).await.unwrap_err().contains("password"));
+        assert!(check_url("not a url", true).await.is_err());
+    }
+}
