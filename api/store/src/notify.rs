@@ -325,6 +325,15 @@ pub async fn attempts<C: ConnectionTrait>(
 /// whose owner may hear about it. A delivery to a partner's hook names students, so
 /// it is written to the disclosure log with it. Returns how many events it took.
 pub async fn fan_out(store: &Store, now: DateTime<Utc>, limit: u64) -> Result<usize, StoreError> {
+    // A read first: an idle outbox must not take SQLite's write lock twice a second.
+    let any = outbox_events::Entity::find()
+        .filter(outbox_events::Column::FannedOut.eq(false))
+        .limit(1)
+        .one(store.db())
+        .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
     let txn = store.write().await?;
     let mut pending = outbox_events::Entity::find()
         .filter(outbox_events::Column::FannedOut.eq(false))
