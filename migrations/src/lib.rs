@@ -12,6 +12,7 @@ mod m20261201_000004_read_indexes;
 mod m20261201_000005_district;
 mod m20261202_000006_waitlist;
 mod m20261202_000007_notifications;
+mod m20261202_000008_mail;
 mod table;
 
 pub use sea_orm_migration::{MigratorTrait, SchemaManager};
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_district::Migration),
             Box::new(m20261202_000006_waitlist::Migration),
             Box::new(m20261202_000007_notifications::Migration),
+            Box::new(m20261202_000008_mail::Migration),
         ]
     }
 }

@@ -39,8 +39,11 @@ impl TestServer {
     /// Starts the real service on `db`, checking tokens with `key`; hooks may point
     /// at loopback and the dispatcher ticks every 100 ms.
     pub async fn start_with(db: TestDb, demo: bool, key: KeySource) -> TestServer {
-        let hooks =
-            HookSettings { allow_private: true, dispatch_every: Some(std::time::Duration::from_millis(100)) };
+        let hooks = HookSettings {
+            allow_private: true,
+            dispatch_every: Some(std::time::Duration::from_millis(100)),
+            mailer: None,
+        };
         TestServer::start_hooks(db, demo, key, hooks).await
     }
 

@@ -154,6 +154,7 @@ fn expected_student(row: &HashMap<String, String>) -> Student {
             relationship: optional(cell("guardianRelationship")),
             email: optional(cell("guardianEmail")),
             phone: optional(cell("guardianPhone")),
+            language: optional(cell("guardianLanguage")),
         })
         .into_iter()
         .collect();
@@ -283,7 +284,7 @@ async fn reimporting_updates_known_ids_and_creates_new_ones() {
                      MON 15:00-17:00;TUE 15:00-17:00;THU 15:00-17:00,MENTORING:art;TUTORING:reading|writing,";
         assert!(STUDENTS_CSV.contains(before));
         let changed = format!(
-            "{}s-1099,Zoe,Park,sch-1,9,,ko;en,41.95,-87.64,WALK,30,,WED 15:00-17:00,TUTORING:algebra,,true,,,,\n",
+            "{}s-1099,Zoe,Park,sch-1,9,,ko;en,41.95,-87.64,WALK,30,,WED 15:00-17:00,TUTORING:algebra,,true,,,,,\n",
             STUDENTS_CSV.replace(before, after)
         );
         let imported = import(conn, Table::Students, &changed, None).await.unwrap();

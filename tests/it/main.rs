@@ -18,6 +18,7 @@ mod graphiql;
 mod hardening;
 mod http;
 mod import;
+mod mail;
 mod matching_api;
 mod oracle;
 mod ordering;

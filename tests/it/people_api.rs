@@ -105,6 +105,7 @@ fn a_student(id: &str, school: &str) -> Student {
             relationship: Some("mother".to_owned()),
             email: Some("rosa@example.com".to_owned()),
             phone: None,
+            language: None,
         }],
         matching: RawStudent {
             id: id.to_owned(),
@@ -794,7 +795,14 @@ async fn the_later_migrations_go_down_and_up_again_one_by_one() {
         for table in PRIVACY_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up", db.name);
         }
-        // The notification tables go first, then the waitlist column, and nothing else.
+        // Mail goes first: its table and the guardians' language.
+        assert!(manager.has_table("mail_deliveries").await.unwrap(), "{}", db.name);
+        assert!(manager.has_column("guardians", "language").await.unwrap(), "{}", db.name);
+        Migrator::down(conn, Some(1)).await.unwrap_or_else(|err| panic!("{}: down: {err}", db.name));
+        assert!(!manager.has_table("mail_deliveries").await.unwrap(), "{}", db.name);
+        assert!(!manager.has_column("guardians", "language").await.unwrap(), "{}", db.name);
+        assert!(manager.has_column("guardians", "email").await.unwrap(), "{}", db.name);
+        // Then the notification tables, then the waitlist column, and nothing else.
         for table in NOTIFICATION_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up", db.name);
         }
@@ -853,5 +861,7 @@ async fn the_later_migrations_go_down_and_up_again_one_by_one() {
         for table in NOTIFICATION_TABLES {
             assert!(manager.has_table(*table).await.unwrap(), "{}: {table} after up again", db.name);
         }
+        assert!(manager.has_table("mail_deliveries").await.unwrap(), "{}", db.name);
+        assert!(manager.has_column("guardians", "language").await.unwrap(), "{}", db.name);
     }
 }

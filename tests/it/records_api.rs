@@ -675,7 +675,7 @@ async fn counted_server(db: &TestDb) -> Counted {
         run_lease: service::runner::DEFAULT_LEASE,
         cors: Default::default(),
         // No dispatcher: its queries would count among the statements measured.
-        hooks: service::notify::HookSettings { allow_private: true, dispatch_every: None },
+        hooks: service::notify::HookSettings { allow_private: true, dispatch_every: None, mailer: None },
     };
     Counted { running: start(service, "127.0.0.1:0").await.unwrap(), count, seen }
 }

@@ -666,7 +666,13 @@ fn student(id: &str, school: &str, priority: i64) -> Student {
         school_id: school.into(),
         first_name: "Maria".into(),
         last_name: "Lopez".into(),
-        guardians: vec![Guardian { name: "Rosa Lopez".into(), relationship: None, email: None, phone: None }],
+        guardians: vec![Guardian {
+            name: "Rosa Lopez".into(),
+            relationship: None,
+            email: None,
+            phone: None,
+            language: None,
+        }],
         matching: RawStudent {
             id: id.into(),
             grade: 9,
@@ -879,7 +885,7 @@ async fn counted_server(store: &Store) -> (service::server::Running, Arc<AtomicU
         run_lease: Duration::from_secs(3600),
         cors: Default::default(),
         // No dispatcher: its queries would count among the statements measured.
-        hooks: service::notify::HookSettings { allow_private: true, dispatch_every: None },
+        hooks: service::notify::HookSettings { allow_private: true, dispatch_every: None, mailer: None },
     };
     (start(service, "127.0.0.1:0").await.unwrap(), count)
 }

@@ -109,6 +109,7 @@ pub(crate) fn student(id: &str, school: &str) -> Student {
             relationship: Some("mother".into()),
             email: Some("rosa@example.org".into()),
             phone: Some("+1 312 555 0100".into()),
+            language: None,
         }],
     }
 }

@@ -106,7 +106,7 @@ impl Drop for Receiver {
 
 /// A server whose dispatcher the test drives (hooks may point at loopback).
 async fn manual(db: crate::db::TestDb) -> TestServer {
-    let hooks = HookSettings { allow_private: true, dispatch_every: None };
+    let hooks = HookSettings { allow_private: true, dispatch_every: None, mailer: None };
     TestServer::start_hooks(db, false, KeySource::Hs256(SECRET.to_vec()), hooks).await
 }
 
@@ -383,7 +383,7 @@ async fn a_failed_mutation_sends_nothing_and_two_nodes_never_send_one_delivery_t
 async fn hook_urls_and_owners_are_checked() {
     for db in backends().await {
         district(&db, 1, 1).await;
-        let strict = HookSettings { allow_private: false, dispatch_every: None };
+        let strict = HookSettings { allow_private: false, dispatch_every: None, mailer: None };
         let server = TestServer::start_hooks(db, false, KeySource::Hs256(SECRET.to_vec()), strict).await;
         let name = server.db.name;
         let create = |url: &str, events: &str, secret: &str| {
@@ -429,5 +429,91 @@ async fn hook_urls_and_owners_are_checked() {
             serde_json::json!([])
         );
         server.stop().await;
+    }
+}
+
+/// A real `partnermatch serve` process over `location` whose dispatcher may deliver
+/// to loopback.
+fn spawn_node(location: &store::Location) -> (std::process::Child, SocketAddr) {
+    let url = match location {
+        store::Location::Sqlite(path) => format!("sqlite://{}", path.display()),
+        store::Location::Postgres(url) => url.clone(),
+    };
+    crate::http::serve_binary(&["--database-url", &url, "--webhook-allow-private", "1"])
+}
+
+/// Waits until `receiver` has `n` distinct delivery ids (or `limit` passes).
+async fn distinct_deliveries(
+    receiver: &Receiver,
+    n: usize,
+    limit: std::time::Duration,
+) -> BTreeMap<String, Vec<Vec<u8>>> {
+    let started = std::time::Instant::now();
+    loop {
+        let mut by_id: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+        for request in receiver.received() {
+            by_id.entry(request.headers["x-partnermatch-delivery"].clone()).or_default().push(request.body);
+        }
+        if by_id.len() >= n || started.elapsed() > limit {
+            return by_id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_server_processes_send_each_delivery_once_and_a_killed_one_loses_none() {
+    for db in backends().await {
+        district(&db, 8, 8).await;
+        let name = db.name;
+        let receiver = Receiver::start(Vec::new()).await;
+        let (mut first, at_first) = spawn_node(&db.location);
+        let (mut second, at_second) = spawn_node(&db.location);
+        let hook = format!(
+            r#"mutation {{ createWebhook(input: {{url: "{}", events: [MATCH_PROPOSED], secret: "{HOOK_SECRET}"}}) {{ id }} }}"#,
+            receiver.url()
+        );
+        no_errors(&crate::http::query_at(at_first, &admin(), &hook).await);
+        let pick = |student_id: &str| {
+            format!(r#"mutation {{ proposeMatch(studentId: "{student_id}", openingId: "o-1") {{ id }} }}"#)
+        };
+        // Both nodes dispatch the same outbox: every delivery reaches the receiver once.
+        for (at, student_id) in ["s-1", "s-2", "s-3", "s-4"].iter().enumerate() {
+            let node = if at % 2 == 0 { at_first } else { at_second };
+            no_errors(&crate::http::query_at(node, &counselor("sch-1"), &pick(student_id)).await);
+        }
+        let delivered = distinct_deliveries(&receiver, 4, std::time::Duration::from_secs(30)).await;
+        assert_eq!(delivered.len(), 4, "{name}");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let total: usize = receiver.received().len();
+        assert_eq!(total, 4, "{name}: no delivery was sent by both nodes");
+
+        // The receiver goes down, more matches are proposed, and both nodes are killed
+        // right after: the events are in the outbox, nothing is lost.
+        receiver.task.abort();
+        let down_at = receiver.addr;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for student_id in ["s-5", "s-6", "s-7", "s-8"] {
+            no_errors(&crate::http::query_at(at_second, &counselor("sch-1"), &pick(student_id)).await);
+        }
+        for child in [&mut first, &mut second] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let back = Receiver::on(TcpListener::bind(down_at).await.unwrap(), Vec::new());
+        let (mut restarted, _) = spawn_node(&db.location);
+        // A delivery a killed node held waits for its lease (60 s) to lapse.
+        let delivered = distinct_deliveries(&back, 4, std::time::Duration::from_secs(90)).await;
+        let _ = restarted.kill();
+        let _ = restarted.wait();
+        assert_eq!(delivered.len(), 4, "{name}: every event after the crash delivered");
+        for (id, bodies) in &delivered {
+            assert!(bodies.iter().all(|body| body == &bodies[0]), "{name}: {id} resent with another body");
+            let body: Value = serde_json::from_slice(&bodies[0]).unwrap();
+            assert!(
+                ["s-5", "s-6", "s-7", "s-8"].contains(&body["data"]["studentId"].as_str().unwrap()),
+                "{body}"
+            );
+        }
     }
 }

@@ -107,6 +107,17 @@ enum Command {
         /// link-local addresses (refused otherwise: SSRF).
         #[arg(long = "webhook-allow-private", env = "PARTNERMATCH_WEBHOOK_ALLOW_PRIVATE")]
         webhook_allow_private: Option<String>,
+        /// Where mail about matches goes (`smtp://host:port`, with `user:password@`
+        /// when the server asks); unset or empty: no mail is sent.
+        #[arg(long = "smtp-url", env = "PARTNERMATCH_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// Who mail comes from.
+        #[arg(
+            long = "mail-from",
+            env = "PARTNERMATCH_MAIL_FROM",
+            default_value = "partnermatch <no-reply@localhost>"
+        )]
+        mail_from: String,
         /// Seed the demo district into an empty database, sign with the development
         /// secret, and open introspection and suggestions to every caller.
         #[arg(long)]
@@ -266,6 +277,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             bind,
             cors_origins,
             webhook_allow_private,
+            smtp_url,
+            mail_from,
             demo,
             database,
             jwt,
@@ -276,8 +289,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             let key = key_source(algorithm, public_key, demo, &database, &jwt)?;
             let lease = Duration::from_secs(run_lease_seconds);
             let cors = service::cors::AllowedOrigins::parse(&cors_origins).map_err(Error::Config)?;
+            let mailer = match smtp_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) {
+                Some(url) => Some(service::mail::Mailer::new(url, &mail_from).map_err(Error::Config)?),
+                None => None,
+            };
             let hooks = service::notify::HookSettings {
                 allow_private: webhook_allow_private.is_some_and(|value| !value.is_empty()),
+                mailer,
                 ..Default::default()
             };
             block_on(serve(

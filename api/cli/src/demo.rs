@@ -1471,6 +1471,7 @@ fn guardians(rng: &mut Rng, community: &Community, last_name: &str, index: usize
             name,
             relationship: Some(relationship.to_owned()),
             email,
+            language: Some(community.language.to_owned()),
         });
     }
     list
@@ -1502,6 +1503,7 @@ fn newcomer(student: &mut Student) {
         relationship: Some("parent".to_owned()),
         email: Some("olga.kovalenko@example.org".to_owned()),
         phone: Some(phone(NEWCOMER)),
+        language: Some("ru".to_owned()),
     }];
     student.school_id = SCHOOLS[0].id.to_owned();
 }

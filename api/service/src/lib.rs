@@ -6,7 +6,8 @@
 //! - [`graphiql`] is the in-browser editor at `GET /graphql`, its assets embedded.
 //! - [`console`] is the web console at `GET /` for every role, its files embedded.
 //! - [`runner`] carries match runs to their end in the background, under a database lease.
-//! - [`notify`] delivers the outbox: signed webhooks, retried with backoff, under a lease.
+//! - [`notify`] delivers the outbox: signed webhooks, retried with backoff, under a lease;
+//!   [`mail`] writes and sends the mail about matches.
 
 pub mod auth;
 pub mod console;
@@ -14,6 +15,7 @@ pub mod cors;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
+pub mod mail;
 pub mod notify;
 pub mod runner;
 pub mod server;

@@ -19,6 +19,8 @@ use store::{Store, StoreError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::mail::Mailer;
+
 /// How long a receiver has to answer.
 pub const TIMEOUT: StdDuration = StdDuration::from_secs(10);
 /// How long a dispatcher holds a delivery it sends: well past [`TIMEOUT`], so a
@@ -27,19 +29,26 @@ const LEASE: Duration = Duration::seconds(60);
 /// Retries back off to at most this.
 const MAX_BACKOFF_SECONDS: i64 = 3_600;
 
-/// How this node treats hooks.
-#[derive(Clone, Copy, Debug)]
+/// How this node notifies: which hook URLs it accepts, how often it delivers, and
+/// where mail goes.
+#[derive(Clone, Debug)]
 pub struct HookSettings {
     /// `PARTNERMATCH_WEBHOOK_ALLOW_PRIVATE`: hooks may point at loopback, private
     /// and link-local addresses (tests, a district's own network).
     pub allow_private: bool,
     /// How often the dispatcher looks for work; `None`: this node does not deliver.
     pub dispatch_every: Option<StdDuration>,
+    /// `PARTNERMATCH_SMTP_URL`: where mail goes; `None`: no mail is written or sent.
+    pub mailer: Option<Mailer>,
 }
 
 impl Default for HookSettings {
     fn default() -> HookSettings {
-        HookSettings { allow_private: false, dispatch_every: Some(StdDuration::from_millis(500)) }
+        HookSettings {
+            allow_private: false,
+            dispatch_every: Some(StdDuration::from_millis(500)),
+            mailer: None,
+        }
     }
 }
 
@@ -52,6 +61,8 @@ pub struct Tick {
     pub attempted: usize,
     /// Of those, delivered.
     pub delivered: usize,
+    /// Mails sent.
+    pub mailed: usize,
 }
 
 /// Sends the deliveries of one node.
@@ -60,12 +71,18 @@ pub struct Dispatcher {
     store: Store,
     owner: String,
     allow_private: bool,
+    mailer: Option<Mailer>,
 }
 
 impl Dispatcher {
-    /// A dispatcher with its own lease owner id.
+    /// A dispatcher with its own lease owner id, sending no mail.
     pub fn new(store: Store, allow_private: bool) -> Dispatcher {
-        Dispatcher { store, owner: store::new_id("node"), allow_private }
+        Dispatcher { store, owner: store::new_id("node"), allow_private, mailer: None }
+    }
+
+    /// The same, mailing through `mailer` too.
+    pub fn with_mailer(self, mailer: Option<Mailer>) -> Dispatcher {
+        Dispatcher { mailer, ..self }
     }
 
     /// One pass at `now`: fans out every new event, then sends the deliveries due
@@ -76,7 +93,7 @@ impl Dispatcher {
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<Tick, StoreError> {
         let mut tick = Tick::default();
         loop {
-            let fanned = notify::fan_out(&self.store, now, 500).await?;
+            let fanned = notify::fan_out(&self.store, now, 500, self.mailer.is_some()).await?;
             tick.events += fanned;
             if fanned < 500 {
                 break;
@@ -92,7 +109,44 @@ impl Dispatcher {
                 tick.delivered += 1;
             }
         }
+        if let Some(mailer) = &self.mailer {
+            let due = notify::claim_mail(self.store.db(), &self.owner, now, LEASE, 32).await?;
+            for mail in &due {
+                let sent = self.mail(mailer, mail).await;
+                let retry_at = match &sent {
+                    Err(Undeliverable::Never(_)) => {
+                        mail.created_at + notify::RETRY_FOR + Duration::seconds(1)
+                    }
+                    _ => now + backoff(mail.attempt),
+                };
+                let error = sent.err().map(|why| why.to_string());
+                let status =
+                    notify::settle_mail(&self.store, &self.owner, mail, error.as_deref(), retry_at).await?;
+                if status == Some(DeliveryStatus::Delivered) {
+                    tick.mailed += 1;
+                }
+            }
+        }
         Ok(tick)
+    }
+
+    /// Writes and sends one mail.
+    async fn mail(&self, mailer: &Mailer, due: &notify::MailDue) -> Result<(), Undeliverable> {
+        let db = self.store.db();
+        let gone = |what: &str| Undeliverable::Never(format!("{what} no longer exists"));
+        let matched = store::matches::find(db, &due.match_id).await.map_err(Undeliverable::later)?;
+        let matched = matched.ok_or_else(|| gone("the match"))?;
+        let student =
+            store::people::find_student(db, &matched.student_id).await.map_err(Undeliverable::later)?;
+        let student = student.ok_or_else(|| gone("the student"))?;
+        let opening = store::read::opening(db, &matched.opening_id).await.map_err(|_| gone("the opening"))?;
+        let partner = store::read::partner(db, &opening.opening.matching.partner_id)
+            .await
+            .map_err(|_| gone("the partner"))?;
+        let about =
+            crate::mail::About { matched: &matched, student: &student, opening: &opening, partner: &partner };
+        let message = crate::mail::compose(due, &about, mailer.from()).map_err(Undeliverable::Never)?;
+        mailer.send(message).await.map_err(Undeliverable::Later)
     }
 
     /// Ticks every `every` until the task is dropped, on the wall clock.
@@ -123,6 +177,26 @@ impl Dispatcher {
         match post(&due.url, &headers, body.as_bytes(), self.allow_private).await {
             Ok(status) => Outcome { http_status: Some(i32::from(status)), error: None },
             Err(error) => Outcome { http_status: None, error: Some(error) },
+        }
+    }
+}
+
+/// Why a mail was not sent: worth trying again, or never.
+enum Undeliverable {
+    Later(String),
+    Never(String),
+}
+
+impl Undeliverable {
+    fn later(err: StoreError) -> Undeliverable {
+        Undeliverable::Later(err.to_string())
+    }
+}
+
+impl std::fmt::Display for Undeliverable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Undeliverable::Later(why) | Undeliverable::Never(why) => f.write_str(why),
         }
     }
 }

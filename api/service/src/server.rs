@@ -67,10 +67,12 @@ pub struct Running {
 pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     let runner = Runner::new(service.store.clone(), service.run_lease);
     let sweeper = runner.sweep(service.run_lease / 2);
-    let schemas = Schemas::new(service.store.clone(), runner, service.hooks, service.demo);
     let dispatcher = service.hooks.dispatch_every.map(|every| {
-        crate::notify::Dispatcher::new(service.store.clone(), service.hooks.allow_private).spawn(every)
+        crate::notify::Dispatcher::new(service.store.clone(), service.hooks.allow_private)
+            .with_mailer(service.hooks.mailer.clone())
+            .spawn(every)
     });
+    let schemas = Schemas::new(service.store.clone(), runner, service.hooks, service.demo);
     let demo = web::Data::new(service.demo_sign_in);
     let state = web::Data::new(State {
         store: service.store,

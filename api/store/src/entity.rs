@@ -304,6 +304,7 @@ pub mod guardians {
         pub relationship: Option<String>,
         pub email: Option<String>,
         pub phone: Option<String>,
+        pub language: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -582,6 +583,36 @@ pub mod webhook_attempts {
         pub http_status: Option<i32>,
         pub error: Option<String>,
         pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod mail_deliveries {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mail_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub event_id: String,
+        pub event: String,
+        pub match_id: String,
+        pub recipient: String,
+        pub to_address: String,
+        pub to_name: String,
+        pub language: Option<String>,
+        pub status: String,
+        pub attempts: i32,
+        pub error: Option<String>,
+        pub next_attempt_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        pub lease_owner: Option<String>,
+        pub lease_until: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

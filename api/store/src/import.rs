@@ -149,7 +149,13 @@ impl Table {
         match self {
             Table::Districts | Table::Schools => &[],
             Table::Agreements => &["terms"],
-            Table::Students => &["guardianName", "guardianRelationship", "guardianEmail", "guardianPhone"],
+            Table::Students => &[
+                "guardianName",
+                "guardianRelationship",
+                "guardianEmail",
+                "guardianPhone",
+                "guardianLanguage",
+            ],
             Table::Partners => &["contactName", "contactPhone", "status"],
             Table::Openings => &["title"],
         }
@@ -851,10 +857,11 @@ fn guardians(cells: &mut Cells<'_>) -> Vec<Guardian> {
     let relationship = cells.optional("guardianRelationship", text);
     let email = cells.optional("guardianEmail", email);
     let phone = cells.optional("guardianPhone", text);
+    let language = cells.optional("guardianLanguage", text);
     match name {
-        Some(name) => vec![Guardian { name, relationship, email, phone }],
+        Some(name) => vec![Guardian { name, relationship, email, phone, language }],
         None => {
-            let has_details = ["guardianRelationship", "guardianEmail", "guardianPhone"]
+            let has_details = ["guardianRelationship", "guardianEmail", "guardianPhone", "guardianLanguage"]
                 .iter()
                 .any(|column| !cells.is_empty(column));
             if has_details {

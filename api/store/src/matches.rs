@@ -264,7 +264,17 @@ pub async fn transition<C: ConnectionTrait>(
         MatchStatus::Accepted => EventKind::MatchAccepted,
         _ => EventKind::MatchStatusChanged,
     };
-    notify::record(db, &[match_event(kind, current, next)], now).await?;
+    let mut event = match_event(kind, current, next);
+    if next == MatchStatus::Declined {
+        // Who declined decides who is told: the other side.
+        let by = match actor.split(':').next() {
+            Some("partner") => "PARTNER",
+            Some("admin") => "BOTH",
+            _ => "STUDENT",
+        };
+        event.data["by"] = json!(by);
+    }
+    notify::record(db, &[event], now).await?;
     let accepted = next == MatchStatus::Accepted;
     Ok(Match {
         status: next,

@@ -19,7 +19,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::entity::{
-    match_runs, matches, openings, outbox_events, students, webhook_attempts, webhook_deliveries, webhooks,
+    guardians, mail_deliveries, match_runs, matches, openings, outbox_events, partners, students,
+    webhook_attempts, webhook_deliveries, webhooks,
 };
 use super::people::{Disclosure, log_disclosures};
 use super::records::Role;
@@ -324,7 +325,7 @@ pub async fn attempts<C: ConnectionTrait>(
 /// transaction: one per hook that subscribed to the event before it happened and
 /// whose owner may hear about it. A delivery to a partner's hook names students, so
 /// it is written to the disclosure log with it. Returns how many events it took.
-pub async fn fan_out(store: &Store, now: DateTime<Utc>, limit: u64) -> Result<usize, StoreError> {
+pub async fn fan_out(store: &Store, now: DateTime<Utc>, limit: u64, mail: bool) -> Result<usize, StoreError> {
     // A read first: an idle outbox must not take SQLite's write lock twice a second.
     let any = outbox_events::Entity::find()
         .filter(outbox_events::Column::FannedOut.eq(false))
@@ -413,6 +414,16 @@ pub async fn fan_out(store: &Store, now: DateTime<Utc>, limit: u64) -> Result<us
             .on_conflict_do_nothing_on([webhook_deliveries::Column::Id])
             .exec_without_returning(&txn)
             .await?;
+    }
+    if mail {
+        let (mails, told) = mails_of(&txn, &events, &parties, now).await?;
+        for chunk in mails.chunks(400) {
+            mail_deliveries::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing_on([mail_deliveries::Column::Id])
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        disclosures.extend(told);
     }
     log_disclosures(&txn, &disclosures).await?;
     let ids: Vec<&str> = events.iter().map(|event| event.id.as_str()).collect();
@@ -643,4 +654,247 @@ pub async fn settle(
     webhook_attempts::Entity::insert(attempt).exec_without_returning(&txn).await?;
     txn.commit().await?;
     Ok(Some(status))
+}
+
+/// Who a mail is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recipient {
+    /// A guardian of the student.
+    Guardian,
+    /// The partner's contact.
+    Partner,
+}
+
+impl Recipient {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recipient::Guardian => "GUARDIAN",
+            Recipient::Partner => "PARTNER",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Recipient> {
+        [Recipient::Guardian, Recipient::Partner].into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// Which sides hear about `kind` by mail: a proposal goes to both, a decision to
+/// the other side (both when ADMIN decided for both), the rest to nobody.
+fn mailed_sides(kind: EventKind, data: &Value) -> &'static [Recipient] {
+    let by = data.get("by").and_then(Value::as_str).unwrap_or("BOTH");
+    match (kind, by) {
+        (EventKind::MatchProposed, _) => &[Recipient::Guardian, Recipient::Partner],
+        (EventKind::MatchAccepted | EventKind::MatchDeclined, "STUDENT") => &[Recipient::Partner],
+        (EventKind::MatchAccepted | EventKind::MatchDeclined, "PARTNER") => &[Recipient::Guardian],
+        (EventKind::MatchAccepted | EventKind::MatchDeclined, _) => {
+            &[Recipient::Guardian, Recipient::Partner]
+        }
+        _ => &[],
+    }
+}
+
+/// The mails of `events` (one per guardian with an address and one for the
+/// partner's contact, as [`mailed_sides`] says), and the disclosures of those that
+/// reach a partner (the student's first name and grade).
+async fn mails_of<C: ConnectionTrait>(
+    db: &C,
+    events: &[outbox_events::Model],
+    parties: &HashMap<String, (String, String, String)>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<mail_deliveries::ActiveModel>, Vec<Disclosure>), StoreError> {
+    let mut students = HashSet::new();
+    let mut partner_ids = HashSet::new();
+    for (_, partner, student) in parties.values() {
+        students.insert(student.as_str());
+        partner_ids.insert(partner.as_str());
+    }
+    let mut family: HashMap<String, Vec<guardians::Model>> = HashMap::new();
+    let student_list: Vec<&str> = students.into_iter().collect();
+    for chunk in student_list.chunks(2_000) {
+        let rows = guardians::Entity::find()
+            .filter(guardians::Column::StudentId.is_in(chunk.iter().copied()))
+            .filter(guardians::Column::Email.is_not_null())
+            .order_by_asc(guardians::Column::Id)
+            .all(db)
+            .await?;
+        for row in rows {
+            family.entry(row.student_id.clone()).or_default().push(row);
+        }
+    }
+    let partner_list: Vec<&str> = partner_ids.into_iter().collect();
+    let mut contacts: HashMap<String, partners::Model> = HashMap::new();
+    for chunk in partner_list.chunks(2_000) {
+        let rows = partners::Entity::find()
+            .filter(partners::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        for row in rows {
+            contacts.insert(row.id.clone(), row);
+        }
+    }
+    let mut mails = Vec::new();
+    let mut told = Vec::new();
+    for event in events {
+        let (Some(kind), Some(match_id)) = (EventKind::parse(&event.event), &event.match_id) else {
+            continue;
+        };
+        let Some((_, partner, student)) = parties.get(match_id) else { continue };
+        let mut to: Vec<(Recipient, String, String, Option<String>)> = Vec::new();
+        for side in mailed_sides(kind, &event.data) {
+            match side {
+                Recipient::Guardian => {
+                    for guardian in family.get(student).into_iter().flatten() {
+                        if let Some(email) = &guardian.email {
+                            to.push((*side, email.clone(), guardian.name.clone(), guardian.language.clone()));
+                        }
+                    }
+                }
+                Recipient::Partner => {
+                    if let Some(contact) = contacts.get(partner)
+                        && let Some(email) = &contact.contact_email
+                    {
+                        let name = contact.contact_name.clone().unwrap_or_else(|| contact.name.clone());
+                        to.push((*side, email.clone(), name, None));
+                        told.push(Disclosure {
+                            id: 0,
+                            occurred_at: now,
+                            partner_id: partner.clone(),
+                            actor: format!("PARTNER:{partner}"),
+                            student_id: student.clone(),
+                            fields: vec!["firstName".to_owned(), "grade".to_owned()],
+                            operation: Some(format!("mail {}", kind.as_str())),
+                        });
+                    }
+                }
+            }
+        }
+        for (at, (recipient, address, name, language)) in to.into_iter().enumerate() {
+            mails.push(mail_deliveries::ActiveModel {
+                id: Set(format!("mail-{}-{}", event.id.trim_start_matches("evt-"), at + 1)),
+                event_id: Set(event.id.clone()),
+                event: Set(event.event.clone()),
+                match_id: Set(match_id.clone()),
+                recipient: Set(recipient.as_str().to_owned()),
+                to_address: Set(address),
+                to_name: Set(name),
+                language: Set(language),
+                status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+                attempts: Set(0),
+                error: Set(None),
+                next_attempt_at: Set(now),
+                created_at: Set(now),
+                lease_owner: Set(None),
+                lease_until: Set(None),
+            });
+        }
+    }
+    Ok((mails, told))
+}
+
+/// A mail a dispatcher holds the lease of.
+#[derive(Clone, Debug)]
+pub struct MailDue {
+    /// The mail's id.
+    pub id: String,
+    /// Which event.
+    pub event: EventKind,
+    /// The event's data (`by`, `status`).
+    pub data: Value,
+    /// The match it is about.
+    pub match_id: String,
+    /// Guardian or partner.
+    pub recipient: Recipient,
+    /// The address.
+    pub to_address: String,
+    /// The name.
+    pub to_name: String,
+    /// The guardian's language, when the service has it.
+    pub language: Option<String>,
+    /// This attempt's number, 1 for the first.
+    pub attempt: i32,
+    /// When it was made (retries end 24 hours later).
+    pub created_at: DateTime<Utc>,
+}
+
+/// Takes the lease of up to `limit` mails due at `now`, like [`claim`].
+pub async fn claim_mail<C: ConnectionTrait>(
+    db: &C,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+) -> Result<Vec<MailDue>, StoreError> {
+    use mail_deliveries::Column as M;
+    let free = || sea_orm::Condition::any().add(M::LeaseUntil.is_null()).add(M::LeaseUntil.lt(now));
+    let candidates = mail_deliveries::Entity::find()
+        .filter(M::Status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(M::NextAttemptAt.lte(now))
+        .filter(free())
+        .order_by_asc(M::NextAttemptAt)
+        .order_by_asc(M::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut due = Vec::new();
+    for row in candidates {
+        let taken = mail_deliveries::Entity::update_many()
+            .col_expr(M::LeaseOwner, Expr::value(owner))
+            .col_expr(M::LeaseUntil, Expr::value(now + lease))
+            .filter(M::Id.eq(row.id.as_str()))
+            .filter(M::Status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(free())
+            .exec(db)
+            .await?;
+        if taken.rows_affected != 1 {
+            continue;
+        }
+        let Some(event) = outbox_events::Entity::find_by_id(row.event_id.as_str()).one(db).await? else {
+            continue;
+        };
+        due.push(MailDue {
+            event: EventKind::parse(&row.event).ok_or_else(|| inconsistent("a mail's event"))?,
+            recipient: Recipient::parse(&row.recipient).ok_or_else(|| inconsistent("a mail's recipient"))?,
+            data: event.data,
+            id: row.id,
+            match_id: row.match_id,
+            to_address: row.to_address,
+            to_name: row.to_name,
+            language: row.language,
+            attempt: row.attempts + 1,
+            created_at: row.created_at,
+        });
+    }
+    Ok(due)
+}
+
+/// Records attempt `due.attempt` of a mail under `owner`'s lease: sent (`error`
+/// `None`), pending again at `retry_at`, or failed past the 24 hours; `None` when
+/// the lease was lost meanwhile.
+pub async fn settle_mail(
+    store: &Store,
+    owner: &str,
+    due: &MailDue,
+    error: Option<&str>,
+    retry_at: DateTime<Utc>,
+) -> Result<Option<DeliveryStatus>, StoreError> {
+    use mail_deliveries::Column as M;
+    let status = match error {
+        None => DeliveryStatus::Delivered,
+        Some(_) if retry_at > due.created_at + RETRY_FOR => DeliveryStatus::Failed,
+        Some(_) => DeliveryStatus::Pending,
+    };
+    let written = mail_deliveries::Entity::update_many()
+        .col_expr(M::Status, Expr::value(status.as_str()))
+        .col_expr(M::Attempts, Expr::value(due.attempt))
+        .col_expr(M::Error, Expr::value(error.map(str::to_owned)))
+        .col_expr(M::NextAttemptAt, Expr::value(retry_at))
+        .col_expr(M::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(M::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(M::Id.eq(due.id.as_str()))
+        .filter(M::LeaseOwner.eq(owner))
+        .filter(M::Attempts.eq(due.attempt - 1))
+        .exec(store.db())
+        .await?;
+    Ok((written.rows_affected == 1).then_some(status))
 }

@@ -97,6 +97,7 @@ pub async fn students_in<C: ConnectionTrait>(
                         relationship: row.relationship,
                         email: row.email,
                         phone: row.phone,
+                        language: row.language,
                     };
                     (row.student_id, guardian)
                 }),

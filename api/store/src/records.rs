@@ -219,6 +219,8 @@ pub struct Guardian {
     pub relationship: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The language mail to them is written in: an ISO 639-1 code (`es`).
+    pub language: Option<String>,
 }
 
 /// A match about to be written: what the engine or a counselor decided.

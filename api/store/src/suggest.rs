@@ -630,6 +630,13 @@ fn place_sessions(free: &WeekWindows, opening: &RawOpening) -> Option<Vec<RawWin
 
 /// Online; the fastest of the student's own modes when it is within their limit;
 /// otherwise the partner's pick-up (the pair is feasible, so one of these holds).
+/// What a pair's sentence says, for a match already made: how the student gets
+/// there, the language they share, the subjects of their need of `kind` it covers.
+pub fn pair_facts(student: &RawStudent, kind: Kind, opening: &RawOpening) -> (Travel, String, Vec<String>) {
+    let subjects = need_of(student, kind).map(|need| shared_subjects(need, opening)).unwrap_or_default();
+    (travel(student, opening), shared_language(student, opening), subjects)
+}
+
 fn travel(student: &RawStudent, opening: &RawOpening) -> Travel {
     let place = opening.place.filter(|_| !opening.is_virtual());
     let (Some(home), Some(place)) = (place_of(student.home), place.and_then(place_of)) else {

@@ -58,6 +58,14 @@ pub fn check_student(student: &Student) -> Result<(), StoreError> {
         )?;
         optional(&format!("guardians[{index}].email"), guardian.email.as_ref(), MAX_NAME_CHARS)?;
         optional(&format!("guardians[{index}].phone"), guardian.phone.as_ref(), MAX_NAME_CHARS)?;
+        if let Some(language) = &guardian.language
+            && !(language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()))
+        {
+            return Err(StoreError::invalid(
+                format!("guardians[{index}].language"),
+                format!("{language:?} is not an ISO 639-1 code (two lower-case letters, like es)"),
+            ));
+        }
     }
     Ok(())
 }
@@ -558,6 +566,7 @@ pub async fn save_students<C: ConnectionTrait>(
                 relationship: Set(guardian.relationship.clone()),
                 email: Set(guardian.email.clone()),
                 phone: Set(guardian.phone.clone()),
+                language: Set(guardian.language.clone()),
             });
         }
     }

@@ -60,7 +60,7 @@ impl Schemas {
     /// under `hooks`; `demo` opens introspection and suggestions to everyone.
     pub fn new(store: Store, runner: Runner, hooks: HookSettings, demo: bool) -> Schemas {
         Schemas {
-            helpful: builder(demo).data(store.clone()).data(runner.clone()).data(hooks).finish(),
+            helpful: builder(demo).data(store.clone()).data(runner.clone()).data(hooks.clone()).finish(),
             terse: builder(demo).data(store).data(runner).data(hooks).disable_suggestions().finish(),
             demo,
         }

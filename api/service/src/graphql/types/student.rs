@@ -300,6 +300,8 @@ pub struct GuardianNode {
     pub(crate) relationship: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) phone: Option<String>,
+    /// The language mail to them is written in (ISO 639-1, like `es`).
+    pub(crate) language: Option<String>,
 }
 
 impl From<Guardian> for GuardianNode {
@@ -309,6 +311,7 @@ impl From<Guardian> for GuardianNode {
             relationship: guardian.relationship,
             email: guardian.email,
             phone: guardian.phone,
+            language: guardian.language,
         }
     }
 }
@@ -488,11 +491,20 @@ pub struct GuardianInput {
     pub(crate) relationship: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) phone: Option<String>,
+    /// The language mail to them is written in: ISO 639-1 (`es`); mail is in English
+    /// or Spanish, English for any other language.
+    pub(crate) language: Option<String>,
 }
 
 impl GuardianInput {
     pub(crate) fn into_record(self) -> Guardian {
-        Guardian { name: self.name, relationship: self.relationship, email: self.email, phone: self.phone }
+        Guardian {
+            name: self.name,
+            relationship: self.relationship,
+            email: self.email,
+            phone: self.phone,
+            language: self.language,
+        }
     }
 }
 

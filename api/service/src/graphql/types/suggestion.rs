@@ -66,6 +66,17 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// The facts of a match: the language shared, the way there, its sessions and
+    /// the subjects it covers.
+    pub(crate) fn new(
+        language: String,
+        travel: Travel,
+        sessions: Vec<RawWindow>,
+        subjects: Vec<String>,
+    ) -> Facts {
+        Facts { language, travel, sessions, subjects }
+    }
+
     /// The facts of one suggestion.
     pub(crate) fn of(suggestion: &suggest::Suggestion) -> Facts {
         Facts {
