@@ -43,6 +43,7 @@ impl TestServer {
             allow_private: true,
             dispatch_every: Some(std::time::Duration::from_millis(100)),
             mailer: None,
+            extra_roots: Vec::new(),
         };
         TestServer::start_hooks(db, demo, key, hooks).await
     }

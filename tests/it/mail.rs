@@ -183,7 +183,12 @@ async fn a_proposal_is_mailed_in_the_guardians_language_and_a_decision_to_the_ot
         district(&db, 3, 2).await;
         let smtp = SmtpReceiver::start().await;
         let mailer = Mailer::new(&smtp.url, "partnermatch <no-reply@district.example.org>").unwrap();
-        let hooks = HookSettings { allow_private: true, dispatch_every: None, mailer: Some(mailer.clone()) };
+        let hooks = HookSettings {
+            allow_private: true,
+            dispatch_every: None,
+            mailer: Some(mailer.clone()),
+            extra_roots: Vec::new(),
+        };
         let server = TestServer::start_hooks(db, false, KeySource::Hs256(SECRET.to_vec()), hooks).await;
         let name = server.db.name;
         let sch1 = counselor("sch-1");

@@ -675,7 +675,12 @@ async fn counted_server(db: &TestDb) -> Counted {
         run_lease: service::runner::DEFAULT_LEASE,
         cors: Default::default(),
         // No dispatcher: its queries would count among the statements measured.
-        hooks: service::notify::HookSettings { allow_private: true, dispatch_every: None, mailer: None },
+        hooks: service::notify::HookSettings {
+            allow_private: true,
+            dispatch_every: None,
+            mailer: None,
+            extra_roots: Vec::new(),
+        },
     };
     Counted { running: start(service, "127.0.0.1:0").await.unwrap(), count, seen }
 }

@@ -885,7 +885,12 @@ async fn counted_server(store: &Store) -> (service::server::Running, Arc<AtomicU
         run_lease: Duration::from_secs(3600),
         cors: Default::default(),
         // No dispatcher: its queries would count among the statements measured.
-        hooks: service::notify::HookSettings { allow_private: true, dispatch_every: None, mailer: None },
+        hooks: service::notify::HookSettings {
+            allow_private: true,
+            dispatch_every: None,
+            mailer: None,
+            extra_roots: Vec::new(),
+        },
     };
     (start(service, "127.0.0.1:0").await.unwrap(), count)
 }

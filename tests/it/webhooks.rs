@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use serde_json::Value;
 use service::auth::KeySource;
 use service::notify::{Dispatcher, HookSettings, sign};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::db::backends;
@@ -43,47 +43,26 @@ impl Receiver {
     }
 
     fn on(listener: TcpListener, script: Vec<u16>) -> Receiver {
+        Receiver::serving(listener, script, None)
+    }
+
+    /// A receiver speaking TLS with `acceptor`'s certificate.
+    fn serving(listener: TcpListener, script: Vec<u16>, tls: Option<tokio_rustls::TlsAcceptor>) -> Receiver {
         let addr = listener.local_addr().unwrap();
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let seen = got.clone();
         let task = tokio::spawn(async move {
             let mut script = script.into_iter();
             loop {
-                let Ok((mut stream, _)) = listener.accept().await else { return };
-                let mut raw = Vec::new();
-                let mut buffer = [0u8; 4096];
-                let head_end = loop {
-                    let read = stream.read(&mut buffer).await.unwrap_or(0);
-                    if read == 0 {
-                        break None;
-                    }
-                    raw.extend_from_slice(&buffer[..read]);
-                    if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break Some(at);
-                    }
-                };
-                let Some(head_end) = head_end else { continue };
-                let head = String::from_utf8_lossy(&raw[..head_end]).to_string();
-                let headers: BTreeMap<String, String> = head
-                    .lines()
-                    .skip(1)
-                    .filter_map(|line| line.split_once(':'))
-                    .map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_owned()))
-                    .collect();
-                let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-                let mut body = raw[head_end + 4..].to_vec();
-                while body.len() < length {
-                    let read = stream.read(&mut buffer).await.unwrap_or(0);
-                    if read == 0 {
-                        break;
-                    }
-                    body.extend_from_slice(&buffer[..read]);
-                }
-                seen.lock().unwrap().push(Received { headers, body });
+                let Ok((stream, _)) = listener.accept().await else { return };
                 let status = script.next().unwrap_or(200);
-                let answer =
-                    format!("HTTP/1.1 {status} Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                let _ = stream.write_all(answer.as_bytes()).await;
+                match &tls {
+                    Some(acceptor) => {
+                        let Ok(stream) = acceptor.accept(stream).await else { continue };
+                        answer(stream, status, &seen).await;
+                    }
+                    None => answer(stream, status, &seen).await,
+                }
             }
         });
         Receiver { addr, got, task }
@@ -98,6 +77,43 @@ impl Receiver {
     }
 }
 
+/// Reads one request from `stream`, records it, and answers `status`.
+async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, status: u16, seen: &Mutex<Vec<Received>>) {
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let head_end = loop {
+        let read = stream.read(&mut buffer).await.unwrap_or(0);
+        if read == 0 {
+            break None;
+        }
+        raw.extend_from_slice(&buffer[..read]);
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break Some(at);
+        }
+    };
+    let Some(head_end) = head_end else { return };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_string();
+    let headers: BTreeMap<String, String> = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_owned()))
+        .collect();
+    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = raw[head_end + 4..].to_vec();
+    while body.len() < length {
+        let read = stream.read(&mut buffer).await.unwrap_or(0);
+        if read == 0 {
+            break;
+        }
+        body.extend_from_slice(&buffer[..read]);
+    }
+    seen.lock().unwrap().push(Received { headers, body });
+    let answer = format!("HTTP/1.1 {status} Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let _ = stream.write_all(answer.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
 impl Drop for Receiver {
     fn drop(&mut self) {
         self.task.abort();
@@ -106,7 +122,8 @@ impl Drop for Receiver {
 
 /// A server whose dispatcher the test drives (hooks may point at loopback).
 async fn manual(db: crate::db::TestDb) -> TestServer {
-    let hooks = HookSettings { allow_private: true, dispatch_every: None, mailer: None };
+    let hooks =
+        HookSettings { allow_private: true, dispatch_every: None, mailer: None, extra_roots: Vec::new() };
     TestServer::start_hooks(db, false, KeySource::Hs256(SECRET.to_vec()), hooks).await
 }
 
@@ -383,7 +400,12 @@ async fn a_failed_mutation_sends_nothing_and_two_nodes_never_send_one_delivery_t
 async fn hook_urls_and_owners_are_checked() {
     for db in backends().await {
         district(&db, 1, 1).await;
-        let strict = HookSettings { allow_private: false, dispatch_every: None, mailer: None };
+        let strict = HookSettings {
+            allow_private: false,
+            dispatch_every: None,
+            mailer: None,
+            extra_roots: Vec::new(),
+        };
         let server = TestServer::start_hooks(db, false, KeySource::Hs256(SECRET.to_vec()), strict).await;
         let name = server.db.name;
         let create = |url: &str, events: &str, secret: &str| {
@@ -397,7 +419,7 @@ async fn hook_urls_and_owners_are_checked() {
             ("http://169.254.169.254/latest/meta-data", "MATCH_PROPOSED", HOOK_SECRET, "input.url"),
             ("http://[::1]:9/in", "MATCH_PROPOSED", HOOK_SECRET, "input.url"),
             ("ftp://example.org/in", "MATCH_PROPOSED", HOOK_SECRET, "input.url"),
-            ("https://example.org/in", "MATCH_PROPOSED", HOOK_SECRET, "input.url"),
+            ("https://127.0.0.1/in", "MATCH_PROPOSED", HOOK_SECRET, "input.url"),
             ("http://8.8.8.8/in", "", HOOK_SECRET, "input.events"),
             ("http://8.8.8.8/in", "RUN_FINISHED", "short", "input.secret"),
         ] {
@@ -516,4 +538,67 @@ async fn two_server_processes_send_each_delivery_once_and_a_killed_one_loses_non
             );
         }
     }
+}
+
+#[tokio::test]
+async fn an_https_hook_is_delivered_over_tls_to_a_trusted_certificate_only() {
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio_rustls::rustls::{ServerConfig, crypto::ring::default_provider};
+
+    for db in backends().await {
+        district(&db, 3, 2).await;
+        let server = manual(db).await;
+        let name = server.db.name;
+        // A receiver whose certificate (for "localhost") no public root signed.
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert = CertificateDer::from(certified.cert.der().to_vec());
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der()));
+        let config = ServerConfig::builder_with_provider(std::sync::Arc::new(default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let receiver = Receiver::serving(listener, Vec::new(), Some(acceptor));
+        let url = format!("https://localhost:{port}/hooks");
+        create_hook(&server, &admin(), &url, "MATCH_PROPOSED").await;
+        propose(&server, "s-1").await;
+
+        // Mozilla's roots alone do not trust it: the attempt fails on TLS, nothing is read.
+        let untrusting = Dispatcher::new(server.db.store.clone(), true);
+        let start = Utc::now();
+        let refused = untrusting.tick(start).await.unwrap();
+        assert_eq!((refused.attempted, refused.delivered), (1, 0), "{name}");
+        assert!(receiver.received().is_empty(), "{name}");
+        let listed = server
+            .query(Some(&admin()), "{ webhooks { deliveries { edges { node { status error } } } } }")
+            .await;
+        let attempt = &listed["data"]["webhooks"][0]["deliveries"]["edges"][0]["node"];
+        assert!(attempt["error"].as_str().unwrap().contains("TLS"), "{name}: {attempt}");
+
+        // With the receiver's certificate as a root (PARTNERMATCH_WEBHOOK_CA_FILE), it is delivered.
+        let pem = scratch_pem(&certified.cert.pem());
+        let roots = service::notify::read_roots(pem.path()).unwrap();
+        let trusting = Dispatcher::new(server.db.store.clone(), true).with_roots(&roots);
+        let delivered = trusting.tick(start + Duration::seconds(5)).await.unwrap();
+        assert_eq!(delivered.delivered, 1, "{name}: {delivered:?}");
+        let got = receiver.received();
+        assert_eq!(got.len(), 1, "{name}");
+        let expected = format!("sha256={}", sign(HOOK_SECRET, &got[0].body));
+        assert_eq!(got[0].headers["x-partnermatch-signature"], expected, "{name}");
+        assert_eq!(got[0].headers["host"], format!("localhost:{port}"));
+        server.stop().await;
+    }
+    let empty = scratch_pem("");
+    assert!(service::notify::read_roots(empty.path()).unwrap_err().contains("no certificate"));
+}
+
+fn scratch_pem(text: &str) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
 }

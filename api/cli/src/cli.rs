@@ -111,6 +111,10 @@ enum Command {
         /// when the server asks); unset or empty: no mail is sent.
         #[arg(long = "smtp-url", env = "PARTNERMATCH_SMTP_URL")]
         smtp_url: Option<String>,
+        /// A PEM file of certificate authorities to trust for https webhooks besides
+        /// Mozilla's roots (a district's own CA).
+        #[arg(long = "webhook-ca-file", env = "PARTNERMATCH_WEBHOOK_CA_FILE")]
+        webhook_ca_file: Option<std::path::PathBuf>,
         /// Who mail comes from.
         #[arg(
             long = "mail-from",
@@ -278,6 +282,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             cors_origins,
             webhook_allow_private,
             smtp_url,
+            webhook_ca_file,
             mail_from,
             demo,
             database,
@@ -293,9 +298,14 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Some(url) => Some(service::mail::Mailer::new(url, &mail_from).map_err(Error::Config)?),
                 None => None,
             };
+            let extra_roots = match webhook_ca_file.filter(|path| !path.as_os_str().is_empty()) {
+                Some(path) => service::notify::read_roots(&path).map_err(Error::Config)?,
+                None => Vec::new(),
+            };
             let hooks = service::notify::HookSettings {
                 allow_private: webhook_allow_private.is_some_and(|value| !value.is_empty()),
                 mailer,
+                extra_roots,
                 ..Default::default()
             };
             block_on(serve(

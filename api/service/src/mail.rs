@@ -27,24 +27,30 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// A mailer for `url` (`smtp://host:port`; `smtps://` needs TLS, which this
-    /// build does not have yet) sending as `from`.
+    /// A mailer for `url` (`smtp://host:port`, plain; `smtps://host:port`, TLS)
+    /// sending as `from`.
     ///
     /// # Errors
     /// Why the URL or the sender cannot be used, for the configuration error.
     pub fn new(url: &str, from: &str) -> Result<Mailer, String> {
         let parsed =
             url::Url::parse(url).map_err(|err| format!("PARTNERMATCH_SMTP_URL: not a URL: {err}"))?;
-        if parsed.scheme() != "smtp" {
-            return Err(format!(
-                "PARTNERMATCH_SMTP_URL: {}: only smtp://host:port is supported by this build (no TLS yet)",
-                parsed.scheme()
-            ));
-        }
         let host = parsed.host_str().ok_or("PARTNERMATCH_SMTP_URL names no host")?;
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(parsed.port().unwrap_or(25))
-            .timeout(Some(std::time::Duration::from_secs(10)));
+        let builder = match parsed.scheme() {
+            // Plain SMTP: a relay on the district's own network (or loopback).
+            "smtp" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+                .port(parsed.port().unwrap_or(25)),
+            // SMTP over TLS from the first byte, the certificate checked against Mozilla's roots.
+            "smtps" => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                .map_err(|err| format!("PARTNERMATCH_SMTP_URL: {err}"))?
+                .port(parsed.port().unwrap_or(465)),
+            other => {
+                return Err(format!(
+                    "PARTNERMATCH_SMTP_URL: {other}: use smtp://host:port or smtps://host:port"
+                ));
+            }
+        };
+        let mut builder = builder.timeout(Some(std::time::Duration::from_secs(10)));
         if !parsed.username().is_empty() {
             let user = percent_decode(parsed.username());
             let password = percent_decode(parsed.password().unwrap_or_default());
@@ -322,7 +328,8 @@ mod tests {
         assert_eq!(escape("<b>Tom & \"Jerry\"</b>"), "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;");
         assert_eq!(percent_decode("a%40b%2Fc"), "a@b/c");
         assert_eq!(percent_decode("100%"), "100%");
-        assert!(Mailer::new("smtps://mail.example.org", "a@b.org").unwrap_err().contains("smtp://"));
+        assert!(Mailer::new("imap://mail.example.org", "a@b.org").unwrap_err().contains("smtps://"));
+        assert!(Mailer::new("smtps://mail.example.org", "a@b.org").is_ok());
         assert!(Mailer::new("smtp://127.0.0.1:2525", "not a mailbox").unwrap_err().contains("MAIL_FROM"));
         assert!(Mailer::new("smtp://127.0.0.1:2525", "partnermatch <no-reply@example.org>").is_ok());
     }

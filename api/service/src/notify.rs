@@ -2,12 +2,14 @@
 //! node fans new events out into deliveries, takes the lease of those due, POSTs
 //! each signed body to its hook and records the attempt ([`store::notify`]).
 //!
-//! The client is a few lines of HTTP/1.1 over a Tokio socket rather than a client
-//! crate: a delivery needs one POST and the status line of the answer, and
-//! connecting to the address it checked (not a name resolved again later) is what
-//! keeps a hook from being pointed at the service's own network (SSRF).
+//! The client is a few lines of HTTP/1.1 over a Tokio socket (and rustls for
+//! https) rather than a client crate: a delivery needs one POST and the status line
+//! of the answer, and connecting to the address it checked (not a name resolved
+//! again later) is what keeps a hook from being pointed at the service's own
+//! network (SSRF).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -16,8 +18,11 @@ use serde_json::json;
 use sha2::Sha256;
 use store::notify::{self, DeliveryStatus, Due, Outcome};
 use store::{Store, StoreError};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::mail::Mailer;
 
@@ -40,6 +45,9 @@ pub struct HookSettings {
     pub dispatch_every: Option<StdDuration>,
     /// `PARTNERMATCH_SMTP_URL`: where mail goes; `None`: no mail is written or sent.
     pub mailer: Option<Mailer>,
+    /// `PARTNERMATCH_WEBHOOK_CA_FILE`: roots trusted for https hooks besides
+    /// Mozilla's (a district's own certificate authority).
+    pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
 impl Default for HookSettings {
@@ -48,6 +56,7 @@ impl Default for HookSettings {
             allow_private: false,
             dispatch_every: Some(StdDuration::from_millis(500)),
             mailer: None,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -72,12 +81,25 @@ pub struct Dispatcher {
     owner: String,
     allow_private: bool,
     mailer: Option<Mailer>,
+    tls: TlsConnector,
 }
 
 impl Dispatcher {
-    /// A dispatcher with its own lease owner id, sending no mail.
+    /// A dispatcher with its own lease owner id, sending no mail, trusting
+    /// Mozilla's roots for https hooks.
     pub fn new(store: Store, allow_private: bool) -> Dispatcher {
-        Dispatcher { store, owner: store::new_id("node"), allow_private, mailer: None }
+        Dispatcher {
+            store,
+            owner: store::new_id("node"),
+            allow_private,
+            mailer: None,
+            tls: tls_connector(&[]),
+        }
+    }
+
+    /// The same, trusting `roots` too for https hooks.
+    pub fn with_roots(self, roots: &[CertificateDer<'static>]) -> Dispatcher {
+        Dispatcher { tls: tls_connector(roots), ..self }
     }
 
     /// The same, mailing through `mailer` too.
@@ -174,11 +196,51 @@ impl Dispatcher {
             ("X-Partnermatch-Delivery", due.id.clone()),
             ("X-Partnermatch-Signature", format!("sha256={}", sign(&due.secret, body.as_bytes()))),
         ];
-        match post(&due.url, &headers, body.as_bytes(), self.allow_private).await {
+        match post(&due.url, &headers, body.as_bytes(), self.allow_private, &self.tls).await {
             Ok(status) => Outcome { http_status: Some(i32::from(status)), error: None },
             Err(error) => Outcome { http_status: None, error: Some(error) },
         }
     }
+}
+
+/// A TLS client on ring, trusting Mozilla's roots and `extra`.
+fn tls_connector(extra: &[CertificateDer<'static>]) -> TlsConnector {
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    for root in extra {
+        // A certificate that is not a usable root is left out; `read_roots` said so at start.
+        let _ = roots.add(root.clone());
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
+        .unwrap_or_else(|_| {
+            // ring supports every safe default version; this arm is never taken.
+            ClientConfig::builder().with_root_certificates(RootCertStore::empty()).with_no_client_auth()
+        });
+    TlsConnector::from(Arc::new(config))
+}
+
+/// The certificates of a PEM file, to trust as roots for https hooks.
+///
+/// # Errors
+/// A file that cannot be read or holds no certificate.
+pub fn read_roots(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .map_err(|err| format!("{}: {err}", path.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|err| format!("{}: {err}", path.display()))?;
+    let mut store = RootCertStore::empty();
+    for cert in &certs {
+        store
+            .add(cert.clone())
+            .map_err(|err| format!("{}: not a root certificate: {err}", path.display()))?;
+    }
+    if certs.is_empty() {
+        return Err(format!("{}: no certificate in the file", path.display()));
+    }
+    Ok(certs)
 }
 
 /// Why a mail was not sent: worth trying again, or never.
@@ -229,14 +291,8 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 /// Why it may not be used, in a sentence for the `input.url` error.
 pub async fn check_url(text: &str, allow_private: bool) -> Result<url::Url, String> {
     let url = url::Url::parse(text).map_err(|err| format!("not a URL: {err}"))?;
-    match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err("https hook URLs are not supported by this build yet (it has no TLS client); \
-                        use an http URL behind your own TLS proxy"
-                .to_owned());
-        }
-        other => return Err(format!("{other}: a hook URL must be http")),
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{}: a hook URL must be http or https", url.scheme()));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("a hook URL carries no user name or password: sign with the secret instead".to_owned());
@@ -306,11 +362,14 @@ async fn post(
     headers: &[(&str, String)],
     body: &[u8],
     allow_private: bool,
+    tls: &TlsConnector,
 ) -> Result<u16, String> {
     let url = url::Url::parse(url).map_err(|err| format!("not a URL: {err}"))?;
-    if url.scheme() != "http" {
-        return Err(format!("{}: not supported", url.scheme()));
-    }
+    let secure = match url.scheme() {
+        "http" => false,
+        "https" => true,
+        other => return Err(format!("{other}: not supported")),
+    };
     let addrs = resolve(&url, allow_private).await?;
     let host = url.host_str().unwrap_or_default();
     let authority = match url.port() {
@@ -330,25 +389,41 @@ async fn post(
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
+    let name = host.trim_start_matches('[').trim_end_matches(']').to_owned();
     let exchange = async {
-        let mut stream =
-            TcpStream::connect(&addrs[..]).await.map_err(|err| format!("cannot connect: {err}"))?;
-        stream.write_all(request.as_bytes()).await.map_err(|err| format!("sending failed: {err}"))?;
-        stream.write_all(body).await.map_err(|err| format!("sending failed: {err}"))?;
-        let mut answer = Vec::new();
-        let mut buffer = [0u8; 512];
-        while !answer.windows(2).any(|pair| pair == b"\r\n") && answer.len() < 8_192 {
-            let read = stream.read(&mut buffer).await.map_err(|err| format!("no answer: {err}"))?;
-            if read == 0 {
-                break;
-            }
-            answer.extend_from_slice(&buffer[..read]);
+        let stream = TcpStream::connect(&addrs[..]).await.map_err(|err| format!("cannot connect: {err}"))?;
+        if secure {
+            let server = ServerName::try_from(name).map_err(|err| format!("not a TLS server name: {err}"))?;
+            let stream = tls.connect(server, stream).await.map_err(|err| format!("TLS failed: {err}"))?;
+            exchange(stream, request.as_bytes(), body).await
+        } else {
+            exchange(stream, request.as_bytes(), body).await
         }
-        status_of(&answer).ok_or_else(|| "the answer is not HTTP".to_owned())
     };
     tokio::time::timeout(TIMEOUT, exchange)
         .await
         .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+}
+
+/// Writes the request and reads the answer's status code.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    head: &[u8],
+    body: &[u8],
+) -> Result<u16, String> {
+    stream.write_all(head).await.map_err(|err| format!("sending failed: {err}"))?;
+    stream.write_all(body).await.map_err(|err| format!("sending failed: {err}"))?;
+    stream.flush().await.map_err(|err| format!("sending failed: {err}"))?;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 512];
+    while !answer.windows(2).any(|pair| pair == b"\r\n") && answer.len() < 8_192 {
+        let read = stream.read(&mut buffer).await.map_err(|err| format!("no answer: {err}"))?;
+        if read == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    status_of(&answer).ok_or_else(|| "the answer is not HTTP".to_owned())
 }
 
 /// The code of an answer's status line (`HTTP/1.1 204 No Content`).
@@ -423,6 +498,8 @@ mod tests {
         assert!(check_url("http://localhost:9/hook", false).await.is_err());
         assert!(check_url("http://127.0.0.1:9/hook", true).await.is_ok());
         assert!(check_url("ftp://example.org/x", true).await.unwrap_err().contains("http"));
+        assert!(check_url("https://127.0.0.1:9/hook", true).await.is_ok());
+        assert!(check_url("https://127.0.0.1:9/hook", false).await.unwrap_err().contains("loopback"));
         assert!(check_url("http://user:pw@127.0.0.1/x", true).await.unwrap_err().contains("password"));
         assert!(check_url("not a url", true).await.is_err());
     }

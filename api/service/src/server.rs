@@ -69,6 +69,7 @@ pub async fn start(service: Service, bind: &str) -> std::io::Result<Running> {
     let sweeper = runner.sweep(service.run_lease / 2);
     let dispatcher = service.hooks.dispatch_every.map(|every| {
         crate::notify::Dispatcher::new(service.store.clone(), service.hooks.allow_private)
+            .with_roots(&service.hooks.extra_roots)
             .with_mailer(service.hooks.mailer.clone())
             .spawn(every)
     });
