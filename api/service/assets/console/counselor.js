@@ -42,7 +42,7 @@ export async function students() {
 
 const STUDENT = `query($id: ID!) { student(id: $id) {
   id firstName lastName grade languages consentOnFile remoteOk maxTravelMinutes travelModes
-  school { name } availability { day start end } needs { kind subjects }
+  school { name } availability { day start end } needs { kind subjects waitingSince }
   matches(first: 50) { edges { node { id status kind createdAt studentAccepted partnerAccepted
     opening { id title partner { name } }
     history { at actor action from to reason } } } } } }`;
@@ -81,6 +81,7 @@ function needCard(s, need, isFilled) {
   const headingId = `need-${need.kind}`;
   return h('section', { class: 'card', 'aria-labelledby': headingId },
     h('h3', { id: headingId }, label),
+    need.waitingSince && !isFilled ? h('p', { class: 'muted' }, t('need.waiting', { date: need.waitingSince })) : null,
     isFilled
       ? h('p', { class: 'muted' }, t('need.filled'))
       : h('button', {
