@@ -771,3 +771,150 @@ async fn match_openings_load_with_their_page() {
         running.handle.stop(true).await;
     }
 }
+
+/// A page of openings that shows only their own columns reads no child table: fewer
+/// statements than the page that selects subjects, languages, schedule and background
+/// check; and every field of either page, through a fragment too, equals what
+/// `opening(id)` reads alone.
+#[tokio::test]
+async fn opening_pages_read_child_tables_only_when_asked() {
+    for db in backends().await {
+        cli::demo::seed(&db.store, Utc::now()).await.unwrap();
+        let Counted { running, count, .. } = counted_server(&db).await;
+        let bearer = format!("Bearer {}", token(Role::Admin, None));
+        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+        let ask = |query: String| {
+            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
+            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
+        };
+        let own = "id title capacity kind partner { name }";
+        let children =
+            "subjects languages schedule { day start end } backgroundCheck { clearedOn expiresOn }";
+        let fragment = format!("fragment F on Opening {{ {children} }}");
+        let mut statements = Vec::new();
+        for selection in [own.to_owned(), format!("{own} {children}"), format!("{own} ...F")] {
+            count.store(0, Ordering::Relaxed);
+            let extra = if selection.contains("...F") { fragment.as_str() } else { "" };
+            let page =
+                ask(format!("{{ openings(first: 40) {{ edges {{ node {{ {selection} }} }} }} }} {extra}"))
+                    .await;
+            statements.push(count.load(Ordering::Relaxed));
+            let edges =
+                page["data"]["openings"]["edges"].as_array().unwrap_or_else(|| panic!("{page}")).clone();
+            assert_eq!(edges.len(), 40, "{}", db.name);
+            for edge in edges.iter().step_by(7) {
+                let id = edge["node"]["id"].as_str().unwrap();
+                let alone = ask(format!(r#"{{ opening(id: "{id}") {{ {selection} }} }} {extra}"#)).await;
+                assert_eq!(alone["data"]["opening"], edge["node"], "{}: {selection}", db.name);
+            }
+        }
+        // Both pages with child fields read them together: the same statements.
+        assert_eq!(statements[1], statements[2], "{}: {statements:?}", db.name);
+        assert!(statements[0] + 4 <= statements[1], "{}: {statements:?}", db.name);
+        running.handle.stop(true).await;
+    }
+}
+
+/// A partner's page of matches with their students reads the students together (the
+/// same statements for 2 matches as for all), logs one disclosure per match shown (not
+/// for the row read past the page's end) with the fields selected, and each student
+/// equals what `match(id)` reads on its own.
+#[tokio::test]
+async fn match_students_load_with_their_page() {
+    use store::entity::{disclosure_log, matches};
+    for db in backends().await {
+        cli::demo::seed(&db.store, Utc::now()).await.unwrap();
+        let rows = matches::Entity::find().all(db.store.db()).await.unwrap();
+        let owners: std::collections::HashMap<String, String> = openings::Entity::find()
+            .all(db.store.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.id, o.partner_id))
+            .collect();
+        let mut per_partner: std::collections::BTreeMap<&str, usize> = Default::default();
+        for m in &rows {
+            *per_partner.entry(owners[&m.opening_id].as_str()).or_default() += 1;
+        }
+        let (partner_id, all) =
+            per_partner.iter().max_by_key(|(id, n)| (**n, std::cmp::Reverse(**id))).unwrap();
+        let (partner_id, all) = (partner_id.to_string(), *all);
+        assert!(all >= 3, "{}: the demo's busiest partner has {all} matches", db.name);
+
+        let Counted { running, count, .. } = counted_server(&db).await;
+        let bearer = format!("Bearer {}", token(Role::Partner, Some(&partner_id)));
+        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+        let ask = |query: String| {
+            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
+            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
+        };
+        let logged = || async {
+            disclosure_log::Entity::find()
+                .filter(disclosure_log::Column::Operation.eq("Match.student"))
+                .all(db.store.db())
+                .await
+                .unwrap()
+        };
+        let mut statements = Vec::new();
+        for first in [2, all, 2, all] {
+            let before = logged().await.len();
+            count.store(0, Ordering::Relaxed);
+            let page = ask(format!(
+                "{{ matches(first: {first}) {{ edges {{ node {{ id student {{ id firstName grade }} }} }} }} }}"
+            ))
+            .await;
+            statements.push(count.load(Ordering::Relaxed));
+            let edges =
+                page["data"]["matches"]["edges"].as_array().unwrap_or_else(|| panic!("{page}")).clone();
+            assert_eq!(edges.len(), first, "{}", db.name);
+            let log = logged().await;
+            let added = &log[before..];
+            // A declined or cancelled match's student reads as null, and is not logged.
+            let mut shown: Vec<&str> =
+                edges.iter().filter_map(|e| e["node"]["student"]["id"].as_str()).collect();
+            assert!(!shown.is_empty(), "{}: {page}", db.name);
+            assert_eq!(added.len(), shown.len(), "{}: one entry per student shown", db.name);
+            let mut written: Vec<&str> = added.iter().map(|d| d.student_id.as_str()).collect();
+            shown.sort_unstable();
+            written.sort_unstable();
+            assert_eq!(shown, written, "{}", db.name);
+            for entry in added {
+                assert_eq!(entry.partner_id, partner_id, "{}", db.name);
+                assert_eq!(entry.fields, json!(["id", "firstName", "grade"]), "{}", db.name);
+            }
+            if first == all {
+                for edge in &edges {
+                    let id = edge["node"]["id"].as_str().unwrap();
+                    let alone =
+                        ask(format!(r#"{{ match(id: "{id}") {{ id student {{ id firstName grade }} }} }}"#))
+                            .await;
+                    assert_eq!(alone["data"]["match"], edge["node"], "{}", db.name);
+                }
+            }
+            // The same page with a field of a child table (`languages`) agrees on the rest.
+            let with_languages = ask(format!(
+                "{{ matches(first: {first}) {{ edges {{ node {{ id student {{ id firstName grade languages }} }} }} }} }}"
+            ))
+            .await;
+            for (short, long) in
+                page["data"]["matches"]["edges"].as_array().unwrap_or_else(|| panic!("{page}")).iter().zip(
+                    with_languages["data"]["matches"]["edges"]
+                        .as_array()
+                        .unwrap_or_else(|| panic!("{with_languages}")),
+                )
+            {
+                let mut long = long["node"].clone();
+                if let Some(student) = long["student"].as_object_mut() {
+                    assert!(
+                        student
+                            .remove("languages")
+                            .is_some_and(|l| l.as_array().is_some_and(|l| !l.is_empty()))
+                    );
+                }
+                assert_eq!(short["node"], long, "{}", db.name);
+            }
+        }
+        assert!(statements.iter().all(|n| *n == statements[0]), "{}: statements {statements:?}", db.name);
+        running.handle.stop(true).await;
+    }
+}

@@ -5,16 +5,14 @@
 use std::collections::HashMap;
 
 use matcher::model::Place;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::StoreError;
 use super::entity::{opening_languages, opening_subjects, openings, partners, schools};
 use super::geo::Bounds;
 use super::order::{self, Direction, Seek};
-use super::read::{StoredOpening, openings_in, partner_record};
+use super::read::{self, Detail, StoredOpening, partner_record};
 use super::records::{Partner, PartnerKind, PartnerStatus};
 
 pub use matcher::geo::EARTH_RADIUS_KM;
@@ -166,56 +164,53 @@ pub async fn opening_page<C: ConnectionTrait>(
     filter: &OpeningFilter,
     sort: OpeningSort,
     seek: &Seek,
+    detail: Detail,
 ) -> Result<Slice<StoredOpening>, StoreError> {
     let condition = opening_condition(filter);
-    let (ids, total) = match filter.near {
+    let (rows, total) = match filter.near {
         Some(near) => {
             let candidates = openings::Entity::find().filter(condition).all(db).await?;
-            let mut within: Vec<((i64, String), String)> = candidates
+            let mut within: Vec<(_, openings::Model)> = candidates
                 .into_iter()
                 .filter(|row| {
                     row.lat.zip(row.lon).is_some_and(|(lat, lon)| {
                         haversine_km(near.lat, near.lon, lat, lon) <= near.radius_km
                     })
                 })
-                .map(|row| (sort.of(&row), row.id))
+                .map(|row| ((sort.of(&row), row.id.clone()), row))
                 .collect();
-            within.sort();
+            within.sort_by(|a, b| a.0.cmp(&b.0));
             if seek.direction == Direction::Desc {
                 within.reverse();
             }
             let total = within.len() as u64;
-            let ids: Vec<String> = within.into_iter().map(|(_, id)| id).collect();
-            (page_of(ids, seek), total)
+            let rows: Vec<openings::Model> = within.into_iter().map(|(_, row)| row).collect();
+            (page_of(rows, seek, |row| row.id.as_str()), total)
         }
         None => {
             let total = openings::Entity::find().filter(condition.clone()).count(db).await?;
-            let select =
-                openings::Entity::find().select_only().column(openings::Column::Id).filter(condition);
+            // The page's rows in one statement, in the list's order.
+            let select = openings::Entity::find().filter(condition);
             let page = order::keyset(select, openings::Entity, openings::Column::Id, &sort.keys(), seek);
-            (page.into_tuple().all(db).await?, total)
+            (page.all(db).await?, total)
         }
     };
-    if ids.is_empty() {
-        return Ok(Slice { rows: Vec::new(), total });
-    }
-    let rows = openings_in(db, &ids_statement(ids.clone())).await?;
-    Ok(Slice { rows: order::in_order(&ids, rows, |stored| stored.opening.matching.id.as_str()), total })
+    Ok(Slice { rows: read::openings_of_rows(db, rows, detail).await?, total })
 }
 
 /// The page `seek` names of a whole list `ids` already in the list's order, nearest
 /// first when reading backward (as the database gives it).
-fn page_of(ids: Vec<String>, seek: &Seek) -> Vec<String> {
+fn page_of<Row>(rows: Vec<Row>, seek: &Seek, id: impl Fn(&Row) -> &str) -> Vec<Row> {
     let limit = usize::try_from(seek.limit).unwrap_or(usize::MAX);
-    let at = seek.from.as_ref().map(|from| ids.iter().position(|id| id == from));
+    let at = seek.from.as_ref().map(|from| rows.iter().position(|row| id(row) == from));
     match (seek.backward, at) {
         // The row the page starts at is no longer in the list.
         (_, Some(None)) => Vec::new(),
-        (false, None) => ids.into_iter().take(limit).collect(),
-        (false, Some(Some(at))) => ids.into_iter().skip(at + 1).take(limit).collect(),
+        (false, None) => rows.into_iter().take(limit).collect(),
+        (false, Some(Some(at))) => rows.into_iter().skip(at + 1).take(limit).collect(),
         (true, at) => {
-            let end = at.flatten().unwrap_or(ids.len());
-            ids.into_iter().take(end).rev().take(limit).collect()
+            let end = at.flatten().unwrap_or(rows.len());
+            rows.into_iter().take(end).rev().take(limit).collect()
         }
     }
 }
@@ -275,15 +270,6 @@ fn opening_condition(filter: &OpeningFilter) -> Condition {
             .add(Bounds::around(near.lat, near.lon, near.radius_km).condition());
     }
     condition
-}
-
-/// `SELECT id FROM openings WHERE id IN (…)`.
-fn ids_statement(ids: Vec<String>) -> SelectStatement {
-    Query::select()
-        .column(openings::Column::Id)
-        .from(openings::Entity)
-        .and_where(Expr::col(openings::Column::Id).is_in(ids))
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -94,6 +94,44 @@ pub async fn is_matched_to<C: ConnectionTrait>(
     Ok(n > 0)
 }
 
+/// The students of `ids` matched to `partner_id` ([`TIES`]), in one statement.
+pub async fn matched_among<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+    partner_id: &str,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<String> = students::Entity::find()
+        .select_only()
+        .column(students::Column::Id)
+        .filter(students::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .filter(Expr::col((students::Entity, students::Column::Id)).in_subquery(matched_to(partner_id)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The students of `ids` that exist, with as much `detail` as asked (guardians
+/// included in [`read::Detail::Full`]), in one set of statements.
+pub async fn students_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+    detail: read::Detail,
+) -> Result<Vec<Student>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let selected = Query::select()
+        .column(students::Column::Id)
+        .from(students::Entity)
+        .and_where(students::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .to_owned();
+    read::students_with(db, &selected, detail).await
+}
+
 /// How a student list is sorted (then by id).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StudentSort {

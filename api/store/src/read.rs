@@ -16,7 +16,7 @@ use super::entity::{
 };
 use super::records::{
     Agreement, Guardian, Kind, Opening, OpeningStatus, Partner, PartnerKind, PartnerStatus,
-    RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, Student,
+    RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student,
 };
 use super::write::raw_window;
 
@@ -34,6 +34,66 @@ where
         map.entry(key).or_default().push(value);
     }
     map
+}
+
+/// The students whose ids `ids` selects, ordered by id, with as much `detail` as
+/// asked: [`Detail::Row`] reads the `students` row alone (languages, availability,
+/// needs, waiting dates and guardians empty), [`Detail::Full`] every child table.
+pub async fn students_with<C: ConnectionTrait>(
+    db: &C,
+    ids: &SelectStatement,
+    detail: Detail,
+) -> Result<Vec<Student>, StoreError> {
+    match detail {
+        Detail::Full => students_in(db, ids, true).await,
+        Detail::Row => Ok(students::Entity::find()
+            .filter(Expr::col((students::Entity, students::Column::Id)).in_subquery(ids.clone()))
+            .order_by_asc(students::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| student_record(row, StudentChildren::default()))
+            .collect()),
+    }
+}
+
+/// What a student's child tables hold for them.
+#[derive(Default)]
+struct StudentChildren {
+    languages: Vec<String>,
+    availability: Vec<RawWindow>,
+    needs: Vec<RawNeed>,
+    waiting_since: BTreeMap<Kind, NaiveDate>,
+    guardians: Vec<Guardian>,
+}
+
+fn student_record(row: students::Model, children: StudentChildren) -> Student {
+    let mut needs = children.needs;
+    // Needs in the order kinds are matched, so a record reads the same every time.
+    needs.sort_by_key(|need| matcher::model::Kind::parse(&need.kind).map(|k| k.match_rank()));
+    let modes = [("WALK", row.walk), ("BIKE", row.bike), ("TRANSIT", row.transit), ("CAR", row.car)];
+    let matching = RawStudent {
+        grade: i64::from(row.grade),
+        birth_date: row.birth_date.map(|d| d.to_string()),
+        languages: children.languages,
+        home: RawPlace { lat: row.home_lat, lon: row.home_lon },
+        travel_modes: Some(modes.iter().filter(|(_, on)| *on).map(|(m, _)| (*m).to_owned()).collect()),
+        max_travel_minutes: row.max_travel_minutes,
+        remote_ok: Some(row.remote_ok),
+        availability: children.availability,
+        needs,
+        priority: Some(i64::from(row.priority)),
+        consent_on_file: Some(row.consent_on_file),
+        id: row.id,
+    };
+    Student {
+        school_id: row.school_id,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        guardians: children.guardians,
+        waiting_since: children.waiting_since,
+        matching,
+    }
 }
 
 /// The students whose ids `ids` selects, ordered by id; guardians only when asked
@@ -108,34 +168,14 @@ pub async fn students_in<C: ConnectionTrait>(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let mut student_needs = needs.remove(&row.id).unwrap_or_default();
-            // Needs in the order kinds are matched, so a record reads the same every time.
-            student_needs.sort_by_key(|need| matcher::model::Kind::parse(&need.kind).map(|k| k.match_rank()));
-            let modes = [("WALK", row.walk), ("BIKE", row.bike), ("TRANSIT", row.transit), ("CAR", row.car)];
-            let matching = RawStudent {
-                grade: i64::from(row.grade),
-                birth_date: row.birth_date.map(|d| d.to_string()),
+            let children = StudentChildren {
                 languages: languages.remove(&row.id).unwrap_or_default(),
-                home: RawPlace { lat: row.home_lat, lon: row.home_lon },
-                travel_modes: Some(
-                    modes.iter().filter(|(_, on)| *on).map(|(m, _)| (*m).to_owned()).collect(),
-                ),
-                max_travel_minutes: row.max_travel_minutes,
-                remote_ok: Some(row.remote_ok),
                 availability: windows.remove(&row.id).unwrap_or_default(),
-                needs: student_needs,
-                priority: Some(i64::from(row.priority)),
-                consent_on_file: Some(row.consent_on_file),
-                id: row.id.clone(),
-            };
-            Student {
-                school_id: row.school_id,
-                first_name: row.first_name,
-                last_name: row.last_name,
-                guardians: contacts.remove(&row.id).unwrap_or_default(),
+                needs: needs.remove(&row.id).unwrap_or_default(),
                 waiting_since: waiting.remove(&row.id).unwrap_or_default(),
-                matching,
-            }
+                guardians: contacts.remove(&row.id).unwrap_or_default(),
+            };
+            student_record(row, children)
         })
         .collect())
 }
@@ -151,6 +191,21 @@ pub struct StoredOpening {
     pub version: i32,
     /// Open or closed to new matches.
     pub status: OpeningStatus,
+    /// Whether the child tables were read ([`Detail::Row`]: the child fields are empty).
+    pub detail: Detail,
+}
+
+/// How much of a record a read builds. A page that shows only a record's own columns
+/// (an opening's title and capacity, a student's name and grade) needs only its row;
+/// an opening's subjects, languages, schedule and background check, and a student's
+/// languages, availability, needs and guardians live in child tables, one statement each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// The `openings` row alone: `subjects`, `languages`, `schedule` are empty and
+    /// `background_check` is `None` whatever is stored ([`StoredOpening::detail`] says so).
+    Row,
+    /// The row and every child table.
+    Full,
 }
 
 /// The openings whose ids `ids` selects, ordered by id.
@@ -163,6 +218,47 @@ pub async fn openings_in<C: ConnectionTrait>(
         .order_by_asc(openings::Column::Id)
         .all(db)
         .await?;
+    with_children(db, rows, ids).await
+}
+
+/// `rows` built as openings in their order, with their child tables when `detail`
+/// asks (two to five statements fewer than [`openings_in`] for a page that needs none).
+pub async fn openings_of_rows<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<openings::Model>,
+    detail: Detail,
+) -> Result<Vec<StoredOpening>, StoreError> {
+    match detail {
+        Detail::Row => {
+            Ok(rows.into_iter().map(|row| stored_opening(row, Children::default(), Detail::Row)).collect())
+        }
+        Detail::Full if rows.is_empty() => Ok(Vec::new()),
+        Detail::Full => {
+            let ids = Query::select()
+                .column(openings::Column::Id)
+                .from(openings::Entity)
+                .and_where(openings::Column::Id.is_in(rows.iter().map(|row| row.id.clone())))
+                .to_owned();
+            with_children(db, rows, &ids).await
+        }
+    }
+}
+
+/// What an opening's child tables hold for it.
+#[derive(Default)]
+struct Children {
+    subjects: Vec<String>,
+    languages: Vec<String>,
+    schedule: Vec<RawWindow>,
+    background_check: Option<RawBackgroundCheck>,
+}
+
+/// `rows` (whose ids `ids` selects) with their child tables, in the rows' order.
+async fn with_children<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<openings::Model>,
+    ids: &SelectStatement,
+) -> Result<Vec<StoredOpening>, StoreError> {
     let mut subjects = group(
         opening_subjects::Entity::find()
             .filter(Expr::col(opening_subjects::Column::OpeningId).in_subquery(ids.clone()))
@@ -210,33 +306,44 @@ pub async fn openings_in<C: ConnectionTrait>(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let place = row.lat.zip(row.lon).map(|(lat, lon)| RawPlace { lat, lon });
-            let matching = RawOpening {
-                partner_id: row.partner_id,
-                kind: row.kind,
+            let children = Children {
                 subjects: subjects.remove(&row.id).unwrap_or_default(),
                 languages: languages.remove(&row.id).unwrap_or_default(),
-                r#virtual: Some(row.is_virtual),
-                place,
-                pickup_radius_km: row.pickup_radius_km,
                 schedule: windows.remove(&row.id).unwrap_or_default(),
-                session_minutes: i64::from(row.session_minutes),
-                sessions_per_week: Some(i64::from(row.sessions_per_week)),
-                capacity: i64::from(row.capacity),
-                min_grade: Some(i64::from(row.min_grade)),
-                max_grade: Some(i64::from(row.max_grade)),
-                min_age: row.min_age.map(i64::from),
                 background_check: checks.remove(&row.id),
-                id: row.id,
             };
-            StoredOpening {
-                opening: Opening { title: row.title, matching },
-                filled: row.filled,
-                version: row.version,
-                status: OpeningStatus::parse(&row.status).unwrap_or(OpeningStatus::Open),
-            }
+            stored_opening(row, children, Detail::Full)
         })
         .collect())
+}
+
+fn stored_opening(row: openings::Model, children: Children, detail: Detail) -> StoredOpening {
+    let place = row.lat.zip(row.lon).map(|(lat, lon)| RawPlace { lat, lon });
+    let matching = RawOpening {
+        partner_id: row.partner_id,
+        kind: row.kind,
+        subjects: children.subjects,
+        languages: children.languages,
+        r#virtual: Some(row.is_virtual),
+        place,
+        pickup_radius_km: row.pickup_radius_km,
+        schedule: children.schedule,
+        session_minutes: i64::from(row.session_minutes),
+        sessions_per_week: Some(i64::from(row.sessions_per_week)),
+        capacity: i64::from(row.capacity),
+        min_grade: Some(i64::from(row.min_grade)),
+        max_grade: Some(i64::from(row.max_grade)),
+        min_age: row.min_age.map(i64::from),
+        background_check: children.background_check,
+        id: row.id,
+    };
+    StoredOpening {
+        opening: Opening { title: row.title, matching },
+        filled: row.filled,
+        version: row.version,
+        status: OpeningStatus::parse(&row.status).unwrap_or(OpeningStatus::Open),
+        detail,
+    }
 }
 
 /// One student, with guardians.
@@ -246,20 +353,21 @@ pub async fn student<C: ConnectionTrait>(db: &C, id: &str) -> Result<Student, St
 }
 
 /// The openings of `ids` that exist, in one set of statements however many
-/// (a page's openings, read together).
+/// (a page's openings, read together), with as much `detail` as asked.
 pub async fn openings_by_id<C: ConnectionTrait>(
     db: &C,
     ids: &[String],
+    detail: Detail,
 ) -> Result<Vec<StoredOpening>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let selected = Query::select()
-        .column(openings::Column::Id)
-        .from(openings::Entity)
-        .and_where(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
-        .to_owned();
-    openings_in(db, &selected).await
+    let rows = openings::Entity::find()
+        .filter(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(openings::Column::Id)
+        .all(db)
+        .await?;
+    openings_of_rows(db, rows, detail).await
 }
 
 /// One opening.

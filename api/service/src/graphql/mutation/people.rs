@@ -7,7 +7,7 @@ use store::import::{Table, import_csv};
 use store::records::{District, School, Student};
 use store::{Conflict, StoreError, people, strand, write};
 
-use crate::graphql::access::{Access, StudentView};
+use crate::graphql::access::Access;
 use crate::graphql::error::{ApiError, ApiResult, Code, all_of};
 use crate::graphql::mutation::in_input;
 use crate::graphql::mutation::records::stranding;
@@ -167,7 +167,7 @@ impl PeopleMutation {
             .await?
             .ok_or_else(|| ApiError::from(StoreError::not_found("student", student_id.as_str())))?;
         commit(txn).await?;
-        Ok(StudentNode { record, view: StudentView::Full })
+        Ok(StudentNode::full(record))
     }
 }
 
@@ -189,5 +189,5 @@ pub(crate) async fn save_student(
         .await?
         .ok_or_else(|| StoreError::not_found("student", record.matching.id.as_str()))?;
     txn.commit().await.map_err(StoreError::from)?;
-    Ok(StudentNode { record: saved, view: StudentView::Full })
+    Ok(StudentNode::full(saved))
 }

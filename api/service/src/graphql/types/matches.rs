@@ -17,9 +17,12 @@ use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::common::{Criterion, WeeklyWindow, criteria};
 use crate::graphql::types::enums::{MatchStatusValue, OpeningKind};
-use crate::graphql::types::opening::OpeningNode;
+use crate::graphql::types::opening::{OpeningNode, detail};
 use crate::graphql::types::partner::Partners;
-use crate::graphql::types::student::{StudentNode, student_node};
+use crate::graphql::types::student::{StudentNode, student_node, student_nodes};
+
+/// How the disclosure log names a partner's read of a match's student.
+const STUDENT_OPERATION: &str = "Match.student";
 
 /// The parties of a stored match, as the access rules read them.
 pub fn parties_of(parties: &MatchParties) -> Parties<'_> {
@@ -30,19 +33,24 @@ pub fn parties_of(parties: &MatchParties) -> Parties<'_> {
     }
 }
 
-/// A match the viewer may see; `student` loads on demand, `opening` with the
-/// openings of its page when the query asks for them (see [`match_page`]).
+/// A match the viewer may see; `student` and `opening` load on demand, or with the
+/// rest of its page when the query asks for them (see [`match_page`]).
 #[derive(Clone)]
-pub struct MatchNode(pub Match, pub(crate) PageOpenings);
+pub struct MatchNode(pub Match, pub(crate) PageOpenings, pub(crate) PageStudents);
 
 /// A page's openings and their partners, read together; empty for a match on its own.
 #[derive(Clone, Default)]
 pub(crate) struct PageOpenings(Option<Arc<(HashMap<String, StoredOpening>, Partners)>>);
 
+/// A page's students as the viewer may see them (absent: not visible), read and
+/// logged together; empty for a match on its own.
+#[derive(Clone, Default)]
+pub(crate) struct PageStudents(Option<Arc<HashMap<String, StudentNode>>>);
+
 impl MatchNode {
     /// A match read on its own.
     pub(crate) fn alone(found: Match) -> MatchNode {
-        MatchNode(found, PageOpenings::default())
+        MatchNode(found, PageOpenings::default(), PageStudents::default())
     }
 }
 
@@ -85,7 +93,11 @@ impl MatchNode {
 
     /// The student, as the viewer may see them (a partner: minimal fields, logged).
     pub(crate) async fn student(&self, ctx: &Context<'_>) -> ApiResult<Option<StudentNode>> {
-        Ok(student_node(ctx, &self.0.student_id, "Match.student").await?)
+        if let Some(page) = &self.2.0 {
+            // Read, checked and logged with the page.
+            return Ok(page.get(&self.0.student_id).cloned());
+        }
+        Ok(student_node(ctx, &self.0.student_id, STUDENT_OPERATION).await?)
     }
 
     pub(crate) async fn opening(&self, ctx: &Context<'_>) -> ApiResult<Option<OpeningNode>> {
@@ -224,11 +236,12 @@ pub(crate) async fn match_page(
     // Look-ahead: the page's openings (and their partners) in one set of statements
     // when the query asks for them, instead of one set per match.
     let node = ctx.look_ahead().field("edges").field("node");
-    let page = if node.field("opening").exists() {
+    let opening = node.field("opening");
+    let page = if opening.exists() {
         let ids: Vec<String> =
             listed.rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let openings = read::openings_by_id(store.db(), &ids).await?;
-        let partners = if node.field("opening").field("partner").exists() {
+        let openings = read::openings_by_id(store.db(), &ids, detail(&opening)).await?;
+        let partners = if opening.field("partner").exists() {
             Partners::of_openings(store, &openings).await?
         } else {
             Partners::on_demand(store)
@@ -238,7 +251,17 @@ pub(crate) async fn match_page(
     } else {
         PageOpenings::default()
     };
-    let nodes = listed.rows.into_iter().map(|found| MatchNode(found, page.clone())).collect();
+    let student = node.field("student");
+    let students = if student.exists() {
+        // Only the rows the page shows: the one fetched past its end is not read out.
+        let shown = usize::try_from(window.count).unwrap_or(usize::MAX);
+        let ids: Vec<String> = listed.rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
+        PageStudents(Some(Arc::new(student_nodes(ctx, &ids, &student, STUDENT_OPERATION).await?)))
+    } else {
+        PageStudents::default()
+    };
+    let nodes =
+        listed.rows.into_iter().map(|found| MatchNode(found, page.clone(), students.clone())).collect();
     Ok(window.page(nodes, listed.total, MatchNode::id))
 }
 

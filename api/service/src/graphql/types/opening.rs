@@ -1,11 +1,13 @@
 //! `Opening`, its inputs and filter (the `near` filter: a lat/lon box in SQL, exact
 //! haversine after), and one page of openings as the viewer may see them.
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::{Context, Enum, ID, InputObject, Lookahead, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
 use store::Store;
 use store::catalog::{self, Near, OpeningFilter, OpeningSort};
-use store::read::StoredOpening;
+use store::read::{self, Detail, StoredOpening};
 use store::records::{Opening, RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
 
 use crate::graphql::access::{Access, Rows};
@@ -34,6 +36,25 @@ impl OpeningNode {
     pub(crate) fn raw(&self) -> &RawOpening {
         &self.stored.opening.matching
     }
+
+    /// The record with its child tables (subjects, languages, schedule, background
+    /// check): as read, or read now when the page read rows alone because its
+    /// look-ahead saw no child field ([`detail`]).
+    async fn full(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, RawOpening>> {
+        match self.stored.detail {
+            Detail::Full => Ok(Cow::Borrowed(self.raw())),
+            Detail::Row => {
+                Ok(Cow::Owned(read::opening(store(ctx)?.db(), &self.raw().id).await?.opening.matching))
+            }
+        }
+    }
+}
+
+/// How much of its openings a page reads: the child tables only when `node` (the
+/// selection on each opening) names a field kept in them.
+pub(crate) fn detail(node: &Lookahead<'_>) -> Detail {
+    let children = ["subjects", "languages", "schedule", "backgroundCheck"];
+    if children.iter().any(|field| node.field(field).exists()) { Detail::Full } else { Detail::Row }
 }
 
 #[Object(name = "Opening")]
@@ -63,13 +84,13 @@ impl OpeningNode {
     }
 
     /// Subjects or fields.
-    pub(crate) async fn subjects(&self) -> &[String] {
-        &self.raw().subjects
+    pub(crate) async fn subjects(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(self.full(ctx).await?.subjects.clone())
     }
 
     /// ISO 639-1 codes.
-    pub(crate) async fn languages(&self) -> &[String] {
-        &self.raw().languages
+    pub(crate) async fn languages(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(self.full(ctx).await?.languages.clone())
     }
 
     /// Whether it takes place online (and has no place then).
@@ -88,8 +109,8 @@ impl OpeningNode {
     }
 
     /// Weekly windows in which sessions can take place.
-    pub(crate) async fn schedule(&self) -> ApiResult<Vec<WeeklyWindow>> {
-        WeeklyWindow::all(&self.raw().schedule)
+    pub(crate) async fn schedule(&self, ctx: &Context<'_>) -> ApiResult<Vec<WeeklyWindow>> {
+        WeeklyWindow::all(&self.full(ctx).await?.schedule)
     }
 
     pub(crate) async fn session_minutes(&self) -> i64 {
@@ -131,7 +152,8 @@ impl OpeningNode {
     /// and the opening's partner (FORBIDDEN for students). Set by ADMIN only.
     pub(crate) async fn background_check(&self, ctx: &Context<'_>) -> ApiResult<Option<BackgroundCheck>> {
         Access::of(ctx)?.read_background_check(&self.raw().partner_id)?;
-        let Some(check) = &self.raw().background_check else {
+        let full = self.full(ctx).await?;
+        let Some(check) = &full.background_check else {
             return Ok(None);
         };
         let date = |text: &Option<String>| {
@@ -420,10 +442,11 @@ pub(crate) async fn opening_list(
         OpeningOrderField::Title => OpeningSort::Title,
         OpeningOrderField::FreeSlots => OpeningSort::FreeSlots,
     };
-    let slice =
-        catalog::opening_page(store.db(), &filter, sort, &window.seek(order.direction.into())).await?;
+    let node = ctx.look_ahead().field("edges").field("node");
+    let seek = window.seek(order.direction.into());
+    let slice = catalog::opening_page(store.db(), &filter, sort, &seek, detail(&node)).await?;
     // Look-ahead: the page's partners in one statement, only when asked for.
-    let partners = if ctx.look_ahead().field("edges").field("node").field("partner").exists() {
+    let partners = if node.field("partner").exists() {
         Partners::of_openings(store, &slice.rows).await?
     } else {
         Partners::on_demand(store)

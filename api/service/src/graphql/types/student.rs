@@ -4,10 +4,13 @@
 //! before it answers, and a partner's read is written to the disclosure log before
 //! the data leaves.
 
+use std::borrow::Cow;
+
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use store::matches::MatchFilter;
 use store::people::{self, Disclosure, StudentSort, Visible};
+use store::read::Detail;
 use store::records::{Guardian, Kind, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
 
 use crate::graphql::access::{Access, Rows, StudentField, StudentView};
@@ -32,7 +35,8 @@ pub(crate) async fn student_node(
 ) -> Result<Option<StudentNode>, ApiError> {
     let access = Access::of(ctx)?;
     let db = store(ctx)?.db();
-    let Some(student) = people::find_student(db, id).await? else {
+    let detail = student_detail(&ctx.look_ahead());
+    let Some(student) = people::students_by_id(db, &[id.to_owned()], detail).await?.pop() else {
         return Ok(None);
     };
     let matched = match access.students() {
@@ -43,10 +47,53 @@ pub(crate) async fn student_node(
     let Some(view) = access.student_view(id, &student.school_id, matched) else {
         return Ok(None);
     };
-    let node = StudentNode { record: student, view };
+    let node = StudentNode { record: student, view, detail };
     let selected: Vec<String> = ctx.field().selection_set().map(|field| field.name().to_owned()).collect();
     disclose(ctx, &access, std::slice::from_ref(&node), &selected, operation).await?;
     Ok(Some(node))
+}
+
+/// The students of `ids` (repeats allowed: one per match of a page) as the viewer
+/// may see them, read together: what [`student_node`] answers for each, in one set of
+/// statements, with one disclosure entry per id and per selection of `student` (the
+/// page's look-ahead), as the per-match resolver would write them.
+pub(crate) async fn student_nodes(
+    ctx: &Context<'_>,
+    ids: &[String],
+    student: &async_graphql::Lookahead<'_>,
+    operation: &str,
+) -> Result<std::collections::HashMap<String, StudentNode>, ApiError> {
+    let access = Access::of(ctx)?;
+    let db = store(ctx)?.db();
+    let distinct: Vec<String> =
+        ids.iter().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let detail = student_detail(student);
+    let records = people::students_by_id(db, &distinct, detail).await?;
+    let matched = match access.students() {
+        Rows::MatchedTo(partner) => people::matched_among(db, &distinct, &partner).await?,
+        Rows::All | Rows::Own(_) | Rows::Nothing => Default::default(),
+    };
+    let nodes: std::collections::HashMap<String, StudentNode> = records
+        .into_iter()
+        .filter_map(|record| {
+            let id = record.matching.id.clone();
+            let view = access.student_view(&id, &record.school_id, matched.contains(&id))?;
+            Some((id, StudentNode { record, view, detail }))
+        })
+        .collect();
+    let seen: Vec<StudentNode> = ids.iter().filter_map(|id| nodes.get(id).cloned()).collect();
+    for field in student.selection_fields() {
+        let selected: Vec<String> = field.selection_set().map(|field| field.name().to_owned()).collect();
+        disclose(ctx, &access, &seen, &selected, operation).await?;
+    }
+    Ok(nodes)
+}
+
+/// How much of its students a read needs: the child tables only when `node` (the
+/// selection on each student) names a field kept in them.
+pub(crate) fn student_detail(node: &async_graphql::Lookahead<'_>) -> Detail {
+    let children = ["languages", "availability", "needs", "guardians"];
+    if children.iter().any(|field| node.field(field).exists()) { Detail::Full } else { Detail::Row }
 }
 
 /// A student, with how much of it the viewer may read.
@@ -54,12 +101,38 @@ pub(crate) async fn student_node(
 pub struct StudentNode {
     pub(crate) record: Student,
     pub(crate) view: StudentView,
+    /// Whether `record` holds its child tables ([`student_detail`]).
+    pub(crate) detail: Detail,
 }
 
 impl StudentNode {
+    /// A student read whole, for a viewer who may read all of it.
+    pub(crate) fn full(record: Student) -> StudentNode {
+        StudentNode { record, view: StudentView::Full, detail: Detail::Full }
+    }
+
     pub(crate) fn allow(&self, ctx: &Context<'_>, field: StudentField) -> Result<&RawStudent, ApiError> {
         Access::of(ctx)?.student_field(self.view, field)?;
         Ok(&self.record.matching)
+    }
+
+    /// [`StudentNode::allow`], for a field kept in a child table: the record as read,
+    /// or read whole now when its read took the row alone.
+    async fn allow_whole(
+        &self,
+        ctx: &Context<'_>,
+        field: StudentField,
+    ) -> Result<Cow<'_, Student>, ApiError> {
+        self.allow(ctx, field)?;
+        match self.detail {
+            Detail::Full => Ok(Cow::Borrowed(&self.record)),
+            Detail::Row => people::find_student(store(ctx)?.db(), &self.record.matching.id)
+                .await?
+                .map(Cow::Owned)
+                .ok_or_else(|| {
+                    ApiError::from(store::StoreError::not_found("student", self.record.matching.id.as_str()))
+                }),
+        }
     }
 }
 
@@ -98,8 +171,8 @@ impl StudentNode {
     }
 
     /// Preferred first.
-    pub(crate) async fn languages(&self, ctx: &Context<'_>) -> ApiResult<&[String]> {
-        Ok(&self.allow(ctx, StudentField::Minimal)?.languages)
+    pub(crate) async fn languages(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(self.allow_whole(ctx, StudentField::Minimal).await?.matching.languages.clone())
     }
 
     /// Stored coarsely (3 decimals, about 100 m).
@@ -123,13 +196,13 @@ impl StudentNode {
 
     /// Weekly free time, touching windows merged.
     pub(crate) async fn availability(&self, ctx: &Context<'_>) -> ApiResult<Vec<WeeklyWindow>> {
-        let student = self.allow(ctx, StudentField::Profile)?;
-        WeeklyWindow::all(&student.availability)
+        WeeklyWindow::all(&self.allow_whole(ctx, StudentField::Profile).await?.matching.availability)
     }
 
     pub(crate) async fn needs(&self, ctx: &Context<'_>) -> ApiResult<Vec<Need>> {
-        let student = self.allow(ctx, StudentField::Profile)?;
-        student
+        let whole = self.allow_whole(ctx, StudentField::Profile).await?;
+        whole
+            .matching
             .needs
             .iter()
             .map(|need| {
@@ -138,7 +211,7 @@ impl StudentNode {
                 Ok(Need {
                     kind: domain.into(),
                     subjects: need.subjects.clone().unwrap_or_default(),
-                    waiting_since: self.record.waiting_since.get(&domain).copied(),
+                    waiting_since: whole.waiting_since.get(&domain).copied(),
                 })
             })
             .collect()
@@ -161,8 +234,8 @@ impl StudentNode {
 
     /// Guardians and family contacts.
     pub(crate) async fn guardians(&self, ctx: &Context<'_>) -> ApiResult<Vec<GuardianNode>> {
-        self.allow(ctx, StudentField::Sensitive)?;
-        Ok(self.record.guardians.iter().cloned().map(GuardianNode::from).collect())
+        let whole = self.allow_whole(ctx, StudentField::Sensitive).await?;
+        Ok(whole.guardians.iter().cloned().map(GuardianNode::from).collect())
     }
 
     /// The student's matches, as far as the viewer is party to them (a partner:
@@ -587,7 +660,7 @@ pub(crate) async fn list_students(
         .into_iter()
         .filter_map(|record| {
             let view = access.student_view(&record.matching.id, &record.school_id, is_matched)?;
-            Some(StudentNode { record, view })
+            Some(StudentNode { record, view, detail: Detail::Full })
         })
         .collect();
     let shown = nodes.len().min(usize::try_from(window.count).unwrap_or(usize::MAX));
