@@ -11,7 +11,7 @@
 # three queries of the same shape on each server, ROUNDS alternating rounds of
 # autocannon (DURATION s, CONNECTIONS connections). The tables are appended to
 # bench/out/read.md. npm packages go to bench/out/node (installed once, by name and
-# version, from the npm registry).
+# version, from the npm registry). NO_BUILD=1 uses target/release/partnermatch as it is.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,8 +36,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "cargo build --release -p partnermatch"
-cargo build --release -p partnermatch
+if [ -z "${NO_BUILD:-}" ]; then
+  log "cargo build --release -p partnermatch"
+  cargo build --release -p partnermatch
+fi
 mkdir -p "$OUT"
 
 if [ ! -x "$NODE_DIR/node_modules/.bin/postgraphile" ] || [ ! -d "$NODE_DIR/node_modules/autocannon" ]; then

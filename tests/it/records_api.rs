@@ -918,3 +918,52 @@ async fn match_students_load_with_their_page() {
         running.handle.stop(true).await;
     }
 }
+
+/// Pages count their list only when `totalCount` is asked (one statement fewer
+/// without it), and the count they give is the list's; a page of matches reads
+/// sessions only when asked, and gives the ones `match(id)` reads alone.
+#[tokio::test]
+async fn pages_count_and_read_sessions_only_when_asked() {
+    use store::entity::matches;
+    for db in backends().await {
+        cli::demo::seed(&db.store, Utc::now()).await.unwrap();
+        let openings_total = openings::Entity::find().count(db.store.db()).await.unwrap();
+        let matches_total = matches::Entity::find().count(db.store.db()).await.unwrap();
+        let Counted { running, count, .. } = counted_server(&db).await;
+        let bearer = format!("Bearer {}", token(Role::Admin, None));
+        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
+        let ask = |query: &str| {
+            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
+            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
+        };
+        let mut statements = |query: &'static str| {
+            let count = count.clone();
+            let ask = &ask;
+            async move {
+                count.store(0, Ordering::Relaxed);
+                let answer = ask(query).await;
+                (count.load(Ordering::Relaxed), answer)
+            }
+        };
+        let (bare, _) = statements("{ openings(first: 5) { edges { node { id } } } }").await;
+        let (with, page) = statements("{ openings(first: 5) { totalCount edges { node { id } } } }").await;
+        assert_eq!(page["data"]["openings"]["totalCount"], json!(openings_total), "{}: {page}", db.name);
+        assert_eq!(with, bare + 1, "{}", db.name);
+        let (bare, _) = statements("{ matches(first: 5) { edges { node { id } } } }").await;
+        let (with, page) = statements("{ matches(first: 5) { totalCount edges { node { id } } } }").await;
+        assert_eq!(page["data"]["matches"]["totalCount"], json!(matches_total), "{}: {page}", db.name);
+        assert_eq!(with, bare + 1, "{}", db.name);
+        let (sessions, page) =
+            statements("{ matches(first: 30) { edges { node { id sessions { day start end } } } } }").await;
+        assert_eq!(sessions, bare + 1, "{}", db.name);
+        let edges = page["data"]["matches"]["edges"].as_array().unwrap_or_else(|| panic!("{page}")).clone();
+        assert!(edges.iter().any(|e| e["node"]["sessions"].as_array().is_some_and(|s| !s.is_empty())));
+        for edge in &edges {
+            let id = edge["node"]["id"].as_str().unwrap();
+            let alone =
+                ask(&format!(r#"{{ match(id: "{id}") {{ id sessions {{ day start end }} }} }}"#)).await;
+            assert_eq!(alone["data"]["match"], edge["node"], "{}", db.name);
+        }
+        running.handle.stop(true).await;
+    }
+}

@@ -157,15 +157,18 @@ impl OpeningSort {
     }
 }
 
-/// Openings by filter, in `sort` order from `seek`. With `near`, the database
-/// narrows to a bounding box and the exact distance is decided here.
+/// Openings by filter, in `sort` order from `seek`, with as much `detail` as asked,
+/// and how many the whole list holds when `count` asks (always known with `near`).
+/// With `near`, the database narrows to a bounding box and the exact distance is
+/// decided here.
 pub async fn opening_page<C: ConnectionTrait>(
     db: &C,
     filter: &OpeningFilter,
     sort: OpeningSort,
     seek: &Seek,
     detail: Detail,
-) -> Result<Slice<StoredOpening>, StoreError> {
+    count: bool,
+) -> Result<(Vec<StoredOpening>, Option<u64>), StoreError> {
     let condition = opening_condition(filter);
     let (rows, total) = match filter.near {
         Some(near) => {
@@ -183,19 +186,22 @@ pub async fn opening_page<C: ConnectionTrait>(
             if seek.direction == Direction::Desc {
                 within.reverse();
             }
-            let total = within.len() as u64;
+            let total = Some(within.len() as u64);
             let rows: Vec<openings::Model> = within.into_iter().map(|(_, row)| row).collect();
             (page_of(rows, seek, |row| row.id.as_str()), total)
         }
         None => {
-            let total = openings::Entity::find().filter(condition.clone()).count(db).await?;
+            let total = match count {
+                true => Some(openings::Entity::find().filter(condition.clone()).count(db).await?),
+                false => None,
+            };
             // The page's rows in one statement, in the list's order.
             let select = openings::Entity::find().filter(condition);
             let page = order::keyset(select, openings::Entity, openings::Column::Id, &sort.keys(), seek);
             (page.all(db).await?, total)
         }
     };
-    Ok(Slice { rows: read::openings_of_rows(db, rows, detail).await?, total })
+    Ok((read::openings_of_rows(db, rows, detail).await?, total))
 }
 
 /// The page `seek` names of a whole list `ids` already in the list's order, nearest

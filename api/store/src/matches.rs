@@ -520,18 +520,45 @@ impl MatchFilter {
     }
 }
 
-/// One page of the matches `filter` selects, oldest first (then by id) from `seek`.
+/// One page of the matches `filter` selects, oldest first (then by id) from `seek`,
+/// counted, with their sessions.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     filter: &MatchFilter,
     seek: &Seek,
 ) -> Result<Listed<Match>, StoreError> {
+    let (rows, total) = page(db, filter, seek, PageReads { count: true, sessions: true }).await?;
+    Ok(Listed { rows, total: total.unwrap_or_default() })
+}
+
+/// What a page of matches reads besides its rows.
+#[derive(Clone, Copy, Debug)]
+pub struct PageReads {
+    /// The whole list's length (`None` in [`page`]'s answer without it).
+    pub count: bool,
+    /// Each match's sessions (empty without).
+    pub sessions: bool,
+}
+
+/// [`list`], reading only what `reads` asks besides the rows: one to three statements.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    filter: &MatchFilter,
+    seek: &Seek,
+    reads: PageReads,
+) -> Result<(Vec<Match>, Option<u64>), StoreError> {
     let condition = filter.condition();
-    let total = matches::Entity::find().filter(condition.clone()).count(db).await?;
+    let total = match reads.count {
+        true => Some(matches::Entity::find().filter(condition.clone()).count(db).await?),
+        false => None,
+    };
     let select = matches::Entity::find().filter(condition);
     let keys = [order::key(matches::Column::CreatedAt)];
     let rows = order::keyset(select, matches::Entity, matches::Column::Id, &keys, seek).all(db).await?;
-    let mut sessions = sessions_of(db, rows.iter().map(|row| row.id.clone()).collect()).await?;
+    let mut sessions = match reads.sessions {
+        true => sessions_of(db, rows.iter().map(|row| row.id.clone()).collect()).await?,
+        false => Default::default(),
+    };
     let rows = rows
         .into_iter()
         .map(|row| {
@@ -539,7 +566,15 @@ pub async fn list<C: ConnectionTrait>(
             record(row, windows)
         })
         .collect::<Result<_, _>>()?;
-    Ok(Listed { rows, total })
+    Ok((rows, total))
+}
+
+/// One match's sessions, in day and time order.
+pub async fn sessions<C: ConnectionTrait>(
+    db: &C,
+    match_id: &str,
+) -> Result<Vec<super::records::RawWindow>, StoreError> {
+    Ok(sessions_of(db, vec![match_id.to_owned()]).await?.remove(match_id).unwrap_or_default())
 }
 
 async fn sessions_of<C: ConnectionTrait>(

@@ -5,7 +5,7 @@
 //! id, so it names the same row in every order.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Context, Enum, Object};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use store::order::{Direction, Seek};
@@ -17,11 +17,31 @@ pub const DEFAULT_FIRST: i32 = 20;
 /// The largest `first`.
 pub const MAX_FIRST: i32 = 100;
 
-/// The extra connection field.
-#[derive(Clone, Copy, Debug, SimpleObject)]
-pub struct Total {
+/// The extra connection field: the list's length, counted when the query selects it
+/// ([`counted`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Total(Option<u64>);
+
+impl Total {
+    /// A list of `n` rows.
+    pub fn of(n: u64) -> Total {
+        Total(Some(n))
+    }
+}
+
+#[Object]
+impl Total {
     /// Rows in the whole list (every page), as the viewer may see it.
-    pub total_count: u64,
+    async fn total_count(&self) -> Result<u64, ApiError> {
+        // A list skips its count only when the look-ahead saw no `totalCount`.
+        self.0.ok_or_else(|| ApiError::internal("a list was not counted although totalCount was asked"))
+    }
+}
+
+/// Whether the connection being resolved selects `totalCount` (a list that is not
+/// asked for its length saves the statement that counts it).
+pub fn counted(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
 }
 
 /// A page of `Node`s.
@@ -95,7 +115,16 @@ impl Window {
     }
 
     /// The page from rows fetched with [`Window::seek`] (nearest the cursor first).
-    pub fn page<Node, F>(&self, mut rows: Vec<Node>, total: u64, id: F) -> Page<Node>
+    pub fn page<Node, F>(&self, rows: Vec<Node>, total: u64, id: F) -> Page<Node>
+    where
+        Node: async_graphql::OutputType,
+        F: Fn(&Node) -> &str,
+    {
+        self.page_counted(rows, Some(total), id)
+    }
+
+    /// [`Window::page`] of a list counted only when asked ([`counted`]).
+    pub fn page_counted<Node, F>(&self, mut rows: Vec<Node>, total: Option<u64>, id: F) -> Page<Node>
     where
         Node: async_graphql::OutputType,
         F: Fn(&Node) -> &str,
@@ -108,8 +137,7 @@ impl Window {
         } else {
             (self.from.is_some(), has_more)
         };
-        let mut page =
-            Connection::with_additional_fields(has_previous, has_next, Total { total_count: total });
+        let mut page = Connection::with_additional_fields(has_previous, has_next, Total(total));
         page.edges.extend(rows.into_iter().map(|node| Edge::new(encode(id(&node)), node)));
         page
     }

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use store::audit::{self, AuditEntry};
-use store::matches::{self, MatchFilter, MatchParties};
+use store::matches::{self, MatchFilter, MatchParties, PageReads};
+use store::read::Detail;
 use store::read::StoredOpening;
 use store::records::{Match, MatchStatus};
 use store::{StoreError, read};
 
 use crate::graphql::access::{Access, MatchRows, Parties};
-use crate::graphql::connection::{OrderDirection, Page, Window};
+use crate::graphql::connection::{OrderDirection, Page, Window, counted};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::common::{Criterion, WeeklyWindow, criteria};
@@ -36,7 +37,7 @@ pub fn parties_of(parties: &MatchParties) -> Parties<'_> {
 /// A match the viewer may see; `student` and `opening` load on demand, or with the
 /// rest of its page when the query asks for them (see [`match_page`]).
 #[derive(Clone)]
-pub struct MatchNode(pub Match, pub(crate) PageOpenings, pub(crate) PageStudents);
+pub struct MatchNode(pub Match, pub(crate) PageOpenings, pub(crate) PageStudents, pub(crate) Detail);
 
 /// A page's openings and their partners, read together; empty for a match on its own.
 #[derive(Clone, Default)]
@@ -50,7 +51,7 @@ pub(crate) struct PageStudents(Option<Arc<HashMap<String, StudentNode>>>);
 impl MatchNode {
     /// A match read on its own.
     pub(crate) fn alone(found: Match) -> MatchNode {
-        MatchNode(found, PageOpenings::default(), PageStudents::default())
+        MatchNode(found, PageOpenings::default(), PageStudents::default(), Detail::Full)
     }
 }
 
@@ -87,8 +88,12 @@ impl MatchNode {
     }
 
     /// Weekly sessions, on distinct days.
-    pub(crate) async fn sessions(&self) -> ApiResult<Vec<WeeklyWindow>> {
-        WeeklyWindow::all(&self.0.sessions)
+    pub(crate) async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<WeeklyWindow>> {
+        match self.3 {
+            Detail::Full => WeeklyWindow::all(&self.0.sessions),
+            // Its page read no sessions: the look-ahead saw none asked.
+            Detail::Row => WeeklyWindow::all(&matches::sessions(store(ctx)?.db(), &self.0.id).await?),
+        }
     }
 
     /// The student, as the viewer may see them (a partner: minimal fields, logged).
@@ -232,14 +237,18 @@ pub(crate) async fn match_page(
     }
     let MatchOrderField::CreatedAt = order.field;
     let store = store(ctx)?;
-    let listed = matches::list(store.db(), &filter, &window.seek(order.direction.into())).await?;
-    // Look-ahead: the page's openings (and their partners) in one set of statements
-    // when the query asks for them, instead of one set per match.
+    // Look-ahead: the count, the sessions, the page's openings (and their partners)
+    // and students only when the query asks for them, each in one set of statements
+    // for the whole page instead of one set per match.
     let node = ctx.look_ahead().field("edges").field("node");
+    let sessions = node.field("sessions").exists();
+    let reads = PageReads { count: counted(ctx), sessions };
+    let (rows, total) =
+        matches::page(store.db(), &filter, &window.seek(order.direction.into()), reads).await?;
     let opening = node.field("opening");
     let page = if opening.exists() {
         let ids: Vec<String> =
-            listed.rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let openings = read::openings_by_id(store.db(), &ids, detail(&opening)).await?;
         let partners = if opening.field("partner").exists() {
             Partners::of_openings(store, &openings).await?
@@ -255,14 +264,15 @@ pub(crate) async fn match_page(
     let students = if student.exists() {
         // Only the rows the page shows: the one fetched past its end is not read out.
         let shown = usize::try_from(window.count).unwrap_or(usize::MAX);
-        let ids: Vec<String> = listed.rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
+        let ids: Vec<String> = rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
         PageStudents(Some(Arc::new(student_nodes(ctx, &ids, &student, STUDENT_OPERATION).await?)))
     } else {
         PageStudents::default()
     };
+    let detail = if sessions { Detail::Full } else { Detail::Row };
     let nodes =
-        listed.rows.into_iter().map(|found| MatchNode(found, page.clone(), students.clone())).collect();
-    Ok(window.page(nodes, listed.total, MatchNode::id))
+        rows.into_iter().map(|found| MatchNode(found, page.clone(), students.clone(), detail)).collect();
+    Ok(window.page_counted(nodes, total, MatchNode::id))
 }
 
 /// What kind of step a match took.

@@ -11,7 +11,7 @@ use store::read::{self, Detail, StoredOpening};
 use store::records::{Opening, RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
 
 use crate::graphql::access::{Access, Rows};
-use crate::graphql::connection::{OrderDirection, Page, Window};
+use crate::graphql::connection::{OrderDirection, Page, Window, counted};
 use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::store;
 use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
@@ -444,16 +444,16 @@ pub(crate) async fn opening_list(
     };
     let node = ctx.look_ahead().field("edges").field("node");
     let seek = window.seek(order.direction.into());
-    let slice = catalog::opening_page(store.db(), &filter, sort, &seek, detail(&node)).await?;
+    let (rows, total) =
+        catalog::opening_page(store.db(), &filter, sort, &seek, detail(&node), counted(ctx)).await?;
     // Look-ahead: the page's partners in one statement, only when asked for.
     let partners = if node.field("partner").exists() {
-        Partners::of_openings(store, &slice.rows).await?
+        Partners::of_openings(store, &rows).await?
     } else {
         Partners::on_demand(store)
     };
-    let rows =
-        slice.rows.into_iter().map(|stored| OpeningNode { stored, partners: partners.clone() }).collect();
-    Ok(window.page(rows, slice.total, opening_id))
+    let rows = rows.into_iter().map(|stored| OpeningNode { stored, partners: partners.clone() }).collect();
+    Ok(window.page_counted(rows, total, opening_id))
 }
 
 pub(crate) fn opening_id(node: &OpeningNode) -> &str {

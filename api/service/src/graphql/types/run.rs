@@ -194,8 +194,7 @@ pub(crate) fn positional<T: async_graphql::OutputType>(
     };
     let total = items.len();
     let end = start.saturating_add(window.count as usize).min(total);
-    let mut page =
-        Connection::with_additional_fields(start > 0, end < total, Total { total_count: total as u64 });
+    let mut page = Connection::with_additional_fields(start > 0, end < total, Total::of(total as u64));
     page.edges.extend(
         items
             .into_iter()
