@@ -936,7 +936,7 @@ async fn pages_count_and_read_sessions_only_when_asked() {
             let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
             async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
         };
-        let mut statements = |query: &'static str| {
+        let statements = |query: &'static str| {
             let count = count.clone();
             let ask = &ask;
             async move {

@@ -95,10 +95,16 @@ pub async fn record<C: ConnectionTrait>(
     events: &[Event],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // One random id per batch and the event's place in it: a district commit records
+    // tens of thousands of events in the same second, where 32 random bits per event
+    // would collide (a birthday bound near 50 % at 75k events). The place also keeps
+    // a batch's events in their order for the fan-out, which reads (occurred_at, id).
+    let batch = crate::new_id("evt");
     let rows: Vec<outbox_events::ActiveModel> = events
         .iter()
-        .map(|event| outbox_events::ActiveModel {
-            id: Set(crate::new_id("evt")),
+        .enumerate()
+        .map(|(at, event)| outbox_events::ActiveModel {
+            id: Set(format!("{batch}-{at:08}")),
             event: Set(event.kind.as_str().to_owned()),
             occurred_at: Set(now),
             match_id: Set(event.match_id.clone()),
