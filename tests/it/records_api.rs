@@ -730,6 +730,14 @@ async fn opening_partners_load_in_one_batch() {
     }
 }
 
+/// Posts `query` to the GraphQL endpoint at `addr` with the header `bearer`, and
+/// reads the JSON answer.
+async fn ask_as(addr: std::net::SocketAddr, bearer: &str, query: impl AsRef<str>) -> Value {
+    let headers = [("Content-Type", "application/json"), ("Authorization", bearer)];
+    let body = serde_json::to_vec(&json!({ "query": query.as_ref() })).unwrap();
+    request(addr, "POST", "/graphql", &headers, &body).await.json()
+}
+
 /// A page of matches with their openings and partners costs the same statements for
 /// 5 matches as for 30 (the page's openings are read together), and each match's
 /// opening is the one `match(id)` reads on its own.
@@ -739,11 +747,7 @@ async fn match_openings_load_with_their_page() {
         cli::demo::seed(&db.store, Utc::now()).await.unwrap();
         let Counted { running, count, .. } = counted_server(&db).await;
         let bearer = format!("Bearer {}", token(Role::Admin, None));
-        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
-        let ask = |query: String| {
-            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
-            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
-        };
+        let ask = |query: String| ask_as(running.addr, &bearer, query);
         let mut statements = Vec::new();
         let mut pages = Vec::new();
         for first in [5, 30, 5, 30] {
@@ -782,11 +786,7 @@ async fn opening_pages_read_child_tables_only_when_asked() {
         cli::demo::seed(&db.store, Utc::now()).await.unwrap();
         let Counted { running, count, .. } = counted_server(&db).await;
         let bearer = format!("Bearer {}", token(Role::Admin, None));
-        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
-        let ask = |query: String| {
-            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
-            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
-        };
+        let ask = |query: String| ask_as(running.addr, &bearer, query);
         let own = "id title capacity kind partner { name }";
         let children =
             "subjects languages schedule { day start end } backgroundCheck { clearedOn expiresOn }";
@@ -843,11 +843,7 @@ async fn match_students_load_with_their_page() {
 
         let Counted { running, count, .. } = counted_server(&db).await;
         let bearer = format!("Bearer {}", token(Role::Partner, Some(&partner_id)));
-        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
-        let ask = |query: String| {
-            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
-            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
-        };
+        let ask = |query: String| ask_as(running.addr, &bearer, query);
         let logged = || async {
             disclosure_log::Entity::find()
                 .filter(disclosure_log::Column::Operation.eq("Match.student"))
@@ -931,11 +927,7 @@ async fn pages_count_and_read_sessions_only_when_asked() {
         let matches_total = matches::Entity::find().count(db.store.db()).await.unwrap();
         let Counted { running, count, .. } = counted_server(&db).await;
         let bearer = format!("Bearer {}", token(Role::Admin, None));
-        let headers = [("Content-Type", "application/json"), ("Authorization", bearer.as_str())];
-        let ask = |query: &str| {
-            let body = serde_json::to_vec(&json!({ "query": query })).unwrap();
-            async move { request(running.addr, "POST", "/graphql", &headers, &body).await.json() }
-        };
+        let ask = |query: &str| ask_as(running.addr, &bearer, query.to_owned());
         let statements = |query: &'static str| {
             let count = count.clone();
             let ask = &ask;

@@ -5,10 +5,11 @@
 //! id, so it names the same row in every order.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, Object};
+use async_graphql::{Context, Enum, Lookahead, Object};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use store::order::{Direction, Seek};
+use store::read::Detail;
 
 use super::error::ApiError;
 
@@ -36,6 +37,12 @@ impl Total {
         // A list skips its count only when the look-ahead saw no `totalCount`.
         self.0.ok_or_else(|| ApiError::internal("a list was not counted although totalCount was asked"))
     }
+}
+
+/// How much of its records a read needs: the child tables only when `node` (the
+/// selection on each record) names one of `children`, the fields kept in them.
+pub fn detail_for(node: &Lookahead<'_>, children: &[&str]) -> Detail {
+    if children.iter().any(|field| node.field(field).exists()) { Detail::Full } else { Detail::Row }
 }
 
 /// Whether the connection being resolved selects `totalCount` (a list that is not

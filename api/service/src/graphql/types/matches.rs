@@ -13,12 +13,12 @@ use store::records::{Match, MatchStatus};
 use store::{StoreError, read};
 
 use crate::graphql::access::{Access, MatchRows, Parties};
-use crate::graphql::connection::{OrderDirection, Page, Window, counted};
+use crate::graphql::connection::{OrderDirection, Page, Window, counted, detail_for};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::common::{Criterion, WeeklyWindow, criteria};
 use crate::graphql::types::enums::{MatchStatusValue, OpeningKind};
-use crate::graphql::types::opening::{OpeningNode, detail};
+use crate::graphql::types::opening::{OPENING_CHILDREN, OpeningNode};
 use crate::graphql::types::partner::Partners;
 use crate::graphql::types::student::{StudentNode, student_node, student_nodes};
 
@@ -249,7 +249,8 @@ pub(crate) async fn match_page(
     let page = if opening.exists() {
         let ids: Vec<String> =
             rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let openings = read::openings_by_id(store.db(), &ids, detail(&opening)).await?;
+        let openings =
+            read::openings_by_id(store.db(), &ids, detail_for(&opening, &OPENING_CHILDREN)).await?;
         let partners = if opening.field("partner").exists() {
             Partners::of_openings(store, &openings).await?
         } else {

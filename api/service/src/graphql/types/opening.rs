@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use async_graphql::{Context, Enum, ID, InputObject, Lookahead, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
 use store::Store;
 use store::catalog::{self, Near, OpeningFilter, OpeningSort};
@@ -11,7 +11,7 @@ use store::read::{self, Detail, StoredOpening};
 use store::records::{Opening, RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
 
 use crate::graphql::access::{Access, Rows};
-use crate::graphql::connection::{OrderDirection, Page, Window, counted};
+use crate::graphql::connection::{OrderDirection, Page, Window, counted, detail_for};
 use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::store;
 use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
@@ -39,7 +39,7 @@ impl OpeningNode {
 
     /// The record with its child tables (subjects, languages, schedule, background
     /// check): as read, or read now when the page read rows alone because its
-    /// look-ahead saw no child field ([`detail`]).
+    /// look-ahead saw no child field ([`OPENING_CHILDREN`]).
     async fn full(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, RawOpening>> {
         match self.stored.detail {
             Detail::Full => Ok(Cow::Borrowed(self.raw())),
@@ -50,12 +50,8 @@ impl OpeningNode {
     }
 }
 
-/// How much of its openings a page reads: the child tables only when `node` (the
-/// selection on each opening) names a field kept in them.
-pub(crate) fn detail(node: &Lookahead<'_>) -> Detail {
-    let children = ["subjects", "languages", "schedule", "backgroundCheck"];
-    if children.iter().any(|field| node.field(field).exists()) { Detail::Full } else { Detail::Row }
-}
+/// The fields of an opening kept in its child tables ([`detail_for`]).
+pub(crate) const OPENING_CHILDREN: [&str; 4] = ["subjects", "languages", "schedule", "backgroundCheck"];
 
 #[Object(name = "Opening")]
 impl OpeningNode {
@@ -444,8 +440,15 @@ pub(crate) async fn opening_list(
     };
     let node = ctx.look_ahead().field("edges").field("node");
     let seek = window.seek(order.direction.into());
-    let (rows, total) =
-        catalog::opening_page(store.db(), &filter, sort, &seek, detail(&node), counted(ctx)).await?;
+    let (rows, total) = catalog::opening_page(
+        store.db(),
+        &filter,
+        sort,
+        &seek,
+        detail_for(&node, &OPENING_CHILDREN),
+        counted(ctx),
+    )
+    .await?;
     // Look-ahead: the page's partners in one statement, only when asked for.
     let partners = if node.field("partner").exists() {
         Partners::of_openings(store, &rows).await?

@@ -14,7 +14,7 @@ use store::read::Detail;
 use store::records::{Guardian, Kind, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
 
 use crate::graphql::access::{Access, Rows, StudentField, StudentView};
-use crate::graphql::connection::{OrderDirection, Page, Window, cost};
+use crate::graphql::connection::{OrderDirection, Page, Window, cost, detail_for};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::store;
 use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
@@ -35,7 +35,7 @@ pub(crate) async fn student_node(
 ) -> Result<Option<StudentNode>, ApiError> {
     let access = Access::of(ctx)?;
     let db = store(ctx)?.db();
-    let detail = student_detail(&ctx.look_ahead());
+    let detail = detail_for(&ctx.look_ahead(), &STUDENT_CHILDREN);
     let Some(student) = people::students_by_id(db, &[id.to_owned()], detail).await?.pop() else {
         return Ok(None);
     };
@@ -67,7 +67,7 @@ pub(crate) async fn student_nodes(
     let db = store(ctx)?.db();
     let distinct: Vec<String> =
         ids.iter().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let detail = student_detail(student);
+    let detail = detail_for(student, &STUDENT_CHILDREN);
     let records = people::students_by_id(db, &distinct, detail).await?;
     let matched = match access.students() {
         Rows::MatchedTo(partner) => people::matched_among(db, &distinct, &partner).await?,
@@ -89,19 +89,15 @@ pub(crate) async fn student_nodes(
     Ok(nodes)
 }
 
-/// How much of its students a read needs: the child tables only when `node` (the
-/// selection on each student) names a field kept in them.
-pub(crate) fn student_detail(node: &async_graphql::Lookahead<'_>) -> Detail {
-    let children = ["languages", "availability", "needs", "guardians"];
-    if children.iter().any(|field| node.field(field).exists()) { Detail::Full } else { Detail::Row }
-}
+/// The fields of a student kept in its child tables ([`detail_for`]).
+const STUDENT_CHILDREN: [&str; 4] = ["languages", "availability", "needs", "guardians"];
 
 /// A student, with how much of it the viewer may read.
 #[derive(Clone, Debug)]
 pub struct StudentNode {
     pub(crate) record: Student,
     pub(crate) view: StudentView,
-    /// Whether `record` holds its child tables ([`student_detail`]).
+    /// Whether `record` holds its child tables ([`STUDENT_CHILDREN`]).
     pub(crate) detail: Detail,
 }
 
