@@ -23,6 +23,7 @@
 //! - [`order`]: the order of a list and where a page of it starts.
 //! - [`geo`]: the one lat/lon box, the database's first cut before exact distances.
 //! - [`text`]: the rules for text a user types (shared with the API).
+//! - [`laps`]: where a long write spends its time, for the log.
 
 pub mod audit;
 pub mod catalog;
@@ -31,6 +32,7 @@ pub mod entity;
 pub mod error;
 pub mod geo;
 pub mod import;
+pub mod laps;
 pub mod matches;
 pub mod notify;
 pub mod order;

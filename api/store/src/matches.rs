@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::entity::{declined_pairs, match_sessions, matches, openings, students};
+use super::laps::Laps;
 use super::notify::{self, Event, EventKind};
 use super::order::{self, Seek};
 use super::people::Listed;
@@ -92,11 +93,23 @@ pub async fn propose<C: ConnectionTrait>(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    propose_timed(db, new, actor, now, &mut Laps::new()).await
+}
+
+/// [`propose`], timing its steps into `laps`.
+pub async fn propose_timed<C: ConnectionTrait>(
+    db: &C,
+    new: &[NewMatch],
+    actor: &str,
+    now: DateTime<Utc>,
+    laps: &mut Laps,
+) -> Result<(), StoreError> {
     let mut per_opening: BTreeMap<&str, i32> = BTreeMap::new();
     for item in new {
         *per_opening.entry(item.opening_id.as_str()).or_default() += 1;
     }
     take_slots(db, &per_opening).await?;
+    laps.lap("slots");
     // Bound parameters are limited per statement (32,766 on SQLite), so a run's
     // students are checked a chunk at a time.
     let proposed: std::collections::HashSet<(&str, &str)> =
@@ -118,6 +131,7 @@ pub async fn propose<C: ConnectionTrait>(
             .into());
         }
     }
+    laps.lap("declined");
     let rows: Vec<matches::ActiveModel> = new
         .iter()
         .map(|item| matches::ActiveModel {
@@ -167,11 +181,14 @@ pub async fn propose<C: ConnectionTrait>(
             }
         })?;
     }
+    laps.lap("matches");
     for chunk in sessions.chunks(400) {
         match_sessions::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
+    laps.lap("sessions");
     let matched: Vec<(&str, Kind)> = new.iter().map(|m| (m.student_id.as_str(), m.kind)).collect();
     crate::waitlist::take_off(db, &matched).await?;
+    laps.lap("waitlist");
     let events: Vec<Event> = new
         .iter()
         .map(|m| {
@@ -183,6 +200,7 @@ pub async fn propose<C: ConnectionTrait>(
         })
         .collect();
     notify::record(db, &events, now).await?;
+    laps.lap("outbox");
     let detail = if new.len() == 1 {
         json!({"studentId": new[0].student_id, "openingId": new[0].opening_id})
     } else {
@@ -192,7 +210,9 @@ pub async fn propose<C: ConnectionTrait>(
         [one] => one.id.as_str(),
         _ => new.first().and_then(|m| m.run_id.as_deref()).unwrap_or("-"),
     };
-    audit(db, actor, "propose", "match", entity_id, Some(detail), now).await
+    audit(db, actor, "propose", "match", entity_id, Some(detail), now).await?;
+    laps.lap("audit");
+    Ok(())
 }
 
 /// Moves `current` (the match as the caller read it) to `next`, recording who and

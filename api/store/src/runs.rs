@@ -23,7 +23,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::entity::match_runs;
-use super::matches::propose;
+use super::laps::Laps;
+use super::matches::propose_timed;
 use super::notify::{self, Event, EventKind};
 use super::order::Seek;
 use super::people::Listed;
@@ -381,7 +382,9 @@ pub async fn commit(
     result: &Value,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
+    let mut laps = Laps::new();
     let txn = store.write().await?;
+    laps.lap("begin");
     // Claim the run first: on PostgreSQL this locks its row, so a cancel waits for
     // this transaction and then finds the run ended, or wins and this one stops here.
     let kept = if run.dry_run {
@@ -409,16 +412,24 @@ pub async fn commit(
             _ => Conflict::LeaseLost { id: run.id.clone() }.into(),
         });
     }
+    laps.lap("claim");
     if !run.dry_run {
         refuse_lapsed(&txn, matches, store.today(now)).await?;
-        propose(&txn, matches, &run.requested_by, now).await?;
+        laps.lap("lapsed");
+        propose_timed(&txn, matches, &run.requested_by, now, &mut laps).await?;
         let left_out = left_out(result)?;
         let needs: Vec<(&str, Kind)> =
             left_out.iter().map(|(student, kind)| (student.as_str(), *kind)).collect();
         crate::waitlist::leave_out(&txn, &needs, store.today(now)).await?;
+        laps.lap("left out");
     }
     notify::record(&txn, &[finished(&run.id, RunStatus::Succeeded, result.get("stats"))], now).await?;
     txn.commit().await?;
+    laps.lap("commit");
+    tracing::info!(
+        run = %run.id, matches = matches.len(), ms = laps.total().as_millis() as u64, steps = %laps,
+        "match run committed"
+    );
     Ok(if run.dry_run { 0 } else { matches.len() })
 }
 
