@@ -26,6 +26,7 @@
 //! - [`laps`]: where a long write spends its time, for the log.
 
 pub mod audit;
+mod bulk;
 pub mod catalog;
 pub mod clock;
 pub mod entity;
@@ -160,6 +161,10 @@ impl Store {
             }
             Location::Postgres(url) => {
                 let mut options = ConnectOptions::new(url.clone());
+                // The planner's JIT compiles a district-sized read for a third of a
+                // second and a suggestion's candidate query for tens of milliseconds,
+                // more than it saves on either: these are short queries, not analytics.
+                options.map_sqlx_postgres_opts(|opts| opts.options([("jit", "off")]));
                 options.max_connections(16);
                 options
             }

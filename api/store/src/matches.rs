@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::bulk::{Cell, Insert, in_list};
 use super::entity::{declined_pairs, match_sessions, matches, openings, students};
 use super::laps::Laps;
 use super::notify::{self, Event, EventKind};
@@ -110,81 +111,90 @@ pub async fn propose_timed<C: ConnectionTrait>(
     }
     take_slots(db, &per_opening).await?;
     laps.lap("slots");
-    // Bound parameters are limited per statement (32,766 on SQLite), so a run's
-    // students are checked a chunk at a time.
     let proposed: std::collections::HashSet<(&str, &str)> =
         new.iter().map(|m| (m.student_id.as_str(), m.opening_id.as_str())).collect();
-    let students: Vec<&str> = new.iter().map(|m| m.student_id.as_str()).collect();
-    for chunk in students.chunks(5_000) {
-        let declined = declined_pairs::Entity::find()
-            .filter(declined_pairs::Column::StudentId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?;
-        if let Some(pair) = declined
-            .iter()
-            .find(|pair| proposed.contains(&(pair.student_id.as_str(), pair.opening_id.as_str())))
-        {
-            return Err(Conflict::Declined {
-                student: pair.student_id.clone(),
-                opening: pair.opening_id.clone(),
-            }
-            .into());
+    let students = new.iter().map(|m| m.student_id.as_str());
+    let declined = declined_pairs::Entity::find()
+        .filter(in_list(db.get_database_backend(), "declined_pairs.student_id", students))
+        .all(db)
+        .await?;
+    if let Some(pair) =
+        declined.iter().find(|pair| proposed.contains(&(pair.student_id.as_str(), pair.opening_id.as_str())))
+    {
+        return Err(Conflict::Declined {
+            student: pair.student_id.clone(),
+            opening: pair.opening_id.clone(),
         }
+        .into());
     }
     laps.lap("declined");
-    let rows: Vec<matches::ActiveModel> = new
+    let rows: Vec<serde_json::Value> = new
         .iter()
-        .map(|item| matches::ActiveModel {
-            id: Set(item.id.clone()),
-            run_id: Set(item.run_id.clone()),
-            student_id: Set(item.student_id.clone()),
-            opening_id: Set(item.opening_id.clone()),
-            kind: Set(item.kind.as_str().to_owned()),
-            status: Set(MatchStatus::Proposed.as_str().to_owned()),
-            score: Set(i32::try_from(item.score).unwrap_or(i32::MAX)),
-            breakdown: Set(json!(item.breakdown)),
-            created_at: Set(now),
-            decided_by: Set(None),
-            decided_at: Set(None),
-            decline_reason: Set(None),
-            version: Set(0),
-            travel_minutes: Set(item.travel_minutes),
-            student_accepted: Set(false),
-            partner_accepted: Set(false),
+        .map(|item| {
+            json!([
+                item.id,
+                item.run_id,
+                item.student_id,
+                item.opening_id,
+                item.kind.as_str(),
+                i32::try_from(item.score).unwrap_or(i32::MAX),
+                item.breakdown,
+                item.travel_minutes,
+            ])
         })
         .collect();
-    let sessions: Vec<match_sessions::ActiveModel> = new
+    let insert = Insert {
+        table: "matches",
+        varying: &[
+            ("id", Cell::Text),
+            ("run_id", Cell::Text),
+            ("student_id", Cell::Text),
+            ("opening_id", Cell::Text),
+            ("kind", Cell::Text),
+            ("score", Cell::Integer),
+            ("breakdown", Cell::Document),
+            ("travel_minutes", Cell::Real),
+        ],
+        shared: vec![
+            ("status", Some(MatchStatus::Proposed.as_str().into())),
+            ("created_at", Some(now.into())),
+            ("decided_by", None),
+            ("decided_at", None),
+            ("decline_reason", None),
+            ("version", Some(0i32.into())),
+            ("student_accepted", Some(false.into())),
+            ("partner_accepted", Some(false.into())),
+        ],
+    };
+    insert.run(db, rows).await.map_err(|err| match err {
+        // The primary key (`matches_pkey` / `matches.id`) is a reused id; the
+        // partial unique indexes are the one-open-match rules.
+        StoreError::Constraint { kind: ConstraintKind::Unique, constraint }
+            if constraint.ends_with("pkey") || constraint == "matches.id" =>
+        {
+            Conflict::IdReused { entity: "match" }.into()
+        }
+        StoreError::Constraint { kind: ConstraintKind::Unique, .. } => Conflict::AlreadyMatched.into(),
+        other => other,
+    })?;
+    laps.lap("matches");
+    let session_rows: Vec<serde_json::Value> = new
         .iter()
         .flat_map(|item| {
-            window_rows(&item.sessions).into_iter().map(|(day, start, end)| match_sessions::ActiveModel {
-                match_id: Set(item.id.clone()),
-                day: Set(day),
-                start_minute: Set(start),
-                end_minute: Set(end),
-            })
+            window_rows(&item.sessions).into_iter().map(|(day, start, end)| json!([item.id, day, start, end]))
         })
         .collect();
-    for chunk in rows.chunks(400) {
-        matches::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(|err| {
-            match StoreError::from(err) {
-                // The primary key (`matches_pkey` / `matches.id`) is a reused id; the
-                // partial unique indexes are the one-open-match rules.
-                StoreError::Constraint { kind: ConstraintKind::Unique, constraint }
-                    if constraint.ends_with("pkey") || constraint == "matches.id" =>
-                {
-                    Conflict::IdReused { entity: "match" }.into()
-                }
-                StoreError::Constraint { kind: ConstraintKind::Unique, .. } => {
-                    Conflict::AlreadyMatched.into()
-                }
-                other => other,
-            }
-        })?;
-    }
-    laps.lap("matches");
-    for chunk in sessions.chunks(400) {
-        match_sessions::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
-    }
+    let sessions = Insert {
+        table: "match_sessions",
+        varying: &[
+            ("match_id", Cell::Text),
+            ("day", Cell::Integer),
+            ("start_minute", Cell::Integer),
+            ("end_minute", Cell::Integer),
+        ],
+        shared: Vec::new(),
+    };
+    sessions.run(db, session_rows).await?;
     laps.lap("sessions");
     let matched: Vec<(&str, Kind)> = new.iter().map(|m| (m.student_id.as_str(), m.kind)).collect();
     crate::waitlist::take_off(db, &matched).await?;

@@ -18,6 +18,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use super::bulk::{Cell, Insert};
 use super::entity::{
     guardians, mail_deliveries, match_runs, matches, openings, outbox_events, partners, students,
     webhook_attempts, webhook_deliveries, webhooks,
@@ -100,22 +101,25 @@ pub async fn record<C: ConnectionTrait>(
     // would collide (a birthday bound near 50 % at 75k events). The place also keeps
     // a batch's events in their order for the fan-out, which reads (occurred_at, id).
     let batch = crate::new_id("evt");
-    let rows: Vec<outbox_events::ActiveModel> = events
+    let rows: Vec<Value> = events
         .iter()
         .enumerate()
-        .map(|(at, event)| outbox_events::ActiveModel {
-            id: Set(format!("{batch}-{at:08}")),
-            event: Set(event.kind.as_str().to_owned()),
-            occurred_at: Set(now),
-            match_id: Set(event.match_id.clone()),
-            run_id: Set(event.run_id.clone()),
-            data: Set(event.data.clone()),
-            fanned_out: Set(false),
+        .map(|(at, event)| {
+            json!([format!("{batch}-{at:08}"), event.kind.as_str(), event.match_id, event.run_id, event.data])
         })
         .collect();
-    for chunk in rows.chunks(500) {
-        outbox_events::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
-    }
+    let insert = Insert {
+        table: "outbox_events",
+        varying: &[
+            ("id", Cell::Text),
+            ("event", Cell::Text),
+            ("match_id", Cell::Text),
+            ("run_id", Cell::Text),
+            ("data", Cell::Document),
+        ],
+        shared: vec![("occurred_at", Some(now.into())), ("fanned_out", Some(false.into()))],
+    };
+    insert.run(db, rows).await?;
     Ok(())
 }
 

@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
 
 use super::StoreError;
-use super::entity::{
-    agreements, background_checks, guardians, opening_languages, opening_subjects, opening_windows, openings,
-    partners, student_languages, student_needs, student_windows, students,
-};
+use super::bulk::{Item, children, json_cell};
+use super::entity::{agreements, guardians, openings, partners, students};
 use super::records::{
     Agreement, Guardian, Kind, Opening, OpeningStatus, Partner, PartnerKind, PartnerStatus,
     RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student,
@@ -97,52 +98,33 @@ fn student_record(row: students::Model, children: StudentChildren) -> Student {
 }
 
 /// The students whose ids `ids` selects, ordered by id; guardians only when asked
-/// (matching never needs them).
+/// (matching never needs them). One statement for the students with their
+/// languages, availability and needs (each an array column, [`children`]), one for
+/// guardians.
 pub async fn students_in<C: ConnectionTrait>(
     db: &C,
     ids: &SelectStatement,
     with_guardians: bool,
 ) -> Result<Vec<Student>, StoreError> {
-    let rows = students::Entity::find()
+    let backend = db.get_database_backend();
+    let child = |table, items: &[Item<'_>]| children(backend, table, "student_id", "students.id", items);
+    let select = students::Entity::find()
         .filter(Expr::col((students::Entity, students::Column::Id)).in_subquery(ids.clone()))
         .order_by_asc(students::Column::Id)
-        .all(db)
-        .await?;
-    let mut languages = group(
-        student_languages::Entity::find()
-            .filter(Expr::col(student_languages::Column::StudentId).in_subquery(ids.clone()))
-            .order_by_asc(student_languages::Column::StudentId)
-            .order_by_asc(student_languages::Column::Position)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.student_id, row.language)),
-    );
-    let mut windows = group(
-        student_windows::Entity::find()
-            .filter(Expr::col(student_windows::Column::StudentId).in_subquery(ids.clone()))
-            .order_by_asc(student_windows::Column::StudentId)
-            .order_by_asc(student_windows::Column::Day)
-            .order_by_asc(student_windows::Column::StartMinute)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.student_id, raw_window(row.day, row.start_minute, row.end_minute))),
-    );
-    let need_rows = student_needs::Entity::find()
-        .filter(Expr::col(student_needs::Column::StudentId).in_subquery(ids.clone()))
-        .all(db)
-        .await?;
-    let mut waiting: HashMap<String, BTreeMap<Kind, NaiveDate>> = HashMap::new();
-    for row in &need_rows {
-        if let (Some(since), Some(kind)) = (row.waiting_since, Kind::parse(&row.kind)) {
-            waiting.entry(row.student_id.clone()).or_default().insert(kind, since);
-        }
-    }
-    let mut needs = group(need_rows.into_iter().map(|row| {
-        let subjects: Vec<String> = serde_json::from_value(row.subjects).unwrap_or_default();
-        (row.student_id, RawNeed { kind: row.kind, subjects: Some(subjects), waiting_days: None })
-    }));
+        .expr_as(
+            child("student_languages", &[Item::Column("position"), Item::Column("language")]),
+            "child_languages",
+        )
+        .expr_as(child("student_windows", WINDOW), "child_windows")
+        .expr_as(
+            child(
+                "student_needs",
+                &[Item::Column("kind"), Item::Json("subjects"), Item::Column("waiting_since")],
+            ),
+            "child_needs",
+        )
+        .into_query();
+    let rows = db.query_all(&select).await?;
     let mut contacts = if with_guardians {
         group(
             guardians::Entity::find()
@@ -165,19 +147,56 @@ pub async fn students_in<C: ConnectionTrait>(
     } else {
         HashMap::new()
     };
-    Ok(rows
-        .into_iter()
+    rows.iter()
         .map(|row| {
+            let student = students::Model::from_query_result(row, "")?;
+            let mut languages: Vec<(i32, String)> = json_cell(row, "child_languages")?;
+            languages.sort_unstable();
+            let mut needs: Vec<(String, serde_json::Value, Option<String>)> = json_cell(row, "child_needs")?;
+            needs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut waiting_since = BTreeMap::new();
+            let mut raw_needs = Vec::with_capacity(needs.len());
+            for (kind, subjects, since) in needs {
+                if let (Some(since), Some(kind)) = (since, Kind::parse(&kind)) {
+                    let since =
+                        since.parse::<NaiveDate>().map_err(|_| unreadable("a need's waiting date"))?;
+                    waiting_since.insert(kind, since);
+                }
+                let subjects: Vec<String> = serde_json::from_value(subjects).unwrap_or_default();
+                raw_needs.push(RawNeed { kind, subjects: Some(subjects), waiting_days: None });
+            }
             let children = StudentChildren {
-                languages: languages.remove(&row.id).unwrap_or_default(),
-                availability: windows.remove(&row.id).unwrap_or_default(),
-                needs: needs.remove(&row.id).unwrap_or_default(),
-                waiting_since: waiting.remove(&row.id).unwrap_or_default(),
-                guardians: contacts.remove(&row.id).unwrap_or_default(),
+                languages: languages.into_iter().map(|(_, language)| language).collect(),
+                availability: windows(row)?,
+                needs: raw_needs,
+                waiting_since,
+                guardians: contacts.remove(&student.id).unwrap_or_default(),
             };
-            student_record(row, children)
+            Ok(student_record(student, children))
         })
-        .collect())
+        .collect()
+}
+
+/// A window's columns, as [`windows`] reads them.
+const WINDOW: &[Item<'static>] =
+    &[Item::Column("day"), Item::Column("start_minute"), Item::Column("end_minute")];
+
+/// The `child_windows` column ([`WINDOW`]s) of `row`, Monday first, then by start.
+fn windows(row: &sea_orm::QueryResult) -> Result<Vec<RawWindow>, StoreError> {
+    let mut windows: Vec<(i32, i32, i32)> = json_cell(row, "child_windows")?;
+    windows.sort_unstable();
+    Ok(windows.into_iter().map(|(day, start, end)| raw_window(day, start, end)).collect())
+}
+
+/// The strings of the JSON column `name` of `row`, sorted.
+fn sorted(row: &sea_orm::QueryResult, name: &str) -> Result<Vec<String>, StoreError> {
+    let mut values: Vec<String> = json_cell(row, name)?;
+    values.sort_unstable();
+    Ok(values)
+}
+
+fn unreadable(what: &str) -> StoreError {
+    StoreError::Database(sea_orm::DbErr::Custom(format!("{what} does not read")))
 }
 
 /// An opening as stored, with its slot count.
@@ -208,21 +227,28 @@ pub enum Detail {
     Full,
 }
 
-/// The openings whose ids `ids` selects, ordered by id.
+/// The openings whose ids `ids` selects, ordered by id, with their child tables:
+/// one statement.
 pub async fn openings_in<C: ConnectionTrait>(
     db: &C,
     ids: &SelectStatement,
 ) -> Result<Vec<StoredOpening>, StoreError> {
-    let rows = openings::Entity::find()
+    let select = openings::Entity::find()
         .filter(Expr::col((openings::Entity, openings::Column::Id)).in_subquery(ids.clone()))
-        .order_by_asc(openings::Column::Id)
-        .all(db)
-        .await?;
-    with_children(db, rows, ids).await
+        .order_by_asc(openings::Column::Id);
+    let select = with_opening_children(db.get_database_backend(), select.into_query());
+    db.query_all(&select)
+        .await?
+        .iter()
+        .map(|row| {
+            let opening = openings::Model::from_query_result(row, "")?;
+            Ok(stored_opening(opening, opening_children(row)?, Detail::Full))
+        })
+        .collect()
 }
 
 /// `rows` built as openings in their order, with their child tables when `detail`
-/// asks (two to five statements fewer than [`openings_in`] for a page that needs none).
+/// asks (one statement more).
 pub async fn openings_of_rows<C: ConnectionTrait>(
     db: &C,
     rows: Vec<openings::Model>,
@@ -234,12 +260,25 @@ pub async fn openings_of_rows<C: ConnectionTrait>(
         }
         Detail::Full if rows.is_empty() => Ok(Vec::new()),
         Detail::Full => {
-            let ids = Query::select()
-                .column(openings::Column::Id)
+            let select = Query::select()
+                .column((openings::Entity, openings::Column::Id))
                 .from(openings::Entity)
                 .and_where(openings::Column::Id.is_in(rows.iter().map(|row| row.id.clone())))
                 .to_owned();
-            with_children(db, rows, &ids).await
+            let select = with_opening_children(db.get_database_backend(), select);
+            let mut children: HashMap<String, Children> = db
+                .query_all(&select)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get::<String>("", "id")?, opening_children(row)?)))
+                .collect::<Result<_, StoreError>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|row| {
+                    let found = children.remove(&row.id).unwrap_or_default();
+                    stored_opening(row, found, Detail::Full)
+                })
+                .collect())
         }
     }
 }
@@ -253,68 +292,32 @@ struct Children {
     background_check: Option<RawBackgroundCheck>,
 }
 
-/// `rows` (whose ids `ids` selects) with their child tables, in the rows' order.
-async fn with_children<C: ConnectionTrait>(
-    db: &C,
-    rows: Vec<openings::Model>,
-    ids: &SelectStatement,
-) -> Result<Vec<StoredOpening>, StoreError> {
-    let mut subjects = group(
-        opening_subjects::Entity::find()
-            .filter(Expr::col(opening_subjects::Column::OpeningId).in_subquery(ids.clone()))
-            .order_by_asc(opening_subjects::Column::OpeningId)
-            .order_by_asc(opening_subjects::Column::Subject)
-            .all(db)
-            .await?
+/// `select` (over `openings`) with each opening's child tables as array columns.
+fn with_opening_children(backend: DbBackend, mut select: SelectStatement) -> SelectStatement {
+    let child = |table, items: &[Item<'_>]| children(backend, table, "opening_id", "openings.id", items);
+    select
+        .expr_as(child("opening_subjects", &[Item::Column("subject")]), "child_subjects")
+        .expr_as(child("opening_languages", &[Item::Column("language")]), "child_languages")
+        .expr_as(child("opening_windows", WINDOW), "child_windows")
+        .expr_as(
+            child("background_checks", &[Item::Column("cleared_on"), Item::Column("expires_on")]),
+            "child_check",
+        );
+    select
+}
+
+/// The child columns of a row of [`with_opening_children`].
+fn opening_children(row: &sea_orm::QueryResult) -> Result<Children, StoreError> {
+    let checks: Vec<(Option<String>, Option<String>)> = json_cell(row, "child_check")?;
+    Ok(Children {
+        subjects: sorted(row, "child_subjects")?,
+        languages: sorted(row, "child_languages")?,
+        schedule: windows(row)?,
+        background_check: checks
             .into_iter()
-            .map(|row| (row.opening_id, row.subject)),
-    );
-    let mut languages = group(
-        opening_languages::Entity::find()
-            .filter(Expr::col(opening_languages::Column::OpeningId).in_subquery(ids.clone()))
-            .order_by_asc(opening_languages::Column::OpeningId)
-            .order_by_asc(opening_languages::Column::Language)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.opening_id, row.language)),
-    );
-    let mut windows = group(
-        opening_windows::Entity::find()
-            .filter(Expr::col(opening_windows::Column::OpeningId).in_subquery(ids.clone()))
-            .order_by_asc(opening_windows::Column::OpeningId)
-            .order_by_asc(opening_windows::Column::Day)
-            .order_by_asc(opening_windows::Column::StartMinute)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.opening_id, raw_window(row.day, row.start_minute, row.end_minute))),
-    );
-    let mut checks: HashMap<String, RawBackgroundCheck> = background_checks::Entity::find()
-        .filter(Expr::col(background_checks::Column::OpeningId).in_subquery(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| {
-            let check = RawBackgroundCheck {
-                cleared_on: row.cleared_on.map(|d| d.to_string()),
-                expires_on: row.expires_on.map(|d| d.to_string()),
-            };
-            (row.opening_id, check)
-        })
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let children = Children {
-                subjects: subjects.remove(&row.id).unwrap_or_default(),
-                languages: languages.remove(&row.id).unwrap_or_default(),
-                schedule: windows.remove(&row.id).unwrap_or_default(),
-                background_check: checks.remove(&row.id),
-            };
-            stored_opening(row, children, Detail::Full)
-        })
-        .collect())
+            .next()
+            .map(|(cleared_on, expires_on)| RawBackgroundCheck { cleared_on, expires_on }),
+    })
 }
 
 fn stored_opening(row: openings::Model, children: Children, detail: Detail) -> StoredOpening {

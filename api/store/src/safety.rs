@@ -8,22 +8,20 @@
 //!
 //! The rules are the matcher's own (`Agreement::allows_matching_on`,
 //! `BackgroundCheck::is_valid_on`, `age_in_years`, `kind_needs_background_check`);
-//! this module only reads the rows they apply to, a fixed number of statements per
-//! thousand pairs.
+//! this module only reads the rows they apply to, five statements however many
+//! pairs.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use matcher::feasibility::{Constraint, kind_needs_background_check};
 use matcher::model::{Agreement, BackgroundCheck, age_in_years};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::StoreError;
+use super::bulk::in_list;
 use super::entity::{agreements, background_checks, openings, partners, students};
 use super::records::{Kind, PartnerStatus};
-
-/// Ids per `IN` list: well under SQLite's and PostgreSQL's bound-parameter limits.
-const CHUNK: usize = 1_000;
 
 /// A pair (student, opening) that a date-dependent constraint forbids today.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,55 +49,50 @@ pub async fn lapsed<C: ConnectionTrait>(
         ids.sort_unstable();
         ids.dedup();
     }
-    let mut students = HashMap::new();
-    for chunk in student_ids.chunks(CHUNK) {
-        let rows: Vec<(String, String, Option<NaiveDate>)> = students::Entity::find()
-            .select_only()
-            .column(students::Column::Id)
-            .column(students::Column::SchoolId)
-            .column(students::Column::BirthDate)
-            .filter(students::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        students.extend(rows.into_iter().map(|(id, school, birth)| (id, (school, birth))));
-    }
-    let mut openings = HashMap::new();
-    let mut checks = HashMap::new();
-    for chunk in opening_ids.chunks(CHUNK) {
-        let rows = openings::Entity::find()
-            .filter(openings::Column::Id.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?;
-        openings.extend(rows.into_iter().map(|row| (row.id.clone(), row)));
-        let rows = background_checks::Entity::find()
-            .filter(background_checks::Column::OpeningId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?;
-        checks.extend(
-            rows.into_iter()
-                .map(|row| (row.opening_id, BackgroundCheck::new(row.cleared_on, row.expires_on))),
-        );
-    }
+    let backend = db.get_database_backend();
+    let rows: Vec<(String, String, Option<NaiveDate>)> = students::Entity::find()
+        .select_only()
+        .column(students::Column::Id)
+        .column(students::Column::SchoolId)
+        .column(students::Column::BirthDate)
+        .filter(in_list(backend, "students.id", &student_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let students: HashMap<String, (String, Option<NaiveDate>)> =
+        rows.into_iter().map(|(id, school, birth)| (id, (school, birth))).collect();
+    let openings: HashMap<String, openings::Model> = openings::Entity::find()
+        .filter(in_list(backend, "openings.id", &opening_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect();
+    let checks: HashMap<String, BackgroundCheck> = background_checks::Entity::find()
+        .filter(in_list(backend, "background_checks.opening_id", &opening_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.opening_id, BackgroundCheck::new(row.cleared_on, row.expires_on)))
+        .collect();
     let mut partner_ids: Vec<&str> = openings.values().map(|opening| opening.partner_id.as_str()).collect();
     partner_ids.sort_unstable();
     partner_ids.dedup();
-    let mut active = HashMap::new();
+    let active: HashMap<String, bool> = partners::Entity::find()
+        .filter(in_list(backend, "partners.id", &partner_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.status == PartnerStatus::Active.as_str()))
+        .collect();
     let mut agreements_of: HashMap<String, Vec<(Option<String>, Agreement)>> = HashMap::new();
-    for chunk in partner_ids.chunks(CHUNK) {
-        let rows = partners::Entity::find()
-            .filter(partners::Column::Id.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?;
-        active.extend(rows.into_iter().map(|row| (row.id, row.status == PartnerStatus::Active.as_str())));
-        let rows = agreements::Entity::find()
-            .filter(agreements::Column::PartnerId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?;
-        for row in rows {
-            let agreement = Agreement::new(Some(row.starts_on), row.ends_on, row.data_sharing);
-            agreements_of.entry(row.partner_id).or_default().push((row.school_id, agreement));
-        }
+    for row in agreements::Entity::find()
+        .filter(in_list(backend, "agreements.partner_id", &partner_ids))
+        .all(db)
+        .await?
+    {
+        let agreement = Agreement::new(Some(row.starts_on), row.ends_on, row.data_sharing);
+        agreements_of.entry(row.partner_id).or_default().push((row.school_id, agreement));
     }
 
     let mut found = Vec::new();

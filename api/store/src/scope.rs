@@ -13,7 +13,9 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::StoreError;
+use super::bulk::in_list;
 use super::entity::{agreements, declined_pairs, match_sessions, matches, openings, partners, students};
+use super::laps::Laps;
 use super::read::{StoredOpening, openings_in, students_in};
 use super::records::{Kind, MatchStatus, OpeningStatus, PartnerStatus};
 use super::write::raw_window;
@@ -64,9 +66,6 @@ impl Scope {
         select.to_owned()
     }
 }
-
-/// Ids per `IN (…)` list: far below any backend's limit on bound parameters.
-const IDS_PER_STATEMENT: usize = 10_000;
 
 fn open_statuses() -> Vec<&'static str> {
     MatchStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect()
@@ -121,13 +120,20 @@ pub async fn load_scope<C: ConnectionTrait>(
         )
         .to_owned();
 
+    let mut laps = Laps::new();
     let mut students = students_in(db, &student_ids, false).await?;
+    laps.lap("students");
     for student in &mut students {
         student.matching.needs.retain(|need| Kind::parse(&need.kind).is_some_and(|k| kinds.contains(&k)));
     }
     let students = students.iter().map(|s| s.matching_on(as_of)).collect();
-    let loaded = load_around(db, students, &student_ids, &opening_ids, scope.school_id.as_deref()).await?;
-    Ok(loaded.into_instance(as_of, weights))
+    laps.lap("needs");
+    let loaded =
+        load_around(db, students, &student_ids, &opening_ids, scope.school_id.as_deref(), &mut laps).await?;
+    let instance = loaded.into_instance(as_of, weights);
+    laps.lap("instance");
+    tracing::info!(scope = %scope.key(), ms = laps.total().as_millis() as u64, steps = %laps, "scope loaded");
+    Ok(instance)
 }
 
 /// `SELECT opening_id FROM matches WHERE open AND student in `student_ids``: the
@@ -198,15 +204,17 @@ impl Loaded {
 /// Loads what surrounds `students` (whose ids `student_ids` selects) among the
 /// openings `opening_ids` selects, which must include those the students hold
 /// ([`held_by_students`]). `school_id`: whose MOUs count besides district-wide ones.
-/// Costs a fixed number of queries.
+/// Costs a fixed number of queries, each step timed into `laps`.
 pub(crate) async fn load_around<C: ConnectionTrait>(
     db: &C,
     students: Vec<RawStudent>,
     student_ids: &SelectStatement,
     opening_ids: &SelectStatement,
     school_id: Option<&str>,
+    laps: &mut Laps,
 ) -> Result<Loaded, StoreError> {
     let stored = openings_in(db, opening_ids).await?;
+    laps.lap("openings");
 
     // Open matches of the students, with their sessions.
     let held_matches = matches::Entity::find()
@@ -228,6 +236,7 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
     {
         sessions.entry(row.match_id).or_default().push(raw_window(row.day, row.start_minute, row.end_minute));
     }
+    laps.lap("held");
     let mut inside: HashMap<&str, i64> = HashMap::new();
     for held in &held_matches {
         *inside.entry(held.opening_id.as_str()).or_default() += 1;
@@ -258,6 +267,7 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
     }
     let kept: BTreeSet<&str> = openings.iter().map(|o| o.opening.matching.id.as_str()).collect();
     let partners = partners_of(db, &openings, school_id).await?;
+    laps.lap("partners");
 
     let existing_matches = held_matches
         .into_iter()
@@ -278,7 +288,7 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
         .filter(|row| kept.contains(row.opening_id.as_str()))
         .map(|row| RawPair { student_id: row.student_id, opening_id: row.opening_id })
         .collect();
-
+    laps.lap("declined");
     Ok(Loaded { students, openings, capacities, held_elsewhere, partners, existing_matches, declined })
 }
 
@@ -292,39 +302,35 @@ async fn partners_of<C: ConnectionTrait>(
 ) -> Result<Vec<RawPartner>, StoreError> {
     let partner_ids: BTreeSet<&str> =
         openings.iter().map(|o| o.opening.matching.partner_id.as_str()).collect();
-    // Bound parameters are limited per statement (32,766 on SQLite): a city's
-    // partners are asked for a chunk at a time.
     let partner_ids: Vec<&str> = partner_ids.into_iter().collect();
-    let mut active: Vec<String> = Vec::new();
-    for chunk in partner_ids.chunks(IDS_PER_STATEMENT) {
-        let rows = partners::Entity::find()
-            .filter(partners::Column::Id.is_in(chunk.iter().copied()))
-            .filter(partners::Column::Status.eq(PartnerStatus::Active.as_str()))
-            .all(db)
-            .await?;
-        active.extend(rows.into_iter().map(|row| row.id));
-    }
+    let backend = db.get_database_backend();
+    let active: Vec<String> = partners::Entity::find()
+        .filter(in_list(backend, "partners.id", &partner_ids))
+        .filter(partners::Column::Status.eq(PartnerStatus::Active.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
     let mut agreement_filter = Condition::any().add(agreements::Column::SchoolId.is_null());
     if let Some(school) = school_id {
         agreement_filter = agreement_filter.add(agreements::Column::SchoolId.eq(school));
     }
     let mut by_partner: HashMap<String, Vec<RawAgreement>> = HashMap::new();
-    for chunk in active.chunks(IDS_PER_STATEMENT) {
-        for row in agreements::Entity::find()
-            .filter(agreements::Column::PartnerId.is_in(chunk.iter().map(String::as_str)))
-            .filter(agreement_filter.clone())
-            .order_by_asc(agreements::Column::PartnerId)
-            .order_by_asc(agreements::Column::StartsOn)
-            .order_by_asc(agreements::Column::Id)
-            .all(db)
-            .await?
-        {
-            by_partner.entry(row.partner_id).or_default().push(RawAgreement {
-                starts_on: Some(row.starts_on.to_string()),
-                ends_on: row.ends_on.map(|d| d.to_string()),
-                data_sharing: Some(row.data_sharing),
-            });
-        }
+    for row in agreements::Entity::find()
+        .filter(in_list(backend, "agreements.partner_id", &active))
+        .filter(agreement_filter)
+        .order_by_asc(agreements::Column::PartnerId)
+        .order_by_asc(agreements::Column::StartsOn)
+        .order_by_asc(agreements::Column::Id)
+        .all(db)
+        .await?
+    {
+        by_partner.entry(row.partner_id).or_default().push(RawAgreement {
+            starts_on: Some(row.starts_on.to_string()),
+            ends_on: row.ends_on.map(|d| d.to_string()),
+            data_sharing: Some(row.data_sharing),
+        });
     }
     Ok(partner_ids
         .into_iter()

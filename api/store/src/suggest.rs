@@ -27,6 +27,7 @@ use super::entity::{
     students,
 };
 use super::geo::Bounds;
+use super::laps::Laps;
 use super::read::{StoredOpening, by_id, students_in};
 use super::records::{
     Kind, OpeningStatus, PartnerStatus, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student,
@@ -121,7 +122,9 @@ pub async fn suggestions<C: ConnectionTrait>(
         Some(candidates) => listed(db, candidates, held).await?,
         None => held,
     };
-    let loaded = load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id)).await?;
+    let loaded =
+        load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id), &mut Laps::new())
+            .await?;
     let instance = parse(&loaded.instance(as_of, None))?;
     let Some(need_ref) = need_ref(&instance, kind) else {
         return Ok(Vec::new());
@@ -216,7 +219,9 @@ pub async fn pick<C: ConnectionTrait>(
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
     let mut opening_ids = by_id(openings::Entity, openings::Column::Id, opening_id);
     opening_ids.union(UnionType::Distinct, held_by_students(&student_ids));
-    let loaded = load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id)).await?;
+    let loaded =
+        load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id), &mut Laps::new())
+            .await?;
     if is_filled(&loaded, kind) {
         return Err(crate::Conflict::NeedFilled { kind }.into());
     }

@@ -9,11 +9,9 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, S
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
+use super::bulk::in_list;
 use super::entity::{student_needs, students};
 use super::records::Kind;
-
-/// Statement parameters stay well under SQLite's 32,766.
-const CHUNK: usize = 5_000;
 
 /// Puts each (student, kind) need on the waitlist from `today`, unless it is on it
 /// already (the first day left out is kept).
@@ -35,21 +33,23 @@ async fn set<C: ConnectionTrait>(
     needs: &[(&str, Kind)],
     since: Option<NaiveDate>,
 ) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
     for kind in Kind::MATCH_ORDER {
         let students: Vec<&str> =
             needs.iter().filter(|(_, of)| *of == kind).map(|(student, _)| *student).collect();
-        for chunk in students.chunks(CHUNK) {
-            let mut update = student_needs::Entity::update_many()
-                .col_expr(student_needs::Column::WaitingSince, Expr::value(since))
-                .filter(student_needs::Column::Kind.eq(kind.as_str()))
-                .filter(student_needs::Column::StudentId.is_in(chunk.iter().copied()));
-            update = if since.is_some() {
-                update.filter(student_needs::Column::WaitingSince.is_null())
-            } else {
-                update.filter(student_needs::Column::WaitingSince.is_not_null())
-            };
-            update.exec(db).await?;
+        if students.is_empty() {
+            continue;
         }
+        let mut update = student_needs::Entity::update_many()
+            .col_expr(student_needs::Column::WaitingSince, Expr::value(since))
+            .filter(student_needs::Column::Kind.eq(kind.as_str()))
+            .filter(in_list(backend, "student_needs.student_id", students));
+        update = if since.is_some() {
+            update.filter(student_needs::Column::WaitingSince.is_null())
+        } else {
+            update.filter(student_needs::Column::WaitingSince.is_not_null())
+        };
+        update.exec(db).await?;
     }
     Ok(())
 }
