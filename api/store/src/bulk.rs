@@ -173,9 +173,8 @@ where
     let text: Option<String> = row.try_get("", name)?;
     match text {
         None => Ok(T::default()),
-        Some(text) => serde_json::from_str(&text).map_err(|err| {
-            StoreError::Database(sea_orm::DbErr::Custom(format!("the column {name} does not read: {err}")))
-        }),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|err| StoreError::unreadable(format!("the column {name} ({err})"))),
     }
 }
 

@@ -180,6 +180,12 @@ impl StoreError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> StoreError {
         StoreError::Invalid { field: field.into(), message: message.into() }
     }
+
+    /// Something stored that does not read back as its type: the database's fault,
+    /// never the caller's.
+    pub fn unreadable(what: impl std::fmt::Display) -> StoreError {
+        StoreError::Database(DbErr::Custom(format!("{what} does not read")))
+    }
 }
 
 impl From<DbErr> for StoreError {

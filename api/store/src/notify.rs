@@ -171,7 +171,7 @@ impl Webhook {
 }
 
 fn inconsistent(what: &str) -> StoreError {
-    StoreError::Database(sea_orm::DbErr::Custom(format!("{what} does not read")))
+    StoreError::unreadable(what)
 }
 
 /// Registers `hook`.

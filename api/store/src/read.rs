@@ -158,8 +158,9 @@ pub async fn students_in<C: ConnectionTrait>(
             let mut raw_needs = Vec::with_capacity(needs.len());
             for (kind, subjects, since) in needs {
                 if let (Some(since), Some(kind)) = (since, Kind::parse(&kind)) {
-                    let since =
-                        since.parse::<NaiveDate>().map_err(|_| unreadable("a need's waiting date"))?;
+                    let since = since
+                        .parse::<NaiveDate>()
+                        .map_err(|_| StoreError::unreadable("a need's waiting date"))?;
                     waiting_since.insert(kind, since);
                 }
                 let subjects: Vec<String> = serde_json::from_value(subjects).unwrap_or_default();
@@ -193,10 +194,6 @@ fn sorted(row: &sea_orm::QueryResult, name: &str) -> Result<Vec<String>, StoreEr
     let mut values: Vec<String> = json_cell(row, name)?;
     values.sort_unstable();
     Ok(values)
-}
-
-fn unreadable(what: &str) -> StoreError {
-    StoreError::Database(sea_orm::DbErr::Custom(format!("{what} does not read")))
 }
 
 /// An opening as stored, with its slot count.
