@@ -5,7 +5,7 @@
 //! explanation also costs far less than a scan.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use rayon::prelude::*;
 use rstar::RTree;
@@ -61,7 +61,11 @@ pub struct KindIndex<'a> {
     openings: Vec<u32>,
     in_person: RTree<GeomWithData<[f64; 3], Sketch>>,
     n_in_person: u32,
-    virtual_by_language: HashMap<Term, Vec<u32>>,
+    virtual_by_language: HashMap<Term, Vec<Sketch>>,
+    /// The virtual openings of each language set asked for, ascending, each once:
+    /// students share few language sets, and a dense district has thousands of
+    /// virtual openings to merge.
+    virtual_by_languages: RwLock<HashMap<Vec<Term>, Arc<[Sketch]>>>,
     n_virtual: u32,
     max_pickup_km: Option<f64>,
     tallies: Tallies,
@@ -75,14 +79,17 @@ impl<'a> KindIndex<'a> {
             .filter(|opening| instance.openings[*opening as usize].kind == kind)
             .collect();
         let mut points = Vec::new();
-        let mut virtual_by_language: HashMap<Term, Vec<u32>> = HashMap::new();
+        let mut virtual_by_language: HashMap<Term, Vec<Sketch>> = HashMap::new();
         let mut max_pickup_km: Option<f64> = None;
         for &index in &openings {
             let opening = &instance.openings[index as usize];
             match opening.location {
                 Location::Virtual => {
                     for language in &opening.languages {
-                        virtual_by_language.entry(*language).or_default().push(index);
+                        virtual_by_language
+                            .entry(*language)
+                            .or_default()
+                            .push(Sketch::of(standing, opening, index));
                     }
                 }
                 Location::InPerson(place) => {
@@ -104,6 +111,7 @@ impl<'a> KindIndex<'a> {
             in_person: RTree::bulk_load(points),
             n_in_person,
             virtual_by_language,
+            virtual_by_languages: RwLock::new(HashMap::new()),
             n_virtual,
             max_pickup_km,
             tallies,
@@ -167,25 +175,17 @@ impl<'a> KindIndex<'a> {
             }
         };
         // Visiting order does not matter: candidates are sorted once, below.
-        let reached = self.in_reach(need.student);
         let filter = Sketch::filter_for(student, need.need);
-        for sketch in &reached {
+        self.for_each_in_reach(need.student, |sketch| {
             if sketch.may_match(&filter) {
                 consider(sketch.index);
             }
-        }
+        });
         if student.remote_ok {
-            let mut virtual_openings: Vec<u32> = student
-                .language_set
-                .iter()
-                .filter_map(|language| self.virtual_by_language.get(language))
-                .flatten()
-                .copied()
-                .collect();
-            virtual_openings.sort_unstable();
-            virtual_openings.dedup();
-            for opening in virtual_openings {
-                consider(opening);
+            for sketch in self.virtual_for(&student.language_set).iter() {
+                if sketch.may_match(&filter) {
+                    consider(sketch.index);
+                }
             }
         }
         if !candidates.is_empty() {
@@ -194,11 +194,11 @@ impl<'a> KindIndex<'a> {
         }
         // Only a need with no candidate needs every travel time: for ruledOutBy.
         let openings = &self.instance.openings;
-        let travel_passes = reached
-            .iter()
-            .filter(|sketch| travel_minutes(student, &openings[sketch.index as usize]).is_some())
-            .count();
-        Found::Nothing(self.ruled_out(need, free, travel_passes as u32))
+        let mut travel_passes = 0;
+        self.for_each_in_reach(need.student, |sketch| {
+            travel_passes += u32::from(travel_minutes(student, &openings[sketch.index as usize]).is_some());
+        });
+        Found::Nothing(self.ruled_out(need, free, travel_passes))
     }
 
     /// The score breakdown of a feasible pair.
@@ -206,9 +206,30 @@ impl<'a> KindIndex<'a> {
         rate_pair(self.instance, self.standing, need, opening as usize, facts)
     }
 
-    /// In-person openings within the student's reach radius (a superset of those
-    /// within their travel limit).
-    fn in_reach(&self, student_index: usize) -> Vec<Sketch> {
+    /// The virtual openings in any of `languages`, ascending, each once.
+    fn virtual_for(&self, languages: &[Term]) -> Arc<[Sketch]> {
+        let cached = self.virtual_by_languages.read().ok().and_then(|cache| cache.get(languages).cloned());
+        if let Some(sketches) = cached {
+            return sketches;
+        }
+        let mut sketches: Vec<Sketch> = languages
+            .iter()
+            .filter_map(|language| self.virtual_by_language.get(language))
+            .flatten()
+            .copied()
+            .collect();
+        sketches.sort_unstable_by_key(|sketch| sketch.index);
+        sketches.dedup_by_key(|sketch| sketch.index);
+        let sketches: Arc<[Sketch]> = sketches.into();
+        if let Ok(mut cache) = self.virtual_by_languages.write() {
+            cache.insert(languages.to_vec(), Arc::clone(&sketches));
+        }
+        sketches
+    }
+
+    /// Visits the in-person openings within the student's reach radius (a superset
+    /// of those within their travel limit).
+    fn for_each_in_reach(&self, student_index: usize, mut visit: impl FnMut(&Sketch)) {
         let student = &self.instance.students[student_index];
         let limit = student.max_travel_minutes;
         let own = student.travel_modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
@@ -217,10 +238,12 @@ impl<'a> KindIndex<'a> {
             .map_or(-1.0, |radius| reach_km(TravelMode::Car, limit).min(radius + PICKUP_TOLERANCE_KM));
         let radius = own.max(pickup);
         if radius < 0.0 {
-            return Vec::new();
+            return;
         }
         let centre = unit_vector(student.home);
-        self.in_person.locate_within_distance(centre, chord_squared(radius)).map(|point| point.data).collect()
+        for point in self.in_person.locate_within_distance(centre, chord_squared(radius)) {
+            visit(&point.data);
+        }
     }
 
     /// `ruledOutBy` for a need with no candidate; `travel_passes` counts the

@@ -1,5 +1,7 @@
 //! Realistic random instances for tests and benchmarks: a city whose area grows
 //! with its students so density (and so candidates per need) stays about constant.
+//! The dense shapes are the big-city regime: a compact city, wide transit reach and
+//! many virtual openings, so a need sees hundreds of feasible openings.
 //! Deterministic for a seed: the generator is SplitMix64, written out here because
 //! its sequence must never change under us between benchmark runs.
 
@@ -15,6 +17,22 @@ pub enum Shape {
     Uniform,
     /// Bunched in neighbourhoods, so demand piles up where capacity is short.
     Clustered,
+    /// A compact city (83 students per km²: 100k students on about 30 × 40 km), 8%
+    /// of tutoring and mentoring virtual at any size, most students on transit with
+    /// up to 45 minutes' reach: a need has a few hundred feasible openings.
+    Dense,
+    /// [`Shape::Dense`] with homes bunched in neighbourhoods.
+    DenseClustered,
+}
+
+impl Shape {
+    fn is_dense(self) -> bool {
+        matches!(self, Shape::Dense | Shape::DenseClustered)
+    }
+
+    fn is_clustered(self) -> bool {
+        matches!(self, Shape::Clustered | Shape::DenseClustered)
+    }
 }
 
 /// What to generate.
@@ -79,8 +97,12 @@ const CENTRE: (f64, f64) = (41.88, -87.63);
 /// Kilometres per degree of latitude (and of longitude at the equator).
 const KM_PER_DEGREE: f64 = 111.195;
 /// Students per km²: with openings a third of that, a need sees a few dozen
-/// candidates, as in a real district.
+/// candidates, as in a suburban district.
 const STUDENTS_PER_KM2: f64 = 10.0;
+/// The dense shapes' students per km²: 100k students on 1,200 km².
+const DENSE_STUDENTS_PER_KM2: f64 = 83.0;
+/// The dense shapes' share of virtual tutoring and mentoring openings, whatever the size.
+const DENSE_VIRTUAL_SHARE: f64 = 0.08;
 const TUTORING_SUBJECTS: [&str; 10] = [
     "algebra",
     "geometry",
@@ -121,7 +143,9 @@ const AS_OF: &str = "2026-09-14";
 /// Generates an instance for `spec`.
 pub fn generate(spec: Spec) -> RawInstance {
     let mut rng = Rng::new(spec.seed);
-    let radius_km = (spec.students as f64 / (std::f64::consts::PI * STUDENTS_PER_KM2)).sqrt().max(1.0);
+    let dense = spec.shape.is_dense();
+    let per_km2 = if dense { DENSE_STUDENTS_PER_KM2 } else { STUDENTS_PER_KM2 };
+    let radius_km = (spec.students as f64 / (std::f64::consts::PI * per_km2)).sqrt().max(1.0);
     let n_openings = (spec.students / 3).max(1);
     let n_partners = (n_openings / 10).max(1);
     let hubs: Vec<(f64, f64)> =
@@ -130,21 +154,20 @@ pub fn generate(spec: Spec) -> RawInstance {
     let partners: Vec<RawPartner> = (0..n_partners).map(|index| partner(&mut rng, index)).collect();
     // Virtual openings serve the whole district, so their number stays about a
     // hundred whatever the size: otherwise every remote student's candidates
-    // would grow with the city.
-    let virtual_share = (100.0 / n_openings as f64).min(0.08);
+    // would grow with the city. The dense shapes are that city.
+    let virtual_share = if dense { DENSE_VIRTUAL_SHARE } else { (100.0 / n_openings as f64).min(0.08) };
     let openings: Vec<RawOpening> =
         (0..n_openings).map(|index| opening(&mut rng, index, n_partners, radius_km, virtual_share)).collect();
     let students: Vec<RawStudent> = (0..spec.students)
         .map(|index| {
-            let home = match spec.shape {
-                Shape::Uniform => disk_point(&mut rng, radius_km),
-                Shape::Clustered => {
-                    let hub = *rng.pick(&hubs);
-                    let (north, east) = (rng.normal() * 2.0, rng.normal() * 2.0);
-                    (hub.0 + north / KM_PER_DEGREE, hub.1 + east / (KM_PER_DEGREE * hub.0.to_radians().cos()))
-                }
+            let home = if spec.shape.is_clustered() {
+                let hub = *rng.pick(&hubs);
+                let (north, east) = (rng.normal() * 2.0, rng.normal() * 2.0);
+                (hub.0 + north / KM_PER_DEGREE, hub.1 + east / (KM_PER_DEGREE * hub.0.to_radians().cos()))
+            } else {
+                disk_point(&mut rng, radius_km)
             };
-            student(&mut rng, index, home)
+            student(&mut rng, index, home, dense)
         })
         .collect();
 
@@ -296,7 +319,9 @@ fn opening(rng: &mut Rng, index: usize, n_partners: usize, radius_km: f64, virtu
     }
 }
 
-fn student(rng: &mut Rng, index: usize, home: (f64, f64)) -> RawStudent {
+/// One student; `dense` raises the shares on transit and willing to travel far,
+/// drawing as many random numbers either way (the other shapes never change).
+fn student(rng: &mut Rng, index: usize, home: (f64, f64), dense: bool) -> RawStudent {
     let grade = 3 + rng.below(10) as i64;
     let birth_year = 2026 - 6 - grade;
     let birth_date = format!("{birth_year}-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28));
@@ -306,7 +331,7 @@ fn student(rng: &mut Rng, index: usize, home: (f64, f64)) -> RawStudent {
         languages.push("en".to_owned());
     }
     let mut travel_modes = vec!["WALK".to_owned()];
-    if rng.chance(0.6) {
+    if rng.chance(if dense { 0.85 } else { 0.6 }) {
         travel_modes.push("TRANSIT".to_owned());
     }
     if rng.chance(0.3) {
@@ -352,8 +377,12 @@ fn student(rng: &mut Rng, index: usize, home: (f64, f64)) -> RawStudent {
         languages,
         home: RawPlace { lat: home.0.clamp(-90.0, 90.0), lon: home.1.clamp(-180.0, 180.0) },
         travel_modes: Some(travel_modes),
-        max_travel_minutes: *rng.pick(&[15.0, 20.0, 30.0, 30.0, 45.0]),
-        remote_ok: Some(rng.chance(0.7)),
+        max_travel_minutes: *rng.pick(if dense {
+            &[20.0, 30.0, 45.0, 45.0, 45.0]
+        } else {
+            &[15.0, 20.0, 30.0, 30.0, 45.0]
+        }),
+        remote_ok: Some(rng.chance(if dense { 0.8 } else { 0.7 })),
         availability,
         needs,
         priority: Some(rng.below(4) as i64),

@@ -12,8 +12,11 @@
 //! side: a search that ends unmatched explores its whole region, one on the scarce
 //! side always ends at a free partner.
 
+mod duals;
 mod parts;
 mod ssp;
+
+pub use duals::Duals;
 
 use pathfinding::kuhn_munkres::kuhn_munkres;
 use pathfinding::matrix::Matrix;
@@ -44,9 +47,22 @@ impl Problem {
     /// zero-capacity columns are dropped, as are repeats of a column.
     pub fn add_row(&mut self, edges: impl IntoIterator<Item = Edge>) -> usize {
         let start = self.columns.len();
+        let mut ascending = true;
         for (column, weight) in edges {
             let known = self.capacities.get(column as usize).is_some_and(|capacity| *capacity > 0);
-            if known && !self.columns[start..].contains(&column) {
+            if known {
+                ascending &= self.columns[start..].last().is_none_or(|last| *last < column);
+                self.columns.push(column);
+                self.weights.push(weight);
+            }
+        }
+        if !ascending {
+            // Rows of hundreds of edges: sort once rather than search per edge. The
+            // sort is stable, so a repeated column keeps its first weight.
+            let mut edges: Vec<Edge> = self.columns.drain(start..).zip(self.weights.drain(start..)).collect();
+            edges.sort_by_key(|(column, _)| *column);
+            edges.dedup_by_key(|(column, _)| *column);
+            for (column, weight) in edges {
                 self.columns.push(column);
                 self.weights.push(weight);
             }
@@ -159,6 +175,102 @@ pub fn solve_with(problem: &Problem, method: Option<Method>) -> Result<Solution,
         }
     }
     Ok(Solution { assignment, matched, total_weight })
+}
+
+/// How [`solve_sparse`] reached its answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SparseStats {
+    /// Solves run: one, plus one per pricing round that brought edges in.
+    pub rounds: usize,
+    /// Edges of the last solve.
+    pub edges: usize,
+}
+
+/// Solves `problem` exactly, as [`solve`] does, mostly on a small part of it: each
+/// row's `keep` heaviest edges (ties to the lower column). Every edge left out is
+/// then priced against the optimality duals of that solve ([`Duals`]); rows with
+/// an edge that could improve bring in their `bring_in` most improving ones and
+/// the solve runs again, until no left-out edge can improve. The answer has the
+/// same count and total weight as [`solve`] on the whole problem (the assignment
+/// may differ where optima tie).
+///
+/// Cost: the solves run on about `keep` edges per row; each pricing round reads
+/// only the rows whose duals leave room for a left-out edge.
+///
+/// # Errors
+/// As [`solve`].
+pub fn solve_sparse(
+    problem: &Problem,
+    keep: usize,
+    bring_in: usize,
+) -> Result<(Solution, SparseStats), Error> {
+    let keep = keep.max(1);
+    let bring_in = bring_in.max(1);
+    let n_rows = problem.n_rows();
+    let mut kept = vec![false; problem.n_edges()];
+    // The heaviest weight each row has left out, if any.
+    let mut left_out: Vec<Option<u32>> = vec![None; n_rows];
+    for (row, left_out) in left_out.iter_mut().enumerate() {
+        let range = problem.row_starts[row]..problem.row_starts[row + 1];
+        if range.len() <= keep {
+            kept[range].fill(true);
+            continue;
+        }
+        let mut ranked: Vec<usize> = range.collect();
+        ranked.select_nth_unstable_by_key(keep - 1, |at| {
+            (std::cmp::Reverse(problem.weights[*at]), problem.columns[*at])
+        });
+        for at in &ranked[..keep] {
+            kept[*at] = true;
+        }
+        *left_out = ranked[keep..].iter().map(|at| problem.weights[*at]).max();
+    }
+    let top = problem.weights.iter().copied().max().unwrap_or(0);
+    let mut stats = SparseStats::default();
+    loop {
+        let mut sub = Problem::new(problem.capacities.clone());
+        for row in 0..n_rows {
+            let range = problem.row_starts[row]..problem.row_starts[row + 1];
+            sub.add_row(range.filter(|at| kept[*at]).map(|at| (problem.columns[at], problem.weights[at])));
+        }
+        let solution = solve(&sub)?;
+        stats.rounds += 1;
+        stats.edges = sub.n_edges();
+        if left_out.iter().all(Option::is_none) {
+            return Ok((solution, stats));
+        }
+        let Some(duals) = Duals::of(&sub, &solution, top) else {
+            // Never for an exact solve; stay exact anyway, on every edge.
+            stats.rounds += 1;
+            stats.edges = problem.n_edges();
+            return Ok((solve(problem)?, stats));
+        };
+        let mut brought = 0;
+        for (row, left_out) in left_out.iter_mut().enumerate() {
+            let Some(best) = *left_out else { continue };
+            if duals.prices_out_up_to(row, best) {
+                continue;
+            }
+            let range = problem.row_starts[row]..problem.row_starts[row + 1];
+            let mut improving: Vec<(i64, usize)> = range
+                .clone()
+                .filter(|at| !kept[*at])
+                .filter_map(|at| {
+                    let gain = duals.gain(row, problem.columns[at], problem.weights[at]);
+                    (gain > 0).then_some((gain, at))
+                })
+                .collect();
+            improving.sort_unstable_by_key(|(gain, at)| (std::cmp::Reverse(*gain), *at));
+            for (_, at) in improving.into_iter().take(bring_in) {
+                kept[at] = true;
+                brought += 1;
+            }
+            *left_out = range.filter(|at| !kept[*at]).map(|at| problem.weights[at]).max();
+        }
+        if brought == 0 {
+            return Ok((solution, stats));
+        }
+    }
 }
 
 /// A connected component with local indices.

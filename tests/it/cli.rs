@@ -182,6 +182,41 @@ fn gen_is_deterministic_and_its_instances_match() {
     assert_eq!(result, repeated);
 }
 
+/// The dense shapes: a compact city with wide reach, which `match` takes, where a
+/// need has several times the candidates of the default shape's.
+#[test]
+fn gen_makes_dense_cities_that_match() {
+    let scratch = Scratch::new("gen-dense");
+    let candidates_per_need = |shape: &str| {
+        let path = scratch.path(&format!("{shape}.json"));
+        let args = [
+            "gen",
+            "--students",
+            "3000",
+            "--seed",
+            "3",
+            "--shape",
+            shape,
+            "--output",
+            path.to_str().unwrap(),
+        ];
+        assert_eq!(partnermatch(&args), ExitCode::SUCCESS, "{shape}");
+        let output = scratch.path(&format!("{shape}-result.json"));
+        let args = ["match", "--input", path.to_str().unwrap(), "--output", output.to_str().unwrap()];
+        assert_eq!(partnermatch(&args), ExitCode::SUCCESS, "{shape}");
+        let stats = &read_json(&output)["stats"];
+        assert!(stats["matched"].as_u64().unwrap() > 0, "{shape}");
+        stats["candidates"].as_f64().unwrap() / stats["needs"].as_f64().unwrap()
+    };
+    let uniform = candidates_per_need("uniform");
+    for shape in ["dense", "dense-clustered"] {
+        let dense = candidates_per_need(shape);
+        assert!(dense > 2.0 * uniform, "{shape}: {dense:.1} candidates per need against {uniform:.1}");
+    }
+    let args = ["gen", "--students", "10", "--shape", "downtown"];
+    assert_eq!(partnermatch(&args), ExitCode::from(2));
+}
+
 /// `serve` refuses to start without a usable key, before it opens anything.
 #[test]
 fn serve_refuses_to_start_without_a_usable_key() {

@@ -54,7 +54,8 @@ enum Command {
         /// Random seed: the same seed gives the same instance.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Where students live.
+        /// Where students live; the dense shapes are a big city's regime (hundreds of
+        /// feasible openings per need).
         #[arg(long, value_enum, default_value_t = ShapeArg::Uniform)]
         shape: ShapeArg,
         /// Where to write the instance (default: standard output).
@@ -196,6 +197,8 @@ enum TableArg {
 enum ShapeArg {
     Uniform,
     Clustered,
+    Dense,
+    DenseClustered,
 }
 
 /// Runs the command line; errors go to standard error with the exit status of
@@ -224,6 +227,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             let shape = match shape {
                 ShapeArg::Uniform => Shape::Uniform,
                 ShapeArg::Clustered => Shape::Clustered,
+                ShapeArg::Dense => Shape::Dense,
+                ShapeArg::DenseClustered => Shape::DenseClustered,
             };
             let instance = generate(Spec { students, seed, shape });
             write_json(output.as_deref(), &instance)

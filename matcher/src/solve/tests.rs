@@ -150,3 +150,98 @@ fn rows_without_edges_and_empty_problems() {
     let solution = solve(&problem).unwrap();
     assert_eq!(solution.assignment, vec![None, None, None]);
 }
+
+/// The problem without the edges `drop` picks, by (row, position in the row).
+fn without_some(problem: &Problem, drop: impl Fn(usize, usize) -> bool) -> (Problem, Vec<(usize, Edge)>) {
+    let mut sub = Problem::new(problem.capacities.clone());
+    let mut dropped = Vec::new();
+    for row in 0..problem.n_rows() {
+        let mut kept = Vec::new();
+        for (at, edge) in problem.edges(row).enumerate() {
+            if drop(row, at) {
+                dropped.push((row, edge));
+            } else {
+                kept.push(edge);
+            }
+        }
+        sub.add_row(kept);
+    }
+    (sub, dropped)
+}
+
+fn top_weight(problem: &Problem) -> u32 {
+    problem.weights.iter().copied().max().unwrap_or(0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn the_duals_of_an_optimum_price_out_every_unused_edge(problem in problem_strategy(24, 14, 600_000)) {
+        let solution = solve(&problem).unwrap();
+        let duals = Duals::of(&problem, &solution, top_weight(&problem)).expect("an optimum settles");
+        for row in 0..problem.n_rows() {
+            for (column, weight) in problem.edges(row).filter(|(column, _)| solution.assignment[row] != Some(*column)) {
+                prop_assert!(duals.prices_out(row, column, weight), "row {} column {}", row, column);
+            }
+        }
+    }
+
+    #[test]
+    fn the_duals_find_an_improving_edge_exactly_when_one_was_left_out(
+        problem in problem_strategy(12, 8, 50),
+        seed in any::<u64>(),
+    ) {
+        let (sub, dropped) = without_some(&problem, |row, at| (seed >> ((row * 3 + at) % 64)) & 1 == 1);
+        let solution = solve(&sub).unwrap();
+        let duals = Duals::of(&sub, &solution, top_weight(&problem)).expect("an optimum settles");
+        let improvable = dropped.iter().any(|(row, (column, weight))| !duals.prices_out(*row, *column, *weight));
+        let whole = brute_force(&problem);
+        // No improving edge proves the sub-problem's optimum is the whole one's;
+        // a worse sub-problem optimum always shows one.
+        if !improvable {
+            prop_assert_eq!((solution.matched, solution.total_weight), whole);
+        }
+        if (solution.matched, solution.total_weight) != whole {
+            prop_assert!(improvable);
+        }
+    }
+
+    #[test]
+    fn solving_on_the_heaviest_edges_then_pricing_reaches_the_optimum(
+        problem in problem_strategy(24, 14, 600_000),
+        keep in 1usize..4,
+        bring_in in 1usize..3,
+    ) {
+        let (solution, stats) = solve_sparse(&problem, keep, bring_in).unwrap();
+        check_valid(&problem, &solution);
+        let whole = solve(&problem).unwrap();
+        prop_assert_eq!((solution.matched, solution.total_weight), (whole.matched, whole.total_weight));
+        prop_assert!(stats.rounds >= 1 && stats.edges <= problem.n_edges());
+        prop_assert_eq!(solve_sparse(&problem, keep, bring_in).unwrap(), (solution, stats));
+    }
+}
+
+#[test]
+fn pricing_brings_in_the_edge_that_matches_one_more_row() {
+    // Row 1 keeps only its heaviest edge, to column 0 (one slot) as row 0's: the
+    // first solve matches one row; the duals must bring in row 1's edge to column 1.
+    let mut problem = Problem::new(vec![1, 1]);
+    problem.add_row([(0, 10)]);
+    problem.add_row([(0, 9), (1, 2)]);
+    let (solution, stats) = solve_sparse(&problem, 1, 1).unwrap();
+    assert_eq!((solution.matched, solution.total_weight), (2, 12));
+    assert_eq!(solution.assignment, vec![Some(0), Some(1)]);
+    assert_eq!(stats, SparseStats { rounds: 2, edges: 3 });
+}
+
+#[test]
+fn pricing_leaves_out_edges_that_cannot_improve() {
+    // Row 1's light edge to the full column 0 can only displace row 0 for less.
+    let mut problem = Problem::new(vec![1, 1]);
+    problem.add_row([(0, 10)]);
+    problem.add_row([(1, 8), (0, 3)]);
+    let (solution, stats) = solve_sparse(&problem, 1, 1).unwrap();
+    assert_eq!((solution.matched, solution.total_weight), (2, 18));
+    assert_eq!(stats, SparseStats { rounds: 1, edges: 2 });
+}
