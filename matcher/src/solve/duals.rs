@@ -9,9 +9,9 @@
 //! edge missing from the problem can improve the solution only if its reduced cost
 //! `top − weight + d(column) − d(row)` is negative. [`Duals`] holds those distances.
 //!
-//! Structure makes them cheap. A column with a free slot, and every column a row
-//! could leave for a cheaper exit, is at distance 0 (optimality forbids below);
-//! an unmatched row is at `exit`. A matched row's distance is its best way out —
+//! Structure makes them cheap. A column with a free slot is at distance 0 (its arc
+//! to the sink is free, and optimality forbids below); an unmatched row is at
+//! `exit`. A matched row's distance is its best way out —
 //! its exit, or another edge into a column and on from there — and a full
 //! column's is the cheapest of its members' ways out less the member's own edge.
 //! Those equations are relaxed column by column from upper bounds (a
@@ -42,6 +42,7 @@ impl Duals {
         let n_rows = problem.n_rows();
         let n_columns = problem.n_columns();
         let exit = (n_rows as i64).checked_add(1)?.checked_mul(top)?.checked_add(1)?;
+        // Room for `gain`, which adds and subtracts distances of at most `exit`.
         exit.checked_mul(4)?;
 
         let mut load = vec![0u32; n_columns];
