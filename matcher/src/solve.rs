@@ -281,7 +281,13 @@ struct Component {
     /// Global column of each local column, ascending.
     columns: Vec<u32>,
     capacities: Vec<u32>,
-    row_starts: Vec<usize>,
+    /// Edge lists in compressed sparse rows: block `b` is
+    /// `edge_*[block_starts[b]..block_starts[b + 1]]`.
+    block_starts: Vec<usize>,
+    /// Each row's block, when rows share them (the slots of one column in
+    /// [`transpose`] have the same edges: one copy rather than one per slot);
+    /// `None`: row `r` has block `r`.
+    row_blocks: Option<Vec<u32>>,
     edge_columns: Vec<u32>,
     edge_weights: Vec<u32>,
 }
@@ -292,7 +298,8 @@ impl Component {
             rows: Vec::new(),
             columns: Vec::new(),
             capacities: Vec::new(),
-            row_starts: vec![0],
+            block_starts: vec![0],
+            row_blocks: None,
             edge_columns: Vec::new(),
             edge_weights: Vec::new(),
         }
@@ -302,8 +309,23 @@ impl Component {
         self.rows.len()
     }
 
+    /// Ends the row being built: its edges are those pushed since the last row.
+    fn end_row(&mut self) {
+        self.block_starts.push(self.edge_columns.len());
+    }
+
+    fn block(&self, row: usize) -> usize {
+        self.row_blocks.as_ref().map_or(row, |blocks| blocks[row] as usize)
+    }
+
+    /// Where `row`'s edges are in `edge_columns` and `edge_weights`.
+    fn range(&self, row: usize) -> std::ops::Range<usize> {
+        let block = self.block(row);
+        self.block_starts[block]..self.block_starts[block + 1]
+    }
+
     fn edges(&self, row: usize) -> impl Iterator<Item = Edge> + '_ {
-        let range = self.row_starts[row]..self.row_starts[row + 1];
+        let range = self.range(row);
         self.edge_columns[range.clone()].iter().copied().zip(self.edge_weights[range].iter().copied())
     }
 
@@ -357,7 +379,7 @@ fn split_components(problem: &Problem) -> Vec<Component> {
                 component.edge_columns.push(column);
                 component.edge_weights.push(weight);
             }
-            component.row_starts.push(component.edge_columns.len());
+            component.end_row();
         }
     }
     components
@@ -407,11 +429,15 @@ fn solve_by_parts(component: &Component) -> Result<LocalAssignment, Error> {
     let split = parts::split(component);
     let mut assignment = vec![None; component.n_rows()];
     for part in [Part::RowSurplus, Part::SlotSurplus, Part::Perfect] {
+        if split.rows.iter().all(|at| *at == part) && split.columns.iter().all(|at| *at == part) {
+            // One part is the whole component (common in a dense district): no copy.
+            return solve_part(component, part);
+        }
         let sub = restrict(component, |row| split.rows[row] == part, |column| split.columns[column] == part);
         if sub.n_rows() == 0 {
             continue;
         }
-        let local = if part == Part::RowSurplus { solve_transposed(&sub)? } else { ssp::solve(&sub)? };
+        let local = solve_part(&sub, part)?;
         for (row, column) in local.into_iter().enumerate() {
             if let Some(column) = column {
                 assignment[sub.rows[row] as usize] = Some(sub.columns[column as usize]);
@@ -419,6 +445,11 @@ fn solve_by_parts(component: &Component) -> Result<LocalAssignment, Error> {
         }
     }
     Ok(assignment)
+}
+
+/// A part's solve, rooted on its scarce side.
+fn solve_part(part_of: &Component, part: Part) -> Result<LocalAssignment, Error> {
+    if part == Part::RowSurplus { solve_transposed(part_of) } else { ssp::solve(part_of) }
 }
 
 /// Successive shortest paths rooted on slots.
@@ -460,43 +491,60 @@ fn restrict(
                 sub.edge_weights.push(weight);
             }
         }
-        sub.row_starts.push(sub.edge_columns.len());
+        sub.end_row();
     }
     sub
 }
 
 /// The same problem seen from the columns: one row per slot (a column of capacity
-/// c holds min(c, rows) slots with the column's edges), one unit column per row.
-/// Returns it with each slot's original column.
+/// c holds min(c, rows) slots, which share one copy of the column's edges), one
+/// unit column per row. Returns it with each slot's original column.
 fn transpose(component: &Component) -> (Component, Vec<u32>) {
     let n_rows = component.n_rows();
-    let mut by_column: Vec<Vec<Edge>> = vec![Vec::new(); component.columns.len()];
+    let n_columns = component.columns.len();
+    // Counting sort by column: the rows of each column come out ascending.
+    let mut block_starts = vec![0usize; n_columns + 1];
+    for row in 0..n_rows {
+        for (column, _) in component.edges(row) {
+            block_starts[column as usize + 1] += 1;
+        }
+    }
+    for column in 0..n_columns {
+        block_starts[column + 1] += block_starts[column];
+    }
+    let n_edges = block_starts[n_columns];
+    let mut next = block_starts.clone();
+    let mut edge_columns = vec![0u32; n_edges];
+    let mut edge_weights = vec![0u32; n_edges];
     for row in 0..n_rows {
         for (column, weight) in component.edges(row) {
-            by_column[column as usize].push((row as u32, weight));
+            let at = &mut next[column as usize];
+            edge_columns[*at] = row as u32;
+            edge_weights[*at] = weight;
+            *at += 1;
         }
     }
-    let mut transposed = Component {
-        rows: Vec::new(),
+    let mut rows = Vec::new();
+    let mut row_blocks = Vec::new();
+    let mut slot_columns = Vec::new();
+    for column in 0..n_columns {
+        let degree = block_starts[column + 1] - block_starts[column];
+        let slots = (component.capacities[column] as usize).min(degree);
+        for _ in 0..slots {
+            rows.push(component.columns[column]);
+            row_blocks.push(column as u32);
+            slot_columns.push(column as u32);
+        }
+    }
+    let transposed = Component {
+        rows,
         columns: component.rows.clone(),
         capacities: vec![1; n_rows],
-        row_starts: vec![0],
-        edge_columns: Vec::new(),
-        edge_weights: Vec::new(),
+        block_starts,
+        row_blocks: Some(row_blocks),
+        edge_columns,
+        edge_weights,
     };
-    let mut slot_columns = Vec::new();
-    for (column, edges) in by_column.iter().enumerate() {
-        let slots = (component.capacities[column] as usize).min(edges.len());
-        for _ in 0..slots {
-            transposed.rows.push(component.columns[column]);
-            slot_columns.push(column as u32);
-            for (row, weight) in edges {
-                transposed.edge_columns.push(*row);
-                transposed.edge_weights.push(*weight);
-            }
-            transposed.row_starts.push(transposed.edge_columns.len());
-        }
-    }
     (transposed, slot_columns)
 }
 
@@ -519,8 +567,9 @@ fn solve_star(component: &Component) -> LocalAssignment {
         assignment[0] = best.map(|(column, _)| column);
         return assignment;
     }
-    let mut rows: Vec<(u32, usize)> =
-        (0..component.n_rows()).map(|row| (component.edge_weights[component.row_starts[row]], row)).collect();
+    let mut rows: Vec<(u32, usize)> = (0..component.n_rows())
+        .map(|row| (component.edge_weights[component.range(row).start], row))
+        .collect();
     rows.sort_unstable_by_key(|(weight, row)| (std::cmp::Reverse(*weight), *row));
     for (_, row) in rows.into_iter().take(component.capacities[0] as usize) {
         assignment[row] = Some(0);

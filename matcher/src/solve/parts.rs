@@ -149,12 +149,12 @@ impl Matching {
         stack: &mut Vec<Frame>,
     ) -> bool {
         stack.clear();
-        stack.push(Frame::Row { row: root, next_edge: component.row_starts[root as usize] });
+        stack.push(Frame::Row { row: root, next_edge: component.range(root as usize).start });
         while let Some(frame) = stack.last_mut() {
             match frame {
                 Frame::Row { row, next_edge } => {
                     let row = *row as usize;
-                    if *next_edge == component.row_starts[row + 1] {
+                    if *next_edge == component.range(row).end {
                         stack.pop();
                         continue;
                     }
@@ -179,7 +179,7 @@ impl Matching {
                     }
                     let member = members[*next_member];
                     *next_member += 1;
-                    stack.push(Frame::Row { row: member, next_edge: component.row_starts[member as usize] });
+                    stack.push(Frame::Row { row: member, next_edge: component.range(member as usize).start });
                 }
             }
         }

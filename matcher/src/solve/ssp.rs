@@ -68,7 +68,7 @@ struct Search<'a> {
     /// Each row's edges as (cost, column), cheapest first: column potentials never
     /// rise above 0, so `distance + cost + row potential` bounds an edge's reach
     /// from below and a scan can stop at the first edge past the best exit.
-    cheapest_first: Vec<(i64, u32)>,
+    cheapest_first: Vec<(u32, u32)>,
     top: i64,
     dummy_cost: i64,
     places: Vec<Place>,
@@ -93,18 +93,23 @@ impl<'a> Search<'a> {
     fn new(component: &'a Component) -> Result<Search<'a>, Error> {
         let n_rows = component.n_rows();
         let n_columns = component.columns.len();
-        let top = i64::from(component.edge_weights.iter().copied().max().unwrap_or(0));
+        let top_weight = component.edge_weights.iter().copied().max().unwrap_or(0);
+        let top = i64::from(top_weight);
         let most_matches = n_rows.min(component.n_slots()) as i64;
         let dummy_cost = most_matches
             .checked_mul(top)
             .and_then(|cost| cost.checked_add(1))
             .filter(|cost| cost.checked_mul(4).is_some())
             .ok_or(Error::TooLarge("weights times rows"))?;
+        // One sorted copy per block, at the block's own positions: rows that share
+        // their edges share this too.
         let mut cheapest_first = Vec::with_capacity(component.edge_columns.len());
-        for row in 0..n_rows {
+        for block in component.block_starts.windows(2) {
             let start = cheapest_first.len();
-            cheapest_first
-                .extend(component.edges(row).map(|(column, weight)| (top - i64::from(weight), column)));
+            let edges = component.edge_columns[block[0]..block[1]]
+                .iter()
+                .zip(&component.edge_weights[block[0]..block[1]]);
+            cheapest_first.extend(edges.map(|(column, weight)| (top_weight - *weight, *column)));
             cheapest_first[start..].sort_unstable();
         }
         Ok(Search {
@@ -180,9 +185,9 @@ impl<'a> Search<'a> {
             *best = to_dummy;
             *exit = Exit::Dummy(row);
         }
-        let range = self.component.row_starts[r]..self.component.row_starts[r + 1];
-        for at in range {
+        for at in self.component.range(r) {
             let (cost, column) = self.cheapest_first[at];
+            let cost = i64::from(cost);
             if distance + cost + potential >= *best {
                 break;
             }

@@ -151,6 +151,34 @@ fn rows_without_edges_and_empty_problems() {
     assert_eq!(solution.assignment, vec![None, None, None]);
 }
 
+#[test]
+fn slots_of_a_column_share_one_copy_of_its_edges() {
+    // Six rows compete for two columns (3 and 2 slots): a row-surplus component,
+    // solved from its slots.
+    let mut problem = Problem::new(vec![3, 2]);
+    for row in 0..6u32 {
+        problem.add_row([(0, 10 + row), (1, 20 - row)]);
+    }
+    let components = split_components(&problem);
+    let (transposed, slot_columns) = transpose(&components[0]);
+    assert_eq!(slot_columns, vec![0, 0, 0, 1, 1]);
+    assert_eq!(transposed.n_rows(), 5);
+    // One copy per column (12 edges), not one per slot (30).
+    assert_eq!(transposed.edge_columns.len(), problem.n_edges());
+    for slot in 0..3 {
+        let edges: Vec<Edge> = transposed.edges(slot).collect();
+        assert_eq!(edges, (0..6).map(|row| (row, 10 + row)).collect::<Vec<_>>());
+    }
+    assert_eq!(
+        transposed.edges(4).collect::<Vec<_>>(),
+        (0..6).map(|row| (row, 20 - row)).collect::<Vec<_>>()
+    );
+    // Column 0 takes rows 3–5 (13 + 14 + 15), column 1 rows 0–1 (20 + 19).
+    let solution = solve_with(&problem, Some(Method::ShortestPaths)).unwrap();
+    assert_eq!(solution.assignment, vec![Some(1), Some(1), None, Some(0), Some(0), Some(0)]);
+    assert_eq!((solution.matched, solution.total_weight), (5, 81));
+}
+
 /// The problem without the edges `drop` picks, by (row, position in the row).
 fn without_some(problem: &Problem, drop: impl Fn(usize, usize) -> bool) -> (Problem, Vec<(usize, Edge)>) {
     let mut sub = Problem::new(problem.capacities.clone());
