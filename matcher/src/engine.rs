@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::feasibility::{Pair, Standing, assess};
 use crate::model::{Instance, Kind};
 use crate::score::Breakdown;
-use crate::solve::{Problem, solve};
+use crate::solve::{Problem, solve, solve_sparse};
 
 /// A phase of a run, reported to an [`Observer`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +19,17 @@ pub enum Phase {
     /// Solving one kind's assignment and placing its sessions.
     Solve,
 }
+
+/// A kind whose needs have this many candidates each on average is solved on
+/// their heaviest few and priced ([`solve_sparse`]): the same optimum, in a
+/// fraction of the memory. Generated cities have about 33 (a whole solve is
+/// faster there); dense ones about 470.
+const DENSE_EDGES_PER_ROW: usize = 64;
+/// Edges each need keeps in a sparse solve, and brings in per pricing round.
+/// Measured on the dense 100k-student city (seed 7): 8 or 4 kept took more
+/// rounds, 24 to 64 made each solve slower.
+const SPARSE_KEEP: usize = 16;
+const SPARSE_BRING_IN: usize = 8;
 
 /// Hears a run's progress. The engine reads no clock: callers time phases here.
 pub trait Observer {
@@ -119,7 +130,9 @@ pub struct Outcome {
 ///
 /// Cost: per kind, finding candidates is linear in the pairs within reach (spatial
 /// and language indexes skip the rest), then the exact solve per connected
-/// component (see [`crate::solve::solve`]); memory is linear in the candidate pairs.
+/// component (see [`crate::solve::solve`]), or for a kind whose needs average 64
+/// candidates or more, on their 16 best with pricing ([`crate::solve::solve_sparse`]);
+/// memory is linear in the candidate pairs.
 ///
 /// ```
 /// let raw = matcher::validate::parse_json(br#"{
@@ -228,7 +241,11 @@ fn match_kind(
             outcome.counts.candidates += candidates.len();
         }
     }
-    let solution = solve(&problem)?;
+    let solution = if problem.n_edges() >= DENSE_EDGES_PER_ROW.saturating_mul(problem.n_rows()) {
+        solve_sparse(&problem, SPARSE_KEEP, SPARSE_BRING_IN)?.0
+    } else {
+        solve(&problem)?
+    };
     outcome.counts.needs += needs.len();
     let mut matched_opening: Vec<Option<u32>> = vec![None; needs.len()];
     for (row, column) in solution.assignment.iter().enumerate() {

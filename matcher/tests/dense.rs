@@ -4,13 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test stops at the first broken input")]
 
+use std::collections::BTreeMap;
+
 use matcher::calendar::WeekWindows;
 use matcher::candidates::{Found, KindIndex, NeedRef};
 use matcher::feasibility::Standing;
 use matcher::generate::{Shape, Spec, generate};
 use matcher::model::{Instance, Kind};
-use matcher::parse_instance;
 use matcher::solve::{Duals, Problem, solve, solve_sparse};
+use matcher::{Options, Silent, parse_instance};
 
 fn city(students: usize, seed: u64, shape: Shape) -> Instance {
     parse_instance(&generate(Spec { students, seed, shape })).unwrap()
@@ -93,4 +95,32 @@ fn every_kind_of_a_dense_city_has_an_optimality_certificate_and_a_sparse_route_t
     }
     // Three kept edges per need are never enough in a dense city: pricing worked.
     assert!(priced_rounds > 0);
+}
+
+#[test]
+fn the_engine_solves_dense_kinds_on_few_edges_and_still_reaches_each_kinds_optimum() {
+    for (seed, shape) in [(4, Shape::Dense), (5, Shape::DenseClustered)] {
+        let instance = city(3_000, seed, shape);
+        let outcome = matcher::run(&instance, Options { keep_candidates: true }, &mut Silent).unwrap();
+        let free_slots = Standing::of(&instance).free_slots;
+        let mut dense_kinds = 0;
+        for kind in Kind::MATCH_ORDER {
+            // The graph this kind's solve saw, as the run exports it.
+            let mut rows: BTreeMap<u32, Vec<(u32, u32)>> = BTreeMap::new();
+            for pair in outcome.candidates.iter().filter(|pair| pair.kind == kind) {
+                rows.entry(pair.student).or_default().push((pair.opening, pair.score));
+            }
+            let mut problem = Problem::new(free_slots.clone());
+            for edges in rows.into_values() {
+                problem.add_row(edges);
+            }
+            dense_kinds += usize::from(problem.n_edges() >= 64 * problem.n_rows());
+            let whole = solve(&problem).unwrap();
+            let made: Vec<_> = outcome.assignments.iter().filter(|made| made.kind == kind).collect();
+            let total: i64 = made.iter().map(|made| i64::from(made.breakdown.score())).sum();
+            assert_eq!((made.len(), total), (whole.matched, whole.total_weight), "{shape:?} {kind:?}");
+        }
+        // Otherwise the run never took the sparse route this test is about.
+        assert!(dense_kinds > 0, "{shape:?}: no kind averaged 64 candidates per need");
+    }
 }

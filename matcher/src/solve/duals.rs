@@ -29,6 +29,7 @@ use super::{Problem, Solution};
 #[derive(Clone, Debug)]
 pub struct Duals {
     top: i64,
+    exit: i64,
     row: Vec<i64>,
     column: Vec<i64>,
 }
@@ -108,7 +109,28 @@ impl Duals {
                 None => exit,
             })
             .collect();
-        Some(Duals { top, row, column: column_distance })
+        Some(Duals { top, exit, row, column: column_distance })
+    }
+
+    /// The cost frame's heaviest weight: an edge costs `top − weight`.
+    pub(super) fn top(&self) -> i64 {
+        self.top
+    }
+
+    /// What a row's own exit (staying unmatched) costs.
+    pub(super) fn exit(&self) -> i64 {
+        self.exit
+    }
+
+    /// The distance from `row` to the sink.
+    pub(super) fn row_distance(&self, row: usize) -> i64 {
+        self.row[row]
+    }
+
+    /// The distance from `column` to the sink; `i64::MAX` for a column that can
+    /// take nobody.
+    pub(super) fn column_distance(&self, column: usize) -> i64 {
+        self.column[column]
     }
 
     /// Whether a missing edge `row`–`column` of `weight` leaves the solution optimal.

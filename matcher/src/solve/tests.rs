@@ -179,6 +179,64 @@ fn slots_of_a_column_share_one_copy_of_its_edges() {
     assert_eq!((solution.matched, solution.total_weight), (5, 81));
 }
 
+/// Solves `problem` without the edges `added` ((row, column) pairs), then repairs
+/// with the rows that had one.
+fn repaired_after_adding(problem: &Problem, added: &[(usize, u32)]) -> Solution {
+    let (sub, _) = without_some(problem, |row, at| {
+        let column = problem.edges(row).nth(at).map(|(column, _)| column);
+        added.iter().any(|(r, c)| *r == row && Some(*c) == column)
+    });
+    let before = solve(&sub).unwrap();
+    let duals = Duals::of(&sub, &before, top_weight(problem)).unwrap();
+    let mut changed: Vec<u32> = added.iter().map(|(row, _)| *row as u32).collect();
+    changed.dedup();
+    repair::repair(problem, &before, &duals, &changed).unwrap()
+}
+
+#[test]
+fn a_repair_moves_a_row_into_the_slot_an_eviction_freed_through_the_sink() {
+    // Row 0 holds column 0, row 1 settles for column 1 (1 point against 10 in
+    // column 0). Row 0 gains an edge to the free column 2: the optimum moves it
+    // there and row 1 into column 0, leaving column 1 empty, a path that crosses
+    // the sink (row 0 → column 2 → sink → column 1 → row 1 → column 0).
+    let mut problem = Problem::new(vec![1, 1, 1]);
+    problem.add_row([(0, 10), (2, 8)]);
+    problem.add_row([(0, 10), (1, 1)]);
+    let repaired = repaired_after_adding(&problem, &[(0, 2)]);
+    assert_eq!(repaired.assignment, vec![Some(2), Some(0)]);
+    assert_eq!((repaired.matched, repaired.total_weight), (2, 18));
+}
+
+#[test]
+fn a_repair_matches_a_row_that_was_unmatched_through_the_sink() {
+    // Column 0 (one slot) holds row 0; row 1 is unmatched. Row 0 gains an edge to
+    // column 1: it moves there and row 1, on its exit, takes column 0.
+    let mut problem = Problem::new(vec![1, 1]);
+    problem.add_row([(0, 10), (1, 3)]);
+    problem.add_row([(0, 4)]);
+    let repaired = repaired_after_adding(&problem, &[(0, 1)]);
+    assert_eq!(repaired.assignment, vec![Some(1), Some(0)]);
+    assert_eq!((repaired.matched, repaired.total_weight), (2, 7));
+}
+
+#[test]
+fn a_repair_of_an_unmatched_row_takes_a_column_or_stays_out() {
+    // Row 1 was unmatched (column 0 is row 0's); its new edge to column 1 matches it.
+    let mut problem = Problem::new(vec![1, 1]);
+    problem.add_row([(0, 10)]);
+    problem.add_row([(0, 9), (1, 2)]);
+    let repaired = repaired_after_adding(&problem, &[(1, 1)]);
+    assert_eq!(repaired.assignment, vec![Some(0), Some(1)]);
+    // Its new edge to a full column it cannot win leaves it out.
+    let mut problem = Problem::new(vec![1, 1]);
+    problem.add_row([(0, 10), (1, 1)]);
+    problem.add_row([(1, 5), (0, 2)]);
+    problem.add_row([(1, 4), (0, 3)]);
+    let repaired = repaired_after_adding(&problem, &[(2, 0)]);
+    assert_eq!(repaired.assignment, vec![Some(0), Some(1), None]);
+    assert_eq!((repaired.matched, repaired.total_weight), (2, 15));
+}
+
 /// The problem without the edges `drop` picks, by (row, position in the row).
 fn without_some(problem: &Problem, drop: impl Fn(usize, usize) -> bool) -> (Problem, Vec<(usize, Edge)>) {
     let mut sub = Problem::new(problem.capacities.clone());
@@ -248,6 +306,74 @@ proptest! {
         prop_assert!(stats.rounds >= 1 && stats.edges <= problem.n_edges());
         prop_assert_eq!(solve_sparse(&problem, keep, bring_in).unwrap(), (solution, stats));
     }
+
+    #[test]
+    fn resuming_each_pricing_round_from_the_last_optimum_reaches_the_optimum(
+        problem in problem_strategy(24, 14, 600_000),
+        keep in 1usize..4,
+        bring_in in 1usize..3,
+    ) {
+        let whole = solve(&problem).unwrap();
+        let (resumed, stats) = solve_sparse_with(&problem, keep, bring_in, Resume::Always).unwrap();
+        check_valid(&problem, &resumed);
+        prop_assert_eq!((resumed.matched, resumed.total_weight), (whole.matched, whole.total_weight));
+        prop_assert_eq!(stats.resumed, stats.rounds - 1);
+        let (solved, cold) = solve_sparse_with(&problem, keep, bring_in, Resume::Never).unwrap();
+        prop_assert_eq!((solved.matched, solved.total_weight), (whole.matched, whole.total_weight));
+        prop_assert_eq!(cold.resumed, 0);
+    }
+
+    #[test]
+    fn a_repair_after_adding_edges_is_an_optimum_of_the_larger_problem(
+        problem in problem_strategy(40, 12, 5_000),
+        seed in any::<u64>(),
+        evict_all in any::<bool>(),
+    ) {
+        // Drop edges at random, solve without them, then add them back: the rows
+        // with an improving added edge (or every row that got one) are repaired.
+        let (sub, dropped) = without_some(&problem, |row, at| (seed >> ((row * 5 + at) % 64)) & 1 == 1);
+        let before = solve(&sub).unwrap();
+        let duals = Duals::of(&sub, &before, top_weight(&problem)).expect("an optimum settles");
+        let mut changed: Vec<u32> = dropped
+            .iter()
+            .filter(|(row, (column, weight))| evict_all || !duals.prices_out(*row, *column, *weight))
+            .map(|(row, _)| *row as u32)
+            .collect();
+        changed.dedup();
+        let repaired = repair::repair(&problem, &before, &duals, &changed).unwrap();
+        check_valid(&problem, &repaired);
+        let whole = solve(&problem).unwrap();
+        prop_assert_eq!((repaired.matched, repaired.total_weight), (whole.matched, whole.total_weight));
+        // And it is an optimum in the strong sense: its duals settle and price out
+        // every unused edge.
+        let after = Duals::of(&problem, &repaired, top_weight(&problem)).expect("a repaired optimum settles");
+        for row in 0..problem.n_rows() {
+            for (column, weight) in problem.edges(row).filter(|(column, _)| repaired.assignment[row] != Some(*column)) {
+                prop_assert!(after.prices_out(row, column, weight));
+            }
+        }
+    }
+
+    #[test]
+    fn resuming_on_larger_problems_matches_a_whole_solve(
+        problem in problem_strategy(160, 40, 1_000),
+        keep in 1usize..3,
+    ) {
+        let whole = solve(&problem).unwrap();
+        let (resumed, _) = solve_sparse_with(&problem, keep, 1, Resume::Always).unwrap();
+        check_valid(&problem, &resumed);
+        prop_assert_eq!((resumed.matched, resumed.total_weight), (whole.matched, whole.total_weight));
+    }
+
+    #[test]
+    fn resuming_with_ties_and_scarce_slots_still_maximises_the_count(
+        problem in problem_strategy(12, 5, 2),
+        keep in 1usize..3,
+    ) {
+        let (resumed, _) = solve_sparse_with(&problem, keep, 1, Resume::Always).unwrap();
+        check_valid(&problem, &resumed);
+        prop_assert_eq!((resumed.matched, resumed.total_weight), brute_force(&problem));
+    }
 }
 
 #[test]
@@ -257,10 +383,13 @@ fn pricing_brings_in_the_edge_that_matches_one_more_row() {
     let mut problem = Problem::new(vec![1, 1]);
     problem.add_row([(0, 10)]);
     problem.add_row([(0, 9), (1, 2)]);
-    let (solution, stats) = solve_sparse(&problem, 1, 1).unwrap();
-    assert_eq!((solution.matched, solution.total_weight), (2, 12));
-    assert_eq!(solution.assignment, vec![Some(0), Some(1)]);
-    assert_eq!(stats, SparseStats { rounds: 2, edges: 3 });
+    for resume in [Resume::Never, Resume::Always] {
+        let (solution, stats) = solve_sparse_with(&problem, 1, 1, resume).unwrap();
+        assert_eq!((solution.matched, solution.total_weight), (2, 12));
+        assert_eq!(solution.assignment, vec![Some(0), Some(1)]);
+        let resumed = usize::from(resume == Resume::Always);
+        assert_eq!(stats, SparseStats { rounds: 2, edges: 3, resumed });
+    }
 }
 
 #[test]
@@ -271,5 +400,5 @@ fn pricing_leaves_out_edges_that_cannot_improve() {
     problem.add_row([(1, 8), (0, 3)]);
     let (solution, stats) = solve_sparse(&problem, 1, 1).unwrap();
     assert_eq!((solution.matched, solution.total_weight), (2, 18));
-    assert_eq!(stats, SparseStats { rounds: 1, edges: 2 });
+    assert_eq!(stats, SparseStats { rounds: 1, edges: 2, resumed: 0 });
 }
