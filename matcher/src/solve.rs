@@ -181,7 +181,8 @@ pub fn solve_with(problem: &Problem, method: Option<Method>) -> Result<Solution,
 /// How [`solve_sparse`] reached its answer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SparseStats {
-    /// Solves run: one, plus one per pricing round that brought edges in.
+    /// Rounds: the first solve, plus one per pricing round that brought edges in
+    /// (solved again or resumed).
     pub rounds: usize,
     /// Edges of the last solve.
     pub edges: usize,
@@ -218,8 +219,13 @@ const RESUME_SHARE: usize = 200;
 /// same count and total weight as [`solve`] on the whole problem (the assignment
 /// may differ where optima tie).
 ///
+/// A round that brought edges to few rows (one in 200 or fewer)
+/// resumes from the last optimum instead of solving again: those rows are taken
+/// out and routed back by shortest paths on the last duals (`solve/repair.rs`).
+///
 /// Cost: the solves run on about `keep` edges per row; each pricing round reads
-/// only the rows whose duals leave room for a left-out edge.
+/// only the rows whose duals leave room for a left-out edge; a resumed round costs
+/// one shortest-path search per changed row.
 ///
 /// # Errors
 /// As [`solve`].
