@@ -79,10 +79,9 @@ pub(super) fn repair(
     changed: &[u32],
 ) -> Result<Solution, Error> {
     let mut search = Search::new(problem, solution, duals);
-    for &row in changed {
-        search.evict(row);
-    }
-    for &root in changed {
+    // A row listed twice is evicted, and routed, once.
+    let roots: Vec<u32> = changed.iter().copied().filter(|row| search.evict(*row)).collect();
+    for root in roots {
         let exit = search.shortest_path(root).ok_or(Error::Internal("a repaired row found no way out"))?;
         search.augment(root, exit);
     }
@@ -240,7 +239,8 @@ impl<'a> Search<'a> {
 
     /// Takes `row` out: its slot or exit becomes a target, and its potential rises
     /// until every arc out of it costs at least 0 (nothing enters it any more).
-    fn evict(&mut self, row: u32) {
+    /// False if it was out already.
+    fn evict(&mut self, row: u32) -> bool {
         let r = row as usize;
         match self.places[r] {
             Place::In { column, .. } => {
@@ -251,7 +251,7 @@ impl<'a> Search<'a> {
                 self.from_sink.remove(&self.sink_key(row));
                 self.target_exits.push((row, self.sink_potential));
             }
-            Place::Evicted => return,
+            Place::Evicted => return false,
         }
         self.places[r] = Place::Evicted;
         let mut potential = self.row_potential[r].max(self.sink_potential - self.exit_cost);
@@ -260,6 +260,7 @@ impl<'a> Search<'a> {
             potential = potential.max(self.column_potential[column as usize] - cost);
         }
         self.row_potential[r] = potential;
+        true
     }
 
     /// The cheapest way from `root` to a target, with potentials moved as in

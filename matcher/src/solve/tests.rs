@@ -339,7 +339,9 @@ proptest! {
             .filter(|(row, (column, weight))| evict_all || !duals.prices_out(*row, *column, *weight))
             .map(|(row, _)| *row as u32)
             .collect();
-        changed.dedup();
+        // Unsorted and repeated, as a caller might list them.
+        changed.reverse();
+        changed.extend(changed.clone());
         let repaired = repair::repair(&problem, &before, &duals, &changed).unwrap();
         check_valid(&problem, &repaired);
         let whole = solve(&problem).unwrap();
