@@ -11,10 +11,12 @@ use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
+mod pair;
+
+use pair::{Asker, Fits, Sketch, TermBits, Terms};
+
 use crate::calendar::WeekWindows;
-use crate::feasibility::{
-    Constraint, Pair, PairFacts, Standing, assess, needs_background_check, quick_check, travel_minutes,
-};
+use crate::feasibility::{Constraint, PairFacts, Standing, needs_background_check, travel_minutes};
 use crate::geo::{PICKUP_TOLERANCE_KM, chord_squared, reach_km, unit_vector};
 use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
 use crate::score::{
@@ -68,6 +70,9 @@ pub struct KindIndex<'a> {
     virtual_by_languages: RwLock<HashMap<Vec<Term>, Arc<[Sketch]>>>,
     n_virtual: u32,
     max_pickup_km: Option<f64>,
+    terms: Terms,
+    /// A representative opening of each distinct (schedule, session length).
+    rules: Vec<u32>,
     tallies: Tallies,
     schedule_fails: Mutex<HashMap<WeekWindows, u32>>,
 }
@@ -78,22 +83,31 @@ impl<'a> KindIndex<'a> {
         let openings: Vec<u32> = (0..instance.openings.len() as u32)
             .filter(|opening| instance.openings[*opening as usize].kind == kind)
             .collect();
+        let of_kind = || openings.iter().map(|index| &instance.openings[*index as usize]);
+        let terms = Terms {
+            languages: TermBits::build(of_kind().map(|opening| &opening.languages[..])),
+            subjects: TermBits::build(of_kind().map(|opening| &opening.subjects[..])),
+        };
+        let mut rules = Vec::new();
+        let mut rule_of: HashMap<(&WeekWindows, u16), u32> = HashMap::new();
         let mut points = Vec::new();
         let mut virtual_by_language: HashMap<Term, Vec<Sketch>> = HashMap::new();
         let mut max_pickup_km: Option<f64> = None;
         for &index in &openings {
             let opening = &instance.openings[index as usize];
+            let rule = *rule_of.entry((&opening.schedule, opening.session_minutes)).or_insert_with(|| {
+                rules.push(index);
+                rules.len() as u32 - 1
+            });
+            let sketch = Sketch::of(standing, &terms, opening, index, rule);
             match opening.location {
                 Location::Virtual => {
                     for language in &opening.languages {
-                        virtual_by_language
-                            .entry(*language)
-                            .or_default()
-                            .push(Sketch::of(standing, opening, index));
+                        virtual_by_language.entry(*language).or_default().push(sketch);
                     }
                 }
                 Location::InPerson(place) => {
-                    points.push(GeomWithData::new(unit_vector(place), Sketch::of(standing, opening, index)));
+                    points.push(GeomWithData::new(unit_vector(place), sketch));
                     if let Some(radius) = opening.pickup_radius_km {
                         max_pickup_km = Some(max_pickup_km.map_or(radius, |max| max.max(radius)));
                     }
@@ -114,6 +128,8 @@ impl<'a> KindIndex<'a> {
             virtual_by_languages: RwLock::new(HashMap::new()),
             n_virtual,
             max_pickup_km,
+            terms,
+            rules,
             tallies,
             schedule_fails: Mutex::new(HashMap::new()),
         }
@@ -147,7 +163,9 @@ impl<'a> KindIndex<'a> {
         order.sort_unstable();
         let found: Vec<Found> = order
             .par_iter()
-            .map(|(_, at)| self.find(needs[*at as usize], &free[needs[*at as usize].student]))
+            .map_init(Fits::default, |fits, (_, at)| {
+                self.find_with(fits, needs[*at as usize], &free[needs[*at as usize].student])
+            })
             .collect();
         let mut by_need: Vec<Option<Found>> = vec![None; needs.len()];
         for ((_, at), found) in order.into_iter().zip(found) {
@@ -158,33 +176,35 @@ impl<'a> KindIndex<'a> {
 
     /// Candidates of one need given the student's free time.
     pub fn find(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
+        self.find_with(&mut Fits::default(), need, free)
+    }
+
+    fn find_with(&self, fits: &mut Fits, need: NeedRef<'_>, free: &WeekWindows) -> Found {
         let student = &self.instance.students[need.student];
-        let history = self.standing.history.get(&(need.student as u32)).map_or(&[][..], Vec::as_slice);
         let mut candidates = Vec::new();
-        let mut consider = |opening: u32| {
-            let pair = Pair { student: need.student, need: need.need, free, opening: opening as usize };
-            let facts = quick_check(self.instance, self.standing, pair, history);
-            debug_assert_eq!(
-                facts,
-                assess(self.instance, self.standing, pair).1,
-                "the quick check and assess disagree"
-            );
-            if let Some(facts) = facts {
-                let score = self.rate(need, opening, facts).score();
-                candidates.push(Candidate { opening, score });
-            }
-        };
-        // Visiting order does not matter: candidates are sorted once, below.
-        let filter = Sketch::filter_for(student, need.need);
-        self.for_each_in_reach(need.student, |sketch| {
-            if sketch.may_match(&filter) {
-                consider(sketch.index);
-            }
-        });
-        if student.remote_ok {
-            for sketch in self.virtual_for(&student.language_set).iter() {
-                if sketch.may_match(&filter) {
-                    consider(sketch.index);
+        // Without consent no pair is feasible: straight to the explanation.
+        if student.consent_on_file {
+            let asker = Asker::new(self, need, free);
+            fits.start(self.rules.len());
+            let mut consider = |sketch: &Sketch| {
+                if !asker.may_match(sketch) {
+                    return;
+                }
+                let score = self.score_pair(&asker, sketch, fits);
+                debug_assert_eq!(
+                    score,
+                    self.reference_score(need, free, sketch.index),
+                    "the fast test disagrees"
+                );
+                if let Some(score) = score {
+                    candidates.push(Candidate { opening: sketch.index, score });
+                }
+            };
+            // Visiting order does not matter: candidates are sorted once, below.
+            self.for_each_in_reach(need.student, &mut consider);
+            if student.remote_ok {
+                for sketch in self.virtual_for(&student.language_set).iter() {
+                    consider(sketch);
                 }
             }
         }
@@ -199,6 +219,20 @@ impl<'a> KindIndex<'a> {
             travel_passes += u32::from(travel_minutes(student, &openings[sketch.index as usize]).is_some());
         });
         Found::Nothing(self.ruled_out(need, free, travel_passes))
+    }
+
+    /// The pair's score by the reference tests, `assess` and `quick_check` agreeing.
+    fn reference_score(&self, need: NeedRef<'_>, free: &WeekWindows, opening: u32) -> Option<u32> {
+        use crate::feasibility::{Pair, assess, quick_check};
+        let history = self.standing.history.get(&(need.student as u32)).map_or(&[][..], Vec::as_slice);
+        let pair = Pair { student: need.student, need: need.need, free, opening: opening as usize };
+        let facts = quick_check(self.instance, self.standing, pair, history);
+        debug_assert_eq!(
+            facts,
+            assess(self.instance, self.standing, pair).1,
+            "the quick check and assess disagree"
+        );
+        facts.map(|facts| self.rate(need, opening, facts).score())
     }
 
     /// The score breakdown of a feasible pair.
@@ -306,58 +340,6 @@ impl<'a> KindIndex<'a> {
     }
 }
 
-/// What the spatial index keeps of an opening: enough to reject most pairs
-/// without touching the opening itself. Term sets are 64-bit Bloom masks (term
-/// mod 64), so a sketch never rejects a pair that could match.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Sketch {
-    index: u32,
-    /// Agreement, background check and a free slot all hold.
-    is_open: bool,
-    min_grade: u8,
-    max_grade: u8,
-    languages: u64,
-    subjects: u64,
-}
-
-/// The student's side of a [`Sketch`] test.
-struct SketchFilter {
-    grade: u8,
-    languages: u64,
-    /// For tutoring, whose subjects must meet; other kinds only score subjects.
-    subjects: Option<u64>,
-}
-
-impl Sketch {
-    fn of(standing: &Standing, opening: &Opening, index: u32) -> Sketch {
-        let at = index as usize;
-        Sketch {
-            index,
-            is_open: standing.agreement_ok[at] && standing.background_ok[at] && standing.free_slots[at] > 0,
-            min_grade: opening.min_grade.get(),
-            max_grade: opening.max_grade.get(),
-            languages: mask(&opening.languages),
-            subjects: mask(&opening.subjects),
-        }
-    }
-
-    fn filter_for(student: &crate::model::Student, need: &Need) -> SketchFilter {
-        SketchFilter {
-            grade: student.grade.get(),
-            languages: mask(&student.language_set),
-            subjects: (need.kind == Kind::Tutoring).then(|| mask(&need.subjects)),
-        }
-    }
-
-    fn may_match(&self, filter: &SketchFilter) -> bool {
-        self.is_open
-            && self.min_grade <= filter.grade
-            && filter.grade <= self.max_grade
-            && self.languages & filter.languages != 0
-            && filter.subjects.is_none_or(|subjects| self.subjects & subjects != 0)
-    }
-}
-
 /// Interleaves the bits of a place's grid cell (about 0.01°, 1 km) into a
 /// Z-order key: nearby homes get nearby keys.
 fn morton_key(place: crate::model::Place) -> u64 {
@@ -371,10 +353,6 @@ fn morton_key(place: crate::model::Place) -> u64 {
         (x | (x << 1)) & 0x5555_5555_5555_5555
     };
     spread(cell(place.lat(), 90.0)) | (spread(cell(place.lon(), 180.0)) << 1)
-}
-
-fn mask(terms: &[Term]) -> u64 {
-    terms.iter().fold(0, |mask, term| mask | 1 << (term % 64))
 }
 
 /// Rates a feasible pair on every criterion and weighs the ratings.
@@ -395,7 +373,10 @@ pub fn rate_pair(
         student.languages.first().is_some_and(|first| opening.languages.binary_search(first).is_ok());
     ratings.set(Criterion::Language, if speaks_preferred { 100 } else { 0 });
     ratings.set(Criterion::Priority, rate_priority(student.priority));
-    let continues = standing.existing_partners.contains(&(need.student as u32, opening.partner as u32));
+    let continues = standing
+        .partners
+        .get(&(need.student as u32))
+        .is_some_and(|partners| partners.binary_search(&(opening.partner as u32)).is_ok());
     ratings.set(Criterion::Continuity, if continues { 100 } else { 0 });
     ratings.set(Criterion::Waiting, rate_waiting(need.need.waiting_days));
     ratings.weigh(&instance.weights)

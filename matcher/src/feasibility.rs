@@ -121,8 +121,9 @@ pub struct Standing {
     pub free_slots: Vec<u32>,
     /// (student, opening) pairs of existing matches.
     pub existing_pairs: HashSet<(u32, u32)>,
-    /// (student, partner) pairs of existing matches: continuity.
-    pub existing_partners: HashSet<(u32, u32)>,
+    /// Per student with an existing match, the partners they already work with,
+    /// ascending: continuity.
+    pub partners: HashMap<u32, Vec<u32>>,
     /// Per student with any, the openings they declined or hold, ascending.
     pub history: HashMap<u32, Vec<u32>>,
 }
@@ -151,12 +152,18 @@ impl Standing {
             .collect();
         let mut held = vec![0u64; instance.openings.len()];
         let mut existing_pairs = HashSet::new();
-        let mut existing_partners = HashSet::new();
+        let mut partners: HashMap<u32, Vec<u32>> = HashMap::new();
         for existing in &instance.existing_matches {
             held[existing.opening] += 1;
             existing_pairs.insert((existing.student as u32, existing.opening as u32));
-            existing_partners
-                .insert((existing.student as u32, instance.openings[existing.opening].partner as u32));
+            partners
+                .entry(existing.student as u32)
+                .or_default()
+                .push(instance.openings[existing.opening].partner as u32);
+        }
+        for list in partners.values_mut() {
+            list.sort_unstable();
+            list.dedup();
         }
         let free_slots = instance
             .openings
@@ -175,7 +182,7 @@ impl Standing {
             openings.sort_unstable();
             openings.dedup();
         }
-        Standing { agreement_ok, background_ok, free_slots, existing_pairs, existing_partners, history }
+        Standing { agreement_ok, background_ok, free_slots, existing_pairs, partners, history }
     }
 }
 
