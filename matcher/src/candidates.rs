@@ -1,5 +1,5 @@
 //! Candidate pairs of one kind, found through indexes rather than a scan of every
-//! student × opening: in-person openings in an R-tree of unit vectors queried with
+//! student × opening: in-person openings in a box tree of unit vectors queried with
 //! each student's reach, virtual openings bucketed by language. A need with no
 //! candidate gets its `ruledOutBy` counts from per-constraint tallies, so the
 //! explanation also costs far less than a scan.
@@ -8,16 +8,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use rayon::prelude::*;
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
 
+mod near;
 mod pair;
 
+use near::Near;
 use pair::{Asker, Fits, Sketch, TermBits, Terms};
 
 use crate::calendar::WeekWindows;
-use crate::feasibility::{Constraint, PairFacts, Standing, needs_background_check, travel_minutes};
-use crate::geo::{PICKUP_TOLERANCE_KM, chord_squared, reach_km, unit_vector};
+use crate::feasibility::{Constraint, PairFacts, Standing, needs_background_check};
+use crate::geo::{PICKUP_TOLERANCE_KM, Spot, chord_squared, reach_km, unit_vector};
 use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
 use crate::score::{
     Breakdown, Criterion, Ratings, rate_field, rate_priority, rate_schedule, rate_travel, rate_waiting,
@@ -61,8 +61,7 @@ pub struct KindIndex<'a> {
     kind: Kind,
     /// Opening indices of this kind, ascending.
     openings: Vec<u32>,
-    in_person: RTree<GeomWithData<[f64; 3], Sketch>>,
-    n_in_person: u32,
+    in_person: Near<Sketch>,
     virtual_by_language: HashMap<Term, Vec<Sketch>>,
     /// The virtual openings of each language set asked for, ascending, each once:
     /// students share few language sets, and a dense district has thousands of
@@ -107,23 +106,21 @@ impl<'a> KindIndex<'a> {
                     }
                 }
                 Location::InPerson(place) => {
-                    points.push(GeomWithData::new(unit_vector(place), sketch));
+                    points.push((unit_vector(place), sketch));
                     if let Some(radius) = opening.pickup_radius_km {
                         max_pickup_km = Some(max_pickup_km.map_or(radius, |max| max.max(radius)));
                     }
                 }
             }
         }
-        let n_in_person = points.len() as u32;
-        let n_virtual = openings.len() as u32 - n_in_person;
+        let n_virtual = (openings.len() - points.len()) as u32;
         let tallies = Tallies::build(instance, standing, &openings);
         KindIndex {
             instance,
             standing,
             kind,
             openings,
-            in_person: RTree::bulk_load(points),
-            n_in_person,
+            in_person: Near::build(points),
             virtual_by_language,
             virtual_by_languages: RwLock::new(HashMap::new()),
             n_virtual,
@@ -213,10 +210,10 @@ impl<'a> KindIndex<'a> {
             return Found::Candidates(candidates);
         }
         // Only a need with no candidate needs every travel time: for ruledOutBy.
-        let openings = &self.instance.openings;
+        let home = Spot::of(student.home);
         let mut travel_passes = 0;
         self.for_each_in_reach(need.student, |sketch| {
-            travel_passes += u32::from(travel_minutes(student, &openings[sketch.index as usize]).is_some());
+            travel_passes += u32::from(pair::travel_minutes(student, &home, sketch).is_some());
         });
         Found::Nothing(self.ruled_out(need, free, travel_passes))
     }
@@ -263,7 +260,7 @@ impl<'a> KindIndex<'a> {
 
     /// Visits the in-person openings within the student's reach radius (a superset
     /// of those within their travel limit).
-    fn for_each_in_reach(&self, student_index: usize, mut visit: impl FnMut(&Sketch)) {
+    fn for_each_in_reach(&self, student_index: usize, visit: impl FnMut(&Sketch)) {
         let student = &self.instance.students[student_index];
         let limit = student.max_travel_minutes;
         let own = student.travel_modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
@@ -275,9 +272,7 @@ impl<'a> KindIndex<'a> {
             return;
         }
         let centre = unit_vector(student.home);
-        for point in self.in_person.locate_within_distance(centre, chord_squared(radius)) {
-            visit(&point.data);
-        }
+        self.in_person.for_each_within(centre, chord_squared(radius), visit);
     }
 
     /// `ruledOutBy` for a need with no candidate; `travel_passes` counts the
@@ -301,7 +296,7 @@ impl<'a> KindIndex<'a> {
         counts[Constraint::Language.index()] = n - tallies.languages.count_any(&student.language_set);
         counts[Constraint::Schedule.index()] = self.count_schedule_fails(free);
         let virtual_fails = if student.remote_ok { 0 } else { self.n_virtual };
-        counts[Constraint::Travel.index()] = virtual_fails + self.n_in_person - travel_passes;
+        counts[Constraint::Travel.index()] = virtual_fails + self.in_person.len() as u32 - travel_passes;
         counts[Constraint::Consent.index()] = if student.consent_on_file { 0 } else { n };
         counts[Constraint::Agreement.index()] = tallies.agreement_fails;
         counts[Constraint::BackgroundCheck.index()] = tallies.background_fails;

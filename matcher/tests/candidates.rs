@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test stops at the first broken input")]
 
 use matcher::calendar::WeekWindows;
-use matcher::candidates::{Candidate, Found, KindIndex, NeedRef, rate_pair};
-use matcher::feasibility::{Pair, Standing, assess};
+use matcher::candidates::{Candidate, Found, KindIndex, NeedRef, RuledOut, rate_pair};
+use matcher::feasibility::{Constraint, Pair, Standing, assess};
 use matcher::generate::{Rng, Shape, Spec, generate};
 use matcher::model::{Instance, Kind};
 use matcher::{RawInstance, parse_instance};
@@ -64,13 +64,30 @@ fn scanned(
         .collect()
 }
 
-/// Compares the index with the scan for every need; returns how many
-/// candidates there were, so a test can tell it checked something.
-fn compare(instance: &Instance) -> usize {
+/// How many openings of the kind fail each constraint, by `assess`.
+fn tally(instance: &Instance, standing: &Standing, need: NeedRef<'_>, free: &WeekWindows) -> RuledOut {
+    let mut counts: RuledOut = [0; 11];
+    for opening in 0..instance.openings().len() {
+        if instance.openings()[opening].kind() != need.need.kind() {
+            continue;
+        }
+        let pair = Pair { student: need.student, need: need.need, free, opening };
+        let violations = assess(instance, standing, pair).0;
+        for constraint in Constraint::ALL {
+            counts[constraint.index()] += u32::from(violations.contains(constraint));
+        }
+    }
+    counts
+}
+
+/// Compares the index with the scan for every need (candidates, or the
+/// `ruledOutBy` tally of a need without any); returns how many candidates and
+/// needs without any there were, so a test can tell it checked something.
+fn compare(instance: &Instance) -> (usize, usize) {
     let standing = Standing::of(instance);
     let free: Vec<WeekWindows> =
         instance.students().iter().map(|student| student.availability().clone()).collect();
-    let mut total = 0;
+    let (mut total, mut nothing) = (0, 0);
     for kind in Kind::MATCH_ORDER {
         let needs: Vec<NeedRef<'_>> = instance
             .students()
@@ -88,11 +105,16 @@ fn compare(instance: &Instance) -> usize {
                     assert_eq!(candidates, expected, "student {} kind {kind:?}", need.student);
                     total += candidates.len();
                 }
-                Found::Nothing(_) => assert!(expected.is_empty(), "student {} kind {kind:?}", need.student),
+                Found::Nothing(ruled_out) => {
+                    assert!(expected.is_empty(), "student {} kind {kind:?}", need.student);
+                    let tally = tally(instance, &standing, *need, &free[need.student]);
+                    assert_eq!(ruled_out, tally, "student {} kind {kind:?}", need.student);
+                    nothing += 1;
+                }
             }
         }
     }
-    total
+    (total, nothing)
 }
 
 #[test]
@@ -101,7 +123,11 @@ fn the_index_finds_what_a_scan_finds() {
         [(1, Shape::Uniform), (2, Shape::Clustered), (3, Shape::Dense), (4, Shape::DenseClustered)]
     {
         let instance = parse_instance(&generate(Spec { students: 400, seed, shape })).unwrap();
-        assert!(compare(&instance) > 1000, "seed {seed}: too few candidates to tell");
+        let (candidates, nothing) = compare(&instance);
+        assert!(
+            candidates > 1000 && nothing > 5,
+            "seed {seed}: too little to tell ({candidates}, {nothing})"
+        );
     }
 }
 
@@ -110,6 +136,10 @@ fn the_index_finds_what_a_scan_finds_with_more_than_64_terms() {
     for (seed, shape) in [(5, Shape::Uniform), (6, Shape::Dense)] {
         let raw = with_many_terms(generate(Spec { students: 900, seed, shape }), 150, seed);
         let instance = parse_instance(&raw).unwrap();
-        assert!(compare(&instance) > 1000, "seed {seed}: too few candidates to tell");
+        let (candidates, nothing) = compare(&instance);
+        assert!(
+            candidates > 1000 && nothing > 5,
+            "seed {seed}: too little to tell ({candidates}, {nothing})"
+        );
     }
 }

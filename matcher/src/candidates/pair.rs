@@ -13,7 +13,7 @@ use super::{KindIndex, NeedRef};
 use crate::calendar::WeekWindows;
 use crate::feasibility::{Standing, shares_any};
 use crate::geo::{Spot, least_minutes, within_limit};
-use crate::model::{Kind, Location, Opening, Term};
+use crate::model::{Kind, Location, Opening, Student, Term};
 use crate::score::{
     Criterion, MAX_RATING, Ratings, rate_field, rate_priority, rate_schedule, rate_travel, rate_waiting,
 };
@@ -145,6 +145,16 @@ impl<'a> Asker<'a> {
     }
 }
 
+/// The least travel minutes from `home` (the student's) to the sketch's opening
+/// within the student's limit, as `feasibility::travel_minutes` has them.
+pub(super) fn travel_minutes(student: &Student, home: &Spot, sketch: &Sketch) -> Option<f64> {
+    match sketch.spot {
+        None => student.remote_ok.then_some(0.0),
+        Some(spot) => least_minutes(home.km_to(&spot), &student.travel_modes, sketch.pickup_radius_km)
+            .filter(|minutes| within_limit(*minutes, student.max_travel_minutes)),
+    }
+}
+
 /// Each rule's fitting days for the need at hand, computed on first use: the
 /// openings of a district share few (schedule, session length) rules.
 #[derive(Default)]
@@ -204,14 +214,7 @@ impl KindIndex<'_> {
         {
             return None;
         }
-        let travel_minutes = match sketch.spot {
-            // Virtual openings are visited only for students who accept them.
-            None => 0.0,
-            Some(spot) => {
-                least_minutes(asker.home.km_to(&spot), &student.travel_modes, sketch.pickup_radius_km)
-                    .filter(|minutes| within_limit(*minutes, student.max_travel_minutes))?
-            }
-        };
+        let travel_minutes = travel_minutes(student, &asker.home, sketch)?;
         let fitting_days = fits.days(sketch.rule, || {
             let rule = &self.instance.openings[self.rules[sketch.rule as usize] as usize];
             asker.free.fitting_days(&rule.schedule, rule.session_minutes)
