@@ -4,6 +4,7 @@
 //! outcome. docs/matching.md is the contract.
 //!
 //! - [`validate`] reads the JSON instance and turns it into the model, naming the path of any bad field.
+//! - [`record`] parses one student's or opening's fields once: typed, defaults applied.
 //! - [`model`] holds the validated domain: students, needs, openings, partners, history.
 //! - [`calendar`] does weekly time: windows, merging, free time, session placement.
 //! - [`geo`] computes distances and travel times exactly as the contract writes them.
@@ -27,6 +28,7 @@ pub mod geo;
 mod languages;
 pub mod model;
 pub mod output;
+pub mod record;
 pub mod score;
 pub mod solve;
 pub mod validate;
@@ -35,4 +37,5 @@ pub use engine::{Observer, Options, Outcome, Phase, Silent, run};
 pub use error::Error;
 pub use model::Instance;
 pub use output::{ResultDocument, Seconds, result_document};
-pub use validate::{RawInstance, parse_instance, read_instance};
+pub use record::{HeldRecord, NeedRecord, OpeningRecord, PartnerRecord, StudentRecord};
+pub use validate::{Parts, RawInstance, build_instance, parse_instance, read_instance};

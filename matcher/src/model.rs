@@ -273,6 +273,16 @@ impl BackgroundCheck {
         BackgroundCheck { cleared_on, expires_on }
     }
 
+    /// The day it cleared; absent: it has cleared no one.
+    pub fn cleared_on(&self) -> Option<NaiveDate> {
+        self.cleared_on
+    }
+
+    /// The last day it is valid; open when absent.
+    pub fn expires_on(&self) -> Option<NaiveDate> {
+        self.expires_on
+    }
+
     /// Valid on `date`: cleared on or before it, expiring on or after it. A check
     /// with no clearance date has not cleared anyone.
     pub fn is_valid_on(&self, date: NaiveDate) -> bool {
@@ -329,6 +339,21 @@ impl Agreement {
     /// An agreement in force from `starts_on` to `ends_on` (open when absent).
     pub fn new(starts_on: Option<NaiveDate>, ends_on: Option<NaiveDate>, data_sharing: bool) -> Agreement {
         Agreement { starts_on, ends_on, data_sharing }
+    }
+
+    /// The first day in force; open when absent.
+    pub fn starts_on(&self) -> Option<NaiveDate> {
+        self.starts_on
+    }
+
+    /// The last day in force; open when absent.
+    pub fn ends_on(&self) -> Option<NaiveDate> {
+        self.ends_on
+    }
+
+    /// Whether student data may be shared with the partner.
+    pub fn data_sharing(&self) -> bool {
+        self.data_sharing
     }
 
     /// In force on `date` (both ends inclusive) and allowing student data to be shared.

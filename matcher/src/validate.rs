@@ -8,13 +8,12 @@ use std::io::Read;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{Minutes, WeekWindows, Weekday, Window};
+use crate::calendar::WeekWindows;
 use crate::error::Error;
-use crate::languages::is_language_code;
 use crate::model::{
-    Agreement, BackgroundCheck, ExistingMatch, Grade, Instance, Kind, Location, Need, Opening, OpeningId,
-    Partner, PartnerId, Place, Student, StudentId, Term, TravelMode,
+    ExistingMatch, Instance, Location, Need, Opening, OpeningId, Partner, PartnerId, Student, StudentId, Term,
 };
+use crate::record::{HeldRecord, OpeningRecord, PartnerRecord, StudentRecord, parse_date};
 use crate::score::{Criterion, MAX_WEIGHT, Weights};
 
 /// The instance document, as read.
@@ -282,71 +281,167 @@ fn error_path(path: &str, message: &str) -> String {
 /// # Errors
 /// [`Error::Input`] naming the path of the first broken rule.
 pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
-    let as_of = parse_date("asOf", &raw.as_of)?;
+    build_instance(&Parts::parse(raw)?)
+}
+
+/// An instance whose records are parsed: what a service that keeps parsed records
+/// hands the engine. [`build_instance`] checks what ties the records together.
+#[derive(Clone, Debug)]
+pub struct Parts {
+    /// The date every date rule is judged on.
+    pub as_of: NaiveDate,
+    #[allow(missing_docs)]
+    pub students: Vec<StudentRecord>,
+    #[allow(missing_docs)]
+    pub openings: Vec<OpeningRecord>,
+    #[allow(missing_docs)]
+    pub partners: Vec<PartnerRecord>,
+    #[allow(missing_docs)]
+    pub existing_matches: Vec<HeldRecord>,
+    /// (student id, opening id) pairs the student declined.
+    pub declined: Vec<(String, String)>,
+    #[allow(missing_docs)]
+    pub weights: Weights,
+    /// As [`RawInstance::held_elsewhere`].
+    pub held_elsewhere: BTreeMap<String, u32>,
+}
+
+impl Parts {
+    /// Parses every record of `raw`, with its path in the document.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming the path of the first broken field rule.
+    pub fn parse(raw: &RawInstance) -> Result<Parts, Error> {
+        let as_of = parse_date("asOf", &raw.as_of)?;
+        let partners = parse_all("partners", raw.partners.as_deref(), PartnerRecord::parse_at)?;
+        let students = parse_all("students", raw.students.as_deref(), StudentRecord::parse_at)?;
+        let openings = parse_all("openings", raw.openings.as_deref(), OpeningRecord::parse_at)?;
+        let existing_matches =
+            parse_all("existingMatches", raw.existing_matches.as_deref(), HeldRecord::parse_at)?;
+        let declined = raw
+            .declined
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|pair| (pair.student_id.clone(), pair.opening_id.clone()))
+            .collect();
+        Ok(Parts {
+            as_of,
+            students,
+            openings,
+            partners,
+            existing_matches,
+            declined,
+            weights: parse_weights(raw.weights.as_ref())?,
+            held_elsewhere: raw.held_elsewhere.clone(),
+        })
+    }
+
+    /// The instance document of these records (every default spelled out, but
+    /// the weights only when they are not the defaults).
+    pub fn to_raw(&self) -> RawInstance {
+        let weights = (self.weights != Weights::default()).then(|| {
+            Criterion::ALL
+                .iter()
+                .map(|criterion| {
+                    (criterion.as_str().to_owned(), serde_json::json!(self.weights.get(*criterion)))
+                })
+                .collect()
+        });
+        RawInstance {
+            as_of: self.as_of.to_string(),
+            students: Some(self.students.iter().map(StudentRecord::to_raw).collect()),
+            openings: Some(self.openings.iter().map(OpeningRecord::to_raw).collect()),
+            partners: Some(self.partners.iter().map(PartnerRecord::to_raw).collect()),
+            existing_matches: Some(self.existing_matches.iter().map(HeldRecord::to_raw).collect()),
+            declined: Some(
+                self.declined
+                    .iter()
+                    .map(|(student_id, opening_id)| RawPair {
+                        student_id: student_id.clone(),
+                        opening_id: opening_id.clone(),
+                    })
+                    .collect(),
+            ),
+            weights,
+            held_elsewhere: self.held_elsewhere.clone(),
+        }
+    }
+}
+
+fn parse_all<R, T>(
+    list: &str,
+    raw: Option<&[R]>,
+    parse: impl Fn(&str, &R) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    raw.unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(index, item)| parse(&format!("{list}[{index}]"), item))
+        .collect()
+}
+
+/// Turns parsed records into the model, checking what ties them together: ids
+/// unique per list, every id referred to present. Paths name the records' places
+/// in `parts` (`openings[3].partnerId`).
+///
+/// # Errors
+/// [`Error::Input`] naming the path of the first broken rule.
+pub fn build_instance(parts: &Parts) -> Result<Instance, Error> {
     let mut terms = Terms::default();
-
-    let raw_partners = raw.partners.as_deref().unwrap_or_default();
-    let partners = raw_partners
+    let partner_index = index_ids("partners", parts.partners.iter().map(|partner| partner.id.as_str()))?;
+    let partners = parts
+        .partners
         .iter()
-        .enumerate()
-        .map(|(index, partner)| parse_partner(&format!("partners[{index}]"), partner))
-        .collect::<Result<Vec<_>, _>>()?;
-    let partner_index = index_ids("partners", raw_partners.iter().map(|partner| partner.id.as_str()))?;
-
-    let raw_students = raw.students.as_deref().unwrap_or_default();
-    let students = raw_students
-        .iter()
-        .enumerate()
-        .map(|(index, student)| parse_student(&format!("students[{index}]"), student, &mut terms))
-        .collect::<Result<Vec<_>, _>>()?;
-    let student_index = index_ids("students", raw_students.iter().map(|student| student.id.as_str()))?;
-
-    let raw_openings = raw.openings.as_deref().unwrap_or_default();
-    let mut openings = raw_openings
+        .map(|partner| Partner {
+            id: PartnerId::new(partner.id.clone()),
+            agreements: partner.agreements.clone(),
+        })
+        .collect();
+    let student_index = index_ids("students", parts.students.iter().map(|student| student.id.as_str()))?;
+    let students = parts.students.iter().map(|student| model_student(student, &mut terms)).collect();
+    let mut openings = parts
+        .openings
         .iter()
         .enumerate()
         .map(|(index, opening)| {
-            parse_opening(&format!("openings[{index}]"), opening, &partner_index, &mut terms)
+            let partner =
+                resolve(&format!("openings[{index}]"), "partnerId", &partner_index, &opening.partner_id)?;
+            Ok(model_opening(opening, partner, &mut terms))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let opening_index = index_ids("openings", raw_openings.iter().map(|opening| opening.id.as_str()))?;
-    for (id, held) in &raw.held_elsewhere {
+        .collect::<Result<Vec<_>, Error>>()?;
+    let opening_index = index_ids("openings", parts.openings.iter().map(|opening| opening.id.as_str()))?;
+    for (id, held) in &parts.held_elsewhere {
         let at = resolve("heldElsewhere", "openingId", &opening_index, id)?;
         openings[at].held_elsewhere = *held;
     }
-
-    let existing_matches = raw
+    let existing_matches = parts
         .existing_matches
-        .as_deref()
-        .unwrap_or_default()
         .iter()
         .enumerate()
         .map(|(index, existing)| {
             let path = format!("existingMatches[{index}]");
             let student = resolve(&path, "studentId", &student_index, &existing.student_id)?;
             let opening = resolve(&path, "openingId", &opening_index, &existing.opening_id)?;
-            let sessions = existing
-                .sessions
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(at, window)| parse_window(&format!("{path}.sessions[{at}]"), window))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(ExistingMatch { student, opening, sessions })
+            Ok(ExistingMatch { student, opening, sessions: existing.sessions.clone() })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-
     let mut declined = HashSet::new();
-    for (index, pair) in raw.declined.as_deref().unwrap_or_default().iter().enumerate() {
+    for (index, (student_id, opening_id)) in parts.declined.iter().enumerate() {
         let path = format!("declined[{index}]");
-        let student = resolve(&path, "studentId", &student_index, &pair.student_id)?;
-        let opening = resolve(&path, "openingId", &opening_index, &pair.opening_id)?;
+        let student = resolve(&path, "studentId", &student_index, student_id)?;
+        let opening = resolve(&path, "openingId", &opening_index, opening_id)?;
         declined.insert((student as u32, opening as u32));
     }
-
-    let weights = parse_weights(raw.weights.as_ref())?;
-    Ok(Instance { as_of, students, openings, partners, existing_matches, declined, weights })
+    Ok(Instance {
+        as_of: parts.as_of,
+        students,
+        openings,
+        partners,
+        existing_matches,
+        declined,
+        weights: parts.weights,
+    })
 }
 
 /// Checks one student by every field rule of docs/matching.md, as inside an instance;
@@ -356,7 +451,7 @@ pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
 /// # Errors
 /// [`Error::Input`] naming the path of the first broken rule.
 pub fn check_student(raw: &RawStudent) -> Result<(), Error> {
-    parse_student("", raw, &mut Terms::default()).map(drop).map_err(relative)
+    StudentRecord::parse(raw).map(drop)
 }
 
 /// Checks one opening by every field rule of docs/matching.md (its `partnerId` is taken
@@ -365,8 +460,7 @@ pub fn check_student(raw: &RawStudent) -> Result<(), Error> {
 /// # Errors
 /// [`Error::Input`] naming the path of the first broken rule.
 pub fn check_opening(raw: &RawOpening) -> Result<(), Error> {
-    let partners = HashMap::from([(raw.partner_id.as_str(), 0)]);
-    parse_opening("", raw, &partners, &mut Terms::default()).map(drop).map_err(relative)
+    OpeningRecord::parse(raw).map(drop)
 }
 
 /// Reads `weights` (criterion name → weight) as an instance's `weights` would be
@@ -381,17 +475,6 @@ pub fn check_weights(weights: &BTreeMap<String, serde_json::Value>) -> Result<We
         }
         other => other,
     })
-}
-
-/// A record's error with its path made relative to the record.
-fn relative(err: Error) -> Error {
-    match err {
-        Error::Input { path, message } => {
-            let path = path.trim_start_matches('.');
-            Error::Input { path: if path.is_empty() { "$".to_owned() } else { path.to_owned() }, message }
-        }
-        other => other,
-    }
 }
 
 /// Interned languages and subjects.
@@ -418,20 +501,8 @@ impl Terms {
     }
 
     /// Languages in the given order (the first is preferred).
-    fn languages(&mut self, path: &str, languages: &[String]) -> Result<Vec<Term>, Error> {
-        languages
-            .iter()
-            .enumerate()
-            .map(|(index, code)| {
-                if !is_language_code(code) {
-                    return Err(Error::input(
-                        format!("{path}.languages[{index}]"),
-                        format!("{code:?} is not a lower-case ISO 639-1 language code"),
-                    ));
-                }
-                Ok(self.intern(format!("language:{code}")))
-            })
-            .collect()
+    fn languages(&mut self, languages: &[String]) -> Vec<Term> {
+        languages.iter().map(|code| self.intern(format!("language:{code}"))).collect()
     }
 }
 
@@ -442,165 +513,58 @@ fn sorted_set(terms: &[Term]) -> Vec<Term> {
     set
 }
 
-fn parse_student(path: &str, raw: &RawStudent, terms: &mut Terms) -> Result<Student, Error> {
-    require_id(path, &raw.id)?;
-    let grade = parse_grade(&format!("{path}.grade"), raw.grade)?;
-    let birth_date =
-        raw.birth_date.as_deref().map(|date| parse_date(&format!("{path}.birthDate"), date)).transpose()?;
-    let languages = terms.languages(path, &raw.languages)?;
-    let home = parse_place(&format!("{path}.home"), raw.home)?;
-    let travel_modes = raw
-        .travel_modes
-        .as_deref()
-        .unwrap_or_default()
+fn model_student(record: &StudentRecord, terms: &mut Terms) -> Student {
+    let languages = terms.languages(&record.languages);
+    let needs = record
+        .needs
         .iter()
-        .enumerate()
-        .map(|(index, mode)| {
-            TravelMode::parse(mode).ok_or_else(|| {
-                Error::input(
-                    format!("{path}.travelModes[{index}]"),
-                    format!("{mode:?} is not one of WALK, BIKE, TRANSIT, CAR"),
-                )
-            })
+        .map(|need| Need {
+            kind: need.kind,
+            subjects: terms.subjects(&need.subjects),
+            waiting_days: need.waiting_days,
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    if !(raw.max_travel_minutes.is_finite() && raw.max_travel_minutes >= 0.0) {
-        return Err(Error::input(format!("{path}.maxTravelMinutes"), "must be a number ≥ 0"));
-    }
-    let availability = parse_windows(&format!("{path}.availability"), &raw.availability)?;
-    let mut needs: Vec<Need> = Vec::with_capacity(raw.needs.len());
-    for (index, need) in raw.needs.iter().enumerate() {
-        let need_path = format!("{path}.needs[{index}]");
-        let kind = parse_kind(&format!("{need_path}.kind"), &need.kind)?;
-        if needs.iter().any(|earlier| earlier.kind == kind) {
-            return Err(Error::input(
-                need_path,
-                format!("a second {kind} need; a student has at most one per kind"),
-            ));
-        }
-        let waiting_days = match need.waiting_days {
-            None => 0,
-            Some(days) => u32::try_from(days).map_err(|_| {
-                Error::input(
-                    format!("{need_path}.waitingDays"),
-                    format!("{days} is not a whole number of days ≥ 0"),
-                )
-            })?,
-        };
-        needs.push(Need {
-            kind,
-            subjects: terms.subjects(need.subjects.as_deref().unwrap_or_default()),
-            waiting_days,
-        });
-    }
-    let priority = match raw.priority {
-        None => 0,
-        Some(priority @ 0..=3) => priority as u8,
-        Some(priority) => {
-            return Err(Error::input(format!("{path}.priority"), format!("{priority} is not in 0–3")));
-        }
-    };
-    Ok(Student {
-        id: StudentId::new(raw.id.clone()),
-        grade,
-        birth_date,
+        .collect();
+    Student {
+        id: StudentId::new(record.id.clone()),
+        grade: record.grade,
+        birth_date: record.birth_date,
         language_set: sorted_set(&languages),
         languages,
-        home,
-        travel_modes,
-        max_travel_minutes: raw.max_travel_minutes,
-        remote_ok: raw.accepts_remote(),
-        availability,
+        home: record.home,
+        travel_modes: record.travel_modes.clone(),
+        max_travel_minutes: record.max_travel_minutes,
+        remote_ok: record.remote_ok,
+        availability: WeekWindows::from_windows(record.availability.clone()),
         needs,
-        priority,
-        consent_on_file: raw.has_consent(),
-    })
+        priority: record.priority,
+        consent_on_file: record.consent_on_file,
+    }
 }
 
-fn parse_opening(
-    path: &str,
-    raw: &RawOpening,
-    partners: &HashMap<&str, usize>,
-    terms: &mut Terms,
-) -> Result<Opening, Error> {
-    require_id(path, &raw.id)?;
-    let partner = resolve(path, "partnerId", partners, &raw.partner_id)?;
-    let kind = parse_kind(&format!("{path}.kind"), &raw.kind)?;
-    let subjects = terms.subjects(&raw.subjects);
-    let languages = sorted_set(&terms.languages(path, &raw.languages)?);
-    let is_virtual = raw.is_virtual();
-    let location = match (is_virtual, raw.place) {
-        (true, _) => Location::Virtual,
-        (false, Some(place)) => Location::InPerson(parse_place(&format!("{path}.place"), place)?),
-        (false, None) => return Err(Error::input(format!("{path}.place"), "required unless virtual")),
+fn model_opening(record: &OpeningRecord, partner: usize, terms: &mut Terms) -> Opening {
+    let location = match (record.r#virtual, record.place) {
+        (false, Some(place)) => Location::InPerson(place),
+        // A record always has a place unless virtual.
+        _ => Location::Virtual,
     };
-    let pickup_radius_km = match raw.pickup_radius_km {
-        Some(radius) if !(radius.is_finite() && radius >= 0.0) => {
-            return Err(Error::input(format!("{path}.pickupRadiusKm"), "must be a number ≥ 0"));
-        }
-        radius => radius,
-    };
-    let schedule = parse_windows(&format!("{path}.schedule"), &raw.schedule)?;
-    let session_minutes = in_range(&format!("{path}.sessionMinutes"), raw.session_minutes, 1, 1440)? as u16;
-    let sessions_per_week =
-        in_range(&format!("{path}.sessionsPerWeek"), raw.sessions_per_week_or_default(), 1, 7)? as u8;
-    let capacity = in_range(&format!("{path}.capacity"), raw.capacity, 1, i64::from(u32::MAX))? as u32;
-    let min_grade = parse_grade(&format!("{path}.minGrade"), raw.min_grade_or_default())?;
-    let max_grade = parse_grade(&format!("{path}.maxGrade"), raw.max_grade_or_default())?;
-    let min_age = raw
-        .min_age
-        .map(|age| in_range(&format!("{path}.minAge"), age, 0, 150).map(|age| age as u32))
-        .transpose()?;
-    let background_check = raw
-        .background_check
-        .as_ref()
-        .map(|check| -> Result<BackgroundCheck, Error> {
-            let check_path = format!("{path}.backgroundCheck");
-            Ok(BackgroundCheck {
-                cleared_on: optional_date(&format!("{check_path}.clearedOn"), check.cleared_on.as_deref())?,
-                expires_on: optional_date(&format!("{check_path}.expiresOn"), check.expires_on.as_deref())?,
-            })
-        })
-        .transpose()?;
-    Ok(Opening {
-        id: OpeningId::new(raw.id.clone()),
+    Opening {
+        id: OpeningId::new(record.id.clone()),
         partner,
-        kind,
-        subjects,
-        languages,
+        kind: record.kind,
+        subjects: terms.subjects(&record.subjects),
+        languages: sorted_set(&terms.languages(&record.languages)),
         location,
-        pickup_radius_km,
-        schedule,
-        session_minutes,
-        sessions_per_week,
-        capacity,
+        pickup_radius_km: record.pickup_radius_km,
+        schedule: WeekWindows::from_windows(record.schedule.clone()),
+        session_minutes: record.session_minutes,
+        sessions_per_week: record.sessions_per_week,
+        capacity: record.capacity,
         held_elsewhere: 0,
-        min_grade,
-        max_grade,
-        min_age,
-        background_check,
-    })
-}
-
-fn parse_partner(path: &str, raw: &RawPartner) -> Result<Partner, Error> {
-    require_id(path, &raw.id)?;
-    let agreements = raw
-        .agreements
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(index, agreement)| {
-            let at = format!("{path}.agreements[{index}]");
-            Ok(Agreement {
-                starts_on: optional_date(&format!("{at}.startsOn"), agreement.starts_on.as_deref())?,
-                ends_on: optional_date(&format!("{at}.endsOn"), agreement.ends_on.as_deref())?,
-                // Sharing a minor's data must be stated, never assumed.
-                data_sharing: agreement.allows_sharing(),
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Partner { id: PartnerId::new(raw.id.clone()), agreements })
+        min_grade: record.min_grade,
+        max_grade: record.max_grade,
+        min_age: record.min_age,
+        background_check: record.background_check,
+    }
 }
 
 fn parse_weights(raw: Option<&BTreeMap<String, serde_json::Value>>) -> Result<Weights, Error> {
@@ -620,77 +584,6 @@ fn parse_weights(raw: Option<&BTreeMap<String, serde_json::Value>>) -> Result<We
         })?;
     }
     Ok(weights)
-}
-
-fn parse_windows(path: &str, raw: &[RawWindow]) -> Result<WeekWindows, Error> {
-    let windows = raw
-        .iter()
-        .enumerate()
-        .map(|(index, window)| parse_window(&format!("{path}[{index}]"), window))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(WeekWindows::from_windows(windows))
-}
-
-fn parse_window(path: &str, raw: &RawWindow) -> Result<Window, Error> {
-    let day = Weekday::parse(&raw.day).ok_or_else(|| {
-        Error::input(format!("{path}.day"), format!("{:?} is not one of MON … SUN", raw.day))
-    })?;
-    let clock = |field: &str, text: &str| {
-        Minutes::parse(text).ok_or_else(|| {
-            Error::input(
-                format!("{path}.{field}"),
-                format!("{text:?} is not a time HH:MM from 00:00 to 24:00"),
-            )
-        })
-    };
-    let start = clock("start", &raw.start)?;
-    let end = clock("end", &raw.end)?;
-    Window::new(day, start, end)
-        .ok_or_else(|| Error::input(path, format!("end {end} is not after start {start}")))
-}
-
-fn parse_kind(path: &str, text: &str) -> Result<Kind, Error> {
-    Kind::parse(text)
-        .ok_or_else(|| Error::input(path, format!("{text:?} is not one of TUTORING, MENTORING, INTERNSHIP")))
-}
-
-fn parse_grade(path: &str, value: i64) -> Result<Grade, Error> {
-    Grade::new(value).ok_or_else(|| Error::input(path, format!("{value} is not a grade in 0–12")))
-}
-
-fn parse_place(path: &str, raw: RawPlace) -> Result<Place, Error> {
-    if !(-90.0..=90.0).contains(&raw.lat) {
-        return Err(Error::input(format!("{path}.lat"), format!("{} is not in [-90, 90]", raw.lat)));
-    }
-    Place::new(raw.lat, raw.lon)
-        .ok_or_else(|| Error::input(format!("{path}.lon"), format!("{} is not in [-180, 180]", raw.lon)))
-}
-
-fn parse_date(path: &str, text: &str) -> Result<NaiveDate, Error> {
-    let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-    well_formed
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten()
-        .ok_or_else(|| Error::input(path, format!("{text:?} is not a date YYYY-MM-DD")))
-}
-
-fn optional_date(path: &str, text: Option<&str>) -> Result<Option<NaiveDate>, Error> {
-    text.map(|text| parse_date(path, text)).transpose()
-}
-
-fn in_range(path: &str, value: i64, min: i64, max: i64) -> Result<i64, Error> {
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(Error::input(path, format!("{value} is not in {min}–{max}")))
-    }
-}
-
-fn require_id(path: &str, id: &str) -> Result<(), Error> {
-    if id.is_empty() {
-        return Err(Error::input(format!("{path}.id"), "must not be empty"));
-    }
-    Ok(())
 }
 
 fn index_ids<'a>(list: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashMap<&'a str, usize>, Error> {

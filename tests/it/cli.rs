@@ -244,11 +244,15 @@ fn seed_instance_loads_a_generated_district() {
     use sea_orm::{EntityTrait, PaginatorTrait};
     use store::entity::{openings, partners, schools, students};
     use store::scope::{Scope, load_scope};
-    use store::write::{coarse, raw_window, window_rows};
+    use store::write::{coarse, stored_window, window_rows};
     use store::{Location, Store};
 
-    let merged = |windows: &[store::records::RawWindow]| {
-        window_rows(windows).into_iter().map(|(day, start, end)| raw_window(day, start, end)).collect()
+    let merged = |windows: &[matcher::validate::RawWindow]| {
+        let parsed: Vec<_> = windows.iter().map(|w| matcher::record::parse_window("w", w).unwrap()).collect();
+        window_rows(&parsed)
+            .into_iter()
+            .map(|(day, start, end)| matcher::record::raw_window(&stored_window(day, start, end).unwrap()))
+            .collect()
     };
     let normalised = |mut raw: RawInstance| {
         for student in raw.students.iter_mut().flatten() {
@@ -301,7 +305,7 @@ fn seed_instance_loads_a_generated_district() {
         .map(|n| n as u64);
         assert_eq!(held, in_file, "students, openings, partners, schools");
 
-        let loaded = load_scope(db, &Scope::district(), as_of, None).await.unwrap();
+        let loaded = load_scope(db, &Scope::district(), as_of, Default::default()).await.unwrap().to_raw();
         let (loaded_students, loaded_openings) = normalised(loaded);
         let (file_students, file_openings) = normalised(file.clone());
         assert_eq!(loaded_students, file_students);

@@ -4,7 +4,7 @@
 
 use chrono::{Timelike, Utc};
 use store::clock::Zone;
-use store::records::RawBackgroundCheck;
+use store::records::BackgroundCheck;
 use store::write::save_openings;
 
 use crate::db::sqlite;
@@ -21,16 +21,10 @@ async fn a_pick_is_judged_on_the_districts_date() {
     // only: ending today where it is already tomorrow, or starting today where it
     // is still yesterday.
     let (zone, check) = if utc.hour() >= 10 {
-        let check = RawBackgroundCheck {
-            cleared_on: Some("2026-01-10".into()),
-            expires_on: Some(utc_today.to_string()),
-        };
+        let check = BackgroundCheck::new(chrono::NaiveDate::from_ymd_opt(2026, 1, 10), Some(utc_today));
         ("Pacific/Kiritimati", check)
     } else {
-        let check = RawBackgroundCheck {
-            cleared_on: Some(utc_today.to_string()),
-            expires_on: Some("2031-01-10".into()),
-        };
+        let check = BackgroundCheck::new(Some(utc_today), chrono::NaiveDate::from_ymd_opt(2031, 1, 10));
         ("Etc/GMT+12", check)
     };
     let zone = Zone::parse(zone).unwrap();
@@ -41,7 +35,7 @@ async fn a_pick_is_judged_on_the_districts_date() {
         let name = db.name;
         district(&db, 1, 2).await;
         let mut edited = opening("o-1", "p-1", 2);
-        edited.matching.background_check = Some(check.clone());
+        edited.matching.background_check = Some(check);
         save_openings(db.store.db(), &[edited], now()).await.unwrap();
         let db = if in_zone { db.in_zone(zone) } else { db };
         let server = TestServer::start(db, false).await;

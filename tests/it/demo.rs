@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use cli::demo::{AS_OF, Demo, Seeded, as_of, demo, seed};
+use matcher::record::raw_window;
+use matcher::validate::RawWindow;
 use matcher::{Options, RawInstance, Seconds, Silent};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::Value;
@@ -15,9 +17,9 @@ use store::entity::{
     agreements, audit_log, declined_pairs, districts, feedback, guardians, match_sessions, matches, openings,
     partners, schools, student_needs, students,
 };
-use store::records::{District, Kind, MatchStatus, PartnerKind, PartnerStatus, RawWindow, Role};
+use store::records::{District, Kind, MatchStatus, PartnerKind, PartnerStatus, Role};
 use store::scope::{Scope, load_scope};
-use store::write::{raw_window, save_district, window_rows};
+use store::write::{save_district, stored_window, window_rows};
 
 use crate::db::backends;
 use crate::oracle::CONSTRAINTS;
@@ -73,7 +75,11 @@ fn minutes(clock: &str) -> u32 {
 
 /// Merged weekly windows, as the store keeps them.
 fn merged(windows: &[RawWindow]) -> Vec<RawWindow> {
-    window_rows(windows).into_iter().map(|(day, start, end)| raw_window(day, start, end)).collect()
+    let parsed: Vec<_> = windows.iter().map(|w| matcher::record::parse_window("w", w).unwrap()).collect();
+    window_rows(&parsed)
+        .into_iter()
+        .map(|(day, start, end)| raw_window(&stored_window(day, start, end).unwrap()))
+        .collect()
 }
 
 fn inside(session: &RawWindow, windows: &[RawWindow]) -> bool {
@@ -227,7 +233,7 @@ fn the_demo_instance_is_valid_and_exercises_every_hard_constraint() {
     let (virtual_openings, pickups, min_ages) =
         demo.openings.iter().map(|o| &o.matching).fold((0, 0, 0), |(v, p, a), o| {
             (
-                v + usize::from(o.r#virtual == Some(true)),
+                v + usize::from(o.r#virtual),
                 p + usize::from(o.pickup_radius_km.is_some()),
                 a + usize::from(o.min_age.is_some()),
             )
@@ -249,7 +255,7 @@ fn demo_students_are_plausible() {
     let mut grades = BTreeSet::new();
     let mut without_consent = 0;
     for student in &demo.students {
-        let s = &student.matching;
+        let s = &student.matching.to_raw();
         grades.insert(s.grade);
         languages.extend(s.languages.iter().cloned());
         without_consent += usize::from(s.consent_on_file == Some(false));
@@ -275,15 +281,15 @@ fn demo_students_are_plausible() {
         assert!(languages.contains(code), "nobody speaks {code}");
     }
     assert!((10..=40).contains(&without_consent), "{without_consent} without consent");
-    let high_school = demo.students.iter().filter(|s| s.matching.grade >= 6).count();
+    let high_school = demo.students.iter().filter(|s| s.matching.grade.get() >= 6).count();
     assert!(high_school * 100 >= demo.students.len() * 70, "weighted to grades 6–12");
     let modes: BTreeSet<Vec<String>> =
-        demo.students.iter().map(|s| s.matching.travel_modes.clone().unwrap_or_default()).collect();
+        demo.students.iter().map(|s| s.matching.to_raw().travel_modes.unwrap_or_default()).collect();
     assert!(modes.contains(&Vec::new()) && modes.contains(&vec!["WALK".to_owned()]));
     let touching = demo
         .students
         .iter()
-        .filter(|s| merged(&s.matching.availability).len() < s.matching.availability.len());
+        .filter(|s| merged(&s.matching.to_raw().availability).len() < s.matching.availability.len());
     assert!(touching.count() >= 5, "some availability windows merge");
 }
 
@@ -295,16 +301,18 @@ fn demo_matches_look_feasible_and_respect_slots() {
     let mut open_pairs = BTreeSet::new();
     let mut open_kinds = BTreeSet::new();
     let mut per_opening: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut held: BTreeMap<&str, Vec<&RawWindow>> = BTreeMap::new();
+    let mut held: BTreeMap<&str, Vec<RawWindow>> = BTreeMap::new();
     for item in &demo.matches {
         let new = &item.new;
-        let (s, o) = (&student(&new.student_id).matching, &opening(&new.opening_id).matching);
+        let (s, o) =
+            (&student(&new.student_id).matching.to_raw(), &opening(&new.opening_id).matching.to_raw());
+        let sessions: Vec<RawWindow> = new.sessions.iter().map(raw_window).collect();
         assert_eq!(new.kind.as_str(), o.kind, "{}", new.id);
         assert_eq!(i64::from(new.score), new.breakdown.values().sum::<i64>(), "{}", new.id);
         assert_eq!(new.sessions.len() as i64, o.sessions_per_week.unwrap_or(1), "{}", new.id);
-        let days: BTreeSet<&str> = new.sessions.iter().map(|w| w.day.as_str()).collect();
-        assert_eq!(days.len(), new.sessions.len(), "{}: distinct days", new.id);
-        for session in &new.sessions {
+        let days: BTreeSet<&str> = sessions.iter().map(|w| w.day.as_str()).collect();
+        assert_eq!(days.len(), sessions.len(), "{}: distinct days", new.id);
+        for session in &sessions {
             assert_eq!(i64::from(minutes(&session.end) - minutes(&session.start)), o.session_minutes);
             assert!(inside(session, &s.availability), "{}: {session:?} outside the student's time", new.id);
             assert!(inside(session, &o.schedule), "{}: {session:?} outside the opening's schedule", new.id);
@@ -313,11 +321,11 @@ fn demo_matches_look_feasible_and_respect_slots() {
             assert!(open_pairs.insert((&new.student_id, &new.opening_id)), "{}", new.id);
             assert!(open_kinds.insert((&new.student_id, new.kind)), "{}: two open of a kind", new.id);
             *per_opening.entry(&new.opening_id).or_default() += 1;
-            held.entry(&new.student_id).or_default().extend(&new.sessions);
+            held.entry(&new.student_id).or_default().extend(sessions);
         }
     }
     for (id, taken) in per_opening {
-        assert!(taken <= opening(id).matching.capacity, "{id} over capacity");
+        assert!(taken <= i64::from(opening(id).matching.capacity), "{id} over capacity");
     }
     for (id, sessions) in held {
         for (at, a) in sessions.iter().enumerate() {
@@ -343,7 +351,10 @@ async fn a_seeded_district_loads_back_as_the_demo_instance() {
     let built = normalised(built);
     for db in backends().await {
         let seeded = seed(&db.store, now()).await.unwrap_or_else(|err| panic!("{}: seed: {err:?}", db.name));
-        let loaded = load_scope(db.store.db(), &Scope::district(), as_of(), None).await.unwrap();
+        let loaded = load_scope(db.store.db(), &Scope::district(), as_of(), Default::default())
+            .await
+            .unwrap()
+            .to_raw();
         let loaded_result = result_of(&loaded);
         assert_same_instance(&normalised(loaded), &built, db.name);
         assert_eq!(loaded_result, built_result, "{}: the matcher decides differently", db.name);

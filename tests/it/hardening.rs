@@ -13,7 +13,7 @@ use service::graphql::{MAX_ALIASES, MAX_NESTING};
 use store::entity::{disclosure_log, match_runs, matches as match_rows, partners};
 use store::matches::{get, propose, transition};
 use store::read;
-use store::records::{Agreement, District, MatchStatus, RawBackgroundCheck, School};
+use store::records::{Agreement, BackgroundCheck, District, Kind, MatchStatus, School};
 use store::runs::{self, Lease, RunRequest};
 use store::scope::Scope;
 use store::write::{
@@ -239,18 +239,16 @@ async fn lapsed_district(db: &TestDb) {
     let agreements = [agreement("a-1", "p-1", today() + Duration::days(300)), short];
     save_agreements(conn, &agreements).await.unwrap();
     let mut lapsed = opening("o-lapsed", "p-1", 3);
-    lapsed.matching.background_check = Some(RawBackgroundCheck {
-        cleared_on: Some((today() - Duration::days(400)).to_string()),
-        expires_on: Some((today() - Duration::days(10)).to_string()),
-    });
+    lapsed.matching.background_check =
+        Some(BackgroundCheck::new(Some(today() - Duration::days(400)), Some(today() - Duration::days(10))));
     let mut online = opening("o-ended", "p-ended", 3);
-    online.matching.r#virtual = Some(true);
+    online.matching.r#virtual = true;
     online.matching.place = None;
     online.matching.background_check = None;
     save_openings(conn, &[lapsed, online], now).await.unwrap();
     let mut pupil = a_student("s-1", "sch-1");
-    pupil.matching.birth_date = Some((today() - Duration::days(15 * 366)).to_string());
-    pupil.matching.needs.retain(|need| need.kind == "TUTORING");
+    pupil.matching.birth_date = Some(today() - Duration::days(15 * 366));
+    pupil.matching.needs.retain(|need| need.kind == Kind::Tutoring);
     save_students(conn, &[pupil, a_student("s-2", "sch-1"), a_student("s-3", "sch-1")], now).await.unwrap();
 }
 
@@ -409,7 +407,7 @@ async fn only_the_district_sets_a_background_check() {
         no_errors(&server.query(Some(&admin()), &edit).await);
         let check =
             read::opening(&conn, "o-lapsed").await.unwrap().opening.matching.background_check.unwrap();
-        assert_eq!(check.expires_on, Some((today() + Duration::days(365)).to_string()), "{name}");
+        assert_eq!(check.expires_on(), Some(today() + Duration::days(365)), "{name}");
         server.stop().await;
     }
 }

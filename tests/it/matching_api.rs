@@ -84,7 +84,7 @@ fn mutation(id: &str, action: &str) -> String {
 
 async fn free_slots(db: &TestDb) -> i64 {
     let stored = read::opening(db.store.db(), "o-1").await.unwrap();
-    stored.opening.matching.capacity - i64::from(stored.filled)
+    i64::from(stored.opening.matching.capacity) - i64::from(stored.filled)
 }
 
 #[tokio::test]
@@ -134,7 +134,10 @@ async fn every_action_in_every_status_follows_the_lifecycle() {
         // Five matches were set up DECLINED; two more were declined over the API.
         assert_eq!(declined.len(), 5 + 2, "{}: declined pairs", server.db.name);
         let scope = Scope::school("sch-1");
-        let raw = load_scope(server.db.store.db(), &scope, now().date_naive(), None).await.unwrap();
+        let raw = load_scope(server.db.store.db(), &scope, now().date_naive(), Default::default())
+            .await
+            .unwrap()
+            .to_raw();
         let pairs: BTreeSet<(String, String)> =
             raw.declined.unwrap().into_iter().map(|p| (p.student_id, p.opening_id)).collect();
         assert!(declined.iter().all(|d| pairs.contains(&(d.student_id.clone(), d.opening_id.clone()))));
@@ -341,10 +344,11 @@ async fn a_dry_run_writes_only_the_run_and_a_commit_writes_every_match() {
             conn,
             &Scope { kinds: vec![Kind::Tutoring], ..Scope::school("sch-1") },
             chrono::Utc::now().date_naive(),
-            None,
+            Default::default(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .to_raw();
         let instance = matcher::parse_instance(&raw).unwrap();
         let engine = matcher::run(&instance, matcher::Options::default(), &mut matcher::Silent).unwrap();
         assert_eq!(engine.counts.matched, 3, "three slots for five needs");
@@ -634,7 +638,7 @@ async fn propose_match_checks_every_constraint_and_follows_the_access_matrix() {
         let conn = db.store.db();
         let mut far = a_student("s-french", "sch-1");
         far.matching.languages = vec!["fr".into()];
-        far.matching.home = store::records::RawPlace { lat: 45.0, lon: -93.0 };
+        far.matching.home = store::records::Place::new(45.0, -93.0).unwrap();
         save_students(conn, &[far], now()).await.unwrap();
         let server = TestServer::start(db, false).await;
         let conn = server.db.store.db();

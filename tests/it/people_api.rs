@@ -14,9 +14,7 @@ use migrations::{
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use store::entity::{audit_log, disclosure_log, schools, students};
-use store::records::{
-    District, Guardian, MatchStatus, RawNeed, RawPlace, RawStudent, RawWindow, Role, School, Student,
-};
+use store::records::{District, Grade, Guardian, Kind, MatchStatus, Role, School, Student};
 use store::scope::{Scope, load_scope};
 use store::write::{save_district, save_schools, save_students};
 
@@ -107,24 +105,29 @@ fn a_student(id: &str, school: &str) -> Student {
             phone: None,
             language: None,
         }],
-        matching: RawStudent {
+        matching: store::write::parse_student(&matcher::validate::RawStudent {
             id: id.to_owned(),
             grade: 9,
             birth_date: Some("2011-04-01".to_owned()),
             languages: vec!["es".to_owned(), "en".to_owned()],
-            home: RawPlace { lat: 41.9, lon: -87.65 },
+            home: matcher::validate::RawPlace { lat: 41.9, lon: -87.65 },
             travel_modes: Some(vec!["WALK".to_owned()]),
             max_travel_minutes: 45.0,
             remote_ok: Some(true),
-            availability: vec![RawWindow { day: "TUE".into(), start: "15:30".into(), end: "18:00".into() }],
-            needs: vec![RawNeed {
+            availability: vec![matcher::validate::RawWindow {
+                day: "TUE".into(),
+                start: "15:30".into(),
+                end: "18:00".into(),
+            }],
+            needs: vec![matcher::validate::RawNeed {
                 kind: "TUTORING".into(),
                 subjects: Some(vec!["algebra".into()]),
                 waiting_days: None,
             }],
             priority: Some(1),
             consent_on_file: Some(true),
-        },
+        })
+        .unwrap(),
     }
 }
 
@@ -267,7 +270,7 @@ async fn one_student_follows_the_access_matrix_and_the_field_guards() {
     no_errors(&matched);
     let record = demo.students.iter().find(|s| s.matching.id == one).unwrap();
     assert_eq!(matched["data"]["student"]["firstName"], record.first_name.as_str());
-    assert_eq!(matched["data"]["student"]["grade"], record.matching.grade);
+    assert_eq!(matched["data"]["student"]["grade"], record.matching.grade.get());
     for forbidden in
         ["lastName", "birthDate", "home { lat }", "guardians { name }", "needs { kind }", "school { id }"]
     {
@@ -462,34 +465,36 @@ async fn pages_walk_a_long_list_without_gaps_or_duplicates() {
 async fn filters_select_by_school_grade_need_and_unmatched() {
     let demo = demo();
     let server = demo_server(sqlite().await).await;
-    let open: BTreeSet<(String, String)> = demo
+    let open: BTreeSet<(String, Kind)> = demo
         .matches
         .iter()
         .filter(|m| m.status.is_open())
-        .map(|m| (m.new.student_id.clone(), m.new.kind.as_str().to_owned()))
+        .map(|m| (m.new.student_id.clone(), m.new.kind))
         .collect();
-    let has_unfilled = |s: &Student, kind: Option<&str>| {
-        s.matching.needs.iter().any(|n| {
-            kind.is_none_or(|k| n.kind == k) && !open.contains(&(s.matching.id.clone(), n.kind.clone()))
-        })
+    let has_unfilled = |s: &Student, kind: Option<Kind>| {
+        s.matching
+            .needs
+            .iter()
+            .any(|n| kind.is_none_or(|k| n.kind == k) && !open.contains(&(s.matching.id.clone(), n.kind)))
     };
-    let has_need = |s: &Student, kind: &str| s.matching.needs.iter().any(|n| n.kind == kind);
+    let has_need = |s: &Student, kind: Kind| s.matching.needs.iter().any(|n| n.kind == kind);
+    let nine = Grade::new(9).unwrap();
     type Pick<'a> = Box<dyn Fn(&Student) -> bool + 'a>;
     let cases: Vec<(&str, Pick)> = vec![
         ("{schoolId: \"sch-3\"}", Box::new(|s: &Student| s.school_id == "sch-3")),
-        ("{grade: 9}", Box::new(|s: &Student| s.matching.grade == 9)),
-        ("{needKind: MENTORING}", Box::new(|s: &Student| has_need(s, "MENTORING"))),
+        ("{grade: 9}", Box::new(|s: &Student| s.matching.grade == nine)),
+        ("{needKind: MENTORING}", Box::new(|s: &Student| has_need(s, Kind::Mentoring))),
         ("{unmatched: true}", Box::new(|s: &Student| has_unfilled(s, None))),
         ("{unmatched: false}", Box::new(|s: &Student| !has_unfilled(s, None))),
         (
             "{needKind: TUTORING, unmatched: true, schoolId: \"sch-1\"}",
             Box::new(|s: &Student| {
-                s.school_id == "sch-1" && has_need(s, "TUTORING") && has_unfilled(s, Some("TUTORING"))
+                s.school_id == "sch-1" && has_need(s, Kind::Tutoring) && has_unfilled(s, Some(Kind::Tutoring))
             }),
         ),
         (
             "{grade: 9, schoolId: \"sch-2\"}",
-            Box::new(|s: &Student| s.matching.grade == 9 && s.school_id == "sch-2"),
+            Box::new(|s: &Student| s.matching.grade == nine && s.school_id == "sch-2"),
         ),
     ];
     for (filter, pick) in cases {
@@ -740,7 +745,8 @@ async fn withdrawn_consent_rules_the_student_out_of_new_matches() {
         let server = demo_server(db).await;
         let conn = server.db.store.db().clone();
         let run = || async {
-            let raw = load_scope(&conn, &Scope::district(), as_of(), None).await.unwrap();
+            let raw =
+                load_scope(&conn, &Scope::district(), as_of(), Default::default()).await.unwrap().to_raw();
             let instance = matcher::parse_instance(&raw).unwrap();
             let outcome = matcher::run(&instance, Options::default(), &mut Silent).unwrap();
             serde_json::to_value(matcher::result_document(&instance, &outcome, false, Seconds::default()))

@@ -7,15 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
+use matcher::validate::{RawOpening, RawPlace, RawWindow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
 use service::server::{Service, start};
 use store::entity::{audit_log, opening_subjects, opening_windows, openings, partners};
-use store::records::{
-    District, Opening, Partner, PartnerKind, PartnerStatus, RawOpening, RawPlace, RawWindow, Role, School,
-};
+use store::records::{District, Kind, Opening, Partner, PartnerKind, PartnerStatus, Place, Role, School};
 use store::write::{save_district, save_openings, save_partners, save_schools};
 use store::{Store, catalog};
 
@@ -37,7 +36,7 @@ fn partner(id: &str) -> Partner {
 fn opening(id: &str, partner_id: &str) -> Opening {
     Opening {
         title: Some(format!("Opening {id}")),
-        matching: RawOpening {
+        matching: store::write::parse_opening(&RawOpening {
             id: id.to_owned(),
             partner_id: partner_id.to_owned(),
             kind: "TUTORING".into(),
@@ -54,7 +53,8 @@ fn opening(id: &str, partner_id: &str) -> Opening {
             max_grade: None,
             min_age: None,
             background_check: None,
-        },
+        })
+        .unwrap(),
     }
 }
 
@@ -315,15 +315,15 @@ async fn filters_select_exactly_the_matching_openings() {
             let dlat = ((seed >> 33) % 1000) as f64 / 1000.0 - 0.5;
             let dlon = ((seed >> 13) % 1000) as f64 / 1000.0 - 0.5;
             let mut o = opening(&format!("o-f{i:02}"), if i % 2 == 0 { "p-1" } else { "p-2" });
-            o.matching.kind = ["TUTORING", "MENTORING", "INTERNSHIP"][i % 3].into();
+            o.matching.kind = [Kind::Tutoring, Kind::Mentoring, Kind::Internship][i % 3];
             o.matching.subjects = vec![["algebra", "biology", "coding", "design"][i % 4].into()];
             o.matching.languages =
                 if i % 3 == 0 { vec!["en".into(), "es".into()] } else { vec!["en".into()] };
             if i % 5 == 0 {
-                o.matching.r#virtual = Some(true);
+                o.matching.r#virtual = true;
                 o.matching.place = None;
             } else {
-                o.matching.place = Some(RawPlace { lat: center.0 + dlat, lon: center.1 + dlon });
+                o.matching.place = Place::new(center.0 + dlat, center.1 + dlon);
             }
             list.push(o);
         }
@@ -340,7 +340,7 @@ async fn filters_select_exactly_the_matching_openings() {
         };
         let radius = 20.0;
         let within =
-            |o: &Opening| o.matching.place.is_some_and(|p| distance_km(center, (p.lat, p.lon)) <= radius);
+            |o: &Opening| o.matching.place.is_some_and(|p| distance_km(center, (p.lat(), p.lon())) <= radius);
         let cases: Vec<(String, Vec<String>)> = vec![
             ("kind: MENTORING".into(), scatter(&|i, _| i % 3 == 1)),
             ("subject: \"coding\"".into(), scatter(&|i, _| i % 4 == 2)),
@@ -415,7 +415,7 @@ async fn near_holds_across_the_antimeridian_and_at_the_poles() {
             .iter()
             .map(|(id, lat, lon)| {
                 let mut o = opening(id, "p-1");
-                o.matching.place = Some(RawPlace { lat: *lat, lon: *lon });
+                o.matching.place = Place::new(*lat, *lon);
                 o
             })
             .collect();

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use cli::demo::{Demo, demo, seed};
+use matcher::validate::{RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, Verifier};
@@ -22,8 +23,7 @@ use store::entity::{
 use store::matches::{get, propose, transition};
 use store::records::{
     District, Feedback, Guardian, Kind, MatchStatus, NewMatch, Opening, Partner, PartnerKind, PartnerStatus,
-    RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School, Student,
-    Visibility,
+    Role, School, Student, Visibility, Window,
 };
 use store::write::{save_district, save_feedback, save_openings, save_partners, save_schools, save_students};
 use store::{Store, StoreError};
@@ -625,8 +625,12 @@ fn new_match(id: &str, student: &str, opening: &str) -> NewMatch {
     }
 }
 
-fn window(day: &str, start: &str, end: &str) -> RawWindow {
+fn raw_window(day: &str, start: &str, end: &str) -> RawWindow {
     RawWindow { day: day.into(), start: start.into(), end: end.into() }
+}
+
+fn window(day: &str, start: &str, end: &str) -> Window {
+    matcher::record::parse_window("window", &raw_window(day, start, end)).unwrap()
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -636,7 +640,7 @@ fn strings(list: &[&str]) -> Vec<String> {
 fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
     Opening {
         title: Some(format!("Opening {id}")),
-        matching: RawOpening {
+        matching: store::write::parse_opening(&RawOpening {
             id: id.into(),
             partner_id: partner.into(),
             kind: "TUTORING".into(),
@@ -645,7 +649,7 @@ fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
             r#virtual: Some(false),
             place: Some(RawPlace { lat: 41.902, lon: -87.651 }),
             pickup_radius_km: None,
-            schedule: vec![window("TUE", "16:00", "18:00")],
+            schedule: vec![raw_window("TUE", "16:00", "18:00")],
             session_minutes: 60,
             sessions_per_week: Some(1),
             capacity,
@@ -656,7 +660,8 @@ fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
                 cleared_on: Some("2026-01-10".into()),
                 expires_on: Some("2031-01-10".into()),
             }),
-        },
+        })
+        .unwrap(),
     }
 }
 
@@ -673,7 +678,7 @@ fn student(id: &str, school: &str, priority: i64) -> Student {
             phone: None,
             language: None,
         }],
-        matching: RawStudent {
+        matching: store::write::parse_student(&RawStudent {
             id: id.into(),
             grade: 9,
             birth_date: Some("2011-03-02".into()),
@@ -682,7 +687,7 @@ fn student(id: &str, school: &str, priority: i64) -> Student {
             travel_modes: Some(strings(&["WALK", "TRANSIT"])),
             max_travel_minutes: 45.0,
             remote_ok: Some(true),
-            availability: vec![window("TUE", "15:30", "18:00")],
+            availability: vec![raw_window("TUE", "15:30", "18:00")],
             needs: vec![
                 RawNeed {
                     kind: "MENTORING".into(),
@@ -697,7 +702,8 @@ fn student(id: &str, school: &str, priority: i64) -> Student {
             ],
             priority: Some(priority),
             consent_on_file: Some(true),
-        },
+        })
+        .unwrap(),
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use matcher::validate::{RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow};
 use migrations::SchemaManager;
 use migrations::{DOMAIN_TABLES, Migrator, MigratorTrait};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
@@ -11,8 +12,7 @@ use store::entity::{audit_log, declined_pairs, feedback, openings, students};
 use store::matches::{get, propose, transition};
 use store::records::{
     Agreement, District, Feedback, Guardian, Kind, MatchStatus, NewMatch, Opening, Partner, PartnerKind,
-    PartnerStatus, RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School,
-    Student, Visibility,
+    PartnerStatus, Role, School, Student, Visibility, Window,
 };
 use store::scope::{Scope, load_scope};
 use store::write::{
@@ -26,8 +26,12 @@ pub(crate) fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 9, 14, 12, 0, 0).unwrap()
 }
 
-pub(crate) fn window(day: &str, start: &str, end: &str) -> RawWindow {
+pub(crate) fn raw_window(day: &str, start: &str, end: &str) -> RawWindow {
     RawWindow { day: day.into(), start: start.into(), end: end.into() }
+}
+
+pub(crate) fn window(day: &str, start: &str, end: &str) -> Window {
+    matcher::record::parse_window("window", &raw_window(day, start, end)).unwrap()
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -47,29 +51,31 @@ pub(crate) fn partner(id: &str) -> Partner {
 }
 
 pub(crate) fn opening(id: &str, partner: &str, capacity: i64) -> Opening {
-    Opening {
-        title: Some(format!("Opening {id}")),
-        matching: RawOpening {
-            id: id.into(),
-            partner_id: partner.into(),
-            kind: "TUTORING".into(),
-            subjects: strings(&["algebra", "geometry"]),
-            languages: strings(&["en", "es"]),
-            r#virtual: Some(false),
-            place: Some(RawPlace { lat: 41.902, lon: -87.651 }),
-            pickup_radius_km: Some(2.5),
-            schedule: vec![window("TUE", "16:00", "18:00"), window("THU", "16:00", "18:00")],
-            session_minutes: 60,
-            sessions_per_week: Some(1),
-            capacity,
-            min_grade: Some(6),
-            max_grade: Some(12),
-            min_age: None,
-            background_check: Some(RawBackgroundCheck {
-                cleared_on: Some("2026-01-10".into()),
-                expires_on: Some("2031-01-10".into()),
-            }),
-        },
+    let matching = store::write::parse_opening(&raw_opening(id, partner, capacity)).unwrap();
+    Opening { title: Some(format!("Opening {id}")), matching }
+}
+
+pub(crate) fn raw_opening(id: &str, partner: &str, capacity: i64) -> RawOpening {
+    RawOpening {
+        id: id.into(),
+        partner_id: partner.into(),
+        kind: "TUTORING".into(),
+        subjects: strings(&["algebra", "geometry"]),
+        languages: strings(&["en", "es"]),
+        r#virtual: Some(false),
+        place: Some(RawPlace { lat: 41.902, lon: -87.651 }),
+        pickup_radius_km: Some(2.5),
+        schedule: vec![raw_window("TUE", "16:00", "18:00"), raw_window("THU", "16:00", "18:00")],
+        session_minutes: 60,
+        sessions_per_week: Some(1),
+        capacity,
+        min_grade: Some(6),
+        max_grade: Some(12),
+        min_age: None,
+        background_check: Some(RawBackgroundCheck {
+            cleared_on: Some("2026-01-10".into()),
+            expires_on: Some("2031-01-10".into()),
+        }),
     }
 }
 
@@ -79,31 +85,7 @@ pub(crate) fn student(id: &str, school: &str) -> Student {
         school_id: school.into(),
         first_name: "Maria".into(),
         last_name: "Lopez".into(),
-        matching: RawStudent {
-            id: id.into(),
-            grade: 9,
-            birth_date: Some("2011-03-02".into()),
-            languages: strings(&["es", "en"]),
-            home: RawPlace { lat: 41.881, lon: -87.623 },
-            travel_modes: Some(strings(&["WALK", "TRANSIT"])),
-            max_travel_minutes: 45.0,
-            remote_ok: Some(true),
-            availability: vec![window("TUE", "15:30", "18:00"), window("THU", "15:30", "18:00")],
-            needs: vec![
-                RawNeed {
-                    kind: "MENTORING".into(),
-                    subjects: Some(strings(&["healthcare"])),
-                    waiting_days: None,
-                },
-                RawNeed {
-                    kind: "TUTORING".into(),
-                    subjects: Some(strings(&["algebra"])),
-                    waiting_days: None,
-                },
-            ],
-            priority: Some(2),
-            consent_on_file: Some(true),
-        },
+        matching: store::write::parse_student(&raw_student(id)).unwrap(),
         guardians: vec![Guardian {
             name: "Rosa Lopez".into(),
             relationship: Some("mother".into()),
@@ -111,6 +93,30 @@ pub(crate) fn student(id: &str, school: &str) -> Student {
             phone: Some("+1 312 555 0100".into()),
             language: None,
         }],
+    }
+}
+
+pub(crate) fn raw_student(id: &str) -> RawStudent {
+    RawStudent {
+        id: id.into(),
+        grade: 9,
+        birth_date: Some("2011-03-02".into()),
+        languages: strings(&["es", "en"]),
+        home: RawPlace { lat: 41.881, lon: -87.623 },
+        travel_modes: Some(strings(&["WALK", "TRANSIT"])),
+        max_travel_minutes: 45.0,
+        remote_ok: Some(true),
+        availability: vec![raw_window("TUE", "15:30", "18:00"), raw_window("THU", "15:30", "18:00")],
+        needs: vec![
+            RawNeed {
+                kind: "MENTORING".into(),
+                subjects: Some(strings(&["healthcare"])),
+                waiting_days: None,
+            },
+            RawNeed { kind: "TUTORING".into(), subjects: Some(strings(&["algebra"])), waiting_days: None },
+        ],
+        priority: Some(2),
+        consent_on_file: Some(true),
     }
 }
 
@@ -147,10 +153,6 @@ pub(crate) fn new_match(id: &str, student: &str, opening: &str) -> NewMatch {
         sessions: vec![window("TUE", "16:00", "17:00")],
         travel_minutes: Some(12.5),
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap()
 }
 
 #[tokio::test]
@@ -226,11 +228,11 @@ async fn every_record_kind_round_trips() {
         // Needs come back in match order (INTERNSHIP, MENTORING, TUTORING) and with
         // every default spelled out; everything else is as written.
         let mut expected = written.matching.clone();
-        expected.needs.sort_by(|a, b| a.kind.cmp(&b.kind));
-        assert_eq!(json(&back.matching), json(&expected), "{}", db.name);
+        expected.needs.sort_by_key(|need| need.kind.match_rank());
+        assert_eq!(back.matching, expected, "{}", db.name);
 
         let stored = read::opening(conn, "o-1").await.unwrap();
-        assert_eq!(json(&stored.opening.matching), json(&opening("o-1", "p-1", 3).matching), "{}", db.name);
+        assert_eq!(stored.opening.matching, opening("o-1", "p-1", 3).matching, "{}", db.name);
         assert_eq!(stored.opening.title.as_deref(), Some("Opening o-1"));
         assert_eq!((stored.filled, stored.version), (0, 0));
 
@@ -252,7 +254,7 @@ async fn every_record_kind_round_trips() {
         save_students(conn, &[changed], now()).await.unwrap();
         let back = read::student(conn, "s-1").await.unwrap();
         assert_eq!(back.matching.languages, strings(&["vi"]));
-        assert_eq!(json(&back.matching.availability), json(&vec![window("MON", "15:00", "17:30")]), "merged");
+        assert_eq!(back.matching.availability, vec![window("MON", "15:00", "17:30")], "merged");
         assert!(back.guardians.is_empty());
         assert_eq!(students::Entity::find().count(conn).await.unwrap(), 1);
 
@@ -264,7 +266,7 @@ async fn every_record_kind_round_trips() {
         assert_eq!(stored.status, MatchStatus::Proposed);
         assert_eq!(stored.score, 512);
         assert_eq!(stored.breakdown.get("travel"), Some(&212));
-        assert_eq!(json(&stored.sessions), json(&vec![window("TUE", "16:00", "17:00")]));
+        assert_eq!(stored.sessions, vec![window("TUE", "16:00", "17:00")]);
         let entry = Feedback {
             match_id: "m-1".into(),
             author_role: Role::Student,
@@ -288,39 +290,42 @@ async fn invalid_records_are_refused_naming_the_field() {
     for db in backends().await {
         base(&db, 1).await;
         let conn = db.store.db();
-        let mut bad = student("s-1", "sch-1");
-        bad.matching.availability[1].end = "14:00".into();
-        match save_students(conn, &[bad], now()).await {
+        // docs/matching.md's rules hold when a record is read, before any write.
+        let mut bad = raw_student("s-1");
+        bad.availability[1].end = "14:00".into();
+        match store::write::parse_student(&bad) {
             Err(StoreError::Invalid { field, message }) => {
                 assert_eq!(field, "availability[1]");
                 assert!(message.contains("not after"), "{message}");
             }
             other => panic!("{}: {other:?}", db.name),
         }
-        let mut bad = opening("o-2", "p-1", 1);
-        bad.matching.languages = strings(&["xx"]);
+        let mut bad = raw_opening("o-2", "p-1", 1);
+        bad.languages = strings(&["xx"]);
         assert!(matches!(
-            save_openings(conn, &[bad], now()).await,
+            store::write::parse_opening(&bad),
             Err(StoreError::Invalid { field, .. }) if field == "languages[0]"
         ));
-        let mut bad = opening("o-3", "p-1", 1);
-        bad.matching.r#virtual = Some(true);
-        bad.matching.place = Some(RawPlace { lat: 91.0, lon: 0.0 });
+        // A virtual opening's place must still be a place: the row stores it.
+        let mut bad = raw_opening("o-3", "p-1", 1);
+        bad.r#virtual = Some(true);
+        bad.place = Some(RawPlace { lat: 91.0, lon: 0.0 });
         assert!(matches!(
-            save_openings(conn, &[bad], now()).await,
-            Err(StoreError::Invalid { field, .. }) if field == "place"
+            store::write::parse_opening(&bad),
+            Err(StoreError::Invalid { field, .. }) if field == "place.lat"
         ));
-        let mut bad = opening("o-4", "p-1", i64::from(i32::MAX) + 1);
-        bad.matching.r#virtual = Some(false);
+        // The rules of the row itself hold when it is written.
+        let bad = opening("o-4", "p-1", i64::from(i32::MAX) + 1);
         assert!(matches!(
             save_openings(conn, &[bad], now()).await,
             Err(StoreError::Invalid { field, .. }) if field == "capacity"
         ));
-        let mut bad = opening("o-5", "p-1", 1);
-        bad.matching.background_check = Some(RawBackgroundCheck {
+        let mut raw = raw_opening("o-5", "p-1", 1);
+        raw.background_check = Some(RawBackgroundCheck {
             cleared_on: Some("2026-05-01".into()),
             expires_on: Some("2026-04-30".into()),
         });
+        let bad = Opening { title: None, matching: store::write::parse_opening(&raw).unwrap() };
         assert!(matches!(
             save_openings(conn, &[bad], now()).await,
             Err(StoreError::Invalid { field, .. }) if field == "backgroundCheck.expiresOn"
@@ -413,7 +418,8 @@ async fn constraint_violations_come_back_typed() {
         save_openings(conn, &[smaller.clone()], now()).await.unwrap();
         let mut row = openings::Entity::find_by_id("o-1".to_owned()).one(conn).await.unwrap().unwrap();
         row.capacity = 0;
-        assert!(save_openings(conn, &[opening("o-1", "p-1", 0)], now()).await.is_err());
+        // A zero-capacity opening is not even a record.
+        assert!(store::write::parse_opening(&raw_opening("o-1", "p-1", 0)).is_err());
         let err = openings::Entity::update(openings::ActiveModel {
             capacity: Set(0),
             ..openings::ActiveModel::from(row)
@@ -586,7 +592,8 @@ async fn a_scope_loads_in_a_fixed_number_of_queries_into_a_valid_instance() {
         save_openings(conn, &[opening("o-off", "p-off", 3)], now()).await.unwrap();
 
         let as_of = NaiveDate::from_ymd_opt(2026, 9, 14).unwrap();
-        let raw = load_scope(conn, &Scope::school("sch-1"), as_of, None).await.unwrap();
+        let raw =
+            load_scope(conn, &Scope::school("sch-1"), as_of, Default::default()).await.unwrap().to_raw();
         let ids =
             |list: &Option<Vec<RawStudent>>| list.iter().flatten().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&raw.students), strings(&["s-1", "s-2", "s-3", "s-4"]), "{}", db.name);
@@ -607,7 +614,7 @@ async fn a_scope_loads_in_a_fixed_number_of_queries_into_a_valid_instance() {
             kinds: vec![Kind::Tutoring],
             student_ids: Some(strings(&["s-2", "s-3"])),
         };
-        let raw = load_scope(conn, &cohort, as_of, None).await.unwrap();
+        let raw = load_scope(conn, &cohort, as_of, Default::default()).await.unwrap().to_raw();
         assert_eq!(ids(&raw.students), strings(&["s-2", "s-3"]));
         assert!(raw.students.iter().flatten().all(|s| s.needs.len() == 1 && s.needs[0].kind == "TUTORING"));
         assert_eq!(cohort.key(), "sch-1|TUTORING");
@@ -630,7 +637,7 @@ async fn a_scope_loads_in_a_fixed_number_of_queries_into_a_valid_instance() {
         let large = count_statements(conn, &Scope::district(), as_of).await;
         assert_eq!(small, large, "{}: statements for 5 students vs 55", db.name);
         assert!(large <= 16, "{}: {large} statements", db.name);
-        let raw = load_scope(conn, &Scope::district(), as_of, None).await.unwrap();
+        let raw = load_scope(conn, &Scope::district(), as_of, Default::default()).await.unwrap().to_raw();
         assert_eq!(raw.students.as_ref().unwrap().len(), 55);
         assert_eq!(raw.existing_matches.as_ref().unwrap().len(), 32);
         let ids_sorted = {
@@ -650,7 +657,7 @@ async fn count_statements(conn: &sea_orm::DatabaseConnection, scope: &Scope, as_
     counted.set_metric_callback(move |_| {
         tally.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
-    load_scope(&counted, scope, as_of, None).await.unwrap();
+    load_scope(&counted, scope, as_of, Default::default()).await.unwrap().to_raw();
     count.load(std::sync::atomic::Ordering::Relaxed)
 }
 
@@ -693,7 +700,10 @@ async fn a_run_result_is_stored_atomically() {
         };
 
         // Dry run: the would-be assignment is kept on the run, nothing else written.
-        let (result, proposed) = result_of("run-dry", &load_scope(conn, &scope, as_of, None).await.unwrap());
+        let (result, proposed) = result_of(
+            "run-dry",
+            &load_scope(conn, &scope, as_of, Default::default()).await.unwrap().to_raw(),
+        );
         let assigned = result["assignments"].as_array().unwrap().len();
         assert_eq!(assigned, 4, "{}: five tutoring needs, four slots: {result}", db.name);
         assert_eq!(proposed.len(), 4);
@@ -709,12 +719,14 @@ async fn a_run_result_is_stored_atomically() {
         assert_eq!(run.result.unwrap()["assignments"].as_array().unwrap().len(), 4);
 
         // A commit that meets a slot taken since the scope was read fails whole.
-        let (stale, stale_matches) =
-            result_of("run-stale", &load_scope(conn, &scope, as_of, None).await.unwrap());
+        let (stale, stale_matches) = result_of(
+            "run-stale",
+            &load_scope(conn, &scope, as_of, Default::default()).await.unwrap().to_raw(),
+        );
         let txn = db.store.write().await.unwrap();
         let taker = stale["assignments"][0]["openingId"].as_str().unwrap().to_owned();
         let mut outsider = student("s-out", "sch-1");
-        outsider.matching.needs.retain(|need| need.kind == "MENTORING");
+        outsider.matching.needs.retain(|need| need.kind == Kind::Mentoring);
         save_students(&txn, &[outsider], now()).await.unwrap();
         let mut item = new_match("m-out", "s-out", &taker);
         item.kind = Kind::Mentoring;
@@ -732,7 +744,7 @@ async fn a_run_result_is_stored_atomically() {
 
         // A fresh run commits; its matches are existing matches to the next load.
         let (fresh, fresh_matches) =
-            result_of("run-1", &load_scope(conn, &scope, as_of, None).await.unwrap());
+            result_of("run-1", &load_scope(conn, &scope, as_of, Default::default()).await.unwrap().to_raw());
         let expected = fresh["assignments"].as_array().unwrap().len();
         assert_eq!(expected, 3, "{}: one slot is gone: {fresh}", db.name);
         start(conn, &request("run-1", false), &lease, now()).await.unwrap();
@@ -747,7 +759,7 @@ async fn a_run_result_is_stored_atomically() {
                 .map(|o| o.filled)
                 .sum();
         assert_eq!(filled, 4);
-        let again = load_scope(conn, &scope, as_of, None).await.unwrap();
+        let again = load_scope(conn, &scope, as_of, Default::default()).await.unwrap().to_raw();
         assert_eq!(again.existing_matches.as_ref().unwrap().len(), expected + 1, "the run's and m-out");
         assert!(
             result_of("run-2", &again).0["assignments"].as_array().unwrap().is_empty(),

@@ -11,11 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{NaiveDate, TimeZone, Utc};
 use cli::demo::{Demo, demo, seed};
 use matcher::generate::Rng;
+use matcher::validate::RawWindow;
 use matcher::{Options, Seconds, Silent};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use store::matches::{get, propose, transition};
-use store::records::{Kind, MatchStatus, NewMatch, Opening, RawPlace, RawWindow, Role, Student};
+use store::records::{Kind, MatchStatus, NewMatch, Opening, Place, Role, Student};
 use store::scope::{Scope, load_scope};
 use store::suggest;
 use store::write::{save_openings, save_students};
@@ -85,7 +86,7 @@ async fn oracle(conn: &DatabaseConnection, student: &Student, kind: Kind, as_of:
         kinds: vec![kind],
         student_ids: Some(vec![id.to_owned()]),
     };
-    let raw = load_scope(conn, &scope, as_of, None).await.unwrap();
+    let raw = load_scope(conn, &scope, as_of, Default::default()).await.unwrap().to_raw();
     let instance = matcher::parse_instance(&raw).unwrap();
     let outcome = matcher::run(&instance, Options { keep_candidates: true }, &mut Silent).unwrap();
     let document =
@@ -162,7 +163,7 @@ struct Seen {
 /// Asks for every need of `student` in one request and checks each against the oracle.
 async fn check_student(server: &TestServer, student: &Student, as_of: NaiveDate, seen: &mut Seen) {
     let id = &student.matching.id;
-    let kinds: Vec<Kind> = student.matching.needs.iter().map(|need| kind_of(&need.kind)).collect();
+    let kinds: Vec<Kind> = student.matching.needs.iter().map(|need| need.kind).collect();
     if kinds.is_empty() {
         return;
     }
@@ -312,7 +313,7 @@ fn variants(demo: &Demo) -> Vec<Opening> {
                 })
                 .collect();
             if let Some(place) = raw.place.filter(|_| index % 2 == 0) {
-                raw.place = Some(RawPlace { lat: place.lat + 0.05, lon: place.lon - 0.04 });
+                raw.place = Place::new(place.lat() + 0.05, place.lon() - 0.04);
                 raw.pickup_radius_km = Some(9.0);
             }
             copy
@@ -326,7 +327,7 @@ fn variants(demo: &Demo) -> Vec<Opening> {
 async fn perturb(server: &TestServer, demo: &Demo, as_of: NaiveDate) -> BTreeSet<String> {
     let conn = server.db.store.db();
     save_openings(conn, &variants(demo), now()).await.unwrap();
-    let raw = load_scope(conn, &Scope::district(), as_of, None).await.unwrap();
+    let raw = load_scope(conn, &Scope::district(), as_of, Default::default()).await.unwrap().to_raw();
     let instance = matcher::parse_instance(&raw).unwrap();
     let outcome = matcher::run(&instance, Options::default(), &mut Silent).unwrap();
     let document =
@@ -348,7 +349,11 @@ async fn perturb(server: &TestServer, demo: &Demo, as_of: NaiveDate) -> BTreeSet
             kind: kind_of(item["kind"].as_str().unwrap()),
             score: item["score"].as_u64().unwrap() as u32,
             breakdown: serde_json::from_value(item["breakdown"].clone()).unwrap(),
-            sessions: serde_json::from_value(item["sessions"].clone()).unwrap(),
+            sessions: serde_json::from_value::<Vec<RawWindow>>(item["sessions"].clone())
+                .unwrap()
+                .iter()
+                .map(|window| matcher::record::parse_window("sessions", window).unwrap())
+                .collect(),
             travel_minutes: None,
         })
         .collect();
@@ -423,12 +428,9 @@ async fn suggestions_are_the_runs_own_candidates_and_reports_its_ruled_out_count
 
 /// A demo student with a need that has suggestions, and their need's kind.
 fn a_suggested_student(demo: &Demo) -> (&Student, Kind) {
-    let student = demo
-        .students
-        .iter()
-        .find(|s| s.matching.consent_on_file == Some(true) && s.matching.needs.len() >= 2)
-        .unwrap();
-    (student, kind_of(&student.matching.needs[0].kind))
+    let student =
+        demo.students.iter().find(|s| s.matching.consent_on_file && s.matching.needs.len() >= 2).unwrap();
+    (student, student.matching.needs[0].kind)
 }
 
 #[tokio::test]
@@ -492,10 +494,11 @@ async fn access_follows_the_matrix_and_bad_input_names_its_field() {
         server.query(Some(&admin()), &ask(&format!("studentId: \"{id}\", kind: {kind}, first: 20"))).await;
     no_errors(&response);
     let needless = demo.students.iter().find(|s| s.matching.needs.len() < 3).unwrap();
-    let missing = ["TUTORING", "MENTORING", "INTERNSHIP"]
+    let missing = [Kind::Tutoring, Kind::Mentoring, Kind::Internship]
         .into_iter()
         .find(|k| needless.matching.needs.iter().all(|n| n.kind != *k))
-        .unwrap();
+        .unwrap()
+        .as_str();
     let needless = needless.matching.id.as_str();
     for query in [
         ask(&format!("studentId: \"{needless}\", kind: {missing}")),
@@ -538,7 +541,7 @@ async fn withdrawn_consent_empties_suggestions_and_is_counted() {
     assert_eq!(after["data"]["suggestions"], Value::Array(Vec::new()));
     let report = &after["data"]["needReport"];
     assert_eq!(report["feasible"], 0);
-    let of_kind = demo.openings.iter().filter(|o| o.matching.kind == kind).count() as u64;
+    let of_kind = demo.openings.iter().filter(|o| o.matching.kind.as_str() == kind).count() as u64;
     let consent =
         report["ruledOutBy"].as_array().unwrap().iter().find(|c| c["constraint"] == "CONSENT").unwrap();
     assert!(

@@ -22,14 +22,17 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use matcher::calendar::Window;
 use matcher::generate::Rng;
 use matcher::model::Kind::{self, Internship, Mentoring, Tutoring};
-use matcher::validate::{RawAgreement, RawExistingMatch, RawInstance, RawPair, RawPartner};
+use matcher::record::{OpeningRecord, StudentRecord, raw_window};
+use matcher::validate::{
+    RawAgreement, RawBackgroundCheck, RawExistingMatch, RawInstance, RawNeed, RawOpening, RawPair,
+    RawPartner, RawPlace, RawStudent, RawWindow,
+};
 use matcher::{Options, Silent};
 
 use store::matches::{get, propose, transition};
 use store::records::{
     Agreement, District, Feedback, Guardian, MatchStatus, NewMatch, Opening, Partner, PartnerKind,
-    PartnerStatus, RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Role, School,
-    Student, Visibility,
+    PartnerStatus, Role, School, Student, Visibility,
 };
 use store::write::{
     claim_empty, save_agreements, save_district, save_feedback, save_openings, save_partners, save_schools,
@@ -167,7 +170,7 @@ impl Demo {
             .iter()
             .map(|o| &o.matching)
             .filter(|o| active.contains(o.partner_id.as_str()) || held.contains(o.id.as_str()))
-            .cloned()
+            .map(OpeningRecord::to_raw)
             .collect();
         openings.sort_by(|a, b| a.id.cmp(&b.id));
         let kept: BTreeSet<&str> = openings.iter().map(|o| o.id.as_str()).collect();
@@ -189,7 +192,7 @@ impl Demo {
             .map(|m| RawExistingMatch {
                 student_id: m.student_id.clone(),
                 opening_id: m.opening_id.clone(),
-                sessions: Some(m.sessions.clone()),
+                sessions: Some(m.sessions.iter().map(raw_window).collect()),
             })
             .collect();
         existing.sort_by(|a, b| (&a.student_id, &a.opening_id).cmp(&(&b.student_id, &b.opening_id)));
@@ -199,7 +202,7 @@ impl Demo {
             .filter(|m| m.status == MatchStatus::Declined && kept.contains(m.new.opening_id.as_str()))
             .map(|m| (m.new.student_id.as_str(), m.new.opening_id.as_str()))
             .collect();
-        let mut students: Vec<RawStudent> = self.students.iter().map(|s| s.matching.clone()).collect();
+        let mut students: Vec<RawStudent> = self.students.iter().map(|s| s.matching.to_raw()).collect();
         students.sort_by(|a, b| a.id.cmp(&b.id));
         RawInstance {
             as_of: as_of.to_string(),
@@ -1084,7 +1087,7 @@ fn opening(rng: &mut Rng, spec: &PartnerSpec, offer: &Offer, id: String) -> Open
     let place = place(site.0, site.1);
     Opening {
         title: Some(title.to_owned()),
-        matching: RawOpening {
+        matching: opening_record(RawOpening {
             id,
             partner_id: spec.id.to_owned(),
             kind: kind.as_str().to_owned(),
@@ -1101,8 +1104,19 @@ fn opening(rng: &mut Rng, spec: &PartnerSpec, offer: &Offer, id: String) -> Open
             max_grade: Some(grades.1),
             min_age,
             background_check,
-        },
+        }),
     }
+}
+
+/// Generated records are valid by construction, and the demo's tests read every one back.
+#[allow(clippy::expect_used, reason = "the demo district is fixed data, checked by its tests")]
+fn opening_record(raw: RawOpening) -> OpeningRecord {
+    OpeningRecord::parse(&raw).expect("a generated opening is valid")
+}
+
+#[allow(clippy::expect_used, reason = "the demo district is fixed data, checked by its tests")]
+fn student_record(raw: RawStudent) -> StudentRecord {
+    StudentRecord::parse(&raw).expect("a generated student is valid")
 }
 
 /// Students' home languages, with the names their families tend to carry.
@@ -1322,7 +1336,7 @@ fn student(rng: &mut Rng, index: usize) -> Student {
         first_name: first_name.to_owned(),
         last_name: last_name.to_owned(),
         waiting_since: Default::default(),
-        matching: RawStudent {
+        matching: student_record(RawStudent {
             id: format!("s-{:04}", index + 1),
             grade,
             birth_date: birth_date.map(|d| d.to_string()),
@@ -1335,7 +1349,7 @@ fn student(rng: &mut Rng, index: usize) -> Student {
             needs,
             priority: Some(priority),
             consent_on_file: Some(consent_on_file),
-        },
+        }),
         guardians,
     }
 }
@@ -1483,7 +1497,8 @@ fn guardians(rng: &mut Rng, community: &Community, last_name: &str, index: usize
 fn newcomer(student: &mut Student) {
     student.first_name = "Anya".to_owned();
     student.last_name = "Kovalenko".to_owned();
-    let s = &mut student.matching;
+    let mut raw = student.matching.to_raw();
+    let s = &mut raw;
     s.grade = 11;
     s.birth_date = Some("2010-02-11".to_owned());
     s.languages = strings(&["ru"]);
@@ -1498,6 +1513,7 @@ fn newcomer(student: &mut Student) {
     s.needs = vec![need(Tutoring, strings(&["physics"]))];
     s.priority = Some(2);
     s.consent_on_file = Some(true);
+    student.matching = student_record(raw);
     student.guardians = vec![Guardian {
         name: "Olga Kovalenko".to_owned(),
         relationship: Some("parent".to_owned()),
@@ -1531,7 +1547,7 @@ fn season(rng: &mut Rng, demo: &Demo) -> Vec<DemoMatch> {
                 .iter()
                 .map(|(c, points)| (c.as_str().to_owned(), i64::from(points)))
                 .collect(),
-            sessions: a.sessions.iter().map(raw_session).collect(),
+            sessions: a.sessions.clone(),
             travel_minutes: matcher::feasibility::travel_minutes(
                 &instance.students()[a.student],
                 &instance.openings()[a.opening],
@@ -1626,16 +1642,8 @@ struct Pick {
     kind: Kind,
     score: u32,
     breakdown: BTreeMap<String, i64>,
-    sessions: Vec<RawWindow>,
+    sessions: Vec<Window>,
     travel_minutes: Option<f64>,
-}
-
-fn raw_session(session: &Window) -> RawWindow {
-    RawWindow {
-        day: session.day().as_str().to_owned(),
-        start: session.start().to_string(),
-        end: session.end().to_string(),
-    }
 }
 
 /// An opening of an active partner that the fresh run filled to capacity, smallest
@@ -1649,7 +1657,7 @@ fn full_opening(picks: &[Pick], demo: &Demo, inactive: &BTreeSet<&str>) -> Optio
         .iter()
         .map(|o| &o.matching)
         .filter(|o| !inactive.contains(o.partner_id.as_str()))
-        .filter(|o| o.capacity <= 2 && taken.get(o.id.as_str()) == Some(&o.capacity))
+        .filter(|o| o.capacity <= 2 && taken.get(o.id.as_str()) == Some(&i64::from(o.capacity)))
         .min_by_key(|o| (o.capacity, o.id.clone()))
         .map(|o| o.id.clone())
 }
@@ -1659,8 +1667,8 @@ fn full_opening(picks: &[Pick], demo: &Demo, inactive: &BTreeSet<&str>) -> Optio
 fn fresh_instance(demo: &Demo) -> RawInstance {
     RawInstance {
         as_of: AS_OF.to_owned(),
-        students: Some(demo.students.iter().map(|s| s.matching.clone()).collect()),
-        openings: Some(demo.openings.iter().map(|o| o.matching.clone()).collect()),
+        students: Some(demo.students.iter().map(|s| s.matching.to_raw()).collect()),
+        openings: Some(demo.openings.iter().map(|o| o.matching.to_raw()).collect()),
         partners: Some(
             demo.partners
                 .iter()

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use matcher::validate::{RawAgreement, RawInstance};
+use matcher::validate::{Parts, RawAgreement, RawInstance};
 
 use crate::error::Error;
 use store::records::{Agreement, District, Opening, Partner, PartnerKind, PartnerStatus, School, Student};
@@ -74,18 +74,26 @@ impl Generated {
 /// # Errors
 /// `Error::Read` when the file cannot be read; `Error::BadInput` naming the path of
 /// the first broken rule.
-pub fn read(path: &Path) -> Result<RawInstance, Error> {
+pub fn read(path: &Path) -> Result<Checked, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
     let raw = matcher::validate::parse_json(&bytes)?;
-    matcher::parse_instance(&raw)?;
-    Ok(raw)
+    let parts = Parts::parse(&raw)?;
+    matcher::build_instance(&parts)?;
+    Ok(Checked { raw, parts })
+}
+
+/// A checked instance file: as read, and its records parsed.
+pub struct Checked {
+    raw: RawInstance,
+    parts: Parts,
 }
 
 /// The district of a checked instance ([`read`]): `schools` schools (default: one
 /// per [`STUDENTS_PER_SCHOOL`] students, at least one), student `i` in school
 /// `i mod schools`. Existing matches and declines are dropped.
-pub fn district(raw: RawInstance, schools: Option<usize>) -> Generated {
-    let students = raw.students.unwrap_or_default();
+pub fn district(checked: Checked, schools: Option<usize>) -> Generated {
+    let Checked { raw, parts } = checked;
+    let students = parts.students;
     let n_schools = schools.unwrap_or(students.len() / STUDENTS_PER_SCHOOL).max(1);
     let school_id = |index: usize| format!("sch-{}", index + 1);
     let schools = (0..n_schools)
@@ -115,12 +123,7 @@ pub fn district(raw: RawInstance, schools: Option<usize>) -> Generated {
             contact_phone: None,
         })
         .collect();
-    let openings = raw
-        .openings
-        .unwrap_or_default()
-        .into_iter()
-        .map(|matching| Opening { title: None, matching })
-        .collect();
+    let openings = parts.openings.into_iter().map(|matching| Opening { title: None, matching }).collect();
     let students = students
         .into_iter()
         .enumerate()

@@ -177,24 +177,24 @@ fn text_of(due: &MailDue, about: &About<'_>, language: Language) -> (String, Vec
     let facts = Facts::new(shared, travel, about.matched.sessions.clone(), subjects);
     let why = explain(&facts, language);
     let when = describe_sessions(&about.matched.sessions, language);
-    let where_ = if about.opening.opening.matching.is_virtual() {
+    let where_ = if about.opening.opening.matching.r#virtual {
         match language {
             Language::English => "Online.".to_owned(),
             Language::Spanish => "En línea.".to_owned(),
         }
     } else {
         let place = about.opening.opening.matching.place;
-        let at = place.map(|p| format!("{:.4}, {:.4}", p.lat, p.lon)).unwrap_or_default();
+        let at = place.map(|p| format!("{:.4}, {:.4}", p.lat(), p.lon())).unwrap_or_default();
         match language {
             Language::English => format!(
                 "In person, at {at} (map: https://www.openstreetmap.org/?mlat={}&mlon={})",
-                place.map(|p| p.lat).unwrap_or_default(),
-                place.map(|p| p.lon).unwrap_or_default()
+                place.map(|p| p.lat()).unwrap_or_default(),
+                place.map(|p| p.lon()).unwrap_or_default()
             ),
             Language::Spanish => format!(
                 "En persona, en {at} (mapa: https://www.openstreetmap.org/?mlat={}&mlon={})",
-                place.map(|p| p.lat).unwrap_or_default(),
-                place.map(|p| p.lon).unwrap_or_default()
+                place.map(|p| p.lat()).unwrap_or_default(),
+                place.map(|p| p.lon()).unwrap_or_default()
             ),
         }
     };
@@ -264,7 +264,7 @@ fn text_of(due: &MailDue, about: &About<'_>, language: Language) -> (String, Vec
                 format!("Hello {},", due.to_name),
                 format!(
                     "{first_name} (grade {}) has been proposed for your opening {title}.",
-                    about.student.matching.grade
+                    about.student.matching.grade.get()
                 ),
                 format!("Sessions: {}.", describe_sessions(&about.matched.sessions, Language::English)),
                 "How to answer: sign in to partnermatch and open Matches to accept or decline.".to_owned(),
@@ -276,7 +276,7 @@ fn text_of(due: &MailDue, about: &About<'_>, language: Language) -> (String, Vec
                 format!("Hello {},", due.to_name),
                 format!(
                     "The family of {first_name} (grade {}) has {} the match with your opening {title}.",
-                    about.student.matching.grade,
+                    about.student.matching.grade.get(),
                     decided("accepted", "declined")
                 ),
                 "Sign in to partnermatch to see the match.".to_owned(),

@@ -178,7 +178,10 @@ impl Runner {
         let db = self.store.db();
         runs::set_progress(db, &request.id, RunPhase::Loading, 0, total).await?;
         let started = Instant::now();
-        let raw = load_scope(db, &request.scope, as_of, Some(request.weights.clone())).await?;
+        // Weights were checked when the run was asked for.
+        let weights = matcher::validate::check_weights(&request.weights)
+            .map_err(|err| Stop::Engine(format!("weights.{err}")))?;
+        let raw = load_scope(db, &request.scope, as_of, weights).await?;
         let loaded = started.elapsed();
         runs::set_progress(db, &request.id, RunPhase::Candidates, 1, total).await?;
 
@@ -231,12 +234,12 @@ fn is_race(conflict: &Conflict) -> bool {
 /// the matches it proposes.
 fn compute(
     run_id: &str,
-    raw: &matcher::RawInstance,
+    raw: &matcher::Parts,
     sender: watch::Sender<Step>,
     loaded: Duration,
 ) -> Result<(Value, Vec<NewMatch>), Stop> {
     let started = Instant::now();
-    let instance = matcher::parse_instance(raw).map_err(|err| Stop::Engine(err.to_string()))?;
+    let instance = matcher::build_instance(raw).map_err(|err| Stop::Engine(err.to_string()))?;
     let read = loaded + started.elapsed();
     let mut progress =
         Progress { sender, done: 1, started: None, candidates: Duration::ZERO, solve: Duration::ZERO };

@@ -40,12 +40,12 @@ use serde_json::json;
 
 use crate::entity::{agreements, districts, matches, openings, partners, schools, students};
 use crate::records::{
-    Agreement, District, Guardian, MatchStatus, Opening, Partner, PartnerKind, PartnerStatus,
-    RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, School, Student,
+    Agreement, District, Guardian, MatchStatus, Opening, Partner, PartnerKind, PartnerStatus, School, Student,
 };
 use crate::text::{control_message, refused_control};
 use crate::{StoreError, begin_write};
 use crate::{strand, write};
+use matcher::validate::{RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow};
 
 /// Which records a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -501,12 +501,12 @@ async fn import_openings(
         // Matches already hold these slots; the database would refuse the change.
         let Some((taken, kind)) = stored.get(&opening.matching.id) else { continue };
         let taken = i64::from(*taken);
-        if opening.matching.capacity < taken {
+        if i64::from(opening.matching.capacity) < taken {
             let message = format!("is below the {taken} places already taken by matches");
             errors.push(RowError::new(*row, Some("capacity"), message));
         }
         // An update never strands an open match, as through the API.
-        if taken > 0 && opening.matching.kind != *kind {
+        if taken > 0 && opening.matching.kind.as_str() != kind {
             let message = "the opening has open matches: its kind cannot change while they go on";
             errors.push(RowError::new(*row, Some("kind"), message));
         } else if taken > 0 {
@@ -800,33 +800,43 @@ impl<'r> Cells<'r> {
 fn student_row(cells: &mut Cells<'_>, school_id: Option<&str>) -> Option<Student> {
     let school_id = student_school(cells, school_id);
     let guardians = guardians(cells);
-    let student = Student {
-        school_id: school_id.unwrap_or_default(),
-        first_name: cells.required("firstName", text).unwrap_or_default(),
-        last_name: cells.required("lastName", text).unwrap_or_default(),
-        matching: RawStudent {
-            id: cells.required("id", text).unwrap_or_default(),
-            grade: cells.required("grade", integer).unwrap_or_default(),
-            birth_date: cells.optional("birthDate", text),
-            languages: cells.optional("languages", languages).unwrap_or_default(),
-            home: RawPlace {
-                lat: cells.required("homeLat", number).unwrap_or_default(),
-                lon: cells.required("homeLon", number).unwrap_or_default(),
-            },
-            travel_modes: cells.optional("travelModes", names),
-            max_travel_minutes: cells.required("maxTravelMinutes", number).unwrap_or_default(),
-            remote_ok: cells.optional("remoteOk", boolean),
-            availability: cells.optional("availability", windows).unwrap_or_default(),
-            needs: cells.optional("needs", needs).unwrap_or_default(),
-            priority: cells.optional("priority", integer),
-            consent_on_file: cells.optional("consentOnFile", boolean),
+    let first_name = cells.required("firstName", text).unwrap_or_default();
+    let last_name = cells.required("lastName", text).unwrap_or_default();
+    let raw = RawStudent {
+        id: cells.required("id", text).unwrap_or_default(),
+        grade: cells.required("grade", integer).unwrap_or_default(),
+        birth_date: cells.optional("birthDate", text),
+        languages: cells.optional("languages", languages).unwrap_or_default(),
+        home: RawPlace {
+            lat: cells.required("homeLat", number).unwrap_or_default(),
+            lon: cells.required("homeLon", number).unwrap_or_default(),
         },
-        guardians,
-        waiting_since: Default::default(),
+        travel_modes: cells.optional("travelModes", names),
+        max_travel_minutes: cells.required("maxTravelMinutes", number).unwrap_or_default(),
+        remote_ok: cells.optional("remoteOk", boolean),
+        availability: cells.optional("availability", windows).unwrap_or_default(),
+        needs: cells.optional("needs", needs).unwrap_or_default(),
+        priority: cells.optional("priority", integer),
+        consent_on_file: cells.optional("consentOnFile", boolean),
     };
     if !cells.errors.is_empty() {
         return None;
     }
+    let matching = match write::parse_student(&raw) {
+        Ok(matching) => matching,
+        Err(err) => {
+            cells.fail_check(err, student_column);
+            return None;
+        }
+    };
+    let student = Student {
+        school_id: school_id.unwrap_or_default(),
+        first_name,
+        last_name,
+        matching,
+        guardians,
+        waiting_since: Default::default(),
+    };
     if let Err(err) = write::check_student(&student) {
         cells.fail_check(err, student_column);
         return None;
@@ -935,65 +945,44 @@ fn agreement_row(cells: &mut Cells<'_>) -> Option<Agreement> {
 fn opening_row(cells: &mut Cells<'_>) -> Option<Opening> {
     let place = place(cells);
     let background_check = background_check(cells);
-    let opening = Opening {
-        title: cells.optional("title", text),
-        matching: RawOpening {
-            id: cells.required("id", text).unwrap_or_default(),
-            partner_id: cells.required("partnerId", text).unwrap_or_default(),
-            kind: cells.required("kind", name).unwrap_or_default(),
-            subjects: cells.optional("subjects", list).unwrap_or_default(),
-            languages: cells.optional("languages", languages).unwrap_or_default(),
-            r#virtual: cells.optional("virtual", boolean),
-            place,
-            pickup_radius_km: cells.optional("pickupRadiusKm", number),
-            schedule: cells.optional("schedule", windows).unwrap_or_default(),
-            session_minutes: cells.required("sessionMinutes", integer).unwrap_or_default(),
-            sessions_per_week: cells.optional("sessionsPerWeek", integer),
-            capacity: cells.required("capacity", integer).unwrap_or_default(),
-            min_grade: cells.optional("minGrade", integer),
-            max_grade: cells.optional("maxGrade", integer),
-            min_age: cells.optional("minAge", integer),
-            background_check,
-        },
+    let title = cells.optional("title", text);
+    let raw = RawOpening {
+        id: cells.required("id", text).unwrap_or_default(),
+        partner_id: cells.required("partnerId", text).unwrap_or_default(),
+        kind: cells.required("kind", name).unwrap_or_default(),
+        subjects: cells.optional("subjects", list).unwrap_or_default(),
+        languages: cells.optional("languages", languages).unwrap_or_default(),
+        r#virtual: cells.optional("virtual", boolean),
+        place,
+        pickup_radius_km: cells.optional("pickupRadiusKm", number),
+        schedule: cells.optional("schedule", windows).unwrap_or_default(),
+        session_minutes: cells.required("sessionMinutes", integer).unwrap_or_default(),
+        sessions_per_week: cells.optional("sessionsPerWeek", integer),
+        capacity: cells.required("capacity", integer).unwrap_or_default(),
+        min_grade: cells.optional("minGrade", integer),
+        max_grade: cells.optional("maxGrade", integer),
+        min_age: cells.optional("minAge", integer),
+        background_check,
     };
     if !cells.errors.is_empty() {
         return None;
     }
+    let opening = match write::parse_opening(&raw) {
+        Ok(matching) => Opening { title, matching },
+        Err(err) => {
+            cells.fail_check(err, opening_column);
+            return None;
+        }
+    };
     if let Err(err) = write::check_opening(&opening) {
         cells.fail_check(err, opening_column);
         return None;
     }
-    check_stored_opening(cells, &opening.matching);
     // What a person enters must be able to match, as through the API.
-    for problem in write::unmatchable(&opening) {
+    for problem in write::unmatchable(&raw) {
         cells.fail_check(problem, opening_column);
     }
     cells.errors.is_empty().then_some(opening)
-}
-
-/// Rules the database holds an opening to beyond docs/matching.md's.
-fn check_stored_opening(cells: &mut Cells<'_>, opening: &RawOpening) {
-    if i32::try_from(opening.capacity).is_err() {
-        cells.fail("capacity", format!("{} is more than {}", opening.capacity, i32::MAX));
-    }
-    // docs/matching.md ignores the place of a virtual opening; the database still
-    // stores it, so it must be a place.
-    if let Some(place) = opening.place {
-        if !(-90.0..=90.0).contains(&place.lat) {
-            cells.fail("lat", format!("{} is not in [-90, 90]", place.lat));
-        }
-        if !(-180.0..=180.0).contains(&place.lon) {
-            cells.fail("lon", format!("{} is not in [-180, 180]", place.lon));
-        }
-    }
-    if let Some(RawBackgroundCheck { cleared_on: Some(cleared), expires_on: Some(expires) }) =
-        &opening.background_check
-    {
-        // Both are valid YYYY-MM-DD dates by now, so text order is date order.
-        if expires < cleared {
-            cells.fail("backgroundExpiresOn", format!("{expires} is before backgroundClearedOn {cleared}"));
-        }
-    }
 }
 
 /// Both coordinates or neither.

@@ -20,7 +20,7 @@ use super::notify::{self, Event, EventKind};
 use super::order::{self, Seek};
 use super::people::Listed;
 use super::records::{Kind, Match, MatchStatus, NewMatch};
-use super::write::{audit, raw_window, window_rows};
+use super::write::{audit, stored_window, window_rows};
 use super::{Conflict, ConstraintKind, StoreError};
 
 impl MatchStatus {
@@ -603,14 +603,14 @@ pub async fn page<C: ConnectionTrait>(
 pub async fn sessions<C: ConnectionTrait>(
     db: &C,
     match_id: &str,
-) -> Result<Vec<super::records::RawWindow>, StoreError> {
+) -> Result<Vec<super::records::Window>, StoreError> {
     Ok(sessions_of(db, vec![match_id.to_owned()]).await?.remove(match_id).unwrap_or_default())
 }
 
 async fn sessions_of<C: ConnectionTrait>(
     db: &C,
     ids: Vec<String>,
-) -> Result<std::collections::HashMap<String, Vec<super::records::RawWindow>>, StoreError> {
+) -> Result<std::collections::HashMap<String, Vec<super::records::Window>>, StoreError> {
     let mut by_match: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
     if ids.is_empty() {
         return Ok(by_match);
@@ -623,12 +623,16 @@ async fn sessions_of<C: ConnectionTrait>(
         .all(db)
         .await?
     {
-        by_match.entry(row.match_id).or_default().push(raw_window(row.day, row.start_minute, row.end_minute));
+        by_match.entry(row.match_id).or_default().push(stored_window(
+            row.day,
+            row.start_minute,
+            row.end_minute,
+        )?);
     }
     Ok(by_match)
 }
 
-fn record(row: matches::Model, sessions: Vec<super::records::RawWindow>) -> Result<Match, StoreError> {
+fn record(row: matches::Model, sessions: Vec<super::records::Window>) -> Result<Match, StoreError> {
     let bad = |what: &str| StoreError::invalid(what, "unknown value in the database");
     Ok(Match {
         kind: Kind::parse(&row.kind).ok_or_else(|| bad("kind"))?,

@@ -16,10 +16,10 @@ use super::StoreError;
 use super::bulk::{Item, children, json_cell};
 use super::entity::{agreements, guardians, openings, partners, students};
 use super::records::{
-    Agreement, Guardian, Kind, Opening, OpeningStatus, Partner, PartnerKind, PartnerStatus,
-    RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student,
+    Agreement, BackgroundCheck, Grade, Guardian, Kind, NeedRecord, Opening, OpeningRecord, OpeningStatus,
+    Partner, PartnerKind, PartnerStatus, Place, Student, StudentRecord, TravelMode, Window,
 };
-use super::write::raw_window;
+use super::write::stored_window;
 
 /// `SELECT id FROM table WHERE id = ?`: one record's id, as a subquery.
 pub fn by_id<E: EntityTrait>(entity: E, id_column: E::Column, id: &str) -> SelectStatement {
@@ -54,7 +54,7 @@ pub async fn students_with<C: ConnectionTrait>(
             .await?
             .into_iter()
             .map(|row| student_record(row, StudentChildren::default()))
-            .collect()),
+            .collect::<Result<_, _>>()?),
     }
 }
 
@@ -62,39 +62,45 @@ pub async fn students_with<C: ConnectionTrait>(
 #[derive(Default)]
 struct StudentChildren {
     languages: Vec<String>,
-    availability: Vec<RawWindow>,
-    needs: Vec<RawNeed>,
+    availability: Vec<Window>,
+    needs: Vec<NeedRecord>,
     waiting_since: BTreeMap<Kind, NaiveDate>,
     guardians: Vec<Guardian>,
 }
 
-fn student_record(row: students::Model, children: StudentChildren) -> Student {
+fn student_record(row: students::Model, children: StudentChildren) -> Result<Student, StoreError> {
     let mut needs = children.needs;
     // Needs in the order kinds are matched, so a record reads the same every time.
-    needs.sort_by_key(|need| matcher::model::Kind::parse(&need.kind).map(|k| k.match_rank()));
-    let modes = [("WALK", row.walk), ("BIKE", row.bike), ("TRANSIT", row.transit), ("CAR", row.car)];
-    let matching = RawStudent {
-        grade: i64::from(row.grade),
-        birth_date: row.birth_date.map(|d| d.to_string()),
+    needs.sort_by_key(|need| need.kind.match_rank());
+    let modes = [
+        (TravelMode::Walk, row.walk),
+        (TravelMode::Bike, row.bike),
+        (TravelMode::Transit, row.transit),
+        (TravelMode::Car, row.car),
+    ];
+    let matching = StudentRecord {
+        grade: Grade::new(i64::from(row.grade)).ok_or_else(|| StoreError::unreadable("a student's grade"))?,
+        birth_date: row.birth_date,
         languages: children.languages,
-        home: RawPlace { lat: row.home_lat, lon: row.home_lon },
-        travel_modes: Some(modes.iter().filter(|(_, on)| *on).map(|(m, _)| (*m).to_owned()).collect()),
+        home: Place::new(row.home_lat, row.home_lon)
+            .ok_or_else(|| StoreError::unreadable("a student's home"))?,
+        travel_modes: modes.iter().filter(|(_, on)| *on).map(|(mode, _)| *mode).collect(),
         max_travel_minutes: row.max_travel_minutes,
-        remote_ok: Some(row.remote_ok),
+        remote_ok: row.remote_ok,
         availability: children.availability,
         needs,
-        priority: Some(i64::from(row.priority)),
-        consent_on_file: Some(row.consent_on_file),
+        priority: u8::try_from(row.priority).map_err(|_| StoreError::unreadable("a student's priority"))?,
+        consent_on_file: row.consent_on_file,
         id: row.id,
     };
-    Student {
+    Ok(Student {
         school_id: row.school_id,
         first_name: row.first_name,
         last_name: row.last_name,
         guardians: children.guardians,
         waiting_since: children.waiting_since,
         matching,
-    }
+    })
 }
 
 /// The students whose ids `ids` selects, ordered by id; guardians only when asked
@@ -157,14 +163,15 @@ pub async fn students_in<C: ConnectionTrait>(
             let mut waiting_since = BTreeMap::new();
             let mut raw_needs = Vec::with_capacity(needs.len());
             for (kind, subjects, since) in needs {
-                if let (Some(since), Some(kind)) = (since, Kind::parse(&kind)) {
+                let kind = Kind::parse(&kind).ok_or_else(|| StoreError::unreadable("a need's kind"))?;
+                if let Some(since) = since {
                     let since = since
                         .parse::<NaiveDate>()
                         .map_err(|_| StoreError::unreadable("a need's waiting date"))?;
                     waiting_since.insert(kind, since);
                 }
                 let subjects: Vec<String> = serde_json::from_value(subjects).unwrap_or_default();
-                raw_needs.push(RawNeed { kind, subjects: Some(subjects), waiting_days: None });
+                raw_needs.push(NeedRecord { kind, subjects, waiting_days: 0 });
             }
             let children = StudentChildren {
                 languages: languages.into_iter().map(|(_, language)| language).collect(),
@@ -173,7 +180,7 @@ pub async fn students_in<C: ConnectionTrait>(
                 waiting_since,
                 guardians: contacts.remove(&student.id).unwrap_or_default(),
             };
-            Ok(student_record(student, children))
+            student_record(student, children)
         })
         .collect()
 }
@@ -183,10 +190,10 @@ const WINDOW: &[Item<'static>] =
     &[Item::Column("day"), Item::Column("start_minute"), Item::Column("end_minute")];
 
 /// The `child_windows` column ([`WINDOW`]s) of `row`, Monday first, then by start.
-fn windows(row: &sea_orm::QueryResult) -> Result<Vec<RawWindow>, StoreError> {
+fn windows(row: &sea_orm::QueryResult) -> Result<Vec<Window>, StoreError> {
     let mut windows: Vec<(i32, i32, i32)> = json_cell(row, "child_windows")?;
     windows.sort_unstable();
-    Ok(windows.into_iter().map(|(day, start, end)| raw_window(day, start, end)).collect())
+    windows.into_iter().map(|(day, start, end)| stored_window(day, start, end)).collect()
 }
 
 /// The strings of the JSON column `name` of `row`, sorted.
@@ -239,7 +246,7 @@ pub async fn openings_in<C: ConnectionTrait>(
         .iter()
         .map(|row| {
             let opening = openings::Model::from_query_result(row, "")?;
-            Ok(stored_opening(opening, opening_children(row)?, Detail::Full))
+            stored_opening(opening, opening_children(row)?, Detail::Full)
         })
         .collect()
 }
@@ -253,7 +260,7 @@ pub async fn openings_of_rows<C: ConnectionTrait>(
 ) -> Result<Vec<StoredOpening>, StoreError> {
     match detail {
         Detail::Row => {
-            Ok(rows.into_iter().map(|row| stored_opening(row, Children::default(), Detail::Row)).collect())
+            rows.into_iter().map(|row| stored_opening(row, Children::default(), Detail::Row)).collect()
         }
         Detail::Full if rows.is_empty() => Ok(Vec::new()),
         Detail::Full => {
@@ -269,13 +276,12 @@ pub async fn openings_of_rows<C: ConnectionTrait>(
                 .iter()
                 .map(|row| Ok((row.try_get::<String>("", "id")?, opening_children(row)?)))
                 .collect::<Result<_, StoreError>>()?;
-            Ok(rows
-                .into_iter()
+            rows.into_iter()
                 .map(|row| {
                     let found = children.remove(&row.id).unwrap_or_default();
                     stored_opening(row, found, Detail::Full)
                 })
-                .collect())
+                .collect()
         }
     }
 }
@@ -285,8 +291,8 @@ pub async fn openings_of_rows<C: ConnectionTrait>(
 struct Children {
     subjects: Vec<String>,
     languages: Vec<String>,
-    schedule: Vec<RawWindow>,
-    background_check: Option<RawBackgroundCheck>,
+    schedule: Vec<Window>,
+    background_check: Option<BackgroundCheck>,
 }
 
 /// `select` (over `openings`) with each opening's child tables as array columns.
@@ -306,44 +312,63 @@ fn with_opening_children(backend: DbBackend, mut select: SelectStatement) -> Sel
 /// The child columns of a row of [`with_opening_children`].
 fn opening_children(row: &sea_orm::QueryResult) -> Result<Children, StoreError> {
     let checks: Vec<(Option<String>, Option<String>)> = json_cell(row, "child_check")?;
+    let date = |text: Option<String>| {
+        text.map(|text| {
+            text.parse::<NaiveDate>().map_err(|_| StoreError::unreadable("a background check's date"))
+        })
+        .transpose()
+    };
+    let background_check = match checks.into_iter().next() {
+        Some((cleared_on, expires_on)) => Some(BackgroundCheck::new(date(cleared_on)?, date(expires_on)?)),
+        None => None,
+    };
     Ok(Children {
         subjects: sorted(row, "child_subjects")?,
         languages: sorted(row, "child_languages")?,
         schedule: windows(row)?,
-        background_check: checks
-            .into_iter()
-            .next()
-            .map(|(cleared_on, expires_on)| RawBackgroundCheck { cleared_on, expires_on }),
+        background_check,
     })
 }
 
-fn stored_opening(row: openings::Model, children: Children, detail: Detail) -> StoredOpening {
-    let place = row.lat.zip(row.lon).map(|(lat, lon)| RawPlace { lat, lon });
-    let matching = RawOpening {
-        partner_id: row.partner_id,
-        kind: row.kind,
+fn stored_opening(
+    row: openings::Model,
+    children: Children,
+    detail: Detail,
+) -> Result<StoredOpening, StoreError> {
+    let unreadable = |what: &str| StoreError::unreadable(format!("opening {}'s {what}", row.id));
+    let place = match row.lat.zip(row.lon) {
+        Some((lat, lon)) => Some(Place::new(lat, lon).ok_or_else(|| unreadable("place"))?),
+        None => None,
+    };
+    let grade = |value: i32| Grade::new(i64::from(value)).ok_or_else(|| unreadable("grades"));
+    let matching = OpeningRecord {
+        partner_id: row.partner_id.clone(),
+        kind: Kind::parse(&row.kind).ok_or_else(|| unreadable("kind"))?,
         subjects: children.subjects,
         languages: children.languages,
-        r#virtual: Some(row.is_virtual),
+        r#virtual: row.is_virtual,
         place,
         pickup_radius_km: row.pickup_radius_km,
         schedule: children.schedule,
-        session_minutes: i64::from(row.session_minutes),
-        sessions_per_week: Some(i64::from(row.sessions_per_week)),
-        capacity: i64::from(row.capacity),
-        min_grade: Some(i64::from(row.min_grade)),
-        max_grade: Some(i64::from(row.max_grade)),
-        min_age: row.min_age.map(i64::from),
+        session_minutes: u16::try_from(row.session_minutes).map_err(|_| unreadable("session length"))?,
+        sessions_per_week: u8::try_from(row.sessions_per_week).map_err(|_| unreadable("sessions a week"))?,
+        capacity: u32::try_from(row.capacity).map_err(|_| unreadable("capacity"))?,
+        min_grade: grade(row.min_grade)?,
+        max_grade: grade(row.max_grade)?,
+        min_age: row
+            .min_age
+            .map(|age| u32::try_from(age).map_err(|_| unreadable("minimum age")))
+            .transpose()?,
         background_check: children.background_check,
-        id: row.id,
+        id: row.id.clone(),
     };
-    StoredOpening {
+    Ok(StoredOpening {
         opening: Opening { title: row.title, matching },
         filled: row.filled,
         version: row.version,
         status: OpeningStatus::parse(&row.status).unwrap_or(OpeningStatus::Open),
         detail,
-    }
+    })
 }
 
 /// One student, with guardians.

@@ -1,12 +1,15 @@
 //! The records the service keeps, as typed values. A record's matching fields are
-//! the matcher's own raw types (the JSON of docs/matching.md), so a record, an import row
-//! and an instance file all mean the same thing and are validated by the same rules.
+//! the matcher's own parsed records ([`StudentRecord`], [`OpeningRecord`]), so a
+//! record, an import row and an instance file all mean the same thing, are checked
+//! by the same rules, and nothing is parsed twice.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+pub use matcher::calendar::{Minutes, Weekday, Window};
 pub use matcher::model::Kind;
-pub use matcher::validate::{RawBackgroundCheck, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow};
+pub use matcher::model::{BackgroundCheck, Grade, Place, TravelMode};
+pub use matcher::record::{NeedRecord, OpeningRecord, StudentRecord};
 
 /// A text enum stored as its upper-case name; one definition per enum of docs/api.md.
 macro_rules! text_enum {
@@ -175,7 +178,7 @@ pub struct Opening {
     pub title: Option<String>,
     /// Id, partner, kind, subjects, languages, place, schedule, sessions, capacity,
     /// grades, age, background check.
-    pub matching: RawOpening,
+    pub matching: OpeningRecord,
 }
 
 /// A student: matching fields as docs/matching.md, plus who they are.
@@ -185,7 +188,7 @@ pub struct Student {
     pub school_id: String,
     pub first_name: String,
     pub last_name: String,
-    pub matching: RawStudent,
+    pub matching: StudentRecord,
     pub guardians: Vec<Guardian>,
     /// Need kind → the day a committed run first left it unmatched (the waitlist).
     /// Kept by the store: writing a student never changes it.
@@ -196,19 +199,19 @@ impl Student {
     /// The matching fields on `as_of`: each waiting need carries its days waited,
     /// the day it was left out counted as the first (so a need left out this
     /// morning already comes first this afternoon).
-    pub fn matching_on(&self, as_of: NaiveDate) -> RawStudent {
+    pub fn matching_on(&self, as_of: NaiveDate) -> StudentRecord {
         let mut matching = self.matching.clone();
         for need in &mut matching.needs {
-            let since = Kind::parse(&need.kind).and_then(|kind| self.waiting_since.get(&kind));
-            need.waiting_days = since.map(|since| waiting_days(*since, as_of));
+            need.waiting_days =
+                self.waiting_since.get(&need.kind).map_or(0, |since| waiting_days(*since, as_of));
         }
         matching
     }
 }
 
 /// Days on the waitlist on `as_of`, counting the first; 0 before it began.
-pub fn waiting_days(since: NaiveDate, as_of: NaiveDate) -> i64 {
-    ((as_of - since).num_days() + 1).max(0)
+pub fn waiting_days(since: NaiveDate, as_of: NaiveDate) -> u32 {
+    u32::try_from(((as_of - since).num_days() + 1).max(0)).unwrap_or(u32::MAX)
 }
 
 /// A guardian or family contact of a student.
@@ -236,7 +239,7 @@ pub struct NewMatch {
     /// Criterion name → points.
     pub breakdown: BTreeMap<String, i64>,
     /// Weekly session times.
-    pub sessions: Vec<RawWindow>,
+    pub sessions: Vec<Window>,
     /// The least travel time by the student's modes (0 when virtual).
     pub travel_minutes: Option<f64>,
 }
@@ -253,7 +256,7 @@ pub struct Match {
     pub status: MatchStatus,
     pub score: u32,
     pub breakdown: BTreeMap<String, i64>,
-    pub sessions: Vec<RawWindow>,
+    pub sessions: Vec<Window>,
     pub created_at: DateTime<Utc>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,

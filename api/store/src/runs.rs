@@ -28,7 +28,7 @@ use super::matches::propose_timed;
 use super::notify::{self, Event, EventKind};
 use super::order::Seek;
 use super::people::Listed;
-use super::records::{Kind, NewMatch, RawWindow, RunPhase, RunStatus};
+use super::records::{Kind, NewMatch, RunPhase, RunStatus};
 use super::scope::Scope;
 use super::{Conflict, ConstraintKind, Store, StoreError, safety};
 
@@ -332,15 +332,7 @@ pub fn proposed_matches(run_id: &str, instance: &Instance, outcome: &Outcome) ->
                     .iter()
                     .map(|(criterion, points)| (criterion.as_str().to_owned(), i64::from(points)))
                     .collect(),
-                sessions: assignment
-                    .sessions
-                    .iter()
-                    .map(|session| RawWindow {
-                        day: session.day().as_str().to_owned(),
-                        start: session.start().to_string(),
-                        end: session.end().to_string(),
-                    })
-                    .collect(),
+                sessions: assignment.sessions.clone(),
                 travel_minutes: matcher::feasibility::travel_minutes(student, opening),
             }
         })

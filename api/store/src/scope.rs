@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use matcher::validate::{
-    RawAgreement, RawExistingMatch, RawInstance, RawOpening, RawPair, RawPartner, RawStudent,
-};
+use matcher::model::Agreement;
+use matcher::record::{HeldRecord, OpeningRecord, PartnerRecord, StudentRecord};
+use matcher::score::Weights;
+use matcher::validate::Parts;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -18,7 +19,7 @@ use super::entity::{agreements, declined_pairs, match_sessions, matches, opening
 use super::laps::Laps;
 use super::read::{StoredOpening, openings_in, students_in};
 use super::records::{Kind, MatchStatus, OpeningStatus, PartnerStatus};
-use super::write::raw_window;
+use super::write::stored_window;
 
 /// What a match run covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,8 +94,8 @@ pub async fn load_scope<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,
     as_of: NaiveDate,
-    weights: Option<BTreeMap<String, serde_json::Value>>,
-) -> Result<RawInstance, StoreError> {
+    weights: Weights,
+) -> Result<Parts, StoreError> {
     let kinds = scope.kinds();
     let student_ids = scope.students();
     let opening_ids = Query::select()
@@ -124,7 +125,7 @@ pub async fn load_scope<C: ConnectionTrait>(
     let mut students = students_in(db, &student_ids, false).await?;
     laps.lap("students");
     for student in &mut students {
-        student.matching.needs.retain(|need| Kind::parse(&need.kind).is_some_and(|k| kinds.contains(&k)));
+        student.matching.needs.retain(|need| kinds.contains(&need.kind));
     }
     let students = students.iter().map(|s| s.matching_on(as_of)).collect();
     laps.lap("needs");
@@ -148,53 +149,45 @@ pub(crate) fn held_by_students(student_ids: &SelectStatement) -> SelectStatement
 #[derive(Clone, Debug)]
 pub(crate) struct Loaded {
     /// The students, as given.
-    pub students: Vec<RawStudent>,
+    pub students: Vec<StudentRecord>,
     /// The openings kept, as stored: every open one, full or not (a full one is
     /// FULL in a need's reasons), and a closed one only for the slots these
     /// students hold.
     pub openings: Vec<StoredOpening>,
     /// Per opening: its capacity as these students see it (a closed opening's: the
     /// slots they hold).
-    pub capacities: Vec<i64>,
+    pub capacities: Vec<u32>,
     /// Opening id → slots held by students not loaded here.
     pub held_elsewhere: BTreeMap<String, u32>,
     /// The openings' partners, with the agreements that count.
-    pub partners: Vec<RawPartner>,
+    pub partners: Vec<PartnerRecord>,
     /// The students' open matches to kept openings, with their sessions.
-    pub existing_matches: Vec<RawExistingMatch>,
-    /// The students' declined pairs with kept openings.
-    pub declined: Vec<RawPair>,
+    pub existing_matches: Vec<HeldRecord>,
+    /// The students' declined pairs with kept openings: (student id, opening id).
+    pub declined: Vec<(String, String)>,
 }
 
 impl Loaded {
-    /// The instance document, leaving `self` whole.
-    pub fn instance(
-        &self,
-        as_of: NaiveDate,
-        weights: Option<BTreeMap<String, serde_json::Value>>,
-    ) -> RawInstance {
+    /// The instance's parts, leaving `self` whole.
+    pub fn instance(&self, as_of: NaiveDate, weights: Weights) -> Parts {
         self.clone().into_instance(as_of, weights)
     }
 
-    /// The instance document.
-    pub fn into_instance(
-        self,
-        as_of: NaiveDate,
-        weights: Option<BTreeMap<String, serde_json::Value>>,
-    ) -> RawInstance {
+    /// The instance's parts.
+    pub fn into_instance(self, as_of: NaiveDate, weights: Weights) -> Parts {
         let openings = self
             .openings
             .into_iter()
             .zip(self.capacities)
-            .map(|(item, capacity)| RawOpening { capacity, ..item.opening.matching })
+            .map(|(item, capacity)| OpeningRecord { capacity, ..item.opening.matching })
             .collect();
-        RawInstance {
-            as_of: as_of.to_string(),
-            students: Some(self.students),
-            openings: Some(openings),
-            partners: Some(self.partners),
-            existing_matches: Some(self.existing_matches),
-            declined: Some(self.declined),
+        Parts {
+            as_of,
+            students: self.students,
+            openings,
+            partners: self.partners,
+            existing_matches: self.existing_matches,
+            declined: self.declined,
             weights,
             held_elsewhere: self.held_elsewhere,
         }
@@ -207,7 +200,7 @@ impl Loaded {
 /// Costs a fixed number of queries, each step timed into `laps`.
 pub(crate) async fn load_around<C: ConnectionTrait>(
     db: &C,
-    students: Vec<RawStudent>,
+    students: Vec<StudentRecord>,
     student_ids: &SelectStatement,
     opening_ids: &SelectStatement,
     school_id: Option<&str>,
@@ -234,10 +227,14 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
         .all(db)
         .await?
     {
-        sessions.entry(row.match_id).or_default().push(raw_window(row.day, row.start_minute, row.end_minute));
+        sessions.entry(row.match_id).or_default().push(stored_window(
+            row.day,
+            row.start_minute,
+            row.end_minute,
+        )?);
     }
     laps.lap("held");
-    let mut inside: HashMap<&str, i64> = HashMap::new();
+    let mut inside: HashMap<&str, u32> = HashMap::new();
     for held in &held_matches {
         *inside.entry(held.opening_id.as_str()).or_default() += 1;
     }
@@ -250,7 +247,8 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
     let mut held_elsewhere = BTreeMap::new();
     for item in stored {
         let mine = inside.get(item.opening.matching.id.as_str()).copied().unwrap_or(0);
-        let outside = (i64::from(item.filled) - mine).clamp(0, item.opening.matching.capacity);
+        let filled = u32::try_from(item.filled).unwrap_or(0);
+        let outside = Ord::min(filled.saturating_sub(mine), item.opening.matching.capacity);
         // A closed opening takes no new match: only the slots these students hold.
         let capacity = match item.status {
             OpeningStatus::Closed => mine,
@@ -258,8 +256,7 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
         };
         if capacity >= 1 {
             if item.status == OpeningStatus::Open && outside > 0 {
-                held_elsewhere
-                    .insert(item.opening.matching.id.clone(), u32::try_from(outside).unwrap_or(u32::MAX));
+                held_elsewhere.insert(item.opening.matching.id.clone(), outside);
             }
             openings.push(item);
             capacities.push(capacity);
@@ -272,8 +269,8 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
     let existing_matches = held_matches
         .into_iter()
         .filter(|row| kept.contains(row.opening_id.as_str()))
-        .map(|row| RawExistingMatch {
-            sessions: sessions.remove(&row.id),
+        .map(|row| HeldRecord {
+            sessions: sessions.remove(&row.id).unwrap_or_default(),
             student_id: row.student_id,
             opening_id: row.opening_id,
         })
@@ -286,7 +283,7 @@ pub(crate) async fn load_around<C: ConnectionTrait>(
         .await?
         .into_iter()
         .filter(|row| kept.contains(row.opening_id.as_str()))
-        .map(|row| RawPair { student_id: row.student_id, opening_id: row.opening_id })
+        .map(|row| (row.student_id, row.opening_id))
         .collect();
     laps.lap("declined");
     Ok(Loaded { students, openings, capacities, held_elsewhere, partners, existing_matches, declined })
@@ -299,7 +296,7 @@ async fn partners_of<C: ConnectionTrait>(
     db: &C,
     openings: &[StoredOpening],
     school_id: Option<&str>,
-) -> Result<Vec<RawPartner>, StoreError> {
+) -> Result<Vec<PartnerRecord>, StoreError> {
     let partner_ids: BTreeSet<&str> =
         openings.iter().map(|o| o.opening.matching.partner_id.as_str()).collect();
     let partner_ids: Vec<&str> = partner_ids.into_iter().collect();
@@ -316,7 +313,7 @@ async fn partners_of<C: ConnectionTrait>(
     if let Some(school) = school_id {
         agreement_filter = agreement_filter.add(agreements::Column::SchoolId.eq(school));
     }
-    let mut by_partner: HashMap<String, Vec<RawAgreement>> = HashMap::new();
+    let mut by_partner: HashMap<String, Vec<Agreement>> = HashMap::new();
     for row in agreements::Entity::find()
         .filter(in_list(backend, "agreements.partner_id", &active))
         .filter(agreement_filter)
@@ -326,17 +323,14 @@ async fn partners_of<C: ConnectionTrait>(
         .all(db)
         .await?
     {
-        by_partner.entry(row.partner_id).or_default().push(RawAgreement {
-            starts_on: Some(row.starts_on.to_string()),
-            ends_on: row.ends_on.map(|d| d.to_string()),
-            data_sharing: Some(row.data_sharing),
-        });
+        by_partner.entry(row.partner_id).or_default().push(Agreement::new(
+            Some(row.starts_on),
+            row.ends_on,
+            row.data_sharing,
+        ));
     }
     Ok(partner_ids
         .into_iter()
-        .map(|id| RawPartner {
-            id: id.to_owned(),
-            agreements: Some(by_partner.remove(id).unwrap_or_default()),
-        })
+        .map(|id| PartnerRecord { id: id.to_owned(), agreements: by_partner.remove(id).unwrap_or_default() })
         .collect())
 }

@@ -9,15 +9,17 @@
 //! deliberate withdrawal).
 
 use chrono::NaiveDate;
-use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
+use matcher::calendar::{WeekWindows, Window};
 use matcher::feasibility::{Constraint, Pair, Standing, assess};
 use matcher::model::Instance;
-use matcher::validate::{RawInstance, RawPartner};
+use matcher::record::{OpeningRecord, PartnerRecord, StudentRecord};
+use matcher::score::Weights;
+use matcher::validate::Parts;
 
 use crate::matches::{self, MatchFilter};
 use crate::order::Seek;
 use crate::read::by_id;
-use crate::records::{Match, MatchStatus, Opening, RawWindow, Student};
+use crate::records::{Match, MatchStatus, Opening, Student};
 use crate::{Db, StoreError, entity::students};
 
 /// An open match an edit would strand, and which rules it would break.
@@ -138,30 +140,34 @@ fn open_statuses() -> Vec<MatchStatus> {
 /// Where a match's fixed sessions must still fit.
 enum Check<'a> {
     /// Inside the opening's (new) schedule.
-    Schedule(&'a [RawWindow]),
+    Schedule(&'a [Window]),
     /// Inside the student's (new) availability.
-    Availability(&'a [RawWindow]),
+    Availability(&'a [Window]),
 }
 
 /// Judges each of `open` (all matches to `opening`) against the instance of
 /// `students` and `opening`, by `rules` and `check`.
 fn judge(
     open: &[Match],
-    students: Vec<matcher::validate::RawStudent>,
-    opening: matcher::validate::RawOpening,
+    students: Vec<StudentRecord>,
+    opening: OpeningRecord,
     today: NaiveDate,
     rules: &[Constraint],
     check: Check<'_>,
 ) -> Result<Vec<Stranded>, StoreError> {
-    let partner = RawPartner { id: opening.partner_id.clone(), agreements: None };
-    let raw = RawInstance {
-        as_of: today.to_string(),
-        students: Some(students),
-        openings: Some(vec![opening]),
-        partners: Some(vec![partner]),
-        ..RawInstance::default()
+    let partner = PartnerRecord { id: opening.partner_id.clone(), agreements: Vec::new() };
+    let parts = Parts {
+        as_of: today,
+        students,
+        openings: vec![opening],
+        partners: vec![partner],
+        existing_matches: Vec::new(),
+        declined: Vec::new(),
+        weights: Weights::default(),
+        held_elsewhere: Default::default(),
     };
-    let instance = matcher::parse_instance(&raw)
+    // Records always tie together here (one partner, one opening, distinct students).
+    let instance = matcher::build_instance(&parts)
         .map_err(|err| StoreError::invalid("$", format!("the edited record is not valid: {err}")))?;
     let standing = Standing::of(&instance);
     let fits = match check {
@@ -197,9 +203,7 @@ fn failed(
         constraints.extend(rules.iter().copied().filter(|rule| violations.contains(*rule)));
     }
     let inside = found.sessions.iter().all(|session| {
-        window(session).is_some_and(|session| {
-            fits.on(session.day()).iter().any(|w| w.start() <= session.start() && session.end() <= w.end())
-        })
+        fits.on(session.day()).iter().any(|w| w.start() <= session.start() && session.end() <= w.end())
     });
     if !inside {
         constraints.push(Constraint::Schedule);
@@ -208,10 +212,6 @@ fn failed(
     constraints
 }
 
-fn window(raw: &RawWindow) -> Option<Window> {
-    Window::new(Weekday::parse(&raw.day)?, Minutes::parse(&raw.start)?, Minutes::parse(&raw.end)?)
-}
-
-fn week(windows: &[RawWindow]) -> WeekWindows {
-    WeekWindows::from_windows(windows.iter().filter_map(window).collect())
+fn week(windows: &[Window]) -> WeekWindows {
+    WeekWindows::from_windows(windows.to_vec())
 }

@@ -12,12 +12,14 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
+use matcher::calendar::{WeekWindows, Window};
 use matcher::candidates::{Found, KindIndex, NeedRef};
 use matcher::feasibility::{Constraint, Pair, Standing, assess};
 use matcher::geo::{ROUTE_FACTOR, haversine_km, mode_minutes, reach_km, within_limit};
-use matcher::model::{Instance, Place, TravelMode, age_in_years};
-use matcher::validate::RawInstance;
+use matcher::model::{Instance, TravelMode, age_in_years};
+use matcher::record::{NeedRecord, OpeningRecord, StudentRecord};
+use matcher::score::Weights;
+use matcher::validate::Parts;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr};
 
@@ -29,9 +31,7 @@ use super::entity::{
 use super::geo::Bounds;
 use super::laps::Laps;
 use super::read::{StoredOpening, by_id, students_in};
-use super::records::{
-    Kind, OpeningStatus, PartnerStatus, RawNeed, RawOpening, RawPlace, RawStudent, RawWindow, Student,
-};
+use super::records::{Kind, OpeningStatus, PartnerStatus, Student};
 use super::scope::{Loaded, Scope, held_by_students, load_around, load_scope};
 
 /// A feasible opening for a need, as a match run would make the pair.
@@ -44,7 +44,7 @@ pub struct Suggestion {
     /// Points per criterion (every criterion, by name); they add up to `score`.
     pub breakdown: BTreeMap<String, i64>,
     /// The weekly sessions the pair would get, Monday first.
-    pub sessions: Vec<RawWindow>,
+    pub sessions: Vec<Window>,
     /// How the student would get there.
     pub travel: Travel,
     /// The student's most preferred language the opening speaks.
@@ -93,11 +93,6 @@ pub async fn student<C: ConnectionTrait>(db: &C, id: &str) -> Result<Student, St
     students_in(db, &ids, false).await?.pop().ok_or_else(|| StoreError::not_found("student", id))
 }
 
-/// The student's need of `kind`, if they have one.
-pub fn need_of(student: &RawStudent, kind: Kind) -> Option<&RawNeed> {
-    student.needs.iter().find(|need| Kind::parse(&need.kind) == Some(kind))
-}
-
 /// The best `limit` feasible openings for `student`'s need of `kind` on `as_of`, by
 /// score (highest first), then opening id. Empty when the student has no such need
 /// or an open match already fills it. Costs a fixed number of queries, whatever the
@@ -109,12 +104,11 @@ pub async fn suggestions<C: ConnectionTrait>(
     as_of: NaiveDate,
     limit: usize,
 ) -> Result<Vec<Suggestion>, StoreError> {
-    let Some(need) = need_of(&student.matching, kind) else {
+    let matching = student.matching_on(as_of);
+    let Some(need) = matching.need(kind) else {
         return Ok(Vec::new());
     };
-    let matching = student.matching_on(as_of);
-    let need = need_of(&matching, kind).unwrap_or(need);
-    let raw = RawStudent { needs: vec![need.clone()], ..matching.clone() };
+    let raw = StudentRecord { needs: vec![need.clone()], ..matching.clone() };
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
     let held = held_by_students(&student_ids);
     let candidates = candidate_ids(db.get_database_backend(), &raw, need, kind, &student.school_id, as_of)?;
@@ -125,11 +119,11 @@ pub async fn suggestions<C: ConnectionTrait>(
     let loaded =
         load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id), &mut Laps::new())
             .await?;
-    let instance = parse(&loaded.instance(as_of, None))?;
+    let instance = build(&loaded.instance(as_of, Weights::default()))?;
     let Some(need_ref) = need_ref(&instance, kind) else {
         return Ok(Vec::new());
     };
-    let free = free_time(&instance, &loaded)?;
+    let free = free_time(&instance, &loaded);
     if is_filled(&loaded, kind) {
         return Ok(Vec::new());
     }
@@ -163,7 +157,12 @@ struct Pairs<'a> {
 
 impl Pairs<'_> {
     /// The opening at `at` as a run would match it, or every constraint it fails.
-    fn suggestion(&self, loaded: &Loaded, need: &RawNeed, at: usize) -> Result<Suggestion, Vec<Constraint>> {
+    fn suggestion(
+        &self,
+        loaded: &Loaded,
+        need: &NeedRecord,
+        at: usize,
+    ) -> Result<Suggestion, Vec<Constraint>> {
         let pair = Pair { student: 0, need: self.need.need, free: self.free, opening: at };
         let (violations, facts) = assess(self.instance, self.standing, pair);
         let failed = || Constraint::ALL.into_iter().filter(|c| violations.contains(*c)).collect::<Vec<_>>();
@@ -210,12 +209,11 @@ pub async fn pick<C: ConnectionTrait>(
     kind: Kind,
     as_of: NaiveDate,
 ) -> Result<Pick, StoreError> {
-    let Some(need) = need_of(&student.matching, kind) else {
+    let matching = student.matching_on(as_of);
+    let Some(need) = matching.need(kind) else {
         return Err(StoreError::invalid("openingId", format!("the student has no {} need", kind.as_str())));
     };
-    let matching = student.matching_on(as_of);
-    let need = need_of(&matching, kind).unwrap_or(need);
-    let raw = RawStudent { needs: vec![need.clone()], ..matching.clone() };
+    let raw = StudentRecord { needs: vec![need.clone()], ..matching.clone() };
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
     let mut opening_ids = by_id(openings::Entity, openings::Column::Id, opening_id);
     opening_ids.union(UnionType::Distinct, held_by_students(&student_ids));
@@ -229,9 +227,9 @@ pub async fn pick<C: ConnectionTrait>(
     let Some(at) = loaded.openings.iter().position(|o| o.opening.matching.id == opening_id) else {
         return Ok(Pick::Infeasible(vec![Constraint::Full]));
     };
-    let instance = parse(&loaded.instance(as_of, None))?;
+    let instance = build(&loaded.instance(as_of, Weights::default()))?;
     let need_ref = need_ref(&instance, kind).ok_or_else(|| inconsistent("the need was not loaded"))?;
-    let free = free_time(&instance, &loaded)?;
+    let free = free_time(&instance, &loaded);
     let standing = Standing::of(&instance);
     let index = KindIndex::build(&instance, &standing, kind);
     let pairs =
@@ -259,21 +257,20 @@ pub async fn need_report<C: ConnectionTrait>(
         kinds: vec![kind],
         student_ids: Some(vec![student.matching.id.clone()]),
     };
-    let raw = load_scope(db, &scope, as_of, None).await?;
-    let instance = parse(&raw)?;
+    let raw = load_scope(db, &scope, as_of, Weights::default()).await?;
+    let instance = build(&raw)?;
     let Some(need_ref) = need_ref(&instance, kind) else {
         return Err(StoreError::invalid("kind", format!("the student has no {} need", kind.as_str())));
     };
-    let openings = raw.openings.iter().flatten();
-    let is_filled =
-        raw.existing_matches.iter().flatten().any(|held| {
-            openings.clone().any(|o| o.id == held.opening_id && Kind::parse(&o.kind) == Some(kind))
-        });
+    let is_filled = raw
+        .existing_matches
+        .iter()
+        .any(|held| raw.openings.iter().any(|o| o.id == held.opening_id && o.kind == kind));
     if is_filled {
         return Ok(NeedReport { filled: true, feasible: 0, ruled_out_by: Vec::new() });
     }
-    let sessions = raw.existing_matches.iter().flatten().flat_map(|held| held.sessions.iter().flatten());
-    let free = without_sessions(instance.students()[0].availability(), sessions)?;
+    let sessions = raw.existing_matches.iter().flat_map(|held| &held.sessions);
+    let free = without_sessions(instance.students()[0].availability(), sessions);
     let standing = Standing::of(&instance);
     let mut counts = [0u32; Constraint::ALL.len()];
     let mut feasible = 0;
@@ -334,19 +331,17 @@ async fn listed<C: ConnectionTrait>(
 /// nowhere to go).
 fn candidate_ids(
     backend: DbBackend,
-    student: &RawStudent,
-    need: &RawNeed,
+    student: &StudentRecord,
+    need: &NeedRecord,
     kind: Kind,
     school_id: &str,
     as_of: NaiveDate,
 ) -> Result<Option<SelectStatement>, StoreError> {
-    let subjects: Vec<String> =
-        need.subjects.iter().flatten().map(|subject| subject.trim().to_lowercase()).collect();
+    let subjects: Vec<String> = need.subjects.iter().map(|subject| subject.trim().to_lowercase()).collect();
     let is_tutoring = kind == Kind::Tutoring;
     let places = places(student);
-    let availability = student.availability.iter().map(window).collect::<Option<Vec<_>>>();
-    let availability = WeekWindows::from_windows(availability.unwrap_or_default());
-    if !student.has_consent()
+    let availability = WeekWindows::from_windows(student.availability.clone());
+    if !student.consent_on_file
         || student.languages.is_empty()
         || (is_tutoring && subjects.is_empty())
         || places.is_empty()
@@ -354,11 +349,8 @@ fn candidate_ids(
     {
         return Ok(None);
     }
-    let grade = student.grade;
-    let birth_date = student.birth_date.as_deref().map(str::parse::<NaiveDate>).transpose();
-    let age = birth_date
-        .map_err(|_| inconsistent("a stored birth date is not a date"))?
-        .map(|birth| age_in_years(birth, as_of));
+    let grade = i32::from(student.grade.get());
+    let age = student.birth_date.map(|birth| age_in_years(birth, as_of));
     let column = |column: openings::Column| Expr::col((openings::Entity, column));
     // Cheap column tests first, then the most selective lookups; the agreement
     // (which most partners have) last.
@@ -430,24 +422,22 @@ fn candidate_ids(
 /// the reach of the student's own modes; in person with a pick-up, within a car's
 /// reach. Each condition starts with `is_virtual` and then bounds `lat`, so an index
 /// on `(kind, is_virtual, lat, lon)` serves it as a range.
-fn places(student: &RawStudent) -> Vec<Condition> {
+fn places(student: &StudentRecord) -> Vec<Condition> {
     let column = |column: openings::Column| Expr::col((openings::Entity, column));
     let limit = student.max_travel_minutes;
-    let modes: Vec<TravelMode> =
-        student.travel_modes.iter().flatten().filter_map(|mode| TravelMode::parse(mode)).collect();
-    let own = modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
+    let own = student.travel_modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
     let by_car = reach_km(TravelMode::Car, limit);
     let mut places = Vec::new();
-    if student.accepts_remote() {
+    if student.remote_ok {
         places.push(Condition::all().add(column(openings::Column::IsVirtual).eq(true)));
     }
     if own >= 0.0 {
-        let near = Bounds::around(student.home.lat, student.home.lon, own).condition();
+        let near = Bounds::around(student.home.lat(), student.home.lon(), own).condition();
         places.push(Condition::all().add(column(openings::Column::IsVirtual).eq(false)).add(near));
     }
     // A student who drives reaches every pick-up place on their own.
     if by_car > own {
-        let near = Bounds::around(student.home.lat, student.home.lon, by_car).condition();
+        let near = Bounds::around(student.home.lat(), student.home.lon(), by_car).condition();
         places.push(
             Condition::all()
                 .add(column(openings::Column::IsVirtual).eq(false))
@@ -576,10 +566,10 @@ fn shares_subject(backend: DbBackend, subjects: &[String]) -> SimpleExpr {
     )
 }
 
-/// The matcher's model of a loaded document; stored records always make a valid
-/// one, so a failure is the database's, not the caller's.
-fn parse(raw: &RawInstance) -> Result<Instance, StoreError> {
-    matcher::parse_instance(raw)
+/// The matcher's model of loaded records; stored records always tie together, so
+/// a failure is the database's, not the caller's.
+fn build(parts: &Parts) -> Result<Instance, StoreError> {
+    matcher::build_instance(parts)
         .map_err(|err| inconsistent(&format!("stored records are not a valid instance: {err}")))
 }
 
@@ -596,73 +586,54 @@ fn need_ref(instance: &Instance, kind: Kind) -> Option<NeedRef<'_>> {
 /// Whether an open match of `kind` fills the need (docs/matching.md: not matched again).
 fn is_filled(loaded: &Loaded, kind: Kind) -> bool {
     loaded.existing_matches.iter().any(|held| {
-        loaded.openings.iter().any(|o| {
-            o.opening.matching.id == held.opening_id && Kind::parse(&o.opening.matching.kind) == Some(kind)
-        })
+        loaded
+            .openings
+            .iter()
+            .any(|o| o.opening.matching.id == held.opening_id && o.opening.matching.kind == kind)
     })
 }
 
 /// The student's availability less the sessions they hold, as a run starts with.
-fn free_time(instance: &Instance, loaded: &Loaded) -> Result<WeekWindows, StoreError> {
-    let sessions = loaded.existing_matches.iter().flat_map(|held| held.sessions.iter().flatten());
+fn free_time(instance: &Instance, loaded: &Loaded) -> WeekWindows {
+    let sessions = loaded.existing_matches.iter().flat_map(|held| &held.sessions);
     without_sessions(instance.students()[0].availability(), sessions)
 }
 
 fn without_sessions<'a>(
     availability: &WeekWindows,
-    sessions: impl Iterator<Item = &'a RawWindow>,
-) -> Result<WeekWindows, StoreError> {
-    let mut free = availability.clone();
-    for session in sessions {
-        let window = window(session).ok_or_else(|| inconsistent("a stored session is not a window"))?;
-        free = free.without(&window);
-    }
-    Ok(free)
-}
-
-fn window(raw: &RawWindow) -> Option<Window> {
-    Window::new(Weekday::parse(&raw.day)?, Minutes::parse(&raw.start)?, Minutes::parse(&raw.end)?)
+    sessions: impl Iterator<Item = &'a Window>,
+) -> WeekWindows {
+    sessions.fold(availability.clone(), |free, session| free.without(session))
 }
 
 /// The sessions a run gives the pair: the earliest fit on the first days that hold one.
-fn place_sessions(free: &WeekWindows, opening: &RawOpening) -> Option<Vec<RawWindow>> {
-    let schedule = WeekWindows::from_windows(opening.schedule.iter().map(window).collect::<Option<_>>()?);
-    let minutes = u16::try_from(opening.session_minutes).ok()?;
-    let count = u8::try_from(opening.sessions_per_week_or_default()).ok()?;
-    let sessions = free.place_sessions(&schedule, minutes, count)?;
-    Some(
-        sessions
-            .iter()
-            .map(|session| RawWindow {
-                day: session.day().as_str().to_owned(),
-                start: session.start().to_string(),
-                end: session.end().to_string(),
-            })
-            .collect(),
-    )
+fn place_sessions(free: &WeekWindows, opening: &OpeningRecord) -> Option<Vec<Window>> {
+    let schedule = WeekWindows::from_windows(opening.schedule.clone());
+    free.place_sessions(&schedule, opening.session_minutes, opening.sessions_per_week)
 }
 
 /// Online; the fastest of the student's own modes when it is within their limit;
 /// otherwise the partner's pick-up (the pair is feasible, so one of these holds).
 /// What a pair's sentence says, for a match already made: how the student gets
 /// there, the language they share, the subjects of their need of `kind` it covers.
-pub fn pair_facts(student: &RawStudent, kind: Kind, opening: &RawOpening) -> (Travel, String, Vec<String>) {
-    let subjects = need_of(student, kind).map(|need| shared_subjects(need, opening)).unwrap_or_default();
+pub fn pair_facts(
+    student: &StudentRecord,
+    kind: Kind,
+    opening: &OpeningRecord,
+) -> (Travel, String, Vec<String>) {
+    let subjects = student.need(kind).map(|need| shared_subjects(need, opening)).unwrap_or_default();
     (travel(student, opening), shared_language(student, opening), subjects)
 }
 
-fn travel(student: &RawStudent, opening: &RawOpening) -> Travel {
-    let place = opening.place.filter(|_| !opening.is_virtual());
-    let (Some(home), Some(place)) = (place_of(student.home), place.and_then(place_of)) else {
+fn travel(student: &StudentRecord, opening: &OpeningRecord) -> Travel {
+    let Some(place) = opening.place.filter(|_| !opening.r#virtual) else {
         return Travel::Online;
     };
-    let route = ROUTE_FACTOR * haversine_km(home, place);
+    let route = ROUTE_FACTOR * haversine_km(student.home, place);
     let fastest = student
         .travel_modes
         .iter()
-        .flatten()
-        .filter_map(|mode| TravelMode::parse(mode))
-        .map(|mode| (mode_minutes(mode, route), mode))
+        .map(|mode| (mode_minutes(*mode, route), *mode))
         .reduce(|best, next| if next.0 < best.0 { next } else { best });
     match fastest {
         Some((minutes, mode)) if within_limit(minutes, student.max_travel_minutes) => {
@@ -672,11 +643,7 @@ fn travel(student: &RawStudent, opening: &RawOpening) -> Travel {
     }
 }
 
-fn place_of(raw: RawPlace) -> Option<Place> {
-    Place::new(raw.lat, raw.lon)
-}
-
-fn shared_language(student: &RawStudent, opening: &RawOpening) -> String {
+fn shared_language(student: &StudentRecord, opening: &OpeningRecord) -> String {
     student
         .languages
         .iter()
@@ -685,9 +652,8 @@ fn shared_language(student: &RawStudent, opening: &RawOpening) -> String {
         .unwrap_or_default()
 }
 
-fn shared_subjects(need: &RawNeed, opening: &RawOpening) -> Vec<String> {
-    let wanted: Vec<String> =
-        need.subjects.iter().flatten().map(|subject| subject.trim().to_lowercase()).collect();
+fn shared_subjects(need: &NeedRecord, opening: &OpeningRecord) -> Vec<String> {
+    let wanted: Vec<String> = need.subjects.iter().map(|subject| subject.trim().to_lowercase()).collect();
     opening
         .subjects
         .iter()

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use matcher::calendar::{Minutes, WeekWindows, Weekday, Window};
+use matcher::model::TravelMode;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
@@ -16,9 +17,9 @@ use super::entity::{
     opening_subjects, opening_windows, openings, partners, schools, student_languages, student_needs,
     student_windows, students,
 };
-use super::records::{
-    Agreement, District, Feedback, Opening, OpeningStatus, Partner, RawWindow, School, Student,
-};
+use super::records::{Agreement, District, Feedback, Opening, OpeningStatus, Partner, School, Student};
+use matcher::record::{OpeningRecord, StudentRecord};
+use matcher::validate::{RawOpening, RawStudent};
 
 /// Rows per INSERT: keeps every statement under SQLite's bound-parameter limit.
 const CHUNK: usize = 400;
@@ -37,17 +38,27 @@ fn field_error(err: matcher::Error) -> StoreError {
     }
 }
 
-/// Checks a student's matching fields by the rules of docs/matching.md (the matcher's own
-/// validation), plus the names the service needs.
+/// A student's matching fields, read by the rules of docs/matching.md (the
+/// matcher's own); an error's field is its path inside the record.
+pub fn parse_student(raw: &RawStudent) -> Result<StudentRecord, StoreError> {
+    StudentRecord::parse(raw).map_err(field_error)
+}
+
+/// An opening's matching fields, read by the rules of docs/matching.md.
+pub fn parse_opening(raw: &RawOpening) -> Result<OpeningRecord, StoreError> {
+    OpeningRecord::parse(raw).map_err(field_error)
+}
+
+/// Checks what the service needs of a student beyond docs/matching.md's rules
+/// (which parsing its record applied): names, lengths, guardians.
 pub fn check_student(student: &Student) -> Result<(), StoreError> {
-    matcher::validate::check_student(&student.matching).map_err(field_error)?;
     non_empty("id", &student.matching.id)?;
     non_empty("firstName", &student.first_name)?;
     non_empty("lastName", &student.last_name)?;
     non_empty("schoolId", &student.school_id)?;
     terms("languages", &student.matching.languages)?;
     for (index, need) in student.matching.needs.iter().enumerate() {
-        terms(&format!("needs[{index}].subjects"), need.subjects.as_deref().unwrap_or_default())?;
+        terms(&format!("needs[{index}].subjects"), &need.subjects)?;
     }
     for (index, guardian) in student.guardians.iter().enumerate() {
         non_empty(&format!("guardians[{index}].name"), &guardian.name)?;
@@ -70,26 +81,21 @@ pub fn check_student(student: &Student) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Checks an opening's fields by the rules of docs/matching.md.
+/// Checks what the service needs of an opening beyond docs/matching.md's rules
+/// (which parsing its record applied).
 pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
-    matcher::validate::check_opening(&opening.matching).map_err(field_error)?;
     non_empty("id", &opening.matching.id)?;
     optional("title", opening.title.as_ref(), MAX_NAME_CHARS)?;
     terms("subjects", &opening.matching.subjects)?;
     terms("languages", &opening.matching.languages)?;
-    // What the matcher ignores but a row must still hold: a place on a virtual
-    // opening, a capacity that fits the column, check dates in order.
+    // What the matcher ignores but a row must still hold: a capacity that fits the
+    // column, check dates in order.
     let o = &opening.matching;
-    if let Some(place) = o.place
-        && !((-90.0..=90.0).contains(&place.lat) && (-180.0..=180.0).contains(&place.lon))
-    {
-        return Err(StoreError::invalid("place", "lat must be in [-90, 90] and lon in [-180, 180]"));
-    }
-    if o.capacity > i64::from(i32::MAX) {
+    if i64::from(o.capacity) > i64::from(i32::MAX) {
         return Err(StoreError::invalid("capacity", format!("must be at most {}", i32::MAX)));
     }
     if let Some(check) = &o.background_check
-        && let (Some(cleared), Some(expires)) = (&check.cleared_on, &check.expires_on)
+        && let (Some(cleared), Some(expires)) = (check.cleared_on(), check.expires_on())
         && expires < cleared
     {
         return Err(StoreError::invalid("backgroundCheck.expiresOn", "is before clearedOn"));
@@ -97,13 +103,12 @@ pub fn check_opening(opening: &Opening) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Why an opening could never be matched, one error per field, beyond the field
-/// rules of docs/matching.md (which [`check_opening`] applies): grades that exclude every
+/// Why an opening as entered could never be matched, one error per field, beyond
+/// the field rules of docs/matching.md (which [`parse_opening`] applies): grades that exclude every
 /// student, a schedule with no room for a session, too few days for its sessions a
 /// week, a blank subject, no language. What a person enters (the API, CSV import)
 /// meets these; generated and seeded instances need not.
-pub fn unmatchable(opening: &Opening) -> Vec<StoreError> {
-    let o = &opening.matching;
+pub fn unmatchable(o: &RawOpening) -> Vec<StoreError> {
     let mut problems = Vec::new();
     if o.min_grade_or_default() > o.max_grade_or_default() {
         let message = format!("{} is above maxGrade {}", o.min_grade_or_default(), o.max_grade_or_default());
@@ -117,18 +122,17 @@ pub fn unmatchable(opening: &Opening) -> Vec<StoreError> {
     if o.languages.is_empty() {
         problems.push(StoreError::invalid("languages", "is empty: sessions need a language"));
     }
-    // A window that does not parse is check_opening's to report; judging the rest
+    // A window that does not parse is the field rules' to report; judging the rest
     // would blame the schedule twice.
-    let parses = o.schedule.iter().all(|w| {
-        match (Weekday::parse(&w.day), Minutes::parse(&w.start), Minutes::parse(&w.end)) {
-            (Some(day), Some(start), Some(end)) => Window::new(day, start, end).is_some(),
-            _ => false,
-        }
-    });
-    if !parses {
+    let parsed: Option<Vec<Window>> = o
+        .schedule
+        .iter()
+        .map(|w| Window::new(Weekday::parse(&w.day)?, Minutes::parse(&w.start)?, Minutes::parse(&w.end)?))
+        .collect();
+    let Some(parsed) = parsed else {
         return problems;
-    }
-    let windows = window_rows(&o.schedule);
+    };
+    let windows = window_rows(&parsed);
     if windows.is_empty() {
         problems.push(StoreError::invalid("schedule", "is empty: no session can be placed"));
         return problems;
@@ -196,27 +200,23 @@ fn terms(field: &str, values: &[String]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Merged weekly windows as `(day, start, end)` minutes; input already validated.
-pub fn window_rows(windows: &[RawWindow]) -> Vec<(i32, i32, i32)> {
-    let parsed = windows
-        .iter()
-        .filter_map(|w| {
-            Window::new(Weekday::parse(&w.day)?, Minutes::parse(&w.start)?, Minutes::parse(&w.end)?)
-        })
-        .collect();
-    WeekWindows::from_windows(parsed)
+/// Merged weekly windows as `(day, start, end)` minutes.
+pub fn window_rows(windows: &[Window]) -> Vec<(i32, i32, i32)> {
+    WeekWindows::from_windows(windows.to_vec())
         .windows()
         .iter()
         .map(|w| (w.day().index() as i32, i32::from(w.start().get()), i32::from(w.end().get())))
         .collect()
 }
 
-/// A stored window back in the JSON shape.
-pub fn raw_window(day: i32, start: i32, end: i32) -> RawWindow {
-    let day = usize::try_from(day).ok().and_then(|d| Weekday::ALL.get(d).copied()).unwrap_or(Weekday::Mon);
-    let minutes =
-        |m: i32| Minutes::new(u16::try_from(m).unwrap_or(0)).map(|m| m.to_string()).unwrap_or_default();
-    RawWindow { day: day.as_str().to_owned(), start: minutes(start), end: minutes(end) }
+/// A stored window's columns back as a window.
+pub fn stored_window(day: i32, start: i32, end: i32) -> Result<Window, StoreError> {
+    let day = usize::try_from(day).ok().and_then(|d| Weekday::ALL.get(d).copied());
+    let minutes = |m: i32| u16::try_from(m).ok().and_then(Minutes::new);
+    day.zip(minutes(start))
+        .zip(minutes(end))
+        .and_then(|((day, start), end)| Window::new(day, start, end))
+        .ok_or_else(|| StoreError::unreadable("a stored window"))
 }
 
 /// Distinct values, first occurrence kept (a list may repeat itself; a key may not).
@@ -394,22 +394,22 @@ pub async fn save_openings<C: ConnectionTrait>(
     for opening in list {
         check_opening(opening)?;
         let o = &opening.matching;
-        let is_virtual = o.is_virtual();
+        let is_virtual = o.r#virtual;
         rows.push(openings::ActiveModel {
             id: Set(o.id.clone()),
             partner_id: Set(o.partner_id.clone()),
-            kind: Set(o.kind.clone()),
+            kind: Set(o.kind.as_str().to_owned()),
             title: Set(opening.title.clone()),
             is_virtual: Set(is_virtual),
-            lat: Set(o.place.map(|p| p.lat)),
-            lon: Set(o.place.map(|p| p.lon)),
+            lat: Set(o.place.map(|p| p.lat())),
+            lon: Set(o.place.map(|p| p.lon())),
             pickup_radius_km: Set(o.pickup_radius_km),
-            session_minutes: Set(o.session_minutes as i32),
-            sessions_per_week: Set(o.sessions_per_week_or_default() as i32),
+            session_minutes: Set(i32::from(o.session_minutes)),
+            sessions_per_week: Set(i32::from(o.sessions_per_week)),
             capacity: Set(o.capacity as i32),
             filled: Set(0),
-            min_grade: Set(o.min_grade_or_default() as i32),
-            max_grade: Set(o.max_grade_or_default() as i32),
+            min_grade: Set(i32::from(o.min_grade.get())),
+            max_grade: Set(i32::from(o.max_grade.get())),
             min_age: Set(o.min_age.map(|age| age as i32)),
             // New openings are open; an edit never reopens or closes one.
             status: sea_orm::ActiveValue::NotSet,
@@ -440,8 +440,8 @@ pub async fn save_openings<C: ConnectionTrait>(
         if let Some(check) = &o.background_check {
             checks.push(background_checks::ActiveModel {
                 opening_id: Set(o.id.clone()),
-                cleared_on: Set(check.cleared_on.as_deref().and_then(|d| d.parse().ok())),
-                expires_on: Set(check.expires_on.as_deref().and_then(|d| d.parse().ok())),
+                cleared_on: Set(check.cleared_on()),
+                expires_on: Set(check.expires_on()),
             });
         }
     }
@@ -512,25 +512,24 @@ pub async fn save_students<C: ConnectionTrait>(
     for student in list {
         check_student(student)?;
         let s = &student.matching;
-        let modes = s.travel_modes.clone().unwrap_or_default();
-        let has = |mode: &str| modes.iter().any(|m| m == mode);
+        let has = |mode: TravelMode| s.travel_modes.contains(&mode);
         rows.push(students::ActiveModel {
             id: Set(s.id.clone()),
             school_id: Set(student.school_id.clone()),
             first_name: Set(student.first_name.clone()),
             last_name: Set(student.last_name.clone()),
-            grade: Set(s.grade as i32),
-            birth_date: Set(s.birth_date.as_deref().and_then(|d| d.parse().ok())),
-            home_lat: Set(coarse(s.home.lat)),
-            home_lon: Set(coarse(s.home.lon)),
-            walk: Set(has("WALK")),
-            bike: Set(has("BIKE")),
-            transit: Set(has("TRANSIT")),
-            car: Set(has("CAR")),
+            grade: Set(i32::from(s.grade.get())),
+            birth_date: Set(s.birth_date),
+            home_lat: Set(coarse(s.home.lat())),
+            home_lon: Set(coarse(s.home.lon())),
+            walk: Set(has(TravelMode::Walk)),
+            bike: Set(has(TravelMode::Bike)),
+            transit: Set(has(TravelMode::Transit)),
+            car: Set(has(TravelMode::Car)),
             max_travel_minutes: Set(s.max_travel_minutes),
-            remote_ok: Set(s.accepts_remote()),
-            priority: Set(s.priority_or_default() as i32),
-            consent_on_file: Set(s.has_consent()),
+            remote_ok: Set(s.remote_ok),
+            priority: Set(i32::from(s.priority)),
+            consent_on_file: Set(s.consent_on_file),
             version: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
@@ -553,8 +552,8 @@ pub async fn save_students<C: ConnectionTrait>(
         for need in &s.needs {
             needs.push(student_needs::ActiveModel {
                 student_id: Set(s.id.clone()),
-                kind: Set(need.kind.clone()),
-                subjects: Set(json!(distinct(need.subjects.as_deref().unwrap_or_default()))),
+                kind: Set(need.kind.as_str().to_owned()),
+                subjects: Set(json!(distinct(&need.subjects))),
                 waiting_since: Set(None),
             });
         }

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
-use store::records::{Kind, Match, MatchStatus, NewMatch, OpeningStatus};
+use store::records::{Match, MatchStatus, NewMatch, OpeningStatus};
 use store::suggest::{self, Pick, Travel};
 use store::{StoreError, matches, new_id, people, read, safety};
 
@@ -55,8 +55,7 @@ impl MatchMutation {
                 format!("opening {} is closed to new matches", opening_id.as_str()),
             ));
         }
-        let kind = Kind::parse(&opening.opening.matching.kind)
-            .ok_or_else(|| ApiError::internal("a stored opening has an unknown kind"))?;
+        let kind = opening.opening.matching.kind;
         let now = Utc::now();
         let txn = store.write().await?;
         // Proposals for one student wait for each other (PostgreSQL row lock; SQLite

@@ -70,14 +70,12 @@ impl PeopleMutation {
         let access = Access::of(ctx)?;
         access.write_students_of(&input.school_id)?;
         let id = input.id.clone().ok_or_else(|| ApiError::bad_input("input.id", "is required"))?;
-        let record = input.into_record(id.0);
+        let entered = input.into_record(id.0);
         let txn = store(ctx)?.write().await?;
-        if people::find_student(&txn, &record.matching.id).await?.is_some() {
-            return Err(ApiError::new(
-                Code::Conflict,
-                format!("student {} already exists", record.matching.id),
-            ));
+        if people::find_student(&txn, entered.id()).await?.is_some() {
+            return Err(ApiError::new(Code::Conflict, format!("student {} already exists", entered.id())));
         }
+        let record = entered.parse().map_err(in_input)?;
         let detail = serde_json::json!({ "schoolId": record.school_id });
         save_student(txn, &access, record, "create", Some(detail)).await
     }
@@ -95,8 +93,8 @@ impl PeopleMutation {
             .await?
             .ok_or_else(|| ApiError::from(StoreError::not_found("student", id.as_str())))?;
         access.write_student(&id, &stored.school_id)?;
-        let (record, changed) = input.apply(&stored).map_err(|errors| all_of(ctx, errors))?;
-        write::check_student(&record).map_err(in_input)?;
+        let (entered, changed) = input.apply(&stored).map_err(|errors| all_of(ctx, errors))?;
+        let record = entered.parse().map_err(in_input)?;
         let stranded = strand::by_student(&txn, &record, store(ctx)?.today(Utc::now())).await?;
         if !stranded.is_empty() {
             return Err(stranding(&stranded));

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
+use matcher::validate::RawOpening;
 use store::matches::{self, MatchFilter};
 use store::records::{Agreement, MatchStatus, OpeningStatus};
 use store::{StoreError, catalog, read, strand, write};
@@ -104,10 +105,10 @@ impl RecordsMutation {
         if input.background_check.is_some() {
             access.set_background_check()?;
         }
-        let opening = input.into_record();
+        let (title, raw) = input.into_raw();
+        access.write_opening(&raw.partner_id, None)?;
+        let opening = refuse_unmatchable(ctx, title, &raw)?;
         let (id, partner_id) = (&opening.matching.id, &opening.matching.partner_id);
-        access.write_opening(partner_id, None)?;
-        refuse_unmatchable(ctx, &opening)?;
         let store = store(ctx)?;
         let txn = store.write().await?;
         if catalog::opening_exists(&txn, id).await? {
@@ -145,8 +146,8 @@ impl RecordsMutation {
         // A missing opening is NOT_FOUND "opening … does not exist", as StoreError maps it.
         let before = read::opening(&txn, &id).await?;
         access.write_opening(&before.opening.matching.partner_id, Some(&id))?;
-        let (after, changed) = input.apply(&before.opening).map_err(|errors| all_of(ctx, errors))?;
-        refuse_unmatchable(ctx, &after)?;
+        let (title, raw, changed) = input.apply(&before.opening).map_err(|errors| all_of(ctx, errors))?;
+        let after = refuse_unmatchable(ctx, title, &raw)?;
         let open = matches_of(&txn, &id).await?;
         if !open.is_empty() && after.matching.kind != before.opening.matching.kind {
             return Err(ApiError::new(
@@ -155,7 +156,7 @@ impl RecordsMutation {
             )
             .about_matches(open));
         }
-        if after.matching.capacity < i64::from(before.filled) {
+        if i64::from(after.matching.capacity) < i64::from(before.filled) {
             return Err(ApiError::new(
                 Code::Conflict,
                 format!(
@@ -198,16 +199,28 @@ impl RecordsMutation {
     }
 }
 
-/// Refuses an opening that could never be matched, one error per field: the
-/// matcher's field rules (the first broken one) and [`write::unmatchable`].
-fn refuse_unmatchable(ctx: &Context<'_>, opening: &store::records::Opening) -> ApiResult<()> {
-    let mut errors: Vec<ApiError> = write::check_opening(opening).err().into_iter().map(in_input).collect();
-    for problem in write::unmatchable(opening).into_iter().map(in_input) {
+/// The opening as entered, parsed; or, one error per field, why it could never be
+/// matched: the field rules (the first broken one) and [`write::unmatchable`].
+fn refuse_unmatchable(
+    ctx: &Context<'_>,
+    title: Option<String>,
+    raw: &RawOpening,
+) -> ApiResult<store::records::Opening> {
+    let opening = write::parse_opening(raw).map(|matching| store::records::Opening { title, matching });
+    let checked = opening.and_then(|opening| write::check_opening(&opening).map(|()| opening));
+    let (opening, mut errors) = match checked {
+        Ok(opening) => (Some(opening), Vec::new()),
+        Err(err) => (None, vec![in_input(err)]),
+    };
+    for problem in write::unmatchable(raw).into_iter().map(in_input) {
         if !errors.iter().any(|known| known.field == problem.field) {
             errors.push(problem);
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(all_of(ctx, errors)) }
+    match opening {
+        Some(opening) if errors.is_empty() => Ok(opening),
+        _ => Err(all_of(ctx, errors)),
+    }
 }
 
 /// The ids of the opening's open matches.

@@ -49,7 +49,7 @@ impl SuggestQuery {
                     facts: Facts::of(&item),
                     score: i64::from(item.score),
                     breakdown: criteria(&item.breakdown)?,
-                    sessions: WeeklyWindow::all(&item.sessions)?,
+                    sessions: WeeklyWindow::all(&item.sessions),
                     opening: OpeningNode::new(store, item.opening),
                 })
             })
@@ -105,7 +105,7 @@ pub(crate) async fn need(
     let student = suggest::student(store.db(), student_id).await?;
     access.suggestions(student_id, &student.school_id)?;
     let kind = Kind::from(kind);
-    if suggest::need_of(&student.matching, kind).is_none() {
+    if student.matching.need(kind).is_none() {
         return Err(StoreError::invalid("kind", format!("the student has no {} need", kind.as_str())).into());
     }
     Ok((student, kind))

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
-use matcher::calendar::Weekday as DomainWeekday;
+use matcher::calendar::Window;
 use matcher::feasibility::Constraint as DomainConstraint;
 use matcher::score::Criterion as DomainCriterion;
-use store::records::RawWindow;
+use matcher::validate::RawWindow;
 
 use crate::graphql::error::ApiError;
 use crate::graphql::types::enums::{Constraint, ScoreCriterion, Weekday};
@@ -22,6 +22,12 @@ pub struct Place {
     pub lon: f64,
 }
 
+impl Place {
+    pub(crate) fn of(place: matcher::model::Place) -> Place {
+        Place { lat: place.lat(), lon: place.lon() }
+    }
+}
+
 /// A weekly window: a day, and `start`/`end` as `HH:MM` (`end` may be `24:00`).
 #[derive(Clone, Debug, SimpleObject)]
 pub struct WeeklyWindow {
@@ -34,16 +40,32 @@ pub struct WeeklyWindow {
 }
 
 impl WeeklyWindow {
-    /// A stored window; its day was validated when it was written.
-    pub(crate) fn of(window: &RawWindow) -> Result<WeeklyWindow, ApiError> {
-        let day = DomainWeekday::parse(&window.day)
-            .ok_or_else(|| ApiError::internal(format!("a stored window has the day {:?}", window.day)))?;
-        Ok(WeeklyWindow { day: day.into(), start: window.start.clone(), end: window.end.clone() })
+    /// A window as the schema shows it.
+    pub(crate) fn of(window: &Window) -> WeeklyWindow {
+        WeeklyWindow {
+            day: window.day().into(),
+            start: window.start().to_string(),
+            end: window.end().to_string(),
+        }
     }
 
-    /// Stored windows.
-    pub(crate) fn all(windows: &[RawWindow]) -> Result<Vec<WeeklyWindow>, ApiError> {
+    /// Windows as the schema shows them.
+    pub(crate) fn all(windows: &[Window]) -> Vec<WeeklyWindow> {
         windows.iter().map(WeeklyWindow::of).collect()
+    }
+
+    /// Windows of a stored result document, which the engine wrote.
+    pub(crate) fn of_document(windows: &[RawWindow]) -> Result<Vec<WeeklyWindow>, ApiError> {
+        windows
+            .iter()
+            .map(|window| {
+                matcher::record::parse_window("sessions", window)
+                    .map(|window| WeeklyWindow::of(&window))
+                    .map_err(|err| {
+                        ApiError::internal(format!("a stored result's session does not read: {err}"))
+                    })
+            })
+            .collect()
     }
 }
 

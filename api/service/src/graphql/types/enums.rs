@@ -27,11 +27,6 @@ impl OpeningKind {
     pub fn as_str(self) -> &'static str {
         Kind::from(self).as_str()
     }
-
-    /// Reads a stored name.
-    pub(crate) fn parse(text: &str) -> Option<OpeningKind> {
-        Kind::parse(text).map(OpeningKind::from)
-    }
 }
 
 /// What kind of organisation or person a partner is.

@@ -90,9 +90,9 @@ impl MatchNode {
     /// Weekly sessions, on distinct days.
     pub(crate) async fn sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<WeeklyWindow>> {
         match self.3 {
-            Detail::Full => WeeklyWindow::all(&self.0.sessions),
+            Detail::Full => Ok(WeeklyWindow::all(&self.0.sessions)),
             // Its page read no sessions: the look-ahead saw none asked.
-            Detail::Row => WeeklyWindow::all(&matches::sessions(store(ctx)?.db(), &self.0.id).await?),
+            Detail::Row => Ok(WeeklyWindow::all(&matches::sessions(store(ctx)?.db(), &self.0.id).await?)),
         }
     }
 

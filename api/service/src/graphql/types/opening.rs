@@ -5,10 +5,11 @@ use std::borrow::Cow;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
+use matcher::validate::{RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
 use store::Store;
 use store::catalog::{self, Near, OpeningFilter, OpeningSort};
 use store::read::{self, Detail, StoredOpening};
-use store::records::{Opening, RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
+use store::records::OpeningRecord;
 
 use crate::graphql::access::{Access, Rows};
 use crate::graphql::connection::{OrderDirection, Page, Window, counted, detail_for};
@@ -33,18 +34,18 @@ impl OpeningNode {
         OpeningNode { stored, partners: Partners::on_demand(store) }
     }
 
-    pub(crate) fn raw(&self) -> &RawOpening {
+    pub(crate) fn record(&self) -> &OpeningRecord {
         &self.stored.opening.matching
     }
 
     /// The record with its child tables (subjects, languages, schedule, background
     /// check): as read, or read now when the page read rows alone because its
     /// look-ahead saw no child field ([`OPENING_CHILDREN`]).
-    async fn full(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, RawOpening>> {
+    async fn full(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OpeningRecord>> {
         match self.stored.detail {
-            Detail::Full => Ok(Cow::Borrowed(self.raw())),
+            Detail::Full => Ok(Cow::Borrowed(self.record())),
             Detail::Row => {
-                Ok(Cow::Owned(read::opening(store(ctx)?.db(), &self.raw().id).await?.opening.matching))
+                Ok(Cow::Owned(read::opening(store(ctx)?.db(), &self.record().id).await?.opening.matching))
             }
         }
     }
@@ -56,12 +57,12 @@ pub(crate) const OPENING_CHILDREN: [&str; 4] = ["subjects", "languages", "schedu
 #[Object(name = "Opening")]
 impl OpeningNode {
     pub(crate) async fn id(&self) -> ID {
-        ID(self.raw().id.clone())
+        ID(self.record().id.clone())
     }
 
     /// Loaded together with the partners of the other openings of the page.
     pub(crate) async fn partner(&self, ctx: &Context<'_>) -> ApiResult<PartnerNode> {
-        let partner_id = &self.raw().partner_id;
+        let partner_id = &self.record().partner_id;
         Access::of(ctx)?.read_opening(partner_id)?;
         match self.partners.get(partner_id).await? {
             Some(partner) => Ok(PartnerNode(partner)),
@@ -69,9 +70,8 @@ impl OpeningNode {
         }
     }
 
-    pub(crate) async fn kind(&self) -> ApiResult<OpeningKind> {
-        OpeningKind::parse(&self.raw().kind)
-            .ok_or_else(|| ApiError::internal("a stored opening has an unknown kind"))
+    pub(crate) async fn kind(&self) -> OpeningKind {
+        self.record().kind.into()
     }
 
     /// A short human title.
@@ -92,51 +92,51 @@ impl OpeningNode {
     /// Whether it takes place online (and has no place then).
     #[graphql(name = "virtual")]
     pub(crate) async fn is_virtual(&self) -> bool {
-        self.raw().is_virtual()
+        self.record().r#virtual
     }
 
     pub(crate) async fn place(&self) -> Option<Place> {
-        self.raw().place.map(|place| Place { lat: place.lat, lon: place.lon })
+        self.record().place.map(Place::of)
     }
 
     /// Students within this distance can be picked up by the partner.
     pub(crate) async fn pickup_radius_km(&self) -> Option<f64> {
-        self.raw().pickup_radius_km
+        self.record().pickup_radius_km
     }
 
     /// Weekly windows in which sessions can take place.
     pub(crate) async fn schedule(&self, ctx: &Context<'_>) -> ApiResult<Vec<WeeklyWindow>> {
-        WeeklyWindow::all(&self.full(ctx).await?.schedule)
+        Ok(WeeklyWindow::all(&self.full(ctx).await?.schedule))
     }
 
     pub(crate) async fn session_minutes(&self) -> i64 {
-        self.raw().session_minutes
+        i64::from(self.record().session_minutes)
     }
 
     pub(crate) async fn sessions_per_week(&self) -> i64 {
-        self.raw().sessions_per_week_or_default()
+        i64::from(self.record().sessions_per_week)
     }
 
     /// Students it can take at once.
     pub(crate) async fn capacity(&self) -> i64 {
-        self.raw().capacity
+        i64::from(self.record().capacity)
     }
 
     /// Slots not held by an open match.
     pub(crate) async fn free_slots(&self) -> i64 {
-        (self.raw().capacity - i64::from(self.stored.filled)).max(0)
+        (i64::from(self.record().capacity) - i64::from(self.stored.filled)).max(0)
     }
 
     pub(crate) async fn min_grade(&self) -> i64 {
-        self.raw().min_grade_or_default()
+        i64::from(self.record().min_grade.get())
     }
 
     pub(crate) async fn max_grade(&self) -> i64 {
-        self.raw().max_grade_or_default()
+        i64::from(self.record().max_grade.get())
     }
 
     pub(crate) async fn min_age(&self) -> Option<i64> {
-        self.raw().min_age
+        self.record().min_age.map(i64::from)
     }
 
     /// `OPEN` takes new matches; `CLOSED` takes none, while its open matches go on.
@@ -147,23 +147,11 @@ impl OpeningNode {
     /// The host's clearance, as the district verified it: for ADMIN, counselors
     /// and the opening's partner (FORBIDDEN for students). Set by ADMIN only.
     pub(crate) async fn background_check(&self, ctx: &Context<'_>) -> ApiResult<Option<BackgroundCheck>> {
-        Access::of(ctx)?.read_background_check(&self.raw().partner_id)?;
+        Access::of(ctx)?.read_background_check(&self.record().partner_id)?;
         let full = self.full(ctx).await?;
-        let Some(check) = &full.background_check else {
-            return Ok(None);
-        };
-        let date = |text: &Option<String>| {
-            text.as_deref()
-                .map(|text| {
-                    text.parse::<NaiveDate>()
-                        .map_err(|_| ApiError::internal(format!("a stored clearance date reads {text:?}")))
-                })
-                .transpose()
-        };
-        Ok(Some(BackgroundCheck {
-            cleared_on: date(&check.cleared_on)?,
-            expires_on: date(&check.expires_on)?,
-        }))
+        Ok(full
+            .background_check
+            .map(|check| BackgroundCheck { cleared_on: check.cleared_on(), expires_on: check.expires_on() }))
     }
 }
 
@@ -268,7 +256,8 @@ pub struct OpeningInput {
 }
 
 impl OpeningInput {
-    pub(crate) fn into_record(self) -> Opening {
+    /// The title, and the opening's fields as entered (parsed by the store's rules).
+    pub(crate) fn into_raw(self) -> (Option<String>, RawOpening) {
         let matching = RawOpening {
             id: self.id.0,
             partner_id: self.partner_id.0,
@@ -287,7 +276,7 @@ impl OpeningInput {
             min_age: self.min_age.map(i64::from),
             background_check: self.background_check.map(BackgroundCheckInput::into_raw),
         };
-        Opening { title: self.title, matching }
+        (self.title, matching)
     }
 }
 
@@ -299,6 +288,10 @@ impl BackgroundCheckInput {
         }
     }
 }
+
+/// A patched opening: its title, its fields as entered (still to be parsed), and
+/// the names of the fields the patch gave.
+pub(crate) type Patched = (Option<String>, RawOpening, Vec<&'static str>);
 
 /// Changes to an opening: an absent field stays as it is, an explicit `null` clears
 /// a field that may be empty, lists given replace the list whole. `partnerId` and
@@ -336,11 +329,12 @@ impl OpeningPatch {
 
     /// `before` with the patch applied, and the names of the fields it gave; or one
     /// error per field that may not be null but was.
-    pub(crate) fn apply(self, before: &Opening) -> Result<(Opening, Vec<&'static str>), Vec<ApiError>> {
+    pub(crate) fn apply(self, before: &store::records::Opening) -> Result<Patched, Vec<ApiError>> {
         let mut errors = Vec::new();
-        let mut after = before.clone();
+        let mut title = before.title.clone();
+        let mut after = before.matching.to_raw();
         let mut changed = Vec::new();
-        let o = &mut after.matching;
+        let o = &mut after;
         macro_rules! set {
             ($name:literal, $slot:expr, $value:expr) => {
                 if let Some(value) = $value {
@@ -350,7 +344,7 @@ impl OpeningPatch {
             };
         }
         set!("kind", o.kind, required("kind", self.kind, &mut errors).map(|kind| kind.as_str().to_owned()));
-        set!("title", after.title, nullable(self.title));
+        set!("title", title, nullable(self.title));
         set!("subjects", o.subjects, required("subjects", self.subjects, &mut errors));
         set!("languages", o.languages, required("languages", self.languages, &mut errors));
         set!("virtual", o.r#virtual, required("virtual", self.is_virtual, &mut errors).map(Some));
@@ -393,7 +387,7 @@ impl OpeningPatch {
             o.background_check,
             nullable(self.background_check).map(|check| check.map(BackgroundCheckInput::into_raw))
         );
-        if errors.is_empty() { Ok((after, changed)) } else { Err(errors) }
+        if errors.is_empty() { Ok((title, after, changed)) } else { Err(errors) }
     }
 }
 

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use matcher::validate::RawWindow;
 use serde::Deserialize;
 use serde_json::Value;
 use store::Store;
 use store::matches::{self, MatchFilter};
 use store::order::Direction;
-use store::records::{Kind, RawWindow};
+use store::records::Kind;
 use store::runs::{self, RunRecord};
 
 use crate::graphql::connection::{Page, Total, Window, cost, encode};
@@ -294,7 +295,7 @@ impl MatchRunNode {
                         opening_id: ID(item.opening_id),
                         score: item.score,
                         breakdown: criteria(&item.breakdown)?,
-                        sessions: WeeklyWindow::all(&item.sessions)?,
+                        sessions: WeeklyWindow::of_document(&item.sessions)?,
                         match_id: None,
                     })
                 })
@@ -309,7 +310,7 @@ impl MatchRunNode {
             .map(|item| {
                 Ok(RunAssignment {
                     breakdown: criteria(&item.breakdown)?,
-                    sessions: WeeklyWindow::all(&item.sessions)?,
+                    sessions: WeeklyWindow::all(&item.sessions),
                     student_id: ID(item.student_id),
                     opening_id: ID(item.opening_id),
                     kind: item.kind.into(),

@@ -8,10 +8,12 @@ use std::borrow::Cow;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use matcher::validate::{RawNeed, RawPlace, RawStudent, RawWindow};
+use store::StoreError;
 use store::matches::MatchFilter;
 use store::people::{self, Disclosure, StudentSort, Visible};
 use store::read::Detail;
-use store::records::{Guardian, Kind, RawNeed, RawPlace, RawStudent, RawWindow, Role, Student};
+use store::records::{Guardian, Kind, Role, Student, StudentRecord};
 
 use crate::graphql::access::{Access, Rows, StudentField, StudentView};
 use crate::graphql::connection::{OrderDirection, Page, Window, cost, detail_for};
@@ -107,7 +109,7 @@ impl StudentNode {
         StudentNode { record, view: StudentView::Full, detail: Detail::Full }
     }
 
-    pub(crate) fn allow(&self, ctx: &Context<'_>, field: StudentField) -> Result<&RawStudent, ApiError> {
+    pub(crate) fn allow(&self, ctx: &Context<'_>, field: StudentField) -> Result<&StudentRecord, ApiError> {
         Access::of(ctx)?.student_field(self.view, field)?;
         Ok(&self.record.matching)
     }
@@ -152,18 +154,12 @@ impl StudentNode {
 
     /// 0 (kindergarten) to 12.
     pub(crate) async fn grade(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.allow(ctx, StudentField::Minimal)?.grade)
+        Ok(i64::from(self.allow(ctx, StudentField::Minimal)?.grade.get()))
     }
 
     /// `YYYY-MM-DD`.
     pub(crate) async fn birth_date(&self, ctx: &Context<'_>) -> ApiResult<Option<NaiveDate>> {
-        let stored = &self.allow(ctx, StudentField::Sensitive)?.birth_date;
-        stored
-            .as_deref()
-            .map(|date| {
-                date.parse().map_err(|_| ApiError::internal(format!("a stored birth date reads {date:?}")))
-            })
-            .transpose()
+        Ok(self.allow(ctx, StudentField::Sensitive)?.birth_date)
     }
 
     /// Preferred first.
@@ -173,13 +169,13 @@ impl StudentNode {
 
     /// Stored coarsely (3 decimals, about 100 m).
     pub(crate) async fn home(&self, ctx: &Context<'_>) -> ApiResult<Place> {
-        let home = self.allow(ctx, StudentField::Sensitive)?.home;
-        Ok(Place { lat: home.lat, lon: home.lon })
+        Ok(Place::of(self.allow(ctx, StudentField::Sensitive)?.home))
     }
 
     /// `WALK BIKE TRANSIT CAR`.
     pub(crate) async fn travel_modes(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(self.allow(ctx, StudentField::Profile)?.travel_modes.clone().unwrap_or_default())
+        let modes = &self.allow(ctx, StudentField::Profile)?.travel_modes;
+        Ok(modes.iter().map(|mode| mode.as_str().to_owned()).collect())
     }
 
     pub(crate) async fn max_travel_minutes(&self, ctx: &Context<'_>) -> ApiResult<f64> {
@@ -187,39 +183,35 @@ impl StudentNode {
     }
 
     pub(crate) async fn remote_ok(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(self.allow(ctx, StudentField::Profile)?.accepts_remote())
+        Ok(self.allow(ctx, StudentField::Profile)?.remote_ok)
     }
 
     /// Weekly free time, touching windows merged.
     pub(crate) async fn availability(&self, ctx: &Context<'_>) -> ApiResult<Vec<WeeklyWindow>> {
-        WeeklyWindow::all(&self.allow_whole(ctx, StudentField::Profile).await?.matching.availability)
+        Ok(WeeklyWindow::all(&self.allow_whole(ctx, StudentField::Profile).await?.matching.availability))
     }
 
     pub(crate) async fn needs(&self, ctx: &Context<'_>) -> ApiResult<Vec<Need>> {
         let whole = self.allow_whole(ctx, StudentField::Profile).await?;
-        whole
+        Ok(whole
             .matching
             .needs
             .iter()
-            .map(|need| {
-                let domain = Kind::parse(&need.kind)
-                    .ok_or_else(|| ApiError::internal("a stored need has an unknown kind"))?;
-                Ok(Need {
-                    kind: domain.into(),
-                    subjects: need.subjects.clone().unwrap_or_default(),
-                    waiting_since: whole.waiting_since.get(&domain).copied(),
-                })
+            .map(|need| Need {
+                kind: need.kind.into(),
+                subjects: need.subjects.clone(),
+                waiting_since: whole.waiting_since.get(&need.kind).copied(),
             })
-            .collect()
+            .collect())
     }
 
     /// Equity priority, 0–3.
     pub(crate) async fn priority(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        Ok(self.allow(ctx, StudentField::Profile)?.priority_or_default())
+        Ok(i64::from(self.allow(ctx, StudentField::Profile)?.priority))
     }
 
     pub(crate) async fn consent_on_file(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(self.allow(ctx, StudentField::Profile)?.has_consent())
+        Ok(self.allow(ctx, StudentField::Profile)?.consent_on_file)
     }
 
     pub(crate) async fn school(&self, ctx: &Context<'_>) -> ApiResult<Option<SchoolNode>> {
@@ -296,9 +288,9 @@ pub struct StudentPatch {
 impl StudentPatch {
     /// `before` with the patch applied, and the names of the fields it gave; or one
     /// error per field that may not be null but was.
-    pub(crate) fn apply(self, before: &Student) -> Result<(Student, Vec<&'static str>), Vec<ApiError>> {
+    pub(crate) fn apply(self, before: &Student) -> Result<(Entered, Vec<&'static str>), Vec<ApiError>> {
         let mut errors = Vec::new();
-        let mut after = before.clone();
+        let mut after = Entered::of(before);
         let mut changed = Vec::new();
         macro_rules! set {
             ($name:literal, $slot:expr, $value:expr) => {
@@ -512,8 +504,8 @@ pub struct StudentInput {
 }
 
 impl StudentInput {
-    pub(crate) fn into_record(self, id: String) -> Student {
-        Student {
+    pub(crate) fn into_record(self, id: String) -> Entered {
+        Entered {
             school_id: self.school_id.0,
             first_name: self.first_name,
             last_name: self.last_name,
@@ -543,6 +535,50 @@ impl StudentInput {
                 consent_on_file: self.consent_on_file,
             },
         }
+    }
+}
+
+/// A student as entered: who they are, and the matching fields still as given.
+pub(crate) struct Entered {
+    school_id: String,
+    first_name: String,
+    last_name: String,
+    guardians: Vec<Guardian>,
+    waiting_since: std::collections::BTreeMap<Kind, NaiveDate>,
+    matching: RawStudent,
+}
+
+impl Entered {
+    /// A stored student, to be changed.
+    fn of(student: &Student) -> Entered {
+        Entered {
+            school_id: student.school_id.clone(),
+            first_name: student.first_name.clone(),
+            last_name: student.last_name.clone(),
+            guardians: student.guardians.clone(),
+            waiting_since: student.waiting_since.clone(),
+            matching: student.matching.to_raw(),
+        }
+    }
+
+    /// The student's id as entered.
+    pub(crate) fn id(&self) -> &str {
+        &self.matching.id
+    }
+
+    /// The record, its matching fields read by docs/matching.md's rules and the
+    /// rest checked as the store checks them; an error's field is its path.
+    pub(crate) fn parse(self) -> Result<Student, StoreError> {
+        let student = Student {
+            matching: store::write::parse_student(&self.matching)?,
+            school_id: self.school_id,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            guardians: self.guardians,
+            waiting_since: self.waiting_since,
+        };
+        store::write::check_student(&student)?;
+        Ok(student)
     }
 }
 

@@ -2,8 +2,8 @@
 //! English or Spanish (the console's languages, and the families' most common).
 
 use async_graphql::{ComplexObject, SimpleObject};
+use matcher::calendar::{Minutes, Weekday, Window};
 use matcher::model::TravelMode;
-use store::records::RawWindow;
 use store::suggest::{self, Travel};
 
 use crate::graphql::error::{ApiError, ApiResult};
@@ -61,7 +61,7 @@ pub struct NeedReport {
 pub struct Facts {
     language: String,
     travel: Travel,
-    sessions: Vec<RawWindow>,
+    sessions: Vec<Window>,
     subjects: Vec<String>,
 }
 
@@ -71,7 +71,7 @@ impl Facts {
     pub(crate) fn new(
         language: String,
         travel: Travel,
-        sessions: Vec<RawWindow>,
+        sessions: Vec<Window>,
         subjects: Vec<String>,
     ) -> Facts {
         Facts { language, travel, sessions, subjects }
@@ -188,13 +188,13 @@ pub(crate) fn mode_words(mode: TravelMode, language: Language) -> &'static str {
 
 /// Days that share a time read together: "Mondays and Wednesdays 16:00–17:00",
 /// "los lunes y miércoles 16:00–17:00".
-pub(crate) fn describe_sessions(sessions: &[RawWindow], language: Language) -> String {
-    let mut groups: Vec<(&str, &str, Vec<String>)> = Vec::new();
+pub(crate) fn describe_sessions(sessions: &[Window], language: Language) -> String {
+    let mut groups: Vec<(Minutes, Minutes, Vec<String>)> = Vec::new();
     for session in sessions {
-        let day = day_plural(&session.day, language);
-        match groups.iter_mut().find(|(start, end, _)| *start == session.start && *end == session.end) {
+        let day = day_plural(session.day(), language);
+        match groups.iter_mut().find(|(start, end, _)| *start == session.start() && *end == session.end()) {
             Some((_, _, days)) => days.push(day),
-            None => groups.push((&session.start, &session.end, vec![day])),
+            None => groups.push((session.start(), session.end(), vec![day])),
         }
     }
     let article = match language {
@@ -209,16 +209,15 @@ pub(crate) fn describe_sessions(sessions: &[RawWindow], language: Language) -> S
 }
 
 /// "Tuesdays", "martes".
-fn day_plural(day: &str, language: Language) -> String {
+fn day_plural(day: Weekday, language: Language) -> String {
     let (english, spanish) = match day {
-        "MON" => ("Mondays", "lunes"),
-        "TUE" => ("Tuesdays", "martes"),
-        "WED" => ("Wednesdays", "miércoles"),
-        "THU" => ("Thursdays", "jueves"),
-        "FRI" => ("Fridays", "viernes"),
-        "SAT" => ("Saturdays", "sábados"),
-        "SUN" => ("Sundays", "domingos"),
-        other => (other, other),
+        Weekday::Mon => ("Mondays", "lunes"),
+        Weekday::Tue => ("Tuesdays", "martes"),
+        Weekday::Wed => ("Wednesdays", "miércoles"),
+        Weekday::Thu => ("Thursdays", "jueves"),
+        Weekday::Fri => ("Fridays", "viernes"),
+        Weekday::Sat => ("Saturdays", "sábados"),
+        Weekday::Sun => ("Sundays", "domingos"),
     };
     match language {
         Language::English => english.to_owned(),
@@ -276,8 +275,9 @@ pub(crate) fn language_name(code: &str, language: Language) -> &str {
 mod tests {
     use super::*;
 
-    fn window(day: &str, start: &str, end: &str) -> RawWindow {
-        RawWindow { day: day.into(), start: start.into(), end: end.into() }
+    fn window(day: &str, start: &str, end: &str) -> Window {
+        let raw = matcher::validate::RawWindow { day: day.into(), start: start.into(), end: end.into() };
+        matcher::record::parse_window("window", &raw).unwrap()
     }
 
     #[test]
