@@ -121,11 +121,12 @@ impl StudentRecord {
     /// # Errors
     /// [`Error::Input`] naming the path of the first broken rule.
     pub fn parse(raw: &RawStudent) -> Result<StudentRecord, Error> {
-        StudentRecord::parse_at("", raw).map_err(relative)
+        StudentRecord::parse_at("", raw.clone()).map_err(relative)
     }
 
-    /// As [`StudentRecord::parse`], with paths under `path` (`students[3]`).
-    pub(crate) fn parse_at(path: &str, raw: &RawStudent) -> Result<StudentRecord, Error> {
+    /// As [`StudentRecord::parse`], taking `raw`'s text, with paths under `path`
+    /// (`students[3]`).
+    pub(crate) fn parse_at(path: &str, raw: RawStudent) -> Result<StudentRecord, Error> {
         require_id(path, &raw.id)?;
         let grade = parse_grade(&format!("{path}.grade"), raw.grade)?;
         let birth_date = raw
@@ -154,8 +155,9 @@ impl StudentRecord {
             return Err(Error::input(format!("{path}.maxTravelMinutes"), "must be a number ≥ 0"));
         }
         let availability = parse_windows(&format!("{path}.availability"), &raw.availability)?;
+        let (remote_ok, consent_on_file) = (raw.accepts_remote(), raw.has_consent());
         let mut needs: Vec<NeedRecord> = Vec::with_capacity(raw.needs.len());
-        for (index, need) in raw.needs.iter().enumerate() {
+        for (index, need) in raw.needs.into_iter().enumerate() {
             let need_path = format!("{path}.needs[{index}]");
             let kind = parse_kind(&format!("{need_path}.kind"), &need.kind)?;
             if needs.iter().any(|earlier| earlier.kind == kind) {
@@ -173,11 +175,7 @@ impl StudentRecord {
                     )
                 })?,
             };
-            needs.push(NeedRecord {
-                kind,
-                subjects: need.subjects.clone().unwrap_or_default(),
-                waiting_days,
-            });
+            needs.push(NeedRecord { kind, subjects: need.subjects.unwrap_or_default(), waiting_days });
         }
         let priority = match raw.priority {
             None => 0,
@@ -187,18 +185,18 @@ impl StudentRecord {
             }
         };
         Ok(StudentRecord {
-            id: raw.id.clone(),
+            remote_ok,
+            consent_on_file,
+            id: raw.id,
             grade,
             birth_date,
-            languages: raw.languages.clone(),
+            languages: raw.languages,
             home,
             travel_modes,
             max_travel_minutes: raw.max_travel_minutes,
-            remote_ok: raw.accepts_remote(),
             availability,
             needs,
             priority,
-            consent_on_file: raw.has_consent(),
         })
     }
 
@@ -241,11 +239,12 @@ impl OpeningRecord {
     /// # Errors
     /// [`Error::Input`] naming the path of the first broken rule.
     pub fn parse(raw: &RawOpening) -> Result<OpeningRecord, Error> {
-        OpeningRecord::parse_at("", raw).map_err(relative)
+        OpeningRecord::parse_at("", raw.clone()).map_err(relative)
     }
 
-    /// As [`OpeningRecord::parse`], with paths under `path` (`openings[3]`).
-    pub(crate) fn parse_at(path: &str, raw: &RawOpening) -> Result<OpeningRecord, Error> {
+    /// As [`OpeningRecord::parse`], taking `raw`'s text, with paths under `path`
+    /// (`openings[3]`).
+    pub(crate) fn parse_at(path: &str, raw: RawOpening) -> Result<OpeningRecord, Error> {
         require_id(path, &raw.id)?;
         let kind = parse_kind(&format!("{path}.kind"), &raw.kind)?;
         check_languages(path, &raw.languages)?;
@@ -285,11 +284,11 @@ impl OpeningRecord {
             })
             .transpose()?;
         Ok(OpeningRecord {
-            id: raw.id.clone(),
-            partner_id: raw.partner_id.clone(),
+            id: raw.id,
+            partner_id: raw.partner_id,
             kind,
-            subjects: raw.subjects.clone(),
-            languages: raw.languages.clone(),
+            subjects: raw.subjects,
+            languages: raw.languages,
             r#virtual: is_virtual,
             place,
             pickup_radius_km,
@@ -332,7 +331,7 @@ impl OpeningRecord {
 
 impl PartnerRecord {
     /// Checks `raw`'s id and agreement dates, with paths under `path`.
-    pub(crate) fn parse_at(path: &str, raw: &RawPartner) -> Result<PartnerRecord, Error> {
+    pub(crate) fn parse_at(path: &str, raw: RawPartner) -> Result<PartnerRecord, Error> {
         require_id(path, &raw.id)?;
         let agreements = raw
             .agreements
@@ -350,7 +349,7 @@ impl PartnerRecord {
                 ))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(PartnerRecord { id: raw.id.clone(), agreements })
+        Ok(PartnerRecord { id: raw.id, agreements })
     }
 
     /// The record as the instance document writes it.
@@ -370,7 +369,7 @@ impl PartnerRecord {
 
 impl HeldRecord {
     /// Checks `raw`'s sessions, with paths under `path`.
-    pub(crate) fn parse_at(path: &str, raw: &RawExistingMatch) -> Result<HeldRecord, Error> {
+    pub(crate) fn parse_at(path: &str, raw: RawExistingMatch) -> Result<HeldRecord, Error> {
         let sessions = raw
             .sessions
             .as_deref()
@@ -379,7 +378,7 @@ impl HeldRecord {
             .enumerate()
             .map(|(at, window)| parse_window(&format!("{path}.sessions[{at}]"), window))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(HeldRecord { student_id: raw.student_id.clone(), opening_id: raw.opening_id.clone(), sessions })
+        Ok(HeldRecord { student_id: raw.student_id, opening_id: raw.opening_id, sessions })
     }
 
     /// The record as the instance document writes it.

@@ -246,7 +246,7 @@ pub struct RawPair {
 pub fn read_instance(mut reader: impl Read) -> Result<Instance, Error> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes).map_err(|err| Error::input("$", format!("cannot read: {err}")))?;
-    parse_instance(&parse_json(&bytes)?)
+    parse_owned(parse_json(&bytes)?)
 }
 
 /// Parses instance JSON into its raw form; type errors name their path.
@@ -284,6 +284,14 @@ pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
     build_instance(&Parts::parse(raw)?)
 }
 
+/// [`parse_instance`], taking the document's text instead of copying it.
+///
+/// # Errors
+/// [`Error::Input`] naming the path of the first broken rule.
+pub fn parse_owned(raw: RawInstance) -> Result<Instance, Error> {
+    build_instance(&Parts::from_raw(raw)?)
+}
+
 /// An instance whose records are parsed: what a service that keeps parsed records
 /// hands the engine. [`build_instance`] checks what ties the records together.
 #[derive(Clone, Debug)]
@@ -312,18 +320,24 @@ impl Parts {
     /// # Errors
     /// [`Error::Input`] naming the path of the first broken field rule.
     pub fn parse(raw: &RawInstance) -> Result<Parts, Error> {
+        Parts::from_raw(raw.clone())
+    }
+
+    /// [`Parts::parse`], taking the document's text instead of copying it.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming the path of the first broken field rule.
+    pub fn from_raw(raw: RawInstance) -> Result<Parts, Error> {
         let as_of = parse_date("asOf", &raw.as_of)?;
-        let partners = parse_all("partners", raw.partners.as_deref(), PartnerRecord::parse_at)?;
-        let students = parse_all("students", raw.students.as_deref(), StudentRecord::parse_at)?;
-        let openings = parse_all("openings", raw.openings.as_deref(), OpeningRecord::parse_at)?;
-        let existing_matches =
-            parse_all("existingMatches", raw.existing_matches.as_deref(), HeldRecord::parse_at)?;
+        let partners = parse_all("partners", raw.partners, PartnerRecord::parse_at)?;
+        let students = parse_all("students", raw.students, StudentRecord::parse_at)?;
+        let openings = parse_all("openings", raw.openings, OpeningRecord::parse_at)?;
+        let existing_matches = parse_all("existingMatches", raw.existing_matches, HeldRecord::parse_at)?;
         let declined = raw
             .declined
-            .as_deref()
             .unwrap_or_default()
-            .iter()
-            .map(|pair| (pair.student_id.clone(), pair.opening_id.clone()))
+            .into_iter()
+            .map(|pair| (pair.student_id, pair.opening_id))
             .collect();
         Ok(Parts {
             as_of,
@@ -333,7 +347,7 @@ impl Parts {
             existing_matches,
             declined,
             weights: parse_weights(raw.weights.as_ref())?,
-            held_elsewhere: raw.held_elsewhere.clone(),
+            held_elsewhere: raw.held_elsewhere,
         })
     }
 
@@ -371,11 +385,11 @@ impl Parts {
 
 fn parse_all<R, T>(
     list: &str,
-    raw: Option<&[R]>,
-    parse: impl Fn(&str, &R) -> Result<T, Error>,
+    raw: Option<Vec<R>>,
+    parse: impl Fn(&str, R) -> Result<T, Error>,
 ) -> Result<Vec<T>, Error> {
     raw.unwrap_or_default()
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, item)| parse(&format!("{list}[{index}]"), item))
         .collect()
