@@ -12,6 +12,7 @@
 //! - [`score`] gives a feasible pair its points per criterion.
 //! - [`candidates`] finds candidate pairs through spatial and language indexes, and counts `ruledOutBy`.
 //! - [`solve`] computes the optimal assignment with capacities; it knows graphs, not students.
+//! - [`single`] answers for one need what a run would: its ranked candidates, one pair, its tally.
 //! - [`engine`] runs kinds in order: candidates → solve → sessions.
 //! - [`output`] builds the result document.
 //! - [`generate`] makes realistic random instances for tests and benchmarks.
@@ -30,6 +31,7 @@ pub mod model;
 pub mod output;
 pub mod record;
 pub mod score;
+pub mod single;
 pub mod solve;
 pub mod validate;
 

@@ -3,8 +3,9 @@
 //! that need), their open matches and declines, and the openings that pass, in SQL,
 //! conditions every feasible opening meets (kind, an active partner, a free slot,
 //! grade, age, a shared language, for tutoring a shared subject, a background check
-//! and an agreement in force, within reach or virtual). The engine's own pieces then
-//! decide: the same feasibility, scores and sessions a match run gives the pair.
+//! and an agreement in force, within reach or virtual). The matcher's one-need view
+//! ([`matcher::single::NeedView`]) then decides: the same feasibility, scores and
+//! sessions a match run gives the pair.
 //!
 //! The need's report (`ruledOutBy`) is exact over every opening of the kind, so it
 //! loads the student's whole scope, as a run of that one student would.
@@ -13,12 +14,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use matcher::calendar::{WeekWindows, Window};
-use matcher::candidates::{Found, KindIndex, NeedRef};
-use matcher::feasibility::{Constraint, Pair, Standing, assess};
+use matcher::feasibility::Constraint;
 use matcher::geo::{ROUTE_FACTOR, haversine_km, mode_minutes, reach_km, within_limit};
 use matcher::model::{Instance, TravelMode, age_in_years};
 use matcher::record::{NeedRecord, OpeningRecord, StudentRecord};
 use matcher::score::Weights;
+use matcher::single::{NeedView, Tally};
 use matcher::validate::Parts;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr};
@@ -120,71 +121,41 @@ pub async fn suggestions<C: ConnectionTrait>(
         load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id), &mut Laps::new())
             .await?;
     let instance = build(&loaded.instance(as_of, Weights::default()))?;
-    let Some(need_ref) = need_ref(&instance, kind) else {
+    let Some(view) = NeedView::of(&instance, 0, kind) else {
         return Ok(Vec::new());
     };
-    let free = free_time(&instance, &loaded);
-    if is_filled(&loaded, kind) {
-        return Ok(Vec::new());
-    }
-    let standing = Standing::of(&instance);
-    let index = KindIndex::build(&instance, &standing, kind);
-    let Found::Candidates(mut candidates) = index.find(need_ref, &free) else {
-        return Ok(Vec::new());
-    };
-    let id_of = |opening: u32| instance.openings()[opening as usize].id().as_str();
-    candidates.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| id_of(a.opening).cmp(id_of(b.opening))));
-    candidates.truncate(limit);
-    let pairs =
-        Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
-    candidates
+    view.ranked(limit)
         .iter()
-        .map(|candidate| match pairs.suggestion(&loaded, need, candidate.opening as usize) {
+        .map(|candidate| match suggestion(&view, &loaded, need, candidate.opening as usize) {
             Ok(suggestion) => Ok(suggestion),
             Err(_) => Err(inconsistent("a candidate is not feasible")),
         })
         .collect()
 }
 
-/// One student need against the openings of a narrowed instance.
-struct Pairs<'a> {
-    instance: &'a Instance,
-    standing: &'a Standing,
-    index: &'a KindIndex<'a>,
-    need: NeedRef<'a>,
-    free: &'a WeekWindows,
-}
-
-impl Pairs<'_> {
-    /// The opening at `at` as a run would match it, or every constraint it fails.
-    fn suggestion(
-        &self,
-        loaded: &Loaded,
-        need: &NeedRecord,
-        at: usize,
-    ) -> Result<Suggestion, Vec<Constraint>> {
-        let pair = Pair { student: 0, need: self.need.need, free: self.free, opening: at };
-        let (violations, facts) = assess(self.instance, self.standing, pair);
-        let failed = || Constraint::ALL.into_iter().filter(|c| violations.contains(*c)).collect::<Vec<_>>();
-        let facts = facts.ok_or_else(failed)?;
-        let breakdown = self.index.rate(self.need, at as u32, facts);
-        let stored = &loaded.openings[at];
-        // A feasible pair always has sessions; SCHEDULE names the impossible case.
-        let sessions =
-            place_sessions(self.free, &stored.opening.matching).ok_or_else(|| vec![Constraint::Schedule])?;
-        Ok(Suggestion {
-            score: breakdown.score(),
-            breakdown: breakdown
-                .iter()
-                .map(|(c, points)| (c.as_str().to_owned(), i64::from(points)))
-                .collect(),
-            sessions,
-            travel: travel(&loaded.students[0], &stored.opening.matching),
-            language: shared_language(&loaded.students[0], &stored.opening.matching),
-            subjects: shared_subjects(need, &stored.opening.matching),
-            opening: stored.clone(),
-        })
-    }
+/// The opening at `at` as a run would match it to the view's need, or every
+/// constraint it fails.
+fn suggestion(
+    view: &NeedView<'_>,
+    loaded: &Loaded,
+    need: &NeedRecord,
+    at: usize,
+) -> Result<Suggestion, Vec<Constraint>> {
+    let judged = view.judge(at)?;
+    let stored = &loaded.openings[at];
+    Ok(Suggestion {
+        score: judged.breakdown.score(),
+        breakdown: judged
+            .breakdown
+            .iter()
+            .map(|(c, points)| (c.as_str().to_owned(), i64::from(points)))
+            .collect(),
+        sessions: judged.sessions,
+        travel: travel(&loaded.students[0], &stored.opening.matching),
+        language: shared_language(&loaded.students[0], &stored.opening.matching),
+        subjects: shared_subjects(need, &stored.opening.matching),
+        opening: stored.clone(),
+    })
 }
 
 /// What a counselor's pick of `opening_id` for `student` would be, checked by every
@@ -220,21 +191,16 @@ pub async fn pick<C: ConnectionTrait>(
     let loaded =
         load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id), &mut Laps::new())
             .await?;
-    if is_filled(&loaded, kind) {
+    let instance = build(&loaded.instance(as_of, Weights::default()))?;
+    let view = NeedView::of(&instance, 0, kind).ok_or_else(|| inconsistent("the need was not loaded"))?;
+    if view.is_filled() {
         return Err(crate::Conflict::NeedFilled { kind }.into());
     }
     // An opening without a slot left for this student is not loaded at all.
     let Some(at) = loaded.openings.iter().position(|o| o.opening.matching.id == opening_id) else {
         return Ok(Pick::Infeasible(vec![Constraint::Full]));
     };
-    let instance = build(&loaded.instance(as_of, Weights::default()))?;
-    let need_ref = need_ref(&instance, kind).ok_or_else(|| inconsistent("the need was not loaded"))?;
-    let free = free_time(&instance, &loaded);
-    let standing = Standing::of(&instance);
-    let index = KindIndex::build(&instance, &standing, kind);
-    let pairs =
-        Pairs { instance: &instance, standing: &standing, index: &index, need: need_ref, free: &free };
-    Ok(match pairs.suggestion(&loaded, need, at) {
+    Ok(match suggestion(&view, &loaded, need, at) {
         Ok(suggestion) => Pick::Feasible(Box::new(suggestion)),
         Err(failed) => Pick::Infeasible(failed),
     })
@@ -259,37 +225,13 @@ pub async fn need_report<C: ConnectionTrait>(
     };
     let raw = load_scope(db, &scope, as_of, Weights::default()).await?;
     let instance = build(&raw)?;
-    let Some(need_ref) = need_ref(&instance, kind) else {
+    let Some(view) = NeedView::of(&instance, 0, kind) else {
         return Err(StoreError::invalid("kind", format!("the student has no {} need", kind.as_str())));
     };
-    let is_filled = raw
-        .existing_matches
-        .iter()
-        .any(|held| raw.openings.iter().any(|o| o.id == held.opening_id && o.kind == kind));
-    if is_filled {
+    if view.is_filled() {
         return Ok(NeedReport { filled: true, feasible: 0, ruled_out_by: Vec::new() });
     }
-    let sessions = raw.existing_matches.iter().flat_map(|held| &held.sessions);
-    let free = without_sessions(instance.students()[0].availability(), sessions);
-    let standing = Standing::of(&instance);
-    let mut counts = [0u32; Constraint::ALL.len()];
-    let mut feasible = 0;
-    for (at, opening) in instance.openings().iter().enumerate() {
-        if opening.kind() != kind {
-            continue;
-        }
-        let (violations, _) =
-            assess(&instance, &standing, Pair { student: 0, need: need_ref.need, free: &free, opening: at });
-        feasible += u32::from(violations.is_empty());
-        for constraint in Constraint::ALL {
-            counts[constraint.index()] += u32::from(violations.contains(constraint));
-        }
-    }
-    let ruled_out_by = Constraint::ALL
-        .into_iter()
-        .map(|constraint| (constraint, counts[constraint.index()]))
-        .filter(|(_, count)| *count > 0)
-        .collect();
+    let Tally { feasible, ruled_out_by } = view.tally();
     Ok(NeedReport { filled: false, feasible, ruled_out_by })
 }
 
@@ -575,41 +517,6 @@ fn build(parts: &Parts) -> Result<Instance, StoreError> {
 
 fn inconsistent(what: &str) -> StoreError {
     StoreError::Database(DbErr::Custom(what.to_owned()))
-}
-
-/// The only student's need of `kind`.
-fn need_ref(instance: &Instance, kind: Kind) -> Option<NeedRef<'_>> {
-    let student = instance.students().first()?;
-    student.needs().iter().find(|need| need.kind() == kind).map(|need| NeedRef { student: 0, need })
-}
-
-/// Whether an open match of `kind` fills the need (docs/matching.md: not matched again).
-fn is_filled(loaded: &Loaded, kind: Kind) -> bool {
-    loaded.existing_matches.iter().any(|held| {
-        loaded
-            .openings
-            .iter()
-            .any(|o| o.opening.matching.id == held.opening_id && o.opening.matching.kind == kind)
-    })
-}
-
-/// The student's availability less the sessions they hold, as a run starts with.
-fn free_time(instance: &Instance, loaded: &Loaded) -> WeekWindows {
-    let sessions = loaded.existing_matches.iter().flat_map(|held| &held.sessions);
-    without_sessions(instance.students()[0].availability(), sessions)
-}
-
-fn without_sessions<'a>(
-    availability: &WeekWindows,
-    sessions: impl Iterator<Item = &'a Window>,
-) -> WeekWindows {
-    sessions.fold(availability.clone(), |free, session| free.without(session))
-}
-
-/// The sessions a run gives the pair: the earliest fit on the first days that hold one.
-fn place_sessions(free: &WeekWindows, opening: &OpeningRecord) -> Option<Vec<Window>> {
-    let schedule = WeekWindows::from_windows(opening.schedule.clone());
-    free.place_sessions(&schedule, opening.session_minutes, opening.sessions_per_week)
 }
 
 /// Online; the fastest of the student's own modes when it is within their limit;
