@@ -112,6 +112,9 @@ pub(super) struct Asker<'a> {
     /// Partners of existing matches, ascending.
     partners: &'a [u32],
     home: Spot,
+    /// The need's own ratings, the same for every opening.
+    priority: u32,
+    waiting: u32,
 }
 
 impl<'a> Asker<'a> {
@@ -131,6 +134,8 @@ impl<'a> Asker<'a> {
             history: index.standing.history.get(&id).map_or(&[][..], Vec::as_slice),
             partners: index.standing.partners.get(&id).map_or(&[][..], Vec::as_slice),
             home: Spot::of(student.home),
+            priority: rate_priority(student.priority),
+            waiting: rate_waiting(need.need.waiting_days),
         }
     }
 
@@ -241,10 +246,10 @@ impl KindIndex<'_> {
             student.languages.first().is_some_and(|first| opening.languages.binary_search(first).is_ok())
         };
         ratings.set(Criterion::Language, if speaks_preferred { MAX_RATING } else { 0 });
-        ratings.set(Criterion::Priority, rate_priority(student.priority));
+        ratings.set(Criterion::Priority, asker.priority);
         let continues = asker.partners.binary_search(&sketch.partner).is_ok();
         ratings.set(Criterion::Continuity, if continues { MAX_RATING } else { 0 });
-        ratings.set(Criterion::Waiting, rate_waiting(need.waiting_days));
+        ratings.set(Criterion::Waiting, asker.waiting);
         Some(ratings.weigh(&self.instance.weights).score())
     }
 }
