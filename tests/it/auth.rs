@@ -20,8 +20,8 @@ use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use service::auth::{
-    AuthConfig, AuthError, Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_SECRET_FILE, KeyError, KeySource,
-    MintError, Minter, PemSource, Verifier, Viewer, dev_secret, parse_role, parse_ttl,
+    AuthConfig, AuthError, Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_SECRET_FILE, KeySource, Minter,
+    PemSource, Verifier, Viewer, dev_secret, parse_role, parse_ttl,
 };
 use store::records::Role;
 
@@ -301,12 +301,13 @@ fn a_token_hmac_signed_with_the_rsa_public_key_is_refused() {
 }
 
 /// What kind of key error, without its message.
-fn key_error_kind(err: &KeyError) -> String {
+fn key_error_kind(err: &AuthError) -> String {
     match err {
-        KeyError::ShortSecret { length } => format!("short secret of {length} bytes"),
-        KeyError::Read { .. } => "unreadable".into(),
-        KeyError::Write { .. } => "unwritable".into(),
-        KeyError::InvalidPem { .. } => "invalid PEM".into(),
+        AuthError::ShortSecret { length } => format!("short secret of {length} bytes"),
+        AuthError::Read { .. } => "unreadable".into(),
+        AuthError::Write { .. } => "unwritable".into(),
+        AuthError::InvalidPem { .. } => "invalid PEM".into(),
+        other => format!("not a key error: {other}"),
     }
 }
 
@@ -371,21 +372,24 @@ fn minted_tokens_verify_and_carry_the_claims() {
 fn minting_refuses_what_verification_would() {
     let minter = Minter::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, SECRET).unwrap();
     let hour = Duration::from_secs(3600);
-    let scope_error = |result: Result<String, MintError>| matches!(result, Err(MintError::Scope(_)));
+    let scope_error = |result: Result<String, AuthError>| matches!(result, Err(AuthError::Scope(_)));
     assert!(scope_error(minter.mint(Role::Admin, Some("sch-1"), hour, Utc::now())));
     assert!(scope_error(minter.mint(Role::Counselor, None, hour, Utc::now())));
     assert!(scope_error(minter.mint(Role::Student, Some(""), hour, Utc::now())));
-    assert_eq!(minter.mint(Role::Admin, None, Duration::ZERO, Utc::now()), Err(MintError::Ttl));
-    assert_eq!(minter.mint(Role::Admin, None, Duration::from_millis(500), Utc::now()), Err(MintError::Ttl));
+    assert_eq!(minter.mint(Role::Admin, None, Duration::ZERO, Utc::now()), Err(AuthError::Ttl));
+    // Only a refused token is UNAUTHENTICATED to a caller; the rest are set-up errors.
+    assert!(!AuthError::Ttl.is_refusal() && AuthError::Expired.is_refusal());
+    assert!(!AuthError::ShortSecret { length: 5 }.is_refusal());
+    assert_eq!(minter.mint(Role::Admin, None, Duration::from_millis(500), Utc::now()), Err(AuthError::Ttl));
     let thirty_days = Duration::from_secs(30 * 24 * 3600);
     assert!(minter.mint(Role::Admin, None, thirty_days, Utc::now()).is_ok());
     assert_eq!(
         minter.mint(Role::Admin, None, thirty_days + Duration::from_secs(1), Utc::now()),
-        Err(MintError::Ttl)
+        Err(AuthError::Ttl)
     );
     assert!(matches!(
         Minter::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, b"short"),
-        Err(KeyError::ShortSecret { length: 5 })
+        Err(AuthError::ShortSecret { length: 5 })
     ));
 
     // The lifetime counts from the `now` given.
@@ -482,7 +486,7 @@ fn the_dev_secret_is_made_once_private_and_shared() {
 
     let short = tempfile::tempdir().unwrap();
     std::fs::write(short.path().join(DEV_SECRET_FILE), "too-short\n").unwrap();
-    assert!(matches!(dev_secret(short.path()), Err(KeyError::ShortSecret { length: 9 })));
+    assert!(matches!(dev_secret(short.path()), Err(AuthError::ShortSecret { length: 9 })));
 }
 
 // `partnermatch token`, end to end.

@@ -364,18 +364,18 @@ fn run_token(
     jwt: &crate::config::JwtArgs,
     data_dir: &Path,
 ) -> Result<(), Error> {
-    use service::auth::{KeyError, MintError, Minter, check_scope};
+    use service::auth::{AuthError, Minter, check_scope};
     let config_error = |err: &dyn std::fmt::Display| Error::Config(err.to_string());
     check_scope(role, scope).map_err(|err| config_error(&err))?;
-    let key_error = |err: KeyError| match err {
-        KeyError::Read { path, source } => Error::Read { path, source },
-        KeyError::Write { path, source } => Error::Write { path, source },
+    let key_error = |err: AuthError| match err {
+        AuthError::Read { path, source } => Error::Read { path, source },
+        AuthError::Write { path, source } => Error::Write { path, source },
         other => config_error(&other),
     };
     let secret = jwt.secret_or_dev(data_dir).map_err(key_error)?;
     let minter = Minter::new(jwt.issuer.as_str(), jwt.audience.as_str(), &secret).map_err(key_error)?;
     let token = minter.mint(role, scope, ttl, Utc::now()).map_err(|err| match err {
-        MintError::Sign(message) => Error::Internal(message),
+        AuthError::Sign(message) => Error::Internal(message),
         other => config_error(&other),
     })?;
     println!("{token}");

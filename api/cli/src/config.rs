@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use service::auth::{AuthConfig, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeyError, KeySource, dev_secret};
+use service::auth::{AuthConfig, AuthError, DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySource, dev_secret};
 use store::clock::Zone;
 use store::{Location, Store, StoreError};
 
@@ -66,7 +66,7 @@ impl JwtArgs {
     /// # Errors
     /// Those of [`dev_secret`]. A configured secret is returned as given: its
     /// length is checked where it is used ([`Verifier::new`], [`Minter::new`]).
-    pub fn secret_or_dev(&self, data_dir: &Path) -> Result<Vec<u8>, KeyError> {
+    pub fn secret_or_dev(&self, data_dir: &Path) -> Result<Vec<u8>, AuthError> {
         match &self.secret {
             Some(secret) => Ok(secret.as_bytes().to_vec()),
             None => dev_secret(data_dir),

@@ -85,11 +85,14 @@ pub struct Viewer {
     pub scope: Option<String>,
 }
 
-/// Why a bearer token was refused. Every variant means UNAUTHENTICATED to a
-/// caller; the distinction is for logs and tests. No message repeats the token or
-/// a claim's value.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why authentication could not go ahead. A refused bearer token means
+/// UNAUTHENTICATED to a caller (the distinction is for logs and tests); keys or
+/// secrets that cannot be set up are a configuration error (the service refuses to
+/// start); a development token that cannot be minted is the `token` command's. No
+/// message repeats a token, a secret or a claim's value.
+#[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    // A bearer token refused.
     /// No `Authorization` header, or `Bearer` with nothing after it.
     #[error("no bearer token")]
     Missing,
@@ -124,12 +127,8 @@ pub enum AuthError {
     /// fit the role, a claim of the wrong type.
     #[error("the token's claims are not valid: {0}")]
     BadClaims(String),
-}
 
-/// Why keys or secrets could not be set up. A configuration error: the service
-/// refuses to start.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+    // Keys and secrets that cannot be set up.
     /// A HS256 secret shorter than [`MIN_SECRET_BYTES`].
     #[error("the HS256 secret has {length} bytes; at least {MIN_SECRET_BYTES} are required")]
     ShortSecret {
@@ -164,11 +163,8 @@ pub enum KeyError {
         /// What is wrong with it.
         reason: &'static str,
     },
-}
 
-/// Why a development token could not be minted.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum MintError {
+    // A development token that cannot be minted.
     /// The scope does not fit the role (docs/api.md "Authentication").
     #[error("{0}")]
     Scope(String),
@@ -179,6 +175,36 @@ pub enum MintError {
     #[error("cannot sign the token: {0}")]
     Sign(String),
 }
+
+impl AuthError {
+    /// Whether a bearer token was refused (rather than keys set up or a token minted).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            AuthError::Missing
+                | AuthError::WrongScheme
+                | AuthError::Malformed
+                | AuthError::WrongAlgorithm
+                | AuthError::BadSignature
+                | AuthError::Expired
+                | AuthError::NotYetValid
+                | AuthError::WrongIssuer
+                | AuthError::WrongAudience
+                | AuthError::MissingClaim(_)
+                | AuthError::BadClaims(_)
+        )
+    }
+}
+
+/// Two errors are equal when they are the same variant saying the same thing (an I/O
+/// cause compares by its message).
+impl PartialEq for AuthError {
+    fn eq(&self, other: &AuthError) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other) && self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for AuthError {}
 
 /// What a [`Verifier`] accepts.
 #[derive(Clone, Debug)]
@@ -231,11 +257,11 @@ impl Verifier {
     /// Reads and checks the key, and pins the algorithm to the key's kind.
     ///
     /// # Errors
-    /// `KeyError::ShortSecret` for a HS256 secret under [`MIN_SECRET_BYTES`];
-    /// `KeyError::Read` for an unreadable key file; `KeyError::InvalidPem` for a
+    /// `AuthError::ShortSecret` for a HS256 secret under [`MIN_SECRET_BYTES`];
+    /// `AuthError::Read` for an unreadable key file; `AuthError::InvalidPem` for a
     /// PEM that is not a public key of the algorithm (a private key included: the
     /// service needs only the public half and should not hold the other).
-    pub fn new(config: AuthConfig) -> Result<Verifier, KeyError> {
+    pub fn new(config: AuthConfig) -> Result<Verifier, AuthError> {
         let (key, algorithm) = match &config.key {
             KeySource::Hs256(secret) => {
                 check_secret(secret)?;
@@ -332,12 +358,12 @@ impl Minter {
     /// A minter for the issuer and audience a [`Verifier`] will expect.
     ///
     /// # Errors
-    /// `KeyError::ShortSecret` for a secret under [`MIN_SECRET_BYTES`].
+    /// `AuthError::ShortSecret` for a secret under [`MIN_SECRET_BYTES`].
     pub fn new(
         issuer: impl Into<String>,
         audience: impl Into<String>,
         secret: &[u8],
-    ) -> Result<Minter, KeyError> {
+    ) -> Result<Minter, AuthError> {
         check_secret(secret)?;
         Ok(Minter { key: EncodingKey::from_secret(secret), issuer: issuer.into(), audience: audience.into() })
     }
@@ -346,7 +372,7 @@ impl Minter {
     /// subject is `dev:<role>:<scope>` (`dev:admin` for ADMIN).
     ///
     /// # Errors
-    /// `MintError::Scope` when the scope does not fit the role, `MintError::Ttl`
+    /// `AuthError::Scope` when the scope does not fit the role, `AuthError::Ttl`
     /// for a lifetime under a second or over [`MAX_TTL`].
     pub fn mint(
         &self,
@@ -354,13 +380,13 @@ impl Minter {
         scope: Option<&str>,
         ttl: Duration,
         now: DateTime<Utc>,
-    ) -> Result<String, MintError> {
+    ) -> Result<String, AuthError> {
         check_scope(role, scope)?;
         if ttl.as_secs() == 0 || ttl > MAX_TTL {
-            return Err(MintError::Ttl);
+            return Err(AuthError::Ttl);
         }
         let issued =
-            u64::try_from(now.timestamp()).map_err(|_| MintError::Sign("the clock is before 1970".into()))?;
+            u64::try_from(now.timestamp()).map_err(|_| AuthError::Sign("the clock is before 1970".into()))?;
         let role_name = role.as_str().to_ascii_lowercase();
         let sub = match scope {
             Some(scope) => format!("dev:{role_name}:{scope}"),
@@ -376,7 +402,7 @@ impl Minter {
             iat: issued,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
-            .map_err(|err| MintError::Sign(err.to_string()))
+            .map_err(|err| AuthError::Sign(err.to_string()))
     }
 }
 
@@ -409,17 +435,17 @@ impl fmt::Debug for KeySource {
 /// another process linked first.
 ///
 /// # Errors
-/// `KeyError::Read`/`KeyError::Write` when the file cannot be read or created,
-/// `KeyError::ShortSecret` when it holds fewer than [`MIN_SECRET_BYTES`].
-pub fn dev_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> {
+/// `AuthError::Read`/`AuthError::Write` when the file cannot be read or created,
+/// `AuthError::ShortSecret` when it holds fewer than [`MIN_SECRET_BYTES`].
+pub fn dev_secret(data_dir: &Path) -> Result<Vec<u8>, AuthError> {
     let path = data_dir.join(DEV_SECRET_FILE);
     match std::fs::read(&path) {
         Ok(text) => return secret_from_file(&text),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => return Err(KeyError::Read { path, source }),
+        Err(source) => return Err(AuthError::Read { path, source }),
     }
     create_dev_secret(data_dir, &path)?;
-    let text = std::fs::read(&path).map_err(|source| KeyError::Read { path: path.clone(), source })?;
+    let text = std::fs::read(&path).map_err(|source| AuthError::Read { path: path.clone(), source })?;
     secret_from_file(&text)
 }
 
@@ -427,11 +453,11 @@ pub fn dev_secret(data_dir: &Path) -> Result<Vec<u8>, KeyError> {
 /// id for the other roles.
 ///
 /// # Errors
-/// `MintError::Scope` saying what the role needs.
-pub fn check_scope(role: Role, scope: Option<&str>) -> Result<(), MintError> {
+/// `AuthError::Scope` saying what the role needs.
+pub fn check_scope(role: Role, scope: Option<&str>) -> Result<(), AuthError> {
     let needed = match role {
         Role::Admin if scope.is_some() => {
-            return Err(MintError::Scope("an ADMIN token has no scope".into()));
+            return Err(AuthError::Scope("an ADMIN token has no scope".into()));
         }
         Role::Admin => return Ok(()),
         Role::Counselor => "the school id",
@@ -440,7 +466,7 @@ pub fn check_scope(role: Role, scope: Option<&str>) -> Result<(), MintError> {
     };
     match scope {
         Some(scope) if !scope.trim().is_empty() => Ok(()),
-        _ => Err(MintError::Scope(format!("a {role} token needs a scope: {needed}"))),
+        _ => Err(AuthError::Scope(format!("a {role} token needs a scope: {needed}"))),
     }
 }
 
@@ -544,23 +570,24 @@ fn algorithm_name(algorithm: Algorithm) -> &'static str {
     }
 }
 
-fn check_secret(secret: &[u8]) -> Result<(), KeyError> {
+fn check_secret(secret: &[u8]) -> Result<(), AuthError> {
     if secret.len() < MIN_SECRET_BYTES {
-        return Err(KeyError::ShortSecret { length: secret.len() });
+        return Err(AuthError::ShortSecret { length: secret.len() });
     }
     Ok(())
 }
 
-fn read_public_pem(source: &PemSource, algorithm: Algorithm) -> Result<DecodingKey, KeyError> {
+fn read_public_pem(source: &PemSource, algorithm: Algorithm) -> Result<DecodingKey, AuthError> {
     let (pem, origin) = match source {
         PemSource::File(path) => {
-            let pem = std::fs::read(path).map_err(|source| KeyError::Read { path: path.clone(), source })?;
+            let pem = std::fs::read(path).map_err(|source| AuthError::Read { path: path.clone(), source })?;
             (pem, path.display().to_string())
         }
         PemSource::Bytes(pem) => (pem.clone(), "the key".to_string()),
     };
     let algorithm_text = algorithm_name(algorithm);
-    let invalid = |reason| KeyError::InvalidPem { origin: origin.clone(), algorithm: algorithm_text, reason };
+    let invalid =
+        |reason| AuthError::InvalidPem { origin: origin.clone(), algorithm: algorithm_text, reason };
     if pem.windows(b"PRIVATE KEY-----".len()).any(|window| window == b"PRIVATE KEY-----") {
         return Err(invalid("it holds a private key; give the public key"));
     }
@@ -576,15 +603,15 @@ fn read_public_pem(source: &PemSource, algorithm: Algorithm) -> Result<DecodingK
     Ok(key)
 }
 
-fn secret_from_file(text: &[u8]) -> Result<Vec<u8>, KeyError> {
+fn secret_from_file(text: &[u8]) -> Result<Vec<u8>, AuthError> {
     let secret = text.trim_ascii().to_vec();
     check_secret(&secret)?;
     Ok(secret)
 }
 
-fn create_dev_secret(data_dir: &Path, path: &Path) -> Result<(), KeyError> {
+fn create_dev_secret(data_dir: &Path, path: &Path) -> Result<(), AuthError> {
     static ATTEMPT: AtomicU64 = AtomicU64::new(0);
-    let write_error = |source| KeyError::Write { path: path.to_owned(), source };
+    let write_error = |source| AuthError::Write { path: path.to_owned(), source };
     std::fs::create_dir_all(data_dir).map_err(write_error)?;
     // getrandom (the OS generator: getrandom(2) on Linux) is already in the build
     // through jsonwebtoken's rust_crypto backend (rand 0.8 → rand_core 0.6), so it

@@ -1,6 +1,6 @@
-//! Loading a scope of records into the matcher's instance: the same document
-//! `partnermatch match` reads, so the database path and the file path share every
-//! rule. A scope costs a fixed number of queries (students' and openings' tables,
+//! Loading a scope of records into the matcher's instance: the same parsed records
+//! (`matcher::Parts`) an instance file becomes, so the database path and the file
+//! path share every rule. A scope costs a fixed number of queries (students' and openings' tables,
 //! partners, agreements, open matches with their sessions, declines).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -82,7 +82,7 @@ fn held_by(students: &SelectStatement, column: matches::Column) -> SelectStateme
         .to_owned()
 }
 
-/// Loads `scope` as of `as_of` into the matcher's instance document.
+/// Loads `scope` as of `as_of` as the matcher's instance parts.
 ///
 /// Openings: those of the scope's kinds whose partner is active, plus those the
 /// scope's students already hold (their sessions take the students' time). An opening

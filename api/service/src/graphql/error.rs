@@ -96,7 +96,12 @@ impl ApiError {
 
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> ApiError {
-        ApiError::unauthenticated(format!("the bearer token is not accepted: {err}"))
+        if err.is_refusal() {
+            ApiError::unauthenticated(format!("the bearer token is not accepted: {err}"))
+        } else {
+            // Keys are set up before the first request; minting is the CLI's.
+            ApiError::internal(format!("authentication is not set up: {err}"))
+        }
     }
 }
 
