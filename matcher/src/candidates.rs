@@ -89,6 +89,8 @@ impl<'a> KindIndex<'a> {
         };
         let mut rules = Vec::new();
         let mut rule_of: HashMap<(&WeekWindows, u16), u32> = HashMap::new();
+        // Per opening of the kind, in `openings` order: its schedule rule.
+        let mut rule_per_opening = Vec::with_capacity(openings.len());
         let mut points = Vec::new();
         let mut virtual_by_language: HashMap<Term, Vec<Sketch>> = HashMap::new();
         let mut max_pickup_km: Option<f64> = None;
@@ -98,6 +100,7 @@ impl<'a> KindIndex<'a> {
                 rules.push(index);
                 rules.len() as u32 - 1
             });
+            rule_per_opening.push(rule);
             let sketch = Sketch::of(standing, &terms, opening, index, rule);
             match opening.location {
                 Location::Virtual => {
@@ -114,7 +117,7 @@ impl<'a> KindIndex<'a> {
             }
         }
         let n_virtual = (openings.len() - points.len()) as u32;
-        let tallies = Tallies::build(instance, standing, &openings);
+        let tallies = Tallies::build(instance, standing, &openings, &rule_per_opening);
         KindIndex {
             instance,
             standing,
@@ -317,7 +320,8 @@ impl<'a> KindIndex<'a> {
             .schedules
             .iter()
             .filter(|group| {
-                !free.has_fitting_days(&group.schedule, group.session_minutes, group.sessions_per_week)
+                let rule = &self.instance.openings[self.rules[group.rule as usize] as usize];
+                !free.has_fitting_days(&rule.schedule, rule.session_minutes, group.sessions_per_week)
             })
             .map(|group| group.count)
             .sum();
@@ -391,30 +395,29 @@ struct Tallies {
     full: u32,
 }
 
-/// Openings sharing one schedule rule.
+/// Openings sharing one schedule rule (the index's, [`KindIndex::rules`]) and
+/// sessions a week.
 struct ScheduleGroup {
-    schedule: WeekWindows,
-    session_minutes: u16,
+    rule: u32,
     sessions_per_week: u8,
     count: u32,
 }
 
 impl Tallies {
-    fn build(instance: &Instance, standing: &Standing, openings: &[u32]) -> Tallies {
+    /// `rules[i]` is the schedule rule of `openings[i]`.
+    fn build(instance: &Instance, standing: &Standing, openings: &[u32], rules: &[u32]) -> Tallies {
         let mut grade_fails = [0u32; 13];
         let mut min_ages = Vec::new();
-        let mut groups: HashMap<(&WeekWindows, u16, u8), u32> = HashMap::new();
+        let mut groups: HashMap<(u32, u8), u32> = HashMap::new();
         let (mut agreement_fails, mut background_fails, mut full) = (0, 0, 0);
-        for &index in openings {
+        for (&index, &rule) in openings.iter().zip(rules) {
             let opening = &instance.openings[index as usize];
             for (grade, fails) in grade_fails.iter_mut().enumerate() {
                 let grade = grade as u8;
                 *fails += u32::from(!(opening.min_grade.get() <= grade && grade <= opening.max_grade.get()));
             }
             min_ages.extend(opening.min_age);
-            *groups
-                .entry((&opening.schedule, opening.session_minutes, opening.sessions_per_week))
-                .or_default() += 1;
+            *groups.entry((rule, opening.sessions_per_week)).or_default() += 1;
             agreement_fails += u32::from(!standing.agreement_ok[index as usize]);
             background_fails +=
                 u32::from(needs_background_check(opening) && !standing.background_ok[index as usize]);
@@ -423,20 +426,9 @@ impl Tallies {
         min_ages.sort_unstable();
         let mut schedules: Vec<ScheduleGroup> = groups
             .into_iter()
-            .map(|((schedule, session_minutes, sessions_per_week), count)| ScheduleGroup {
-                schedule: schedule.clone(),
-                session_minutes,
-                sessions_per_week,
-                count,
-            })
+            .map(|((rule, sessions_per_week), count)| ScheduleGroup { rule, sessions_per_week, count })
             .collect();
-        schedules.sort_by(|a, b| {
-            (a.schedule.windows(), a.session_minutes, a.sessions_per_week).cmp(&(
-                b.schedule.windows(),
-                b.session_minutes,
-                b.sessions_per_week,
-            ))
-        });
+        schedules.sort_unstable_by_key(|group| (group.rule, group.sessions_per_week));
         let languages =
             TermSets::build(openings.iter().map(|index| &instance.openings[*index as usize].languages));
         let subjects =
