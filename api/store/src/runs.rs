@@ -416,6 +416,14 @@ pub async fn commit(
         laps.lap("left out");
     }
     notify::record(&txn, &[finished(&run.id, RunStatus::Succeeded, result.get("stats"))], now).await?;
+    // The run ends when its matches are written, seconds after the claim above took
+    // `now`: `finishedAt` says when SUCCEEDED became true.
+    let finished_at = now + chrono::Duration::from_std(laps.total()).unwrap_or_default();
+    match_runs::Entity::update_many()
+        .col_expr(match_runs::Column::FinishedAt, Expr::value(finished_at))
+        .filter(match_runs::Column::Id.eq(run.id.as_str()))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     laps.lap("commit");
     tracing::info!(
