@@ -513,7 +513,7 @@ async fn one_run_per_scope_and_a_lapsed_lease_frees_it() {
         assert_eq!(usize::from(first.is_ok()) + usize::from(second.is_ok()), 1, "{first:?} {second:?}");
         // The first node dies: once its lease lapses the run is FAILED and the scope free.
         let lapsed = Lease { owner: "node-dead".into(), duration: chrono::Duration::seconds(-1) };
-        runs::cancel(conn, "run-other", chrono::Utc::now()).await.unwrap();
+        runs::cancel(conn, "run-other", "admin", chrono::Utc::now()).await.unwrap();
         runs::start(conn, &request("run-dead", "sch-1"), &lapsed, chrono::Utc::now()).await.unwrap();
         let response = server.run_matching(&admin(), &run_input("sch-1", false)).await;
         no_errors(&response);
@@ -619,6 +619,24 @@ async fn a_cancelled_run_writes_nothing_and_its_progress_streams_to_the_end() {
             !runs::renew(conn, "run-slow", &node, chrono::Utc::now()).await.unwrap(),
             "the node hears it"
         );
+        // Starting and cancelling are writes: the audit log lists both, with who.
+        let log = r#"{ auditLog(filter: {entity: "match_run", entityId: "run-slow"}) { edges { node { actor action } } } }"#;
+        let log = server.query(Some(&admin()), log).await;
+        no_errors(&log);
+        let mut entries: Vec<(String, String)> = log["data"]["auditLog"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| {
+                let node = &edge["node"];
+                (node["action"].as_str().unwrap().to_owned(), node["actor"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        entries.sort();
+        assert_eq!(entries.len(), 2, "{log}");
+        assert_eq!((entries[1].0.as_str(), entries[1].1.as_str()), ("run", "admin:t"), "{log}");
+        assert_eq!(entries[0].0, "cancel", "{log}");
+        assert!(entries[0].1.starts_with("counselor"), "{log}");
         server.stop().await;
     }
 }

@@ -150,7 +150,11 @@ pub async fn start<C: ConnectionTrait>(
         lease_until: Set(Some(now + lease.duration)),
     };
     match match_runs::Entity::insert(row).exec_without_returning(db).await.map_err(StoreError::from) {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            // `auditLog` lists every write; the run's matches are audited when written.
+            let detail = json!({"scope": scope_key, "dryRun": run.dry_run});
+            crate::write::audit(db, &run.requested_by, "run", "match_run", &run.id, Some(detail), now).await
+        }
         Err(StoreError::Constraint { kind: ConstraintKind::Unique, constraint })
             if constraint.contains("scope") || constraint.contains("scope_key") =>
         {
@@ -211,6 +215,7 @@ pub async fn set_progress<C: ConnectionTrait>(
 pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: &str,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let txn = db.begin().await?;
@@ -223,6 +228,7 @@ pub async fn cancel<C: ConnectionTrait + TransactionTrait>(
         .await?;
     if cancelled.rows_affected == 1 {
         notify::record(&txn, &[finished(id, RunStatus::Cancelled, None)], now).await?;
+        crate::write::audit(&txn, actor, "cancel", "match_run", id, None, now).await?;
         txn.commit().await?;
         return Ok(());
     }

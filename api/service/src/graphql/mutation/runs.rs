@@ -95,7 +95,7 @@ impl RunMutation {
         let access = Access::of(ctx)?;
         let store = store(ctx)?;
         load_run(store, &id, |school| access.read_run(&id, school)).await?;
-        runs::cancel(store.db(), &id, Utc::now()).await?;
+        runs::cancel(store.db(), &id, &access.actor(), Utc::now()).await?;
         let run = runs::get(store.db(), &id)
             .await?
             .ok_or_else(|| ApiError::internal("a cancelled run vanished"))?;
