@@ -508,49 +508,28 @@ pub(crate) fn require_id(path: &str, id: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn window(day: &str, start: &str, end: &str) -> RawWindow {
-        RawWindow { day: day.into(), start: start.into(), end: end.into() }
-    }
+    use crate::validate::tests::{opening as virtual_opening, student as plain_student, window};
 
+    /// The instance tests' student, with travel modes and windows out of order and a
+    /// need that has waited.
     fn student() -> RawStudent {
-        RawStudent {
-            id: "s-1".into(),
-            grade: 9,
-            birth_date: Some("2011-03-02".into()),
-            languages: vec!["es".into(), "en".into()],
-            home: RawPlace { lat: 41.9, lon: -87.6 },
-            travel_modes: Some(vec!["TRANSIT".into(), "WALK".into()]),
-            max_travel_minutes: 30.0,
-            remote_ok: None,
-            availability: vec![window("TUE", "15:00", "17:00"), window("MON", "09:00", "10:30")],
-            needs: vec![RawNeed { kind: "TUTORING".into(), subjects: None, waiting_days: Some(4) }],
-            priority: None,
-            consent_on_file: None,
-        }
+        let mut raw = plain_student();
+        raw.travel_modes = Some(vec!["TRANSIT".into(), "WALK".into()]);
+        raw.availability.push(window("MON", "09:00", "10:30"));
+        raw.needs[0].waiting_days = Some(4);
+        raw
     }
 
+    /// The instance tests' opening, in person, with grades up to 10 and a clearance.
     fn opening() -> RawOpening {
-        RawOpening {
-            id: "o-1".into(),
-            partner_id: "p-1".into(),
-            kind: "MENTORING".into(),
-            subjects: vec!["Art".into()],
-            languages: vec!["en".into()],
-            r#virtual: None,
-            place: Some(RawPlace { lat: 41.88, lon: -87.63 }),
-            pickup_radius_km: None,
-            schedule: vec![window("WED", "16:00", "18:00")],
-            session_minutes: 60,
-            sessions_per_week: None,
-            capacity: 2,
-            min_grade: None,
-            max_grade: Some(10),
-            min_age: None,
-            background_check: Some(RawBackgroundCheck {
-                cleared_on: Some("2026-01-10".into()),
-                expires_on: None,
-            }),
-        }
+        let mut raw = virtual_opening();
+        raw.r#virtual = None;
+        raw.place = Some(RawPlace { lat: 41.88, lon: -87.63 });
+        raw.subjects = vec!["Art".into()];
+        raw.max_grade = Some(10);
+        raw.background_check =
+            Some(RawBackgroundCheck { cleared_on: Some("2026-01-10".into()), expires_on: None });
+        raw
     }
 
     /// Defaults are applied once, typed values read back as written, and a record

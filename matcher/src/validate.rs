@@ -458,25 +458,6 @@ pub fn build_instance(parts: &Parts) -> Result<Instance, Error> {
     })
 }
 
-/// Checks one student by every field rule of docs/matching.md, as inside an instance;
-/// the error's path is relative to the student (`availability[0]`, `$` for the
-/// whole record). For a service that validates records one at a time.
-///
-/// # Errors
-/// [`Error::Input`] naming the path of the first broken rule.
-pub fn check_student(raw: &RawStudent) -> Result<(), Error> {
-    StudentRecord::parse(raw).map(drop)
-}
-
-/// Checks one opening by every field rule of docs/matching.md (its `partnerId` is taken
-/// to resolve); the error's path is relative to the opening.
-///
-/// # Errors
-/// [`Error::Input`] naming the path of the first broken rule.
-pub fn check_opening(raw: &RawOpening) -> Result<(), Error> {
-    OpeningRecord::parse(raw).map(drop)
-}
-
 /// Reads `weights` (criterion name → weight) as an instance's `weights` would be
 /// read; the error's path is the criterion's name.
 ///
@@ -621,14 +602,14 @@ fn resolve(path: &str, field: &str, index: &HashMap<&str, usize>, id: &str) -> R
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn window(day: &str, start: &str, end: &str) -> RawWindow {
+    pub(crate) fn window(day: &str, start: &str, end: &str) -> RawWindow {
         RawWindow { day: day.into(), start: start.into(), end: end.into() }
     }
 
-    fn student() -> RawStudent {
+    pub(crate) fn student() -> RawStudent {
         RawStudent {
             id: "s-1".into(),
             grade: 9,
@@ -649,7 +630,7 @@ mod tests {
         }
     }
 
-    fn opening() -> RawOpening {
+    pub(crate) fn opening() -> RawOpening {
         RawOpening {
             id: "o-1".into(),
             partner_id: "p-1".into(),
@@ -674,21 +655,23 @@ mod tests {
     /// relative to the record, and its defaults are the instance's.
     #[test]
     fn single_records_are_checked_like_instance_records() {
-        assert!(check_student(&student()).is_ok());
+        assert!(StudentRecord::parse(&student()).is_ok());
         let mut late = student();
         late.availability[0] = window("TUE", "17:00", "15:00");
-        let err = check_student(&late).unwrap_err();
+        let err = StudentRecord::parse(&late).unwrap_err();
         assert!(matches!(&err, Error::Input { path, .. } if path == "availability[0]"), "{err}");
         let mut bad_mode = student();
         bad_mode.travel_modes = Some(vec!["BOAT".into()]);
         assert!(
-            matches!(check_student(&bad_mode), Err(Error::Input { path, .. }) if path.starts_with("travelModes"))
+            matches!(StudentRecord::parse(&bad_mode), Err(Error::Input { path, .. }) if path.starts_with("travelModes"))
         );
 
-        assert!(check_opening(&opening()).is_ok());
+        assert!(OpeningRecord::parse(&opening()).is_ok());
         let mut grades = opening();
         grades.min_grade = Some(13);
-        assert!(matches!(check_opening(&grades), Err(Error::Input { path, .. }) if path == "minGrade"));
+        assert!(
+            matches!(OpeningRecord::parse(&grades), Err(Error::Input { path, .. }) if path == "minGrade")
+        );
 
         let weights = BTreeMap::from([("travel".to_owned(), serde_json::json!(5))]);
         assert_eq!(check_weights(&weights).unwrap().get(Criterion::Travel), 5);

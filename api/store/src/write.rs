@@ -124,11 +124,8 @@ pub fn unmatchable(o: &RawOpening) -> Vec<StoreError> {
     }
     // A window that does not parse is the field rules' to report; judging the rest
     // would blame the schedule twice.
-    let parsed: Option<Vec<Window>> = o
-        .schedule
-        .iter()
-        .map(|w| Window::new(Weekday::parse(&w.day)?, Minutes::parse(&w.start)?, Minutes::parse(&w.end)?))
-        .collect();
+    let parsed: Option<Vec<Window>> =
+        o.schedule.iter().map(|w| matcher::record::parse_window("schedule", w).ok()).collect();
     let Some(parsed) = parsed else {
         return problems;
     };
