@@ -23,6 +23,14 @@ use super::bulk::in_list;
 use super::entity::{agreements, background_checks, openings, partners, students};
 use super::records::{Kind, PartnerStatus};
 
+/// What the date-dependent rules read of an opening.
+struct Rules {
+    partner_id: String,
+    kind: String,
+    is_virtual: bool,
+    min_age: Option<i32>,
+}
+
 /// A pair (student, opening) that a date-dependent constraint forbids today.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lapsed {
@@ -61,12 +69,23 @@ pub async fn lapsed<C: ConnectionTrait>(
         .await?;
     let students: HashMap<String, (String, Option<NaiveDate>)> =
         rows.into_iter().map(|(id, school, birth)| (id, (school, birth))).collect();
-    let openings: HashMap<String, openings::Model> = openings::Entity::find()
+    // Only the columns the rules read: a district's commit checks tens of thousands.
+    let rows: Vec<(String, String, String, bool, Option<i32>)> = openings::Entity::find()
+        .select_only()
+        .column(openings::Column::Id)
+        .column(openings::Column::PartnerId)
+        .column(openings::Column::Kind)
+        .column(openings::Column::IsVirtual)
+        .column(openings::Column::MinAge)
         .filter(in_list(backend, "openings.id", &opening_ids))
+        .into_tuple()
         .all(db)
-        .await?
+        .await?;
+    let openings: HashMap<String, Rules> = rows
         .into_iter()
-        .map(|row| (row.id.clone(), row))
+        .map(|(id, partner_id, kind, is_virtual, min_age)| {
+            (id, Rules { partner_id, kind, is_virtual, min_age })
+        })
         .collect();
     let checks: HashMap<String, BackgroundCheck> = background_checks::Entity::find()
         .filter(in_list(backend, "background_checks.opening_id", &opening_ids))
@@ -121,7 +140,7 @@ pub async fn lapsed<C: ConnectionTrait>(
         }
         let needs_check = Kind::parse(&opening.kind)
             .is_some_and(|kind| kind_needs_background_check(kind, opening.is_virtual));
-        if needs_check && !checks.get(&opening.id).is_some_and(|check| check.is_valid_on(today)) {
+        if needs_check && !checks.get(*opening_id).is_some_and(|check| check.is_valid_on(today)) {
             constraints.push(Constraint::BackgroundCheck);
         }
         if !constraints.is_empty() {

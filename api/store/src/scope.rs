@@ -122,15 +122,18 @@ pub async fn load_scope<C: ConnectionTrait>(
         .to_owned();
 
     let mut laps = Laps::new();
-    let mut students = students_in(db, &student_ids, false).await?;
-    laps.lap("students");
+    // Two statements on two of the pool's connections: the district's students
+    // and its openings are the two long reads, and neither needs the other.
+    let (mut students, stored) =
+        tokio::try_join!(students_in(db, &student_ids, false), openings_in(db, &opening_ids))?;
+    laps.lap("students and openings");
     for student in &mut students {
         student.matching.needs.retain(|need| kinds.contains(&need.kind));
     }
     let students = students.iter().map(|s| s.matching_on(as_of)).collect();
     laps.lap("needs");
     let loaded =
-        load_around(db, students, &student_ids, &opening_ids, scope.school_id.as_deref(), &mut laps).await?;
+        load_around(db, students, &student_ids, stored, scope.school_id.as_deref(), &mut laps).await?;
     let instance = loaded.into_instance(as_of, weights);
     laps.lap("instance");
     tracing::info!(scope = %scope.key(), ms = laps.total().as_millis() as u64, steps = %laps, "scope loaded");
@@ -195,20 +198,17 @@ impl Loaded {
 }
 
 /// Loads what surrounds `students` (whose ids `student_ids` selects) among the
-/// openings `opening_ids` selects, which must include those the students hold
+/// openings `stored`, which must include those the students hold
 /// ([`held_by_students`]). `school_id`: whose MOUs count besides district-wide ones.
 /// Costs a fixed number of queries, each step timed into `laps`.
 pub(crate) async fn load_around<C: ConnectionTrait>(
     db: &C,
     students: Vec<StudentRecord>,
     student_ids: &SelectStatement,
-    opening_ids: &SelectStatement,
+    stored: Vec<StoredOpening>,
     school_id: Option<&str>,
     laps: &mut Laps,
 ) -> Result<Loaded, StoreError> {
-    let stored = openings_in(db, opening_ids).await?;
-    laps.lap("openings");
-
     // Open matches of the students, with their sessions.
     let held_matches = matches::Entity::find()
         .filter(matches::Column::Status.is_in(open_statuses()))

@@ -31,7 +31,7 @@ use super::entity::{
 };
 use super::geo::Bounds;
 use super::laps::Laps;
-use super::read::{StoredOpening, by_id, students_in};
+use super::read::{StoredOpening, by_id, openings_in, students_in};
 use super::records::{Kind, OpeningStatus, PartnerStatus, Student};
 use super::scope::{Loaded, Scope, held_by_students, load_around, load_scope};
 
@@ -117,9 +117,9 @@ pub async fn suggestions<C: ConnectionTrait>(
         Some(candidates) => listed(db, candidates, held).await?,
         None => held,
     };
+    let stored = openings_in(db, &opening_ids).await?;
     let loaded =
-        load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id), &mut Laps::new())
-            .await?;
+        load_around(db, vec![raw], &student_ids, stored, Some(&student.school_id), &mut Laps::new()).await?;
     let instance = build(&loaded.instance(as_of, Weights::default()))?;
     let Some(view) = NeedView::of(&instance, 0, kind) else {
         return Ok(Vec::new());
@@ -188,9 +188,9 @@ pub async fn pick<C: ConnectionTrait>(
     let student_ids = by_id(students::Entity, students::Column::Id, &raw.id);
     let mut opening_ids = by_id(openings::Entity, openings::Column::Id, opening_id);
     opening_ids.union(UnionType::Distinct, held_by_students(&student_ids));
+    let stored = openings_in(db, &opening_ids).await?;
     let loaded =
-        load_around(db, vec![raw], &student_ids, &opening_ids, Some(&student.school_id), &mut Laps::new())
-            .await?;
+        load_around(db, vec![raw], &student_ids, stored, Some(&student.school_id), &mut Laps::new()).await?;
     let instance = build(&loaded.instance(as_of, Weights::default()))?;
     let view = NeedView::of(&instance, 0, kind).ok_or_else(|| inconsistent("the need was not loaded"))?;
     if view.is_filled() {
