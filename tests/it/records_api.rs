@@ -739,8 +739,9 @@ async fn ask_as(addr: std::net::SocketAddr, bearer: &str, query: impl AsRef<str>
 }
 
 /// A page of matches with their openings and partners costs the same statements for
-/// 5 matches as for 30 (the page's openings are read together), and each match's
-/// opening is the one `match(id)` reads on its own.
+/// 5 matches as for 30 (the page's openings are read together, with their partners
+/// in the same statement), and each match's opening is the one `match(id)` reads on
+/// its own.
 #[tokio::test]
 async fn match_openings_load_with_their_page() {
     for db in backends().await {
@@ -761,6 +762,18 @@ async fn match_openings_load_with_their_page() {
                 page["data"]["matches"]["edges"].as_array().unwrap_or_else(|| panic!("{page}")).clone();
             assert_eq!(edges.len(), first, "{}", db.name);
             pages.push(edges);
+            // The partners come in the openings' statement: none more without them.
+            count.store(0, Ordering::Relaxed);
+            let without = ask(format!(
+                "{{ matches(first: {first}) {{ edges {{ node {{ id opening {{ id title capacity }} }} }} }} }}"
+            ))
+            .await;
+            assert_eq!(
+                without["data"]["matches"]["edges"].as_array().map(Vec::len),
+                Some(first),
+                "{without}"
+            );
+            assert_eq!(statements.last().copied(), Some(count.load(Ordering::Relaxed)), "{}", db.name);
         }
         assert!(statements.iter().all(|n| *n == statements[0]), "{}: statements {statements:?}", db.name);
         assert!(statements[0] <= 12, "{}: {statements:?} statements", db.name);
@@ -864,6 +877,18 @@ async fn match_students_load_with_their_page() {
                 page["data"]["matches"]["edges"].as_array().unwrap_or_else(|| panic!("{page}")).clone();
             assert_eq!(edges.len(), first, "{}", db.name);
             let log = logged().await;
+            // The students cost two statements however many: their read (which keeps
+            // only the partner's matched students itself) and the disclosure entries.
+            count.store(0, Ordering::Relaxed);
+            let bare = ask(format!("{{ matches(first: {first}) {{ edges {{ node {{ id }} }} }} }}")).await;
+            assert_eq!(bare["data"]["matches"]["edges"].as_array().map(Vec::len), Some(first), "{bare}");
+            let without_students = count.load(Ordering::Relaxed);
+            assert_eq!(
+                statements.last().copied(),
+                Some(without_students + 2),
+                "{}: a page of {first} with students, and without",
+                db.name
+            );
             let added = &log[before..];
             // A declined or cancelled match's student reads as null, and is not logged.
             let mut shown: Vec<&str> =

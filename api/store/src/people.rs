@@ -80,55 +80,28 @@ pub fn matched_to(partner_id: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// Whether `student_id` is matched to `partner_id` ([`TIES`]).
-pub async fn is_matched_to<C: ConnectionTrait>(
-    db: &C,
-    student_id: &str,
-    partner_id: &str,
-) -> Result<bool, StoreError> {
-    let n = students::Entity::find()
-        .filter(students::Column::Id.eq(student_id))
-        .filter(Expr::col((students::Entity, students::Column::Id)).in_subquery(matched_to(partner_id)))
-        .count(db)
-        .await?;
-    Ok(n > 0)
-}
-
-/// The students of `ids` matched to `partner_id` ([`TIES`]), in one statement.
-pub async fn matched_among<C: ConnectionTrait>(
-    db: &C,
-    ids: &[String],
-    partner_id: &str,
-) -> Result<std::collections::HashSet<String>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<String> = students::Entity::find()
-        .select_only()
-        .column(students::Column::Id)
-        .filter(students::Column::Id.is_in(ids.iter().map(String::as_str)))
-        .filter(Expr::col((students::Entity, students::Column::Id)).in_subquery(matched_to(partner_id)))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// The students of `ids` that exist, with as much `detail` as asked (guardians
-/// included in [`read::Detail::Full`]), in one set of statements.
+/// included in [`read::Detail::Full`]), in one set of statements; with
+/// `matched_to_partner`, only those matched to that partner ([`TIES`]), in the same
+/// statements: a partner's read of a page of students costs no extra check.
 pub async fn students_by_id<C: ConnectionTrait>(
     db: &C,
     ids: &[String],
     detail: read::Detail,
+    matched_to_partner: Option<&str>,
 ) -> Result<Vec<Student>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let selected = Query::select()
+    let mut selected = Query::select()
         .column(students::Column::Id)
         .from(students::Entity)
         .and_where(students::Column::Id.is_in(ids.iter().map(String::as_str)))
         .to_owned();
+    if let Some(partner) = matched_to_partner {
+        selected
+            .and_where(Expr::col((students::Entity, students::Column::Id)).in_subquery(matched_to(partner)));
+    }
     read::students_with(db, &selected, detail).await
 }
 

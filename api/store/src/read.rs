@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::StoreError;
@@ -393,6 +393,45 @@ pub async fn openings_by_id<C: ConnectionTrait>(
         .all(db)
         .await?;
     openings_of_rows(db, rows, detail).await
+}
+
+/// How the partner's columns are named in [`openings_and_partners_by_id`]'s rows.
+const PARTNER_PREFIX: &str = "partner_";
+
+/// [`openings_by_id`] with each opening's partner (each once, by id), read in the
+/// same statement: a page of matches with their openings and partners costs one
+/// statement for both.
+pub async fn openings_and_partners_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+    detail: Detail,
+) -> Result<(Vec<StoredOpening>, HashMap<String, Partner>), StoreError> {
+    if ids.is_empty() {
+        return Ok((Vec::new(), HashMap::new()));
+    }
+    let mut select = openings::Entity::find()
+        .filter(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(openings::Column::Id)
+        .into_query();
+    select.inner_join(
+        partners::Entity,
+        Expr::col((partners::Entity, partners::Column::Id))
+            .equals((openings::Entity, openings::Column::PartnerId)),
+    );
+    for column in partners::Column::iter() {
+        select.expr_as(
+            Expr::col((partners::Entity, column)),
+            Alias::new(format!("{PARTNER_PREFIX}{}", column.as_str())),
+        );
+    }
+    let mut rows = Vec::new();
+    let mut partners = HashMap::new();
+    for row in db.query_all(&select).await? {
+        rows.push(openings::Model::from_query_result(&row, "")?);
+        let partner = partner_record(partners::Model::from_query_result(&row, PARTNER_PREFIX)?)?;
+        partners.entry(partner.id.clone()).or_insert(partner);
+    }
+    Ok((openings_of_rows(db, rows, detail).await?, partners))
 }
 
 /// One opening.

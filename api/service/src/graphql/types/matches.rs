@@ -249,12 +249,12 @@ pub(crate) async fn match_page(
     let page = if opening.exists() {
         let ids: Vec<String> =
             rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let openings =
-            read::openings_by_id(store.db(), &ids, detail_for(&opening, &OPENING_CHILDREN)).await?;
-        let partners = if opening.field("partner").exists() {
-            Partners::of_openings(store, &openings).await?
+        let detail = detail_for(&opening, &OPENING_CHILDREN);
+        let (openings, partners) = if opening.field("partner").exists() {
+            let (openings, partners) = read::openings_and_partners_by_id(store.db(), &ids, detail).await?;
+            (openings, Partners::Page(Arc::new(partners)))
         } else {
-            Partners::on_demand(store)
+            (read::openings_by_id(store.db(), &ids, detail).await?, Partners::on_demand(store))
         };
         let by_id = openings.into_iter().map(|o| (o.opening.matching.id.clone(), o)).collect();
         PageOpenings(Some(Arc::new((by_id, partners))))

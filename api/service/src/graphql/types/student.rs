@@ -38,13 +38,12 @@ pub(crate) async fn student_node(
     let access = Access::of(ctx)?;
     let db = store(ctx)?.db();
     let detail = detail_for(&ctx.look_ahead(), &STUDENT_CHILDREN);
-    let Some(student) = people::students_by_id(db, &[id.to_owned()], detail).await?.pop() else {
+    let partner = matched_partner(&access);
+    let Some(student) = people::students_by_id(db, &[id.to_owned()], detail, partner.as_deref()).await?.pop()
+    else {
         return Ok(None);
     };
-    let matched = match access.students() {
-        Rows::MatchedTo(partner) => people::is_matched_to(db, id, &partner).await?,
-        Rows::All | Rows::Own(_) | Rows::Nothing => false,
-    };
+    let matched = partner.is_some();
     // Not visible reads as absent: the same answer as an unknown id.
     let Some(view) = access.student_view(id, &student.school_id, matched) else {
         return Ok(None);
@@ -70,16 +69,14 @@ pub(crate) async fn student_nodes(
     let distinct: Vec<String> =
         ids.iter().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let detail = detail_for(student, &STUDENT_CHILDREN);
-    let records = people::students_by_id(db, &distinct, detail).await?;
-    let matched = match access.students() {
-        Rows::MatchedTo(partner) => people::matched_among(db, &distinct, &partner).await?,
-        Rows::All | Rows::Own(_) | Rows::Nothing => Default::default(),
-    };
+    let partner = matched_partner(&access);
+    let records = people::students_by_id(db, &distinct, detail, partner.as_deref()).await?;
+    let matched = partner.is_some();
     let nodes: std::collections::HashMap<String, StudentNode> = records
         .into_iter()
         .filter_map(|record| {
             let id = record.matching.id.clone();
-            let view = access.student_view(&id, &record.school_id, matched.contains(&id))?;
+            let view = access.student_view(&id, &record.school_id, matched)?;
             Some((id, StudentNode { record, view, detail }))
         })
         .collect();
@@ -89,6 +86,15 @@ pub(crate) async fn student_nodes(
         disclose(ctx, &access, &seen, &selected, operation).await?;
     }
     Ok(nodes)
+}
+
+/// The partner whose matches bound the viewer's students: the read keeps only
+/// students matched to them, so every student it returns is matched to the viewer.
+fn matched_partner(access: &Access<'_>) -> Option<String> {
+    match access.students() {
+        Rows::MatchedTo(partner) => Some(partner),
+        Rows::All | Rows::Own(_) | Rows::Nothing => None,
+    }
 }
 
 /// The fields of a student kept in its child tables ([`detail_for`]).
