@@ -249,13 +249,17 @@ fn solve_sparse_with(
     let mut kept = vec![false; problem.n_edges()];
     // The heaviest weight each row has left out, if any.
     let mut left_out: Vec<Option<u32>> = vec![None; n_rows];
+    // Buffers reused row after row (a dense kind has tens of thousands).
+    let mut ranked: Vec<usize> = Vec::new();
+    let mut improving: Vec<(i64, usize)> = Vec::new();
     for (row, left_out) in left_out.iter_mut().enumerate() {
         let range = problem.row_starts[row]..problem.row_starts[row + 1];
         if range.len() <= keep {
             kept[range].fill(true);
             continue;
         }
-        let mut ranked: Vec<usize> = range.collect();
+        ranked.clear();
+        ranked.extend(range);
         ranked.select_nth_unstable_by_key(keep - 1, |at| {
             (std::cmp::Reverse(problem.weights[*at]), problem.columns[*at])
         });
@@ -305,19 +309,16 @@ fn solve_sparse_with(
                 continue;
             }
             let range = problem.row_starts[row]..problem.row_starts[row + 1];
-            let mut improving: Vec<(i64, usize)> = range
-                .clone()
-                .filter(|at| !kept[*at])
-                .filter_map(|at| {
-                    let gain = duals.gain(row, problem.columns[at], problem.weights[at]);
-                    (gain > 0).then_some((gain, at))
-                })
-                .collect();
+            improving.clear();
+            improving.extend(range.clone().filter(|at| !kept[*at]).filter_map(|at| {
+                let gain = duals.gain(row, problem.columns[at], problem.weights[at]);
+                (gain > 0).then_some((gain, at))
+            }));
             improving.sort_unstable_by_key(|(gain, at)| (std::cmp::Reverse(*gain), *at));
             if !improving.is_empty() {
                 changed.push(row as u32);
             }
-            for (_, at) in improving.into_iter().take(bring_in) {
+            for &(_, at) in improving.iter().take(bring_in) {
                 kept[at] = true;
                 brought += 1;
             }
@@ -426,13 +427,15 @@ fn split_components(problem: &Problem) -> Vec<Component> {
         component.columns.push(column as u32);
         component.capacities.push(problem.capacity(column));
     }
+    // One buffer for every row's edges: a dense kind has tens of thousands of rows.
+    let mut edges: Vec<Edge> = Vec::new();
     for component in &mut components {
         for at in 0..component.rows.len() {
             let row = component.rows[at] as usize;
-            let mut edges: Vec<Edge> =
-                problem.edges(row).map(|(column, weight)| (local_column[column as usize], weight)).collect();
+            edges.clear();
+            edges.extend(problem.edges(row).map(|(column, weight)| (local_column[column as usize], weight)));
             edges.sort_unstable();
-            for (column, weight) in edges {
+            for &(column, weight) in &edges {
                 component.edge_columns.push(column);
                 component.edge_weights.push(weight);
             }

@@ -54,10 +54,9 @@ pub(super) fn solve(component: &Component) -> Result<LocalAssignment, Error> {
         search.augment(root as u32, exit);
     }
     Ok(search
-        .places
-        .iter()
+        .places()
         .map(|place| match place {
-            Place::In { column, .. } => Some(*column),
+            Place::In { column, .. } => Some(column),
             _ => None,
         })
         .collect())
@@ -71,28 +70,54 @@ struct Search<'a> {
     cheapest_first: Vec<(u32, u32)>,
     top: i64,
     dummy_cost: i64,
-    places: Vec<Place>,
-    /// Rows in each column.
-    members: Vec<Vec<u32>>,
-    row_potential: Vec<i64>,
-    column_potential: Vec<i64>,
+    /// Per row and per column, what a search reads of it side by side: a search
+    /// is bound by memory, and a relaxation touches all of it at once.
+    rows: Vec<RowState>,
+    columns: Vec<ColumnState>,
+    /// The rows in each column: column `c` holds
+    /// `members[columns[c].first..][..columns[c].load]`.
+    members: Vec<u32>,
     target_potential: i64,
-    row_distance: Vec<i64>,
-    column_distance: Vec<i64>,
-    /// The row each column was reached from.
-    column_from: Vec<u32>,
-    row_seen: Vec<u32>,
-    column_seen: Vec<u32>,
     stamp: u32,
     settled_rows: Vec<u32>,
     settled_columns: Vec<u32>,
     heap: BinaryHeap<Reverse<(i64, u32)>>,
 }
 
+#[derive(Clone, Copy)]
+struct RowState {
+    potential: i64,
+    distance: i64,
+    /// The search that last reached it.
+    seen: u32,
+    place: Place,
+}
+
+#[derive(Clone, Copy)]
+struct ColumnState {
+    potential: i64,
+    distance: i64,
+    /// The search that last reached it.
+    seen: u32,
+    /// The row it was reached from.
+    from: u32,
+    /// Where its members start in [`Search::members`].
+    first: u32,
+    /// Rows in it.
+    load: u32,
+    /// Rows it can take.
+    capacity: u32,
+}
+
+impl ColumnState {
+    fn has_room(&self) -> bool {
+        self.load < self.capacity
+    }
+}
+
 impl<'a> Search<'a> {
     fn new(component: &'a Component) -> Result<Search<'a>, Error> {
         let n_rows = component.n_rows();
-        let n_columns = component.columns.len();
         let top_weight = component.edge_weights.iter().copied().max().unwrap_or(0);
         let top = i64::from(top_weight);
         let most_matches = n_rows.min(component.n_slots()) as i64;
@@ -112,21 +137,27 @@ impl<'a> Search<'a> {
             cheapest_first.extend(edges.map(|(column, weight)| (top_weight - *weight, *column)));
             cheapest_first[start..].sort_unstable();
         }
+        let mut first = 0u32;
+        let columns = component
+            .capacities
+            .iter()
+            .map(|&capacity| {
+                let column =
+                    ColumnState { potential: 0, distance: 0, seen: 0, from: NONE, first, load: 0, capacity };
+                // No column holds more than every row.
+                first = first.saturating_add(capacity.min(u32::try_from(n_rows).unwrap_or(u32::MAX)));
+                column
+            })
+            .collect();
         Ok(Search {
             component,
             cheapest_first,
             top,
             dummy_cost,
-            places: vec![Place::Waiting; n_rows],
-            members: vec![Vec::new(); n_columns],
-            row_potential: vec![0; n_rows],
-            column_potential: vec![0; n_columns],
+            rows: vec![RowState { potential: 0, distance: 0, seen: 0, place: Place::Waiting }; n_rows],
+            columns,
+            members: vec![NONE; first as usize],
             target_potential: 0,
-            row_distance: vec![0; n_rows],
-            column_distance: vec![0; n_columns],
-            column_from: vec![NONE; n_columns],
-            row_seen: vec![0; n_rows],
-            column_seen: vec![0; n_columns],
             stamp: 0,
             settled_rows: Vec::new(),
             settled_columns: Vec::new(),
@@ -134,9 +165,13 @@ impl<'a> Search<'a> {
         })
     }
 
-    /// Node ids in the heap: rows first, then columns; ties settle lower ids first.
-    fn column_node(&self, column: u32) -> u32 {
-        self.component.n_rows() as u32 + column
+    fn places(&self) -> impl Iterator<Item = Place> + '_ {
+        self.rows.iter().map(|row| row.place)
+    }
+
+    fn members_of(&self, column: usize) -> &[u32] {
+        let state = &self.columns[column];
+        &self.members[state.first as usize..][..state.load as usize]
     }
 
     fn shortest_path(&mut self, root: u32) -> Exit {
@@ -144,8 +179,10 @@ impl<'a> Search<'a> {
         self.settled_rows.clear();
         self.settled_columns.clear();
         self.heap.clear();
-        self.row_seen[root as usize] = self.stamp;
-        self.row_distance[root as usize] = 0;
+        let stamp = self.stamp;
+        let state = &mut self.rows[root as usize];
+        state.seen = stamp;
+        state.distance = 0;
         self.heap.push(Reverse((0, root)));
         let n_rows = self.component.n_rows() as u32;
         let mut best = i64::MAX;
@@ -155,14 +192,14 @@ impl<'a> Search<'a> {
                 break;
             }
             if node < n_rows {
-                if distance > self.row_distance[node as usize] {
+                if distance > self.rows[node as usize].distance {
                     continue;
                 }
                 self.settled_rows.push(node);
                 self.scan_row(node, distance, &mut best, &mut exit);
             } else {
                 let column = node - n_rows;
-                if distance > self.column_distance[column as usize] {
+                if distance > self.columns[column as usize].distance {
                     continue;
                 }
                 self.settled_columns.push(column);
@@ -175,8 +212,8 @@ impl<'a> Search<'a> {
 
     fn scan_row(&mut self, row: u32, distance: i64, best: &mut i64, exit: &mut Exit) {
         let r = row as usize;
-        let potential = self.row_potential[r];
-        let current = match self.places[r] {
+        let RowState { potential, place, .. } = self.rows[r];
+        let current = match place {
             Place::In { column, .. } => column,
             _ => NONE,
         };
@@ -185,6 +222,9 @@ impl<'a> Search<'a> {
             *best = to_dummy;
             *exit = Exit::Dummy(row);
         }
+        let stamp = self.stamp;
+        // Node ids in the heap: rows first, then columns; ties settle lower ids first.
+        let n_rows = self.component.n_rows() as u32;
         for at in self.component.range(r) {
             let (cost, column) = self.cheapest_first[at];
             let cost = i64::from(cost);
@@ -194,21 +234,21 @@ impl<'a> Search<'a> {
             if column == current {
                 continue;
             }
-            let c = column as usize;
-            let reached = distance + cost + potential - self.column_potential[c];
+            let state = &mut self.columns[column as usize];
+            let reached = distance + cost + potential - state.potential;
             // A node at or past the best exit is never settled: no need to queue it.
             if reached >= *best {
                 continue;
             }
-            if self.column_seen[c] != self.stamp || reached < self.column_distance[c] {
-                self.column_seen[c] = self.stamp;
-                self.column_distance[c] = reached;
-                self.column_from[c] = row;
-                self.heap.push(Reverse((reached, self.column_node(column))));
+            if state.seen != stamp || reached < state.distance {
+                state.seen = stamp;
+                state.distance = reached;
+                state.from = row;
+                self.heap.push(Reverse((reached, n_rows + column)));
                 // A column with a free slot bounds the search at once; it is still
                 // queued, so it is settled (and its potential moved) if it is closer.
-                if self.members[c].len() < self.component.capacities[c] as usize {
-                    let to_target = reached + self.column_potential[c] - self.target_potential;
+                if state.has_room() {
+                    let to_target = reached + state.potential - self.target_potential;
                     if to_target < *best {
                         *best = to_target;
                         *exit = Exit::Column(column);
@@ -220,25 +260,26 @@ impl<'a> Search<'a> {
 
     fn scan_column(&mut self, column: u32, distance: i64, best: &mut i64, exit: &mut Exit) {
         let c = column as usize;
-        let potential = self.column_potential[c];
-        if self.members[c].len() < self.component.capacities[c] as usize {
+        let ColumnState { potential, first, load, .. } = self.columns[c];
+        if self.columns[c].has_room() {
             let to_target = distance + potential - self.target_potential;
             if to_target < *best {
                 *best = to_target;
                 *exit = Exit::Column(column);
             }
         }
-        for at in 0..self.members[c].len() {
-            let row = self.members[c][at];
-            let r = row as usize;
-            let Place::In { cost, .. } = self.places[r] else { continue };
-            let reached = distance - cost + potential - self.row_potential[r];
+        let stamp = self.stamp;
+        for at in first..first + load {
+            let row = self.members[at as usize];
+            let state = &mut self.rows[row as usize];
+            let Place::In { cost, .. } = state.place else { continue };
+            let reached = distance - cost + potential - state.potential;
             if reached >= *best {
                 continue;
             }
-            if self.row_seen[r] != self.stamp || reached < self.row_distance[r] {
-                self.row_seen[r] = self.stamp;
-                self.row_distance[r] = reached;
+            if state.seen != stamp || reached < state.distance {
+                state.seen = stamp;
+                state.distance = reached;
                 self.heap.push(Reverse((reached, row)));
             }
         }
@@ -248,10 +289,12 @@ impl<'a> Search<'a> {
     /// costs non-negative and makes the augmenting path's arcs tight.
     fn update_potentials(&mut self, best: i64) {
         for &row in &self.settled_rows {
-            self.row_potential[row as usize] += self.row_distance[row as usize] - best;
+            let state = &mut self.rows[row as usize];
+            state.potential += state.distance - best;
         }
         for &column in &self.settled_columns {
-            self.column_potential[column as usize] += self.column_distance[column as usize] - best;
+            let state = &mut self.columns[column as usize];
+            state.potential += state.distance - best;
         }
     }
 
@@ -261,22 +304,22 @@ impl<'a> Search<'a> {
         let mut column = match exit {
             Exit::Column(column) => column,
             Exit::Dummy(row) => {
-                let Place::In { column, .. } = self.places[row as usize] else {
+                let Place::In { column, .. } = self.rows[row as usize].place else {
                     // Only the root is ever reached without a column.
-                    self.places[row as usize] = Place::Unmatched;
+                    self.rows[row as usize].place = Place::Unmatched;
                     return;
                 };
                 self.leave(row, column);
-                self.places[row as usize] = Place::Unmatched;
+                self.rows[row as usize].place = Place::Unmatched;
                 column
             }
         };
         loop {
-            let row = self.column_from[column as usize];
-            let previous = self.places[row as usize];
+            let row = self.columns[column as usize].from;
+            let previous = self.rows[row as usize].place;
             let weight = self.component.weight(row as usize, column);
-            self.places[row as usize] = Place::In { column, cost: self.top - i64::from(weight) };
-            self.members[column as usize].push(row);
+            self.rows[row as usize].place = Place::In { column, cost: self.top - i64::from(weight) };
+            self.join(row, column);
             if row == root {
                 return;
             }
@@ -286,10 +329,20 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// Adds `row` after the column's members.
+    fn join(&mut self, row: u32, column: u32) {
+        let state = &mut self.columns[column as usize];
+        self.members[(state.first + state.load) as usize] = row;
+        state.load += 1;
+    }
+
+    /// Takes `row` out of the column's members; the last one takes its place.
     fn leave(&mut self, row: u32, column: u32) {
-        let members = &mut self.members[column as usize];
-        if let Some(at) = members.iter().position(|member| *member == row) {
-            members.swap_remove(at);
-        }
+        let c = column as usize;
+        let Some(at) = self.members_of(c).iter().position(|member| *member == row) else { return };
+        let state = &mut self.columns[c];
+        let first = state.first as usize;
+        state.load -= 1;
+        self.members.swap(first + at, first + state.load as usize);
     }
 }
