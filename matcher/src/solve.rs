@@ -249,9 +249,8 @@ fn solve_sparse_with(
     let mut kept = vec![false; problem.n_edges()];
     // The heaviest weight each row has left out, if any.
     let mut left_out: Vec<Option<u32>> = vec![None; n_rows];
-    // Buffers reused row after row (a dense kind has tens of thousands).
+    // One buffer reused row after row (a dense kind has tens of thousands).
     let mut ranked: Vec<usize> = Vec::new();
-    let mut improving: Vec<(i64, usize)> = Vec::new();
     for (row, left_out) in left_out.iter_mut().enumerate() {
         let range = problem.row_starts[row]..problem.row_starts[row + 1];
         if range.len() <= keep {
@@ -301,28 +300,42 @@ fn solve_sparse_with(
             stats.edges = problem.n_edges();
             return Ok((solve(problem)?, stats));
         };
+        // A row's pricing reads only its own edges: rows are priced in parallel and
+        // their edges brought in row order.
+        let priced: Vec<(usize, Vec<usize>, Option<u32>)> = left_out
+            .par_iter()
+            .enumerate()
+            .map_init(Vec::new, |improving: &mut Vec<(i64, usize)>, (row, left_out)| {
+                let best = (*left_out)?;
+                if duals.prices_out_up_to(row, best) {
+                    return None;
+                }
+                let range = problem.row_starts[row]..problem.row_starts[row + 1];
+                improving.clear();
+                improving.extend(range.clone().filter(|at| !kept[*at]).filter_map(|at| {
+                    let gain = duals.gain(row, problem.columns[at], problem.weights[at]);
+                    (gain > 0).then_some((gain, at))
+                }));
+                if improving.is_empty() {
+                    return None;
+                }
+                improving.sort_unstable_by_key(|(gain, at)| (std::cmp::Reverse(*gain), *at));
+                let chosen: Vec<usize> = improving.iter().take(bring_in).map(|(_, at)| *at).collect();
+                let rest =
+                    range.filter(|at| !kept[*at] && !chosen.contains(at)).map(|at| problem.weights[at]).max();
+                Some((row, chosen, rest))
+            })
+            .flatten()
+            .collect();
         let mut brought = 0;
-        let mut changed = Vec::new();
-        for (row, left_out) in left_out.iter_mut().enumerate() {
-            let Some(best) = *left_out else { continue };
-            if duals.prices_out_up_to(row, best) {
-                continue;
-            }
-            let range = problem.row_starts[row]..problem.row_starts[row + 1];
-            improving.clear();
-            improving.extend(range.clone().filter(|at| !kept[*at]).filter_map(|at| {
-                let gain = duals.gain(row, problem.columns[at], problem.weights[at]);
-                (gain > 0).then_some((gain, at))
-            }));
-            improving.sort_unstable_by_key(|(gain, at)| (std::cmp::Reverse(*gain), *at));
-            if !improving.is_empty() {
-                changed.push(row as u32);
-            }
-            for &(_, at) in improving.iter().take(bring_in) {
+        let mut changed = Vec::with_capacity(priced.len());
+        for (row, chosen, rest) in priced {
+            changed.push(row as u32);
+            for at in chosen {
                 kept[at] = true;
                 brought += 1;
             }
-            *left_out = range.filter(|at| !kept[*at]).map(|at| problem.weights[at]).max();
+            left_out[row] = rest;
         }
         if brought == 0 {
             return Ok((solution, stats));

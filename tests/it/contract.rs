@@ -1445,6 +1445,23 @@ fn the_same_input_gives_the_same_output_whatever_the_thread_count() {
             .collect();
         assert!(results.windows(2).all(|pair| pair[0] == pair[1]), "results differ between runs");
     }
+    // A dense city: its kinds are solved on a sparse subgraph priced in parallel.
+    let dense = serde_json::to_vec(&matcher::generate::generate(matcher::generate::Spec {
+        students: 3_000,
+        seed: 5,
+        shape: matcher::generate::Shape::Dense,
+    }))
+    .unwrap();
+    let results: Vec<Value> = [1, 2]
+        .into_iter()
+        .map(|threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut result = pool.install(|| oracle::run_engine(&dense)).unwrap();
+            result["stats"]["seconds"] = Value::Null;
+            result
+        })
+        .collect();
+    assert_eq!(results[0], results[1], "a dense city's results differ between thread counts");
 }
 
 // ---------------------------------------------------------------------------------------
