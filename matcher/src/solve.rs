@@ -327,18 +327,17 @@ fn solve_sparse_with(
             })
             .flatten()
             .collect();
-        let mut brought = 0;
+        // Every priced row brings at least one edge in.
+        if priced.is_empty() {
+            return Ok((solution, stats));
+        }
         let mut changed = Vec::with_capacity(priced.len());
         for (row, chosen, rest) in priced {
             changed.push(row as u32);
             for at in chosen {
                 kept[at] = true;
-                brought += 1;
             }
             left_out[row] = rest;
-        }
-        if brought == 0 {
-            return Ok((solution, stats));
         }
         previous = Some((solution, duals, changed));
     }

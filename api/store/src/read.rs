@@ -387,12 +387,15 @@ pub async fn openings_by_id<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = openings::Entity::find()
+    let rows = with_ids(ids).all(db).await?;
+    openings_of_rows(db, rows, detail).await
+}
+
+/// The openings of `ids`, ordered by id.
+fn with_ids(ids: &[String]) -> sea_orm::Select<openings::Entity> {
+    openings::Entity::find()
         .filter(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
         .order_by_asc(openings::Column::Id)
-        .all(db)
-        .await?;
-    openings_of_rows(db, rows, detail).await
 }
 
 /// How the partner's columns are named in [`openings_and_partners_by_id`]'s rows.
@@ -409,10 +412,7 @@ pub async fn openings_and_partners_by_id<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
     }
-    let mut select = openings::Entity::find()
-        .filter(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
-        .order_by_asc(openings::Column::Id)
-        .into_query();
+    let mut select = with_ids(ids).into_query();
     select.inner_join(
         partners::Entity,
         Expr::col((partners::Entity, partners::Column::Id))

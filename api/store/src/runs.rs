@@ -396,7 +396,6 @@ pub async fn commit(
         .col_expr(match_runs::Column::Done, Expr::col(match_runs::Column::Total))
         .col_expr(match_runs::Column::Stats, Expr::value(result.get("stats").cloned()))
         .col_expr(match_runs::Column::Result, Expr::value(Some(kept)))
-        .col_expr(match_runs::Column::FinishedAt, Expr::value(now))
         .filter(match_runs::Column::Id.eq(run.id.as_str()))
         .filter(match_runs::Column::Status.eq(RunStatus::Running.as_str()))
         .filter(match_runs::Column::LeaseOwner.eq(lease.owner.as_str()))
@@ -423,7 +422,8 @@ pub async fn commit(
     }
     notify::record(&txn, &[finished(&run.id, RunStatus::Succeeded, result.get("stats"))], now).await?;
     // The run ends when its matches are written, seconds after the claim above took
-    // `now`: `finishedAt` says when SUCCEEDED became true.
+    // `now`: `finishedAt` says when SUCCEEDED became true (set here only, in the
+    // claim's transaction).
     let finished_at = now + chrono::Duration::from_std(laps.total()).unwrap_or_default();
     match_runs::Entity::update_many()
         .col_expr(match_runs::Column::FinishedAt, Expr::value(finished_at))

@@ -54,8 +54,9 @@ pub(super) fn solve(component: &Component) -> Result<LocalAssignment, Error> {
         search.augment(root as u32, exit);
     }
     Ok(search
-        .places()
-        .map(|place| match place {
+        .rows
+        .iter()
+        .map(|row| match row.place {
             Place::In { column, .. } => Some(column),
             _ => None,
         })
@@ -165,10 +166,6 @@ impl<'a> Search<'a> {
         })
     }
 
-    fn places(&self) -> impl Iterator<Item = Place> + '_ {
-        self.rows.iter().map(|row| row.place)
-    }
-
     fn members_of(&self, column: usize) -> &[u32] {
         let state = &self.columns[column];
         &self.members[state.first as usize..][..state.load as usize]
@@ -260,8 +257,9 @@ impl<'a> Search<'a> {
 
     fn scan_column(&mut self, column: u32, distance: i64, best: &mut i64, exit: &mut Exit) {
         let c = column as usize;
-        let ColumnState { potential, first, load, .. } = self.columns[c];
-        if self.columns[c].has_room() {
+        let state = self.columns[c];
+        let ColumnState { potential, first, load, .. } = state;
+        if state.has_room() {
             let to_target = distance + potential - self.target_potential;
             if to_target < *best {
                 *best = to_target;
