@@ -661,6 +661,52 @@ async fn count_statements(conn: &sea_orm::DatabaseConnection, scope: &Scope, as_
     count.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// A district large enough to be read in two halves (at its middle id, on two
+/// connections) loads the same students, in the same order, as its schools loaded
+/// one by one, each small enough to be read whole.
+#[tokio::test]
+async fn a_large_scope_read_in_halves_loses_and_repeats_no_student() {
+    for db in backends().await {
+        base(&db, 2).await;
+        let conn = db.store.db();
+        let other = School { id: "sch-2".into(), district_id: "d-1".into(), name: "Riverside".into() };
+        save_schools(conn, &[other]).await.unwrap();
+        // Schools interleave in id order, so the middle id falls inside both.
+        let pupils: Vec<Student> = (0..4_101)
+            .map(|i| {
+                let id = format!("s-{i:05}");
+                let mut raw = raw_student(&id);
+                raw.grade = 6 + (i % 7);
+                if i % 3 == 0 {
+                    raw.needs.truncate(1);
+                }
+                let school = if i % 2 == 0 { "sch-1" } else { "sch-2" };
+                Student { matching: store::write::parse_student(&raw).unwrap(), ..student(&id, school) }
+            })
+            .collect();
+        save_students(conn, &pupils, now()).await.unwrap();
+        let as_of = NaiveDate::from_ymd_opt(2026, 9, 14).unwrap();
+        let students = |scope: Scope| async move {
+            let raw = load_scope(conn, &scope, as_of, Default::default()).await.unwrap().to_raw();
+            raw.students
+                .unwrap_or_default()
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let district = students(Scope::district()).await;
+        let mut by_school = students(Scope::school("sch-1")).await;
+        by_school.extend(students(Scope::school("sch-2")).await);
+        by_school.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        assert_eq!(district.len(), 4_101, "{}", db.name);
+        assert!(district == by_school, "{}: the district's students differ from its schools'", db.name);
+        // Read in halves: a statement for the middle id and one for the second half.
+        let whole = count_statements(conn, &Scope::school("sch-1"), as_of).await;
+        let halves = count_statements(conn, &Scope::district(), as_of).await;
+        assert_eq!(halves, whole + 2, "{}", db.name);
+    }
+}
+
 /// A scope loaded, matched and committed: the run's matches are written together
 /// with its status, a dry run writes none, and a commit that cannot complete
 /// leaves no match of the run behind.

@@ -187,7 +187,8 @@ impl Runner {
 
         let (sender, mut steps) = watch::channel(Step { phase: RunPhase::Candidates, done: 1 });
         let run_id = request.id.clone();
-        let mut engine = tokio::task::spawn_blocking(move || compute(&run_id, &raw, sender, loaded));
+        let dry_run = request.dry_run;
+        let mut engine = tokio::task::spawn_blocking(move || compute(&run_id, dry_run, &raw, sender, loaded));
         let mut renew = tokio::time::interval(self.lease.duration.to_std().unwrap_or(DEFAULT_LEASE) / 3);
         let mut listening = true;
         loop {
@@ -231,9 +232,11 @@ fn is_race(conflict: &Conflict) -> bool {
 }
 
 /// The engine's part of a run: validate, match, and build the result document and
-/// the matches it proposes.
+/// the matches it proposes. A committed run's document leaves its assignments out:
+/// they are written as match rows, and the run keeps only what was left unmatched.
 fn compute(
     run_id: &str,
+    dry_run: bool,
     raw: &matcher::Parts,
     sender: watch::Sender<Step>,
     loaded: Duration,
@@ -251,7 +254,10 @@ fn compute(
         solve: progress.solve.as_secs_f64(),
         total: (read + started.elapsed()).as_secs_f64(),
     };
-    let document = serde_json::to_value(matcher::result_document(&instance, &outcome, false, seconds))
-        .map_err(|err| Stop::Engine(err.to_string()))?;
+    let mut document = matcher::result_document(&instance, &outcome, false, seconds);
+    if !dry_run {
+        document.assignments = Vec::new();
+    }
+    let document = serde_json::to_value(document).map_err(|err| Stop::Engine(err.to_string()))?;
     Ok((document, runs::proposed_matches(run_id, &instance, &outcome)))
 }

@@ -10,7 +10,7 @@ use matcher::model::Agreement;
 use matcher::record::{HeldRecord, OpeningRecord, PartnerRecord, StudentRecord};
 use matcher::score::Weights;
 use matcher::validate::Parts;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::StoreError;
@@ -18,6 +18,7 @@ use super::bulk::in_list;
 use super::entity::{agreements, declined_pairs, match_sessions, matches, openings, partners, students};
 use super::laps::Laps;
 use super::read::{StoredOpening, openings_in, students_in};
+use super::records::Student;
 use super::records::{Kind, MatchStatus, OpeningStatus, PartnerStatus};
 use super::write::stored_window;
 
@@ -125,7 +126,7 @@ pub async fn load_scope<C: ConnectionTrait>(
     // Two statements on two of the pool's connections: the district's students
     // and its openings are the two long reads, and neither needs the other.
     let (mut students, stored) =
-        tokio::try_join!(students_in(db, &student_ids, false), openings_in(db, &opening_ids))?;
+        tokio::try_join!(scope_students(db, &student_ids), openings_in(db, &opening_ids))?;
     laps.lap("students and openings");
     for student in &mut students {
         student.matching.needs.retain(|need| kinds.contains(&need.kind));
@@ -138,6 +139,48 @@ pub async fn load_scope<C: ConnectionTrait>(
     laps.lap("instance");
     tracing::info!(scope = %scope.key(), ms = laps.total().as_millis() as u64, steps = %laps, "scope loaded");
     Ok(instance)
+}
+
+/// Scopes of at least this many students are read in two halves.
+const SPLIT_FROM: i64 = 4_000;
+
+/// The students `ids` selects, in id order. A large scope is read as two halves
+/// split at its middle id, on two of the pool's connections: the students' read
+/// (their child rows aggregated per student) is the longest of a load, and one
+/// statement runs on one core of the database server.
+async fn scope_students<C: ConnectionTrait>(
+    db: &C,
+    ids: &SelectStatement,
+) -> Result<Vec<Student>, StoreError> {
+    let counted = Query::select()
+        .expr_as(Expr::col(Asterisk).count(), "n")
+        .from_subquery(ids.clone(), Alias::new("scope"))
+        .to_owned();
+    let n = match db.query_one(&counted).await? {
+        Some(row) => row.try_get::<i64>("", "n")?,
+        None => 0,
+    };
+    if n < SPLIT_FROM {
+        return students_in(db, ids, false).await;
+    }
+    let id = || Expr::col((students::Entity, students::Column::Id));
+    let middle = ids
+        .clone()
+        .order_by((students::Entity, students::Column::Id), Order::Asc)
+        .limit(1)
+        .offset(u64::try_from(n / 2).unwrap_or_default())
+        .to_owned();
+    let Some(middle) = db.query_one(&middle).await? else {
+        // The scope shrank between the two statements: read it whole.
+        return students_in(db, ids, false).await;
+    };
+    let middle: String = middle.try_get_by_index(0)?;
+    let below = ids.clone().and_where(id().lt(middle.as_str())).to_owned();
+    let above = ids.clone().and_where(id().gte(middle.as_str())).to_owned();
+    let (mut students, above) =
+        tokio::try_join!(students_in(db, &below, false), students_in(db, &above, false))?;
+    students.extend(above);
+    Ok(students)
 }
 
 /// `SELECT opening_id FROM matches WHERE open AND student in `student_ids``: the
