@@ -18,8 +18,7 @@ use super::bulk::in_list;
 use super::entity::{agreements, declined_pairs, match_sessions, matches, openings, partners, students};
 use super::laps::Laps;
 use super::read::{StoredOpening, openings_in, students_in};
-use super::records::Student;
-use super::records::{Kind, MatchStatus, OpeningStatus, PartnerStatus};
+use super::records::{Kind, MatchStatus, OpeningStatus, PartnerStatus, Student};
 use super::write::stored_window;
 
 /// What a match run covers.
@@ -123,8 +122,8 @@ pub async fn load_scope<C: ConnectionTrait>(
         .to_owned();
 
     let mut laps = Laps::new();
-    // Two statements on two of the pool's connections: the district's students
-    // and its openings are the two long reads, and neither needs the other.
+    // At once, on the pool's connections: the district's students (in two halves
+    // when large) and its openings are the long reads, and neither needs the other.
     let (mut students, stored) =
         tokio::try_join!(scope_students(db, &student_ids), openings_in(db, &opening_ids))?;
     laps.lap("students and openings");
