@@ -169,7 +169,14 @@ impl Store {
                 options
             }
         };
-        options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        // The pool pings a connection before handing it out unless told otherwise: one
+        // more round trip per statement, a third of a short read's time. A connection
+        // idle for less than half a minute is taken as alive; a dead one fails its
+        // statement, which the caller sees as any database error.
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
         let db = match sea_orm::Database::connect(options).await {
             Ok(db) => db,
             Err(err) => {
