@@ -3,25 +3,26 @@
 //! conditional `UPDATE … WHERE filled + n <= capacity`, a status moves by a
 //! conditional `UPDATE … WHERE version = ?`; a writer that loses gets `Conflict`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryTrait, Statement,
 };
 use serde_json::json;
 
 use super::bulk::{Cell, Insert, in_list};
-use super::entity::{declined_pairs, match_sessions, matches, openings, students};
+use super::entity::{declined_pairs, match_sessions, matches, openings, partners, students};
 use super::laps::Laps;
 use super::notify::{self, Event, EventKind};
 use super::order::{self, Seek};
 use super::people::Listed;
-use super::records::{Kind, Match, MatchStatus, NewMatch};
+use super::records::{Kind, Match, MatchStatus, NewMatch, Partner, Student};
 use super::write::{audit, stored_window, window_rows};
 use super::{Conflict, ConstraintKind, StoreError};
+use super::{people, read};
 
 impl MatchStatus {
     /// The lifecycle of docs/api.md "Matching over the API": `PROPOSED → ACCEPTED → ACTIVE → COMPLETED`, or
@@ -557,26 +558,58 @@ pub async fn list<C: ConnectionTrait>(
     filter: &MatchFilter,
     seek: &Seek,
 ) -> Result<Listed<Match>, StoreError> {
-    let (rows, total) = page(db, filter, seek, PageReads { count: true, sessions: true }).await?;
-    Ok(Listed { rows, total: total.unwrap_or_default() })
+    let reads = PageReads { count: true, sessions: true, ..PageReads::default() };
+    let found = page(db, filter, seek, reads).await?;
+    Ok(Listed { rows: found.rows, total: found.total.unwrap_or_default() })
 }
 
 /// What a page of matches reads besides its rows.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct PageReads {
-    /// The whole list's length (`None` in [`page`]'s answer without it).
+    /// The whole list's length (`None` in [`MatchPage::total`] without it).
     pub count: bool,
     /// Each match's sessions (empty without).
     pub sessions: bool,
+    /// Each match's opening row and that opening's partner, in the rows' statement.
+    pub openings: bool,
+    /// Each match's student (the `students` row alone), in the rows' statement.
+    pub students: Option<PageStudents>,
 }
 
-/// [`list`], reading only what `reads` asks besides the rows: one to three statements.
+/// Which of a page's students [`page`] reads with its rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageStudents {
+    /// Every one.
+    All,
+    /// Only those matched to this partner ([`people::TIES`]): the rule of
+    /// [`people::students_by_id`], in the same statement.
+    MatchedTo(String),
+}
+
+/// A page of matches and what [`PageReads`] asked for with it.
+#[derive(Debug, Default)]
+pub struct MatchPage {
+    /// The matches, in the page's order.
+    pub rows: Vec<Match>,
+    /// The whole list's length, when counted.
+    pub total: Option<u64>,
+    /// The rows' openings, each once (with [`PageReads::openings`]).
+    pub openings: Vec<openings::Model>,
+    /// Those openings' partners, by id.
+    pub partners: HashMap<String, Partner>,
+    /// The rows' students that [`PageReads::students`] lets through, each once.
+    pub students: Vec<Student>,
+}
+
+/// [`list`], reading only what `reads` asks besides the rows: one statement for the
+/// rows with their openings, partners and students, one for the count, one for the
+/// sessions.
 pub async fn page<C: ConnectionTrait>(
     db: &C,
     filter: &MatchFilter,
     seek: &Seek,
     reads: PageReads,
-) -> Result<(Vec<Match>, Option<u64>), StoreError> {
+) -> Result<MatchPage, StoreError> {
     let condition = filter.condition();
     let total = match reads.count {
         true => Some(matches::Entity::find().filter(condition.clone()).count(db).await?),
@@ -584,19 +617,96 @@ pub async fn page<C: ConnectionTrait>(
     };
     let select = matches::Entity::find().filter(condition);
     let keys = [order::key(matches::Column::CreatedAt)];
-    let rows = order::keyset(select, matches::Entity, matches::Column::Id, &keys, seek).all(db).await?;
+    let select = order::keyset(select, matches::Entity, matches::Column::Id, &keys, seek);
+    let mut found = MatchPage { total, ..MatchPage::default() };
+    let rows = match reads.openings || reads.students.is_some() {
+        true => joined(db, select.into_query(), seek.ascending(), &reads, &mut found).await?,
+        false => select.all(db).await?,
+    };
     let mut sessions = match reads.sessions {
         true => sessions_of(db, rows.iter().map(|row| row.id.clone()).collect()).await?,
         false => Default::default(),
     };
-    let rows = rows
+    found.rows = rows
         .into_iter()
         .map(|row| {
             let windows = sessions.remove(&row.id).unwrap_or_default();
             record(row, windows)
         })
         .collect::<Result<_, _>>()?;
-    Ok((rows, total))
+    Ok(found)
+}
+
+/// How the joined tables' columns are named in [`joined`]'s rows (apart from the
+/// matches' own, and from each other's).
+const OPENING_PREFIX: &str = "o__";
+const PARTNER_PREFIX: &str = "p__";
+const STUDENT_PREFIX: &str = "s__";
+
+/// The page `page` selects, joined to what `reads` asks for: one statement. The page
+/// is a subquery so its keyset conditions, order and limit stay on the matches alone
+/// (the joined tables share column names with it); the outer order repeats its own.
+async fn joined<C: ConnectionTrait>(
+    db: &C,
+    page: sea_orm::sea_query::SelectStatement,
+    ascending: bool,
+    reads: &PageReads,
+    found: &mut MatchPage,
+) -> Result<Vec<matches::Model>, StoreError> {
+    let alias = Alias::new("page");
+    let mut select = Query::select();
+    select.expr(Expr::col((alias.clone(), Asterisk))).from_subquery(page, alias.clone());
+    if reads.openings {
+        select
+            .inner_join(
+                openings::Entity,
+                Expr::col((openings::Entity, openings::Column::Id))
+                    .equals((alias.clone(), matches::Column::OpeningId)),
+            )
+            .inner_join(
+                partners::Entity,
+                Expr::col((partners::Entity, partners::Column::Id))
+                    .equals((openings::Entity, openings::Column::PartnerId)),
+            );
+        read::select_prefixed(&mut select, openings::Entity, OPENING_PREFIX);
+        read::select_prefixed(&mut select, partners::Entity, PARTNER_PREFIX);
+    }
+    if let Some(which) = &reads.students {
+        let student = Expr::col((students::Entity, students::Column::Id));
+        let mut on =
+            Condition::all().add(student.clone().equals((alias.clone(), matches::Column::StudentId)));
+        if let PageStudents::MatchedTo(partner) = which {
+            on = on.add(student.in_subquery(people::matched_to(partner)));
+        }
+        select.left_join(students::Entity, on);
+        read::select_prefixed(&mut select, students::Entity, STUDENT_PREFIX);
+    }
+    let order = if ascending { Order::Asc } else { Order::Desc };
+    select
+        .order_by((alias.clone(), matches::Column::CreatedAt), order.clone())
+        .order_by((alias, matches::Column::Id), order);
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for row in db.query_all(&select).await? {
+        let found_row = matches::Model::from_query_result(&row, "")?;
+        if reads.openings && seen.insert(("opening", found_row.opening_id.clone())) {
+            found.openings.push(openings::Model::from_query_result(&row, OPENING_PREFIX)?);
+            let partner = read::partner_record(partners::Model::from_query_result(&row, PARTNER_PREFIX)?)?;
+            found.partners.entry(partner.id.clone()).or_insert(partner);
+        }
+        // A student the rule keeps out comes back as a row of nulls.
+        let student: Option<String> = match reads.students {
+            Some(_) => row.try_get("", &format!("{STUDENT_PREFIX}{}", students::Column::Id.as_str()))?,
+            None => None,
+        };
+        if student.is_some_and(|id| seen.insert(("student", id))) {
+            found
+                .students
+                .push(read::student_row(students::Model::from_query_result(&row, STUDENT_PREFIX)?)?);
+        }
+        rows.push(found_row);
+    }
+    Ok(rows)
 }
 
 /// One match's sessions, in day and time order.

@@ -53,7 +53,7 @@ pub async fn students_with<C: ConnectionTrait>(
             .all(db)
             .await?
             .into_iter()
-            .map(|row| student_record(row, StudentChildren::default()))
+            .map(student_row)
             .collect::<Result<_, _>>()?),
     }
 }
@@ -377,61 +377,18 @@ pub async fn student<C: ConnectionTrait>(db: &C, id: &str) -> Result<Student, St
     students_in(db, &ids, true).await?.pop().ok_or_else(|| StoreError::not_found("student", id))
 }
 
-/// The openings of `ids` that exist, in one set of statements however many
-/// (a page's openings, read together), with as much `detail` as asked.
-pub async fn openings_by_id<C: ConnectionTrait>(
-    db: &C,
-    ids: &[String],
-    detail: Detail,
-) -> Result<Vec<StoredOpening>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+/// Adds every column of `entity` to `select`, each named `prefix` + its name, so a
+/// joined table's columns can be told from the others' in one row
+/// (`Model::from_query_result(row, prefix)` reads them back).
+pub(crate) fn select_prefixed<E: EntityTrait>(select: &mut SelectStatement, entity: E, prefix: &str) {
+    for column in E::Column::iter() {
+        select.expr_as(Expr::col((entity, column)), Alias::new(format!("{prefix}{}", column.as_str())));
     }
-    let rows = with_ids(ids).all(db).await?;
-    openings_of_rows(db, rows, detail).await
 }
 
-/// The openings of `ids`, ordered by id.
-fn with_ids(ids: &[String]) -> sea_orm::Select<openings::Entity> {
-    openings::Entity::find()
-        .filter(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
-        .order_by_asc(openings::Column::Id)
-}
-
-/// How the partner's columns are named in [`openings_and_partners_by_id`]'s rows.
-const PARTNER_PREFIX: &str = "partner_";
-
-/// [`openings_by_id`] with each opening's partner (each once, by id), read in the
-/// same statement: a page of matches with their openings and partners costs one
-/// statement for both.
-pub async fn openings_and_partners_by_id<C: ConnectionTrait>(
-    db: &C,
-    ids: &[String],
-    detail: Detail,
-) -> Result<(Vec<StoredOpening>, HashMap<String, Partner>), StoreError> {
-    if ids.is_empty() {
-        return Ok((Vec::new(), HashMap::new()));
-    }
-    let mut select = with_ids(ids).into_query();
-    select.inner_join(
-        partners::Entity,
-        Expr::col((partners::Entity, partners::Column::Id))
-            .equals((openings::Entity, openings::Column::PartnerId)),
-    );
-    for column in partners::Column::iter() {
-        select.expr_as(
-            Expr::col((partners::Entity, column)),
-            Alias::new(format!("{PARTNER_PREFIX}{}", column.as_str())),
-        );
-    }
-    let mut rows = Vec::new();
-    let mut partners = HashMap::new();
-    for row in db.query_all(&select).await? {
-        rows.push(openings::Model::from_query_result(&row, "")?);
-        let partner = partner_record(partners::Model::from_query_result(&row, PARTNER_PREFIX)?)?;
-        partners.entry(partner.id.clone()).or_insert(partner);
-    }
-    Ok((openings_of_rows(db, rows, detail).await?, partners))
+/// A `students` row as a record without its child tables ([`Detail::Row`]).
+pub(crate) fn student_row(row: students::Model) -> Result<Student, StoreError> {
+    student_record(row, StudentChildren::default())
 }
 
 /// One opening.

@@ -1,6 +1,6 @@
 //! `Match`, its filter, and pages of the matches a viewer is party to.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
@@ -20,7 +20,9 @@ use crate::graphql::types::common::{Criterion, WeeklyWindow, criteria};
 use crate::graphql::types::enums::{MatchStatusValue, OpeningKind};
 use crate::graphql::types::opening::{OPENING_CHILDREN, OpeningNode};
 use crate::graphql::types::partner::Partners;
-use crate::graphql::types::student::{StudentNode, student_node, student_nodes};
+use crate::graphql::types::student::{
+    StudentNode, joined_student_nodes, joined_students, student_node, student_nodes,
+};
 
 /// How the disclosure log names a partner's read of a match's student.
 const STUDENT_OPERATION: &str = "Match.student";
@@ -238,42 +240,44 @@ pub(crate) async fn match_page(
     let MatchOrderField::CreatedAt = order.field;
     let store = store(ctx)?;
     // Look-ahead: the count, the sessions, the page's openings (and their partners)
-    // and students only when the query asks for them, each in one set of statements
-    // for the whole page instead of one set per match.
+    // and students only when the query asks for them, read with the rows where they
+    // can be (a row each) and otherwise in one set of statements for the whole page,
+    // never one set per match.
     let node = ctx.look_ahead().field("edges").field("node");
     let sessions = node.field("sessions").exists();
-    let reads = PageReads { count: counted(ctx), sessions };
-    let (rows, total) =
-        matches::page(store.db(), &filter, &window.seek(order.direction.into()), reads).await?;
     let opening = node.field("opening");
+    let opening_detail = detail_for(&opening, &OPENING_CHILDREN);
+    let student = node.field("student");
+    let joined = joined_students(&access, &student);
+    let reads =
+        PageReads { count: counted(ctx), sessions, openings: opening.exists(), students: joined.clone() };
+    let found = matches::page(store.db(), &filter, &window.seek(order.direction.into()), reads).await?;
     let page = if opening.exists() {
-        let ids: Vec<String> =
-            rows.iter().map(|m| m.opening_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let detail = detail_for(&opening, &OPENING_CHILDREN);
-        let (openings, partners) = if opening.field("partner").exists() {
-            let (openings, partners) = read::openings_and_partners_by_id(store.db(), &ids, detail).await?;
-            (openings, Partners::Page(Arc::new(partners)))
-        } else {
-            (read::openings_by_id(store.db(), &ids, detail).await?, Partners::on_demand(store))
-        };
+        let openings = read::openings_of_rows(store.db(), found.openings, opening_detail).await?;
         let by_id = openings.into_iter().map(|o| (o.opening.matching.id.clone(), o)).collect();
-        PageOpenings(Some(Arc::new((by_id, partners))))
+        PageOpenings(Some(Arc::new((by_id, Partners::Page(Arc::new(found.partners))))))
     } else {
         PageOpenings::default()
     };
-    let student = node.field("student");
     let students = if student.exists() {
         // Only the rows the page shows: the one fetched past its end is not read out.
         let shown = usize::try_from(window.count).unwrap_or(usize::MAX);
-        let ids: Vec<String> = rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
-        PageStudents(Some(Arc::new(student_nodes(ctx, &ids, &student, STUDENT_OPERATION).await?)))
+        let ids: Vec<String> = found.rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
+        let nodes = match joined {
+            Some(_) => joined_student_nodes(ctx, found.students, &ids, &student, STUDENT_OPERATION).await?,
+            None => student_nodes(ctx, &ids, &student, STUDENT_OPERATION).await?,
+        };
+        PageStudents(Some(Arc::new(nodes)))
     } else {
         PageStudents::default()
     };
     let detail = if sessions { Detail::Full } else { Detail::Row };
-    let nodes =
-        rows.into_iter().map(|found| MatchNode(found, page.clone(), students.clone(), detail)).collect();
-    Ok(window.page_counted(nodes, total, MatchNode::id))
+    let nodes = found
+        .rows
+        .into_iter()
+        .map(|found| MatchNode(found, page.clone(), students.clone(), detail))
+        .collect();
+    Ok(window.page_counted(nodes, found.total, MatchNode::id))
 }
 
 /// What kind of step a match took.

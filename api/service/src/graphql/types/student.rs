@@ -5,6 +5,7 @@
 //! the data leaves.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -63,16 +64,58 @@ pub(crate) async fn student_nodes(
     ids: &[String],
     student: &async_graphql::Lookahead<'_>,
     operation: &str,
-) -> Result<std::collections::HashMap<String, StudentNode>, ApiError> {
+) -> Result<HashMap<String, StudentNode>, ApiError> {
     let access = Access::of(ctx)?;
-    let db = store(ctx)?.db();
     let distinct: Vec<String> =
         ids.iter().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let detail = detail_for(student, &STUDENT_CHILDREN);
     let partner = matched_partner(&access);
-    let records = people::students_by_id(db, &distinct, detail, partner.as_deref()).await?;
-    let matched = partner.is_some();
-    let nodes: std::collections::HashMap<String, StudentNode> = records
+    let records = people::students_by_id(store(ctx)?.db(), &distinct, detail, partner.as_deref()).await?;
+    read_nodes(ctx, &access, records, detail, ids, student, operation).await
+}
+
+/// How a page of matches may read its students in its own statement
+/// ([`store::matches::PageReads::students`]), with the rule [`student_nodes`]'s read
+/// applies; `None` when `student` is not selected or selects a field kept in a child
+/// table (then [`student_nodes`] reads them).
+pub(crate) fn joined_students(
+    access: &Access<'_>,
+    student: &async_graphql::Lookahead<'_>,
+) -> Option<store::matches::PageStudents> {
+    if !student.exists() || detail_for(student, &STUDENT_CHILDREN) == Detail::Full {
+        return None;
+    }
+    Some(match matched_partner(access) {
+        Some(partner) => store::matches::PageStudents::MatchedTo(partner),
+        None => store::matches::PageStudents::All,
+    })
+}
+
+/// [`student_nodes`] for students a page read with its rows as [`joined_students`]
+/// asked.
+pub(crate) async fn joined_student_nodes(
+    ctx: &Context<'_>,
+    records: Vec<Student>,
+    ids: &[String],
+    student: &async_graphql::Lookahead<'_>,
+    operation: &str,
+) -> Result<HashMap<String, StudentNode>, ApiError> {
+    let access = Access::of(ctx)?;
+    read_nodes(ctx, &access, records, Detail::Row, ids, student, operation).await
+}
+
+/// The nodes of `records` the viewer may see, each page entry of `ids` disclosed.
+async fn read_nodes(
+    ctx: &Context<'_>,
+    access: &Access<'_>,
+    records: Vec<Student>,
+    detail: Detail,
+    ids: &[String],
+    student: &async_graphql::Lookahead<'_>,
+    operation: &str,
+) -> Result<HashMap<String, StudentNode>, ApiError> {
+    let matched = matched_partner(access).is_some();
+    let nodes: HashMap<String, StudentNode> = records
         .into_iter()
         .filter_map(|record| {
             let id = record.matching.id.clone();
@@ -83,7 +126,7 @@ pub(crate) async fn student_nodes(
     let seen: Vec<StudentNode> = ids.iter().filter_map(|id| nodes.get(id).cloned()).collect();
     for field in student.selection_fields() {
         let selected: Vec<String> = field.selection_set().map(|field| field.name().to_owned()).collect();
-        disclose(ctx, &access, &seen, &selected, operation).await?;
+        disclose(ctx, access, &seen, &selected, operation).await?;
     }
     Ok(nodes)
 }
