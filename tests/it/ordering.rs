@@ -178,6 +178,23 @@ async fn lists_sort_by_order_by_and_page_both_ways() {
             chrono::DateTime::parse_from_rfc3339(&text(n, "createdAt")).unwrap()
         });
 
+        // Pages that read joined rows (an opening's partner; a match's opening and
+        // student) keep the same order as those that do not.
+        let ids = |nodes: &[Value]| nodes.iter().map(|n| n["id"].clone()).collect::<Vec<_>>();
+        for (list, field, bare, fields) in [
+            ("openings", "TITLE", &by_title, "id title partner { id name }"),
+            ("openings", "FREE_SLOTS", &by_free, "id freeSlots partner { id }"),
+            (
+                "matches",
+                "CREATED_AT",
+                &by_date,
+                "id opening { id partner { name } } student { id firstName }",
+            ),
+        ] {
+            let joined = walked(&server, &admin, list, field, fields).await;
+            assert_eq!(ids(&joined), ids(bare), "{name}: {list} by {field} with {fields}");
+        }
+
         // A partner sorts the students it may see by first name, the name it may read.
         let p = partner("p-05");
         let theirs = walked(&server, &p, "students", "NAME", "id firstName").await;

@@ -2,11 +2,13 @@
 //! the caller may see, decided elsewhere and passed in as a restriction), in id
 //! order, one keyset page at a time. Each call costs a fixed number of queries.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use matcher::model::Place;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+};
 
 use super::StoreError;
 use super::entity::{opening_languages, opening_subjects, openings, partners, schools};
@@ -157,19 +159,43 @@ impl OpeningSort {
     }
 }
 
-/// Openings by filter, in `sort` order from `seek`, with as much `detail` as asked,
-/// and how many the whole list holds when `count` asks (always known with `near`).
-/// With `near`, the database narrows to a bounding box and the exact distance is
-/// decided here.
+/// What a page of openings reads besides its rows.
+#[derive(Clone, Copy, Debug)]
+pub struct OpeningReads {
+    /// How much of each opening.
+    pub detail: Detail,
+    /// The whole list's length (always known with `near`).
+    pub count: bool,
+    /// The openings' partners (in the rows' statement, but with `near`).
+    pub partners: bool,
+}
+
+/// A page of openings, with what [`OpeningReads`] asked for.
+#[derive(Debug)]
+pub struct OpeningPage {
+    /// The openings, in the page's order.
+    pub rows: Vec<StoredOpening>,
+    /// The whole list's length, when counted.
+    pub total: Option<u64>,
+    /// Their partners by id (empty unless asked).
+    pub partners: HashMap<String, Partner>,
+}
+
+/// How the partners' columns are named in [`opening_page`]'s joined rows.
+const PARTNER_PREFIX: &str = "p__";
+
+/// Openings by filter, in `sort` order from `seek`, with what `reads` asks. With
+/// `near`, the database narrows to a bounding box and the exact distance is decided
+/// here.
 pub async fn opening_page<C: ConnectionTrait>(
     db: &C,
     filter: &OpeningFilter,
     sort: OpeningSort,
     seek: &Seek,
-    detail: Detail,
-    count: bool,
-) -> Result<(Vec<StoredOpening>, Option<u64>), StoreError> {
+    reads: OpeningReads,
+) -> Result<OpeningPage, StoreError> {
     let condition = opening_condition(filter);
+    let mut partners = HashMap::new();
     let (rows, total) = match filter.near {
         Some(near) => {
             let candidates = openings::Entity::find().filter(condition).all(db).await?;
@@ -191,17 +217,39 @@ pub async fn opening_page<C: ConnectionTrait>(
             (page_of(rows, seek, |row| row.id.as_str()), total)
         }
         None => {
-            let total = match count {
+            let total = match reads.count {
                 true => Some(openings::Entity::find().filter(condition.clone()).count(db).await?),
                 false => None,
             };
-            // The page's rows in one statement, in the list's order.
+            // The page's rows in one statement, in the list's order, with their partners.
             let select = openings::Entity::find().filter(condition);
-            let page = order::keyset(select, openings::Entity, openings::Column::Id, &sort.keys(), seek);
-            (page.all(db).await?, total)
+            let (id, keys) = (openings::Column::Id, sort.keys());
+            let rows = if reads.partners {
+                let mut page = order::joinable(select, openings::Entity, id, &keys, seek);
+                page.inner_join(
+                    partners::Entity,
+                    Expr::col((partners::Entity, partners::Column::Id))
+                        .equals((Alias::new(order::PAGE), openings::Column::PartnerId)),
+                );
+                read::select_prefixed(&mut page, partners::Entity, PARTNER_PREFIX);
+                let mut rows = Vec::new();
+                for row in db.query_all(&page).await? {
+                    rows.push(openings::Model::from_query_result(&row, "")?);
+                    let partner = partner_record(partners::Model::from_query_result(&row, PARTNER_PREFIX)?)?;
+                    partners.entry(partner.id.clone()).or_insert(partner);
+                }
+                rows
+            } else {
+                order::keyset(select, openings::Entity, id, &keys, seek).all(db).await?
+            };
+            (rows, total)
         }
     };
-    Ok((read::openings_of_rows(db, rows, detail).await?, total))
+    if reads.partners && filter.near.is_some() {
+        let ids: BTreeSet<String> = rows.iter().map(|row| row.partner_id.clone()).collect();
+        partners = partners_by_id(db, &ids.into_iter().collect::<Vec<_>>()).await?;
+    }
+    Ok(OpeningPage { rows: read::openings_of_rows(db, rows, reads.detail).await?, total, partners })
 }
 
 /// The page `seek` names of a whole list `ids` already in the list's order, nearest

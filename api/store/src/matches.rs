@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic,
-    PaginatorTrait, QueryFilter, QueryOrder, QueryTrait, Statement,
+    PaginatorTrait, QueryFilter, QueryOrder, Statement,
 };
 use serde_json::json;
 
@@ -617,11 +617,13 @@ pub async fn page<C: ConnectionTrait>(
     };
     let select = matches::Entity::find().filter(condition);
     let keys = [order::key(matches::Column::CreatedAt)];
-    let select = order::keyset(select, matches::Entity, matches::Column::Id, &keys, seek);
     let mut found = MatchPage { total, ..MatchPage::default() };
     let rows = match reads.openings || reads.students.is_some() {
-        true => joined(db, select.into_query(), seek.ascending(), &reads, &mut found).await?,
-        false => select.all(db).await?,
+        true => {
+            let page = order::joinable(select, matches::Entity, matches::Column::Id, &keys, seek);
+            joined(db, page, &reads, &mut found).await?
+        }
+        false => order::keyset(select, matches::Entity, matches::Column::Id, &keys, seek).all(db).await?,
     };
     let mut sessions = match reads.sessions {
         true => sessions_of(db, rows.iter().map(|row| row.id.clone()).collect()).await?,
@@ -643,19 +645,15 @@ const OPENING_PREFIX: &str = "o__";
 const PARTNER_PREFIX: &str = "p__";
 const STUDENT_PREFIX: &str = "s__";
 
-/// The page `page` selects, joined to what `reads` asks for: one statement. The page
-/// is a subquery so its keyset conditions, order and limit stay on the matches alone
-/// (the joined tables share column names with it); the outer order repeats its own.
+/// The page `select` ([`order::joinable`]), joined to what `reads` asks for: one
+/// statement.
 async fn joined<C: ConnectionTrait>(
     db: &C,
-    page: sea_orm::sea_query::SelectStatement,
-    ascending: bool,
+    mut select: sea_orm::sea_query::SelectStatement,
     reads: &PageReads,
     found: &mut MatchPage,
 ) -> Result<Vec<matches::Model>, StoreError> {
-    let alias = Alias::new("page");
-    let mut select = Query::select();
-    select.expr(Expr::col((alias.clone(), Asterisk))).from_subquery(page, alias.clone());
+    let alias = Alias::new(order::PAGE);
     if reads.openings {
         select
             .inner_join(
@@ -681,10 +679,6 @@ async fn joined<C: ConnectionTrait>(
         select.left_join(students::Entity, on);
         read::select_prefixed(&mut select, students::Entity, STUDENT_PREFIX);
     }
-    let order = if ascending { Order::Asc } else { Order::Desc };
-    select
-        .order_by((alias.clone(), matches::Column::CreatedAt), order.clone())
-        .order_by((alias, matches::Column::Id), order);
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
     for row in db.query_all(&select).await? {

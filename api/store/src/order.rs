@@ -6,8 +6,8 @@
 //! so a cursor needs to carry nothing but the id and means the same position in
 //! every order.
 
-use sea_orm::sea_query::{Expr, ExprTrait, IntoIden, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, IntoIden, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
 
 /// Which way a list runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,6 +75,37 @@ where
         select = select.order_by(key.clone(), order.clone());
     }
     select.order_by(id, order).limit(seek.limit)
+}
+
+/// The name of a page's row in [`joinable`]'s statement.
+pub(crate) const PAGE: &str = "page";
+
+/// [`keyset`]'s page as a subquery named [`PAGE`], its rows (`page.*`) in the page's
+/// order: the statement may join tables that share column names with `table` (whose
+/// unqualified keys would be ambiguous in it) while the page's conditions, order and
+/// limit stay on `table` alone. The keys are selected in the subquery too, under
+/// names of their own, so the outer order repeats the inner one exactly.
+pub(crate) fn joinable<E, C>(
+    select: Select<E>,
+    table: E,
+    id: C,
+    keys: &[SimpleExpr],
+    seek: &Seek,
+) -> SelectStatement
+where
+    E: EntityTrait + IntoIden + Copy,
+    C: ColumnTrait + IntoIden + Copy,
+{
+    let mut inner = keyset(select, table, id, keys, seek).into_query();
+    let order = if seek.ascending() { Order::Asc } else { Order::Desc };
+    let mut outer = Query::select();
+    outer.expr(Expr::col((Alias::new(PAGE), Asterisk)));
+    for (at, key) in keys.iter().enumerate() {
+        let name = Alias::new(format!("key__{at}"));
+        inner.expr_as(key.clone(), name.clone());
+        outer.order_by((Alias::new(PAGE), name), order.clone());
+    }
+    outer.from_subquery(inner, Alias::new(PAGE)).order_by((Alias::new(PAGE), id), order).to_owned()
 }
 
 /// `column` as a sort key that ignores letter case (and sorts a missing text first).

@@ -2,12 +2,13 @@
 //! haversine after), and one page of openings as the viewer may see them.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::NaiveDate;
 use matcher::validate::{RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
 use store::Store;
-use store::catalog::{self, Near, OpeningFilter, OpeningSort};
+use store::catalog::{self, Near, OpeningFilter, OpeningReads, OpeningSort};
 use store::read::{self, Detail, StoredOpening};
 use store::records::OpeningRecord;
 
@@ -434,23 +435,21 @@ pub(crate) async fn opening_list(
     };
     let node = ctx.look_ahead().field("edges").field("node");
     let seek = window.seek(order.direction.into());
-    let (rows, total) = catalog::opening_page(
-        store.db(),
-        &filter,
-        sort,
-        &seek,
-        detail_for(&node, &OPENING_CHILDREN),
-        counted(ctx),
-    )
-    .await?;
-    // Look-ahead: the page's partners in one statement, only when asked for.
-    let partners = if node.field("partner").exists() {
-        Partners::of_openings(store, &rows).await?
-    } else {
-        Partners::on_demand(store)
+    // Look-ahead: the page's partners with its rows, only when asked for.
+    let with_partners = node.field("partner").exists();
+    let reads = OpeningReads {
+        detail: detail_for(&node, &OPENING_CHILDREN),
+        count: counted(ctx),
+        partners: with_partners,
     };
-    let rows = rows.into_iter().map(|stored| OpeningNode { stored, partners: partners.clone() }).collect();
-    Ok(window.page_counted(rows, total, opening_id))
+    let found = catalog::opening_page(store.db(), &filter, sort, &seek, reads).await?;
+    let partners = match with_partners {
+        true => Partners::Page(Arc::new(found.partners)),
+        false => Partners::on_demand(store),
+    };
+    let rows =
+        found.rows.into_iter().map(|stored| OpeningNode { stored, partners: partners.clone() }).collect();
+    Ok(window.page_counted(rows, found.total, opening_id))
 }
 
 pub(crate) fn opening_id(node: &OpeningNode) -> &str {

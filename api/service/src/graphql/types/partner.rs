@@ -3,10 +3,9 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use store::catalog::{self, OpeningFilter};
-use store::read::StoredOpening;
 use store::records::{Agreement, Partner, PartnerKind, PartnerStatus};
 use store::{Store, read};
 
@@ -21,7 +20,8 @@ use crate::graphql::types::opening::{OpeningNode, OpeningOrder, opening_list};
 /// Where an opening's partner comes from.
 #[derive(Clone)]
 pub(crate) enum Partners {
-    /// The partners of a page, read in one statement before its nodes resolve
+    /// The partners of a page, read with its rows (in their statement, or one of
+    /// their own) before its nodes resolve
     /// (when the query selects them), so a page costs the same statements however
     /// long it is and no batch depends on timing.
     Page(Arc<HashMap<String, Partner>>),
@@ -33,20 +33,6 @@ impl Partners {
     /// An opening's partner read on demand from `store`.
     pub(crate) fn on_demand(store: &Store) -> Partners {
         Partners::OnDemand(store.clone())
-    }
-
-    /// The partners of `openings` (each once), in one statement.
-    pub(crate) async fn of_openings<'a>(
-        store: &Store,
-        openings: impl IntoIterator<Item = &'a StoredOpening>,
-    ) -> Result<Partners, ApiError> {
-        let ids: Vec<String> = openings
-            .into_iter()
-            .map(|stored| stored.opening.matching.partner_id.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        Ok(Partners::Page(Arc::new(catalog::partners_by_id(store.db(), &ids).await?)))
     }
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Partner>, ApiError> {
