@@ -391,6 +391,38 @@ pub(crate) fn student_row(row: students::Model) -> Result<Student, StoreError> {
     student_record(row, StudentChildren::default())
 }
 
+/// How the partner's columns are named in [`opening_rows_and_partners`]'s rows.
+const PARTNER_PREFIX: &str = "partner_";
+
+/// The opening rows of `ids` with each one's partner (each once, by id), read in one
+/// statement.
+pub(crate) async fn opening_rows_and_partners<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> Result<(Vec<openings::Model>, HashMap<String, Partner>), StoreError> {
+    if ids.is_empty() {
+        return Ok((Vec::new(), HashMap::new()));
+    }
+    let mut select = openings::Entity::find()
+        .filter(openings::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(openings::Column::Id)
+        .into_query();
+    select.inner_join(
+        partners::Entity,
+        Expr::col((partners::Entity, partners::Column::Id))
+            .equals((openings::Entity, openings::Column::PartnerId)),
+    );
+    select_prefixed(&mut select, partners::Entity, PARTNER_PREFIX);
+    let mut rows = Vec::new();
+    let mut partners = HashMap::new();
+    for row in db.query_all(&select).await? {
+        rows.push(openings::Model::from_query_result(&row, "")?);
+        let partner = partner_record(partners::Model::from_query_result(&row, PARTNER_PREFIX)?)?;
+        partners.entry(partner.id.clone()).or_insert(partner);
+    }
+    Ok((rows, partners))
+}
+
 /// One opening.
 pub async fn opening<C: ConnectionTrait>(db: &C, id: &str) -> Result<StoredOpening, StoreError> {
     let ids = by_id(openings::Entity, openings::Column::Id, id);

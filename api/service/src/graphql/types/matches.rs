@@ -21,7 +21,7 @@ use crate::graphql::types::enums::{MatchStatusValue, OpeningKind};
 use crate::graphql::types::opening::{OPENING_CHILDREN, OpeningNode};
 use crate::graphql::types::partner::Partners;
 use crate::graphql::types::student::{
-    StudentNode, joined_student_nodes, joined_students, student_node, student_nodes,
+    StudentNode, page_student_nodes, page_students, student_node, student_nodes,
 };
 
 /// How the disclosure log names a partner's read of a match's student.
@@ -240,17 +240,16 @@ pub(crate) async fn match_page(
     let MatchOrderField::CreatedAt = order.field;
     let store = store(ctx)?;
     // Look-ahead: the count, the sessions, the page's openings (and their partners)
-    // and students only when the query asks for them, read with the rows where they
-    // can be (a row each) and otherwise in one set of statements for the whole page,
-    // never one set per match.
+    // and students only when the query asks for them, read with the page (joined to
+    // its rows or beside them, whichever the backend does faster), never per match.
     let node = ctx.look_ahead().field("edges").field("node");
     let sessions = node.field("sessions").exists();
     let opening = node.field("opening");
     let opening_detail = detail_for(&opening, &OPENING_CHILDREN);
     let student = node.field("student");
-    let joined = joined_students(&access, &student);
+    let with_rows = page_students(&access, &student);
     let reads =
-        PageReads { count: counted(ctx), sessions, openings: opening.exists(), students: joined.clone() };
+        PageReads { count: counted(ctx), sessions, openings: opening.exists(), students: with_rows.clone() };
     let found = matches::page(store.db(), &filter, &window.seek(order.direction.into()), reads).await?;
     let page = if opening.exists() {
         let openings = read::openings_of_rows(store.db(), found.openings, opening_detail).await?;
@@ -263,8 +262,8 @@ pub(crate) async fn match_page(
         // Only the rows the page shows: the one fetched past its end is not read out.
         let shown = usize::try_from(window.count).unwrap_or(usize::MAX);
         let ids: Vec<String> = found.rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
-        let nodes = match joined {
-            Some(_) => joined_student_nodes(ctx, found.students, &ids, &student, STUDENT_OPERATION).await?,
+        let nodes = match with_rows {
+            Some(_) => page_student_nodes(ctx, found.students, &ids, &student, STUDENT_OPERATION).await?,
             None => student_nodes(ctx, &ids, &student, STUDENT_OPERATION).await?,
         };
         PageStudents(Some(Arc::new(nodes)))

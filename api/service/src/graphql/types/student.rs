@@ -74,11 +74,11 @@ pub(crate) async fn student_nodes(
     read_nodes(ctx, &access, records, detail, ids, student, operation).await
 }
 
-/// How a page of matches may read its students in its own statement
+/// How a page of matches may read its students with its rows
 /// ([`store::matches::PageReads::students`]), with the rule [`student_nodes`]'s read
 /// applies; `None` when `student` is not selected or selects a field kept in a child
 /// table (then [`student_nodes`] reads them).
-pub(crate) fn joined_students(
+pub(crate) fn page_students(
     access: &Access<'_>,
     student: &async_graphql::Lookahead<'_>,
 ) -> Option<store::matches::PageStudents> {
@@ -91,9 +91,9 @@ pub(crate) fn joined_students(
     })
 }
 
-/// [`student_nodes`] for students a page read with its rows as [`joined_students`]
+/// [`student_nodes`] for students a page read with its rows as [`page_students`]
 /// asked.
-pub(crate) async fn joined_student_nodes(
+pub(crate) async fn page_student_nodes(
     ctx: &Context<'_>,
     records: Vec<Student>,
     ids: &[String],
