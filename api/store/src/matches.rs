@@ -570,9 +570,9 @@ pub struct PageReads {
     pub count: bool,
     /// Each match's sessions (empty without).
     pub sessions: bool,
-    /// Each match's opening row and that opening's partner, in the rows' statement.
+    /// Each match's opening row and that opening's partner.
     pub openings: bool,
-    /// Each match's student (the `students` row alone), in the rows' statement.
+    /// Each match's student (the `students` row alone).
     pub students: Option<PageStudents>,
 }
 
@@ -601,9 +601,9 @@ pub struct MatchPage {
     pub students: Vec<Student>,
 }
 
-/// [`list`], reading only what `reads` asks besides the rows: one statement for the
-/// rows with their openings, partners and students, one for the count, one for the
-/// sessions.
+/// [`list`], reading only what `reads` asks besides the rows: on PostgreSQL one
+/// statement for the rows with their openings, partners and students ([`joined`]), on
+/// SQLite one for each ([`beside`]); one for the count, one for the sessions.
 pub async fn page<C: ConnectionTrait>(
     db: &C,
     filter: &MatchFilter,

@@ -20,10 +20,9 @@ use crate::graphql::types::opening::{OpeningNode, OpeningOrder, opening_list};
 /// Where an opening's partner comes from.
 #[derive(Clone)]
 pub(crate) enum Partners {
-    /// The partners of a page, read with its rows (in their statement, or one of
-    /// their own) before its nodes resolve
-    /// (when the query selects them), so a page costs the same statements however
-    /// long it is and no batch depends on timing.
+    /// The partners of a page, read with its rows (in their statement, or in one of
+    /// their own) before its nodes resolve, when the query selects them: a page
+    /// costs the same statements however long it is and no batch depends on timing.
     Page(Arc<HashMap<String, Partner>>),
     /// Read when asked: an opening on its own.
     OnDemand(Store),
