@@ -574,6 +574,29 @@ pub struct PageReads {
     pub openings: bool,
     /// Each match's student (the `students` row alone).
     pub students: Option<PageStudents>,
+    /// The disclosure entries for those students, written in the page's own
+    /// statement where the backend can ([`MatchPage::logged`] says whether it did).
+    pub log: Option<PageLog>,
+}
+
+/// The disclosure entries a partner's page of matches owes (docs/api.md), for
+/// [`PageReads::log`]: for each entry of `selections` (the fields one selection of
+/// the student reads), one entry per row among the first `shown` whose student
+/// [`PageStudents::MatchedTo`] lets through, in the page's order.
+#[derive(Clone, Debug)]
+pub struct PageLog {
+    /// Rows the page shows (it may read one more, to know whether another follows).
+    pub shown: u64,
+    /// Per selection of the student, the fields it reads.
+    pub selections: Vec<Vec<String>>,
+    /// The partner the students are disclosed to.
+    pub partner_id: String,
+    /// Who read, as `role:scope`.
+    pub actor: String,
+    /// The API operation that read.
+    pub operation: String,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// Which of a page's students [`page`] reads with its rows.
@@ -599,11 +622,15 @@ pub struct MatchPage {
     pub partners: HashMap<String, Partner>,
     /// The rows' students that [`PageReads::students`] lets through, each once.
     pub students: Vec<Student>,
+    /// Whether [`PageReads::log`]'s entries were written with the page (PostgreSQL);
+    /// if not, the caller writes them.
+    pub logged: bool,
 }
 
 /// [`list`], reading only what `reads` asks besides the rows: on PostgreSQL one
-/// statement for the rows with their openings, partners and students ([`joined`]), on
-/// SQLite one for each ([`beside`]); one for the count, one for the sessions.
+/// statement for the rows with their openings, partners and students, and the
+/// students' disclosure entries ([`joined`]); on SQLite one for each ([`beside`]),
+/// the entries left to the caller; one for the count, one for the sessions.
 pub async fn page<C: ConnectionTrait>(
     db: &C,
     filter: &MatchFilter,
@@ -625,7 +652,7 @@ pub async fn page<C: ConnectionTrait>(
     let rows = match (extra, db.get_database_backend()) {
         (true, DbBackend::Postgres) => {
             let page = order::joinable(select, matches::Entity, matches::Column::Id, &keys, seek);
-            joined(db, page, &reads, &mut found).await?
+            joined(db, page, keys.len(), seek, &reads, &mut found).await?
         }
         _ => {
             let rows =
@@ -680,11 +707,14 @@ const OPENING_PREFIX: &str = "o__";
 const PARTNER_PREFIX: &str = "p__";
 const STUDENT_PREFIX: &str = "s__";
 
-/// The page `select` ([`order::joinable`]), joined to what `reads` asks for: one
-/// statement.
+/// The page `select` ([`order::joinable`] on `keys` sort keys), joined to what
+/// `reads` asks for, and writing the students' disclosure entries when it asks for
+/// them: one statement.
 async fn joined<C: ConnectionTrait>(
     db: &C,
     mut select: sea_orm::sea_query::SelectStatement,
+    keys: usize,
+    seek: &Seek,
     reads: &PageReads,
     found: &mut MatchPage,
 ) -> Result<Vec<matches::Model>, StoreError> {
@@ -714,9 +744,16 @@ async fn joined<C: ConnectionTrait>(
         select.left_join(students::Entity, on);
         read::select_prefixed(&mut select, students::Entity, STUDENT_PREFIX);
     }
+    let statement = match (&reads.students, &reads.log) {
+        (Some(PageStudents::MatchedTo(_)), Some(log)) if !log.selections.is_empty() => {
+            found.logged = true;
+            logging(&select, keys, seek, log)
+        }
+        _ => db.get_database_backend().build(&select),
+    };
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
-    for row in db.query_all(&select).await? {
+    for row in db.query_all_raw(statement).await? {
         let found_row = matches::Model::from_query_result(&row, "")?;
         if reads.openings && seen.insert(("opening", found_row.opening_id.clone())) {
             found.openings.push(openings::Model::from_query_result(&row, OPENING_PREFIX)?);
@@ -736,6 +773,55 @@ async fn joined<C: ConnectionTrait>(
         rows.push(found_row);
     }
     Ok(rows)
+}
+
+/// [`joined`]'s PostgreSQL statement `select` with `log`'s entries written in it by a
+/// data-modifying `WITH`: the read and its log are one round trip, and neither
+/// happens without the other. The rows are numbered in the page's order (`keys`
+/// sort keys, then the id, as [`order::joinable`] names them) to keep the entries to
+/// the rows shown; the entries go in selection by selection, each in page order.
+fn logging(
+    select: &sea_orm::sea_query::SelectStatement,
+    keys: usize,
+    seek: &Seek,
+    log: &PageLog,
+) -> Statement {
+    let backend = DbBackend::Postgres;
+    let inner = backend.build(select);
+    let mut values: Vec<sea_orm::Value> = inner.values.map(|values| values.0).unwrap_or_default();
+    let mut bind = |value: sea_orm::Value| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    let occurred_at = bind(log.occurred_at.into());
+    let partner = bind(log.partner_id.clone().into());
+    let actor = bind(log.actor.clone().into());
+    let operation = bind(log.operation.clone().into());
+    let shown = bind(i64::try_from(log.shown).unwrap_or(i64::MAX).into());
+    let selections: Vec<String> = log
+        .selections
+        .iter()
+        .enumerate()
+        .map(|(at, fields)| format!("(CAST({} AS json), {at})", bind(json!(fields).to_string().into())))
+        .collect();
+    let direction = if seek.ascending() { "ASC" } else { "DESC" };
+    let mut order: Vec<String> = (0..keys).map(|at| format!("\"key__{at}\" {direction}")).collect();
+    order.push(format!("\"{}\" {direction}", matches::Column::Id.as_str()));
+    let order = order.join(", ");
+    let student = format!("{STUDENT_PREFIX}{}", students::Column::Id.as_str());
+    let sql = format!(
+        "WITH \"shown_page\" AS ({page}), \"logged\" AS (\
+           INSERT INTO \"disclosure_log\" (\"occurred_at\", \"partner_id\", \"actor\", \"student_id\", \"fields\", \"operation\") \
+           SELECT {occurred_at}, {partner}, {actor}, \"rows\".\"{student}\", \"selections\".\"fields\", {operation} \
+           FROM (SELECT \"{student}\", row_number() OVER (ORDER BY {order}) AS \"at\" FROM \"shown_page\") AS \"rows\" \
+           CROSS JOIN (VALUES {selections}) AS \"selections\" (\"fields\", \"n\") \
+           WHERE \"rows\".\"at\" <= {shown} AND \"rows\".\"{student}\" IS NOT NULL \
+           ORDER BY \"selections\".\"n\", \"rows\".\"at\") \
+         SELECT * FROM \"shown_page\" ORDER BY {order}",
+        page = inner.sql,
+        selections = selections.join(", "),
+    );
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// One match's sessions, in day and time order.

@@ -44,7 +44,7 @@ impl Seek {
     }
 
     /// Whether rows are read smallest first.
-    fn ascending(&self) -> bool {
+    pub(crate) fn ascending(&self) -> bool {
         (self.direction == Direction::Asc) != self.backward
     }
 }

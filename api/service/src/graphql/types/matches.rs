@@ -21,7 +21,7 @@ use crate::graphql::types::enums::{MatchStatusValue, OpeningKind};
 use crate::graphql::types::opening::{OPENING_CHILDREN, OpeningNode};
 use crate::graphql::types::partner::Partners;
 use crate::graphql::types::student::{
-    StudentNode, page_student_nodes, page_students, student_node, student_nodes,
+    StudentNode, page_log, page_student_nodes, page_students, student_node, student_nodes,
 };
 
 /// How the disclosure log names a partner's read of a match's student.
@@ -248,8 +248,16 @@ pub(crate) async fn match_page(
     let opening_detail = detail_for(&opening, &OPENING_CHILDREN);
     let student = node.field("student");
     let with_rows = page_students(&access, &student);
-    let reads =
-        PageReads { count: counted(ctx), sessions, openings: opening.exists(), students: with_rows.clone() };
+    // Only the rows the page shows: the one fetched past its end is not read out.
+    let shown = usize::try_from(window.count).unwrap_or(usize::MAX);
+    let log = with_rows.as_ref().and_then(|_| page_log(&access, &student, window.count, STUDENT_OPERATION));
+    let reads = PageReads {
+        count: counted(ctx),
+        sessions,
+        openings: opening.exists(),
+        students: with_rows.clone(),
+        log,
+    };
     let found = matches::page(store.db(), &filter, &window.seek(order.direction.into()), reads).await?;
     let page = if opening.exists() {
         let openings = read::openings_of_rows(store.db(), found.openings, opening_detail).await?;
@@ -259,11 +267,12 @@ pub(crate) async fn match_page(
         PageOpenings::default()
     };
     let students = if student.exists() {
-        // Only the rows the page shows: the one fetched past its end is not read out.
-        let shown = usize::try_from(window.count).unwrap_or(usize::MAX);
         let ids: Vec<String> = found.rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
         let nodes = match with_rows {
-            Some(_) => page_student_nodes(ctx, found.students, &ids, &student, STUDENT_OPERATION).await?,
+            Some(_) => {
+                page_student_nodes(ctx, found.students, &ids, &student, STUDENT_OPERATION, found.logged)
+                    .await?
+            }
             None => student_nodes(ctx, &ids, &student, STUDENT_OPERATION).await?,
         };
         PageStudents(Some(Arc::new(nodes)))

@@ -71,7 +71,7 @@ pub(crate) async fn student_nodes(
     let detail = detail_for(student, &STUDENT_CHILDREN);
     let partner = matched_partner(&access);
     let records = people::students_by_id(store(ctx)?.db(), &distinct, detail, partner.as_deref()).await?;
-    read_nodes(ctx, &access, records, detail, ids, student, operation).await
+    read_nodes(ctx, &access, records, detail, ids, student, Some(operation)).await
 }
 
 /// How a page of matches may read its students with its rows
@@ -91,20 +91,54 @@ pub(crate) fn page_students(
     })
 }
 
+/// The disclosure entries of a page whose students [`page_students`] reads with its
+/// rows, for the store to write in the same statement
+/// ([`store::matches::PageReads::log`]): the entries [`read_nodes`] would write for
+/// the first `shown` rows. `None` when the viewer's reads are not logged or no
+/// selection of `student` reads a logged field.
+pub(crate) fn page_log(
+    access: &Access<'_>,
+    student: &async_graphql::Lookahead<'_>,
+    shown: u64,
+    operation: &str,
+) -> Option<store::matches::PageLog> {
+    if !access.discloses() {
+        return None;
+    }
+    let selections: Vec<Vec<String>> = student
+        .selection_fields()
+        .into_iter()
+        .map(|field| disclosed_fields(&selection_names(&field)))
+        .filter(|fields| !fields.is_empty())
+        .collect();
+    (!selections.is_empty()).then(|| store::matches::PageLog {
+        shown,
+        selections,
+        partner_id: disclosed_to(access),
+        actor: access.actor(),
+        operation: operation.to_owned(),
+        occurred_at: Utc::now(),
+    })
+}
+
 /// [`student_nodes`] for students a page read with its rows as [`page_students`]
-/// asked.
+/// asked; `logged`: the page's statement wrote their disclosure entries
+/// ([`page_log`]).
 pub(crate) async fn page_student_nodes(
     ctx: &Context<'_>,
     records: Vec<Student>,
     ids: &[String],
     student: &async_graphql::Lookahead<'_>,
     operation: &str,
+    logged: bool,
 ) -> Result<HashMap<String, StudentNode>, ApiError> {
     let access = Access::of(ctx)?;
-    read_nodes(ctx, &access, records, Detail::Row, ids, student, operation).await
+    let log = if logged { None } else { Some(operation) };
+    read_nodes(ctx, &access, records, Detail::Row, ids, student, log).await
 }
 
-/// The nodes of `records` the viewer may see, each page entry of `ids` disclosed.
+/// The nodes of `records` the viewer may see, each page entry of `ids` disclosed as
+/// read by the operation `log` (`None`: already logged).
 async fn read_nodes(
     ctx: &Context<'_>,
     access: &Access<'_>,
@@ -112,7 +146,7 @@ async fn read_nodes(
     detail: Detail,
     ids: &[String],
     student: &async_graphql::Lookahead<'_>,
-    operation: &str,
+    log: Option<&str>,
 ) -> Result<HashMap<String, StudentNode>, ApiError> {
     let matched = matched_partner(access).is_some();
     let nodes: HashMap<String, StudentNode> = records
@@ -123,10 +157,10 @@ async fn read_nodes(
             Some((id, StudentNode { record, view, detail }))
         })
         .collect();
+    let Some(operation) = log else { return Ok(nodes) };
     let seen: Vec<StudentNode> = ids.iter().filter_map(|id| nodes.get(id).cloned()).collect();
     for field in student.selection_fields() {
-        let selected: Vec<String> = field.selection_set().map(|field| field.name().to_owned()).collect();
-        disclose(ctx, access, &seen, &selected, operation).await?;
+        disclose(ctx, access, &seen, &selection_names(&field), operation).await?;
     }
     Ok(nodes)
 }
@@ -791,18 +825,11 @@ pub(crate) async fn disclose(
     if !access.discloses() || students.is_empty() {
         return Ok(());
     }
-    let fields: Vec<String> = MINIMAL_FIELDS
-        .iter()
-        .filter(|field| selected.iter().any(|name| name == *field))
-        .map(|field| (*field).to_owned())
-        .collect();
+    let fields = disclosed_fields(selected);
     if fields.is_empty() {
         return Ok(());
     }
-    let partner_id = match access.students() {
-        Rows::MatchedTo(partner) => partner,
-        Rows::All | Rows::Own(_) | Rows::Nothing => access.viewer().scope.clone().unwrap_or_default(),
-    };
+    let partner_id = disclosed_to(access);
     let now = Utc::now();
     let entries: Vec<Disclosure> = students
         .iter()
@@ -818,4 +845,26 @@ pub(crate) async fn disclose(
         .collect();
     people::log_disclosures(store(ctx)?.db(), &entries).await?;
     Ok(())
+}
+
+/// The fields a partner may read among `selected`, as a disclosure names them.
+fn disclosed_fields(selected: &[String]) -> Vec<String> {
+    MINIMAL_FIELDS
+        .iter()
+        .filter(|field| selected.iter().any(|name| name == *field))
+        .map(|field| (*field).to_owned())
+        .collect()
+}
+
+/// The partner a viewer's reads are disclosed to.
+fn disclosed_to(access: &Access<'_>) -> String {
+    match access.students() {
+        Rows::MatchedTo(partner) => partner,
+        Rows::All | Rows::Own(_) | Rows::Nothing => access.viewer().scope.clone().unwrap_or_default(),
+    }
+}
+
+/// The names one selection of a field reads.
+fn selection_names(field: &async_graphql::SelectionField<'_>) -> Vec<String> {
+    field.selection_set().map(|field| field.name().to_owned()).collect()
 }
