@@ -7,8 +7,8 @@
 //! put back together in component order, so the answer does not depend on the
 //! number of threads. A component with one row or one column is solved greedily
 //! (exact there); a small dense one by `pathfinding::kuhn_munkres` on the
-//! slot-expanded matrix; the rest by successive shortest paths ([`ssp`]) on each
-//! part of its Dulmage–Mendelsohn split ([`parts`]), rooted on the part's scarce
+//! slot-expanded matrix; the rest by successive shortest paths (`solve/ssp.rs`) on each
+//! part of its Dulmage–Mendelsohn split (`solve/parts.rs`), rooted on the part's scarce
 //! side: a search that ends unmatched explores its whole region, one on the scarce
 //! side always ends at a free partner.
 

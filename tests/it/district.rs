@@ -1,15 +1,16 @@
 //! A real district from nothing, as README "Your own district" walks it: the real
 //! binary imports the shipped example CSVs into an empty data directory (parents
-//! first), serves them, and a counselor's committed run proposes matches. Then the
-//! rules around it: `createDistrict`, `districts`, and `serve --demo` refusing a
-//! database that holds another district.
+//! first), or an empty PostgreSQL database when one is configured, serves them, and
+//! a counselor's committed run proposes matches. Then the rules around it:
+//! `createDistrict`, `districts`, and `serve --demo` refusing a database that holds
+//! another district.
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::db::sqlite;
+use crate::db::{backends, postgres_url};
 use crate::gql::{admin, code, counselor, no_errors, partner};
 use crate::http::{TestServer, query_at, serve_binary, settled};
 
@@ -41,15 +42,27 @@ const WALKTHROUGH: [(&str, &str); 6] = [
 #[tokio::test]
 async fn your_own_district_from_an_empty_directory_to_a_committed_run() {
     let scratch = tempfile::tempdir().unwrap();
-    let data = scratch.path().join("data");
-    let data = data.to_str().unwrap();
+    let data = scratch.path().join("data").to_str().unwrap().to_owned();
+    let mut places = vec![vec!["--data-dir".to_owned(), data]];
+    if let Some(url) = postgres_url().await {
+        places.push(vec!["--database-url".to_owned(), url]);
+    }
+    for place in places {
+        let place: Vec<&str> = place.iter().map(String::as_str).collect();
+        walk_through(scratch.path(), &place).await;
+    }
+}
+
+/// The README's walk through on the database `place` names (`--data-dir …` or
+/// `--database-url …`).
+async fn walk_through(scratch: &Path, place: &[&str]) {
     for (table, file) in WALKTHROUGH {
-        let (status, stdout, stderr) = partnermatch(&["import", table, &example(file), "--data-dir", data]);
-        assert_eq!(status, Some(0), "import {table}: {stderr}");
+        let (status, stdout, stderr) = partnermatch(&[&["import", table, &example(file)], place].concat());
+        assert_eq!(status, Some(0), "import {table} {place:?}: {stderr}");
         assert!(stdout.contains("created"), "import {table}: {stdout}");
     }
     // Out of order, a file whose parents are missing is refused whole, naming the row.
-    let other = scratch.path().join("other");
+    let other = scratch.join("other");
     let (status, _, stderr) = partnermatch(&[
         "import",
         "students",
@@ -60,7 +73,7 @@ async fn your_own_district_from_an_empty_directory_to_a_committed_run() {
     assert_eq!(status, Some(2), "{stderr}");
     assert!(stderr.contains("row 2, column schoolId"), "{stderr}");
 
-    let (mut child, addr) = serve_binary(&["--data-dir", data]);
+    let (mut child, addr) = serve_binary(place);
     let districts = query_at(addr, &admin(), "{ districts { id name schools { id } } }").await;
     no_errors(&districts);
     assert_eq!(districts["data"]["districts"][0]["id"], "d-lakeview", "{districts}");
@@ -71,7 +84,7 @@ async fn your_own_district_from_an_empty_directory_to_a_committed_run() {
     let committed = settled(committed, run, async |query: String| query_at(addr, &sch1, &query).await).await;
     no_errors(&committed);
     let node = &committed["data"]["runMatching"];
-    assert_eq!(node["status"], "SUCCEEDED", "{committed}");
+    assert_eq!(node["status"], "SUCCEEDED", "{place:?}: {committed}");
     assert!(node["stats"]["matched"].as_u64() > Some(0), "{committed}");
     let proposed =
         query_at(addr, &counselor("sch-1"), "{ matches(filter: {status: [PROPOSED]}) { totalCount } }").await;
@@ -80,14 +93,19 @@ async fn your_own_district_from_an_empty_directory_to_a_committed_run() {
     let _ = child.wait();
 
     // `serve --demo` on this database refuses to mix the demo into it.
-    let (status, _, stderr) = partnermatch(&["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir", data]);
+    let (status, _, stderr) = partnermatch(&[&["serve", "--demo", "--bind", "127.0.0.1:0"], place].concat());
     assert_eq!(status, Some(2), "{stderr}");
     assert!(stderr.contains("d-lakeview"), "{stderr}");
 }
 
 #[tokio::test]
 async fn a_district_is_created_over_the_api_by_admin_only() {
-    let server = TestServer::start(sqlite().await, false).await;
+    for db in backends().await {
+        created_over_the_api(TestServer::start(db, false).await).await;
+    }
+}
+
+async fn created_over_the_api(server: TestServer) {
     let create = |id: &str| {
         format!(
             "mutation {{ createDistrict(input: {{id: \"{id}\", name: \"Hill Valley\"}}) {{ id name schools {{ id }} }} }}"
