@@ -8,13 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic,
-    PaginatorTrait, QueryFilter, QueryOrder, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityName, EntityTrait, FromQueryResult,
+    IdenStatic, PaginatorTrait, QueryFilter, QueryOrder, Statement,
 };
 use serde_json::json;
 
 use super::bulk::{Cell, Insert, in_list};
-use super::entity::{declined_pairs, match_sessions, matches, openings, partners, students};
+use super::entity::{declined_pairs, disclosure_log, match_sessions, matches, openings, partners, students};
 use super::laps::Laps;
 use super::notify::{self, Event, EventKind};
 use super::order::{self, Seek};
@@ -809,9 +809,12 @@ fn logging(
     order.push(format!("\"{}\" {direction}", matches::Column::Id.as_str()));
     let order = order.join(", ");
     let student = format!("{STUDENT_PREFIX}{}", students::Column::Id.as_str());
+    use disclosure_log::Column as Log;
+    let columns = [Log::OccurredAt, Log::PartnerId, Log::Actor, Log::StudentId, Log::Fields, Log::Operation];
+    let columns: Vec<String> = columns.iter().map(|column| format!("\"{}\"", column.as_str())).collect();
     let sql = format!(
         "WITH \"shown_page\" AS ({page}), \"logged\" AS (\
-           INSERT INTO \"disclosure_log\" (\"occurred_at\", \"partner_id\", \"actor\", \"student_id\", \"fields\", \"operation\") \
+           INSERT INTO \"{table}\" ({columns}) \
            SELECT {occurred_at}, {partner}, {actor}, \"rows\".\"{student}\", \"selections\".\"fields\", {operation} \
            FROM (SELECT \"{student}\", row_number() OVER (ORDER BY {order}) AS \"at\" FROM \"shown_page\") AS \"rows\" \
            CROSS JOIN (VALUES {selections}) AS \"selections\" (\"fields\", \"n\") \
@@ -819,6 +822,8 @@ fn logging(
            ORDER BY \"selections\".\"n\", \"rows\".\"at\") \
          SELECT * FROM \"shown_page\" ORDER BY {order}",
         page = inner.sql,
+        table = disclosure_log::Entity.table_name(),
+        columns = columns.join(", "),
         selections = selections.join(", "),
     );
     Statement::from_sql_and_values(backend, sql, values)
