@@ -685,6 +685,69 @@ async fn counted_server(db: &TestDb) -> Counted {
     Counted { running: start(service, "127.0.0.1:0").await.unwrap(), count, seen }
 }
 
+/// A page of openings that selects only what the openings' head columns hold reads
+/// those alone, and answers as a whole read does; a field outside the head, asked
+/// in a fragment or an alias, under `edges` or `nodes`, reads whole rows in the
+/// page's own statement (no read per opening).
+#[tokio::test]
+async fn a_page_of_openings_reading_its_head_answers_as_a_whole_read() {
+    for db in backends().await {
+        cli::demo::seed(&db.store, Utc::now()).await.unwrap();
+        let Counted { running, count, .. } = counted_server(&db).await;
+        let bearer = format!("Bearer {}", token(Role::Counselor, Some("sch-1")));
+        let ask = |query: &str| {
+            count.store(0, Ordering::Relaxed);
+            ask_as(running.addr, &bearer, query.to_owned())
+        };
+        let head = "id title capacity freeSlots status partner { name }";
+        let rest = "kind virtual minGrade maxGrade sessionMinutes sessionsPerWeek minAge place { lat lon }";
+        let nodes = |page: &Value| -> Vec<Value> {
+            let edges = page["data"]["openings"]["edges"].as_array().cloned();
+            let listed = edges.map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect());
+            listed.or_else(|| page["data"]["openings"]["nodes"].as_array().cloned()).unwrap_or_default()
+        };
+        let whole =
+            ask(&format!("{{ openings(first: 40) {{ edges {{ node {{ {head} {rest} }} }} }} }}")).await;
+        let whole = nodes(&whole);
+        assert_eq!(whole.len(), 40, "{}", db.name);
+        let bare = ask("{ openings(first: 40) { edges { node { id } } } }").await;
+        assert_eq!(nodes(&bare).len(), 40, "{}", db.name);
+        let bare_statements = count.load(Ordering::Relaxed);
+
+        let only_head = ask(&format!("{{ openings(first: 40) {{ edges {{ node {{ {head} }} }} }} }}")).await;
+        // The partners come in one statement more.
+        assert_eq!(count.load(Ordering::Relaxed), bare_statements + 1, "{}", db.name);
+        let fields = |node: &Value, names: &[&str]| -> Vec<Value> {
+            names.iter().map(|name| node[name].clone()).collect()
+        };
+        let head_names = ["id", "title", "capacity", "freeSlots", "status", "partner"];
+        for (short, long) in nodes(&only_head).iter().zip(&whole) {
+            assert_eq!(fields(short, &head_names), fields(long, &head_names), "{}", db.name);
+        }
+        assert_eq!(nodes(&only_head).len(), 40, "{}", db.name);
+
+        for query in [
+            "{ openings(first: 40) { nodes { id ...More } } } fragment More on Opening { k: kind minGrade }",
+            "{ openings(first: 40) { edges { node { id ... on Opening { k: kind minGrade } } } } }",
+        ] {
+            let page = ask(query).await;
+            assert_eq!(count.load(Ordering::Relaxed), bare_statements, "{}: {query}", db.name);
+            let listed = nodes(&page);
+            assert_eq!(listed.len(), 40, "{}: {page}", db.name);
+            for (short, long) in listed.iter().zip(&whole) {
+                assert_eq!(short["id"], long["id"], "{}", db.name);
+                assert_eq!(
+                    (&short["k"], &short["minGrade"]),
+                    (&long["kind"], &long["minGrade"]),
+                    "{}",
+                    db.name
+                );
+            }
+        }
+        running.handle.stop(true).await;
+    }
+}
+
 /// A page of openings with their partners costs the same statements for 10 rows as
 /// for 100, each of another partner, and one more than the bare page: the partners
 /// come in one batch.

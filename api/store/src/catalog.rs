@@ -6,7 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use matcher::model::Place;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
 use super::StoreError;
 use super::entity::{opening_languages, opening_subjects, openings, partners, schools};
@@ -215,10 +217,20 @@ pub async fn opening_page<C: ConnectionTrait>(
                 true => Some(openings::Entity::find().filter(condition.clone()).count(db).await?),
                 false => None,
             };
-            // The page's rows in one statement, in the list's order.
+            // The page's rows in one statement, in the list's order; only the head
+            // columns when that is all the page needs (on SQLite each value read is a
+            // copy handed across threads: bench/README.md "Reads against PostGraphile").
             let select = openings::Entity::find().filter(condition);
             let page = order::keyset(select, openings::Entity, openings::Column::Id, &sort.keys(), seek);
-            (page.all(db).await?, total)
+            let rows = match reads.detail {
+                Detail::Head => {
+                    let heads =
+                        page.select_only().columns(read::HEAD_COLUMNS).into_model::<read::OpeningHead>();
+                    heads.all(db).await?.into_iter().map(read::OpeningHead::into_row).collect()
+                }
+                Detail::Row | Detail::Full => page.all(db).await?,
+            };
+            (rows, total)
         }
     };
     // The partners in a statement of their own: joined to the rows, each partner's
@@ -231,7 +243,12 @@ pub async fn opening_page<C: ConnectionTrait>(
         }
         false => HashMap::new(),
     };
-    Ok(OpeningPage { rows: read::openings_of_rows(db, rows, reads.detail).await?, total, partners })
+    // `near` reads whole rows (it needs the place): no reason to flag them as less.
+    let detail = match (reads.detail, filter.near) {
+        (Detail::Head, Some(_)) => Detail::Row,
+        (detail, _) => detail,
+    };
+    Ok(OpeningPage { rows: read::openings_of_rows(db, rows, detail).await?, total, partners })
 }
 
 /// The page `seek` names of a whole list `ids` already in the list's order, nearest

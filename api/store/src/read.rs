@@ -47,7 +47,8 @@ pub async fn students_with<C: ConnectionTrait>(
 ) -> Result<Vec<Student>, StoreError> {
     match detail {
         Detail::Full => students_in(db, ids, true).await,
-        Detail::Row => Ok(students::Entity::find()
+        // A student has no head narrower than its row.
+        Detail::Head | Detail::Row => Ok(students::Entity::find()
             .filter(Expr::col((students::Entity, students::Column::Id)).in_subquery(ids.clone()))
             .order_by_asc(students::Column::Id)
             .all(db)
@@ -224,11 +225,68 @@ pub struct StoredOpening {
 /// languages, availability, needs and guardians live in child tables, one statement each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detail {
+    /// Of an opening, the columns of [`HEAD_COLUMNS`] alone: id, partner, title,
+    /// capacity, slots, status and version as stored, every other field at its
+    /// default and the child fields empty ([`StoredOpening::detail`] says so). Only a
+    /// page of openings reads this little ([`crate::catalog::opening_page`]).
+    Head,
     /// The `openings` row alone: `subjects`, `languages`, `schedule` are empty and
     /// `background_check` is `None` whatever is stored ([`StoredOpening::detail`] says so).
     Row,
     /// The row and every child table.
     Full,
+}
+
+/// The columns of an opening [`Detail::Head`] reads.
+pub const HEAD_COLUMNS: [openings::Column; 7] = [
+    openings::Column::Id,
+    openings::Column::PartnerId,
+    openings::Column::Title,
+    openings::Column::Capacity,
+    openings::Column::Filled,
+    openings::Column::Status,
+    openings::Column::Version,
+];
+
+/// An opening's [`HEAD_COLUMNS`], as a [`Detail::Head`] read gives them.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub struct OpeningHead {
+    id: String,
+    partner_id: String,
+    title: Option<String>,
+    capacity: i32,
+    filled: i32,
+    status: String,
+    version: i32,
+}
+
+impl OpeningHead {
+    /// The row with every column the head leaves out at a default that parses
+    /// (a virtual TUTORING opening of one 60-minute session a week, any grade).
+    pub fn into_row(self) -> openings::Model {
+        let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        openings::Model {
+            id: self.id,
+            partner_id: self.partner_id,
+            kind: "TUTORING".to_owned(),
+            title: self.title,
+            is_virtual: true,
+            lat: None,
+            lon: None,
+            pickup_radius_km: None,
+            session_minutes: 60,
+            sessions_per_week: 1,
+            capacity: self.capacity,
+            filled: self.filled,
+            min_grade: 0,
+            max_grade: 12,
+            min_age: None,
+            status: self.status,
+            version: self.version,
+            created_at: epoch,
+            updated_at: epoch,
+        }
+    }
 }
 
 /// The openings whose ids `ids` selects, ordered by id, with their child tables:
@@ -259,8 +317,8 @@ pub async fn openings_of_rows<C: ConnectionTrait>(
     detail: Detail,
 ) -> Result<Vec<StoredOpening>, StoreError> {
     match detail {
-        Detail::Row => {
-            rows.into_iter().map(|row| stored_opening(row, Children::default(), Detail::Row)).collect()
+        Detail::Head | Detail::Row => {
+            rows.into_iter().map(|row| stored_opening(row, Children::default(), detail)).collect()
         }
         Detail::Full if rows.is_empty() => Ok(Vec::new()),
         Detail::Full => {

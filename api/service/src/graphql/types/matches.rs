@@ -94,7 +94,9 @@ impl MatchNode {
         match self.3 {
             Detail::Full => Ok(WeeklyWindow::all(&self.0.sessions)),
             // Its page read no sessions: the look-ahead saw none asked.
-            Detail::Row => Ok(WeeklyWindow::all(&matches::sessions(store(ctx)?.db(), &self.0.id).await?)),
+            Detail::Head | Detail::Row => {
+                Ok(WeeklyWindow::all(&matches::sessions(store(ctx)?.db(), &self.0.id).await?))
+            }
         }
     }
 

@@ -40,20 +40,50 @@ impl OpeningNode {
     }
 
     /// The record with its child tables (subjects, languages, schedule, background
-    /// check): as read, or read now when the page read rows alone because its
-    /// look-ahead saw no child field ([`OPENING_CHILDREN`]).
+    /// check): as read, or read now when the page read less because its look-ahead
+    /// saw no child field ([`OPENING_CHILDREN`]).
     async fn full(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OpeningRecord>> {
         match self.stored.detail {
             Detail::Full => Ok(Cow::Borrowed(self.record())),
-            Detail::Row => {
-                Ok(Cow::Owned(read::opening(store(ctx)?.db(), &self.record().id).await?.opening.matching))
-            }
+            Detail::Head | Detail::Row => self.read_again(ctx).await,
         }
+    }
+
+    /// The record with every column of its row: as read, or read now when the page
+    /// read its head alone because its look-ahead saw only [`HEAD_FIELDS`].
+    async fn row(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OpeningRecord>> {
+        match self.stored.detail {
+            Detail::Row | Detail::Full => Ok(Cow::Borrowed(self.record())),
+            Detail::Head => self.read_again(ctx).await,
+        }
+    }
+
+    async fn read_again(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OpeningRecord>> {
+        Ok(Cow::Owned(read::opening(store(ctx)?.db(), &self.record().id).await?.opening.matching))
     }
 }
 
 /// The fields of an opening kept in its child tables ([`detail_for`]).
 pub(crate) const OPENING_CHILDREN: [&str; 4] = ["subjects", "languages", "schedule", "backgroundCheck"];
+
+/// The fields of an opening its head columns answer ([`store::read::HEAD_COLUMNS`]).
+const HEAD_FIELDS: [&str; 7] = ["__typename", "id", "partner", "title", "capacity", "freeSlots", "status"];
+
+/// How much of each opening a page needs whose nodes are selected as `nodes` (a
+/// connection's `edges { node }` and `nodes`): the head alone when every field
+/// selected (in every alias and fragment) is one of [`HEAD_FIELDS`], the child tables
+/// when either names one.
+fn opening_detail(nodes: &[async_graphql::Lookahead<'_>]) -> Detail {
+    let head = nodes
+        .iter()
+        .flat_map(|node| node.selection_fields())
+        .all(|field| field.selection_set().all(|selected| HEAD_FIELDS.contains(&selected.name())));
+    match head {
+        true => Detail::Head,
+        false if nodes.iter().any(|node| detail_for(node, &OPENING_CHILDREN) == Detail::Full) => Detail::Full,
+        false => Detail::Row,
+    }
+}
 
 #[Object(name = "Opening")]
 impl OpeningNode {
@@ -71,8 +101,8 @@ impl OpeningNode {
         }
     }
 
-    pub(crate) async fn kind(&self) -> OpeningKind {
-        self.record().kind.into()
+    pub(crate) async fn kind(&self, ctx: &Context<'_>) -> ApiResult<OpeningKind> {
+        Ok(self.row(ctx).await?.kind.into())
     }
 
     /// A short human title.
@@ -92,17 +122,17 @@ impl OpeningNode {
 
     /// Whether it takes place online (and has no place then).
     #[graphql(name = "virtual")]
-    pub(crate) async fn is_virtual(&self) -> bool {
-        self.record().r#virtual
+    pub(crate) async fn is_virtual(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(self.row(ctx).await?.r#virtual)
     }
 
-    pub(crate) async fn place(&self) -> Option<Place> {
-        self.record().place.map(Place::of)
+    pub(crate) async fn place(&self, ctx: &Context<'_>) -> ApiResult<Option<Place>> {
+        Ok(self.row(ctx).await?.place.map(Place::of))
     }
 
     /// Students within this distance can be picked up by the partner.
-    pub(crate) async fn pickup_radius_km(&self) -> Option<f64> {
-        self.record().pickup_radius_km
+    pub(crate) async fn pickup_radius_km(&self, ctx: &Context<'_>) -> ApiResult<Option<f64>> {
+        Ok(self.row(ctx).await?.pickup_radius_km)
     }
 
     /// Weekly windows in which sessions can take place.
@@ -110,12 +140,12 @@ impl OpeningNode {
         Ok(WeeklyWindow::all(&self.full(ctx).await?.schedule))
     }
 
-    pub(crate) async fn session_minutes(&self) -> i64 {
-        i64::from(self.record().session_minutes)
+    pub(crate) async fn session_minutes(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(i64::from(self.row(ctx).await?.session_minutes))
     }
 
-    pub(crate) async fn sessions_per_week(&self) -> i64 {
-        i64::from(self.record().sessions_per_week)
+    pub(crate) async fn sessions_per_week(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(i64::from(self.row(ctx).await?.sessions_per_week))
     }
 
     /// Students it can take at once.
@@ -128,16 +158,16 @@ impl OpeningNode {
         (i64::from(self.record().capacity) - i64::from(self.stored.filled)).max(0)
     }
 
-    pub(crate) async fn min_grade(&self) -> i64 {
-        i64::from(self.record().min_grade.get())
+    pub(crate) async fn min_grade(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(i64::from(self.row(ctx).await?.min_grade.get()))
     }
 
-    pub(crate) async fn max_grade(&self) -> i64 {
-        i64::from(self.record().max_grade.get())
+    pub(crate) async fn max_grade(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(i64::from(self.row(ctx).await?.max_grade.get()))
     }
 
-    pub(crate) async fn min_age(&self) -> Option<i64> {
-        self.record().min_age.map(i64::from)
+    pub(crate) async fn min_age(&self, ctx: &Context<'_>) -> ApiResult<Option<i64>> {
+        Ok(self.row(ctx).await?.min_age.map(i64::from))
     }
 
     /// `OPEN` takes new matches; `CLOSED` takes none, while its open matches go on.
@@ -433,15 +463,11 @@ pub(crate) async fn opening_list(
         OpeningOrderField::Title => OpeningSort::Title,
         OpeningOrderField::FreeSlots => OpeningSort::FreeSlots,
     };
-    let node = ctx.look_ahead().field("edges").field("node");
+    let nodes = [ctx.look_ahead().field("edges").field("node"), ctx.look_ahead().field("nodes")];
     let seek = window.seek(order.direction.into());
     // Look-ahead: the page's partners with its rows, only when asked for.
-    let with_partners = node.field("partner").exists();
-    let reads = OpeningReads {
-        detail: detail_for(&node, &OPENING_CHILDREN),
-        count: counted(ctx),
-        partners: with_partners,
-    };
+    let with_partners = nodes.iter().any(|node| node.field("partner").exists());
+    let reads = OpeningReads { detail: opening_detail(&nodes), count: counted(ctx), partners: with_partners };
     let found = catalog::opening_page(store.db(), &filter, sort, &seek, reads).await?;
     let partners = match with_partners {
         true => Partners::Page(Arc::new(found.partners)),

@@ -207,7 +207,7 @@ impl StudentNode {
         self.allow(ctx, field)?;
         match self.detail {
             Detail::Full => Ok(Cow::Borrowed(&self.record)),
-            Detail::Row => people::find_student(store(ctx)?.db(), &self.record.matching.id)
+            Detail::Head | Detail::Row => people::find_student(store(ctx)?.db(), &self.record.matching.id)
                 .await?
                 .map(Cow::Owned)
                 .ok_or_else(|| {
