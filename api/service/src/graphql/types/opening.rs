@@ -35,7 +35,10 @@ impl OpeningNode {
         OpeningNode { stored, partners: Partners::on_demand(store) }
     }
 
-    pub(crate) fn record(&self) -> &OpeningRecord {
+    /// The record as read: only its head ([`HEAD_FIELDS`]: id, partner, capacity) is
+    /// sure to be stored values; the rest may be a [`Detail::Head`] read's defaults
+    /// (use [`OpeningNode::row`] or [`OpeningNode::full`] for those).
+    fn head(&self) -> &OpeningRecord {
         &self.stored.opening.matching
     }
 
@@ -44,7 +47,7 @@ impl OpeningNode {
     /// saw no child field ([`OPENING_CHILDREN`]).
     async fn full(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OpeningRecord>> {
         match self.stored.detail {
-            Detail::Full => Ok(Cow::Borrowed(self.record())),
+            Detail::Full => Ok(Cow::Borrowed(self.head())),
             Detail::Head | Detail::Row => self.read_again(ctx).await,
         }
     }
@@ -53,13 +56,13 @@ impl OpeningNode {
     /// read its head alone because its look-ahead saw only [`HEAD_FIELDS`].
     async fn row(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OpeningRecord>> {
         match self.stored.detail {
-            Detail::Row | Detail::Full => Ok(Cow::Borrowed(self.record())),
+            Detail::Row | Detail::Full => Ok(Cow::Borrowed(self.head())),
             Detail::Head => self.read_again(ctx).await,
         }
     }
 
     async fn read_again(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OpeningRecord>> {
-        Ok(Cow::Owned(read::opening(store(ctx)?.db(), &self.record().id).await?.opening.matching))
+        Ok(Cow::Owned(read::opening(store(ctx)?.db(), &self.head().id).await?.opening.matching))
     }
 }
 
@@ -88,12 +91,12 @@ fn opening_detail(nodes: &[async_graphql::Lookahead<'_>]) -> Detail {
 #[Object(name = "Opening")]
 impl OpeningNode {
     pub(crate) async fn id(&self) -> ID {
-        ID(self.record().id.clone())
+        ID(self.head().id.clone())
     }
 
     /// Loaded together with the partners of the other openings of the page.
     pub(crate) async fn partner(&self, ctx: &Context<'_>) -> ApiResult<PartnerNode> {
-        let partner_id = &self.record().partner_id;
+        let partner_id = &self.head().partner_id;
         Access::of(ctx)?.read_opening(partner_id)?;
         match self.partners.get(partner_id).await? {
             Some(partner) => Ok(PartnerNode(partner)),
@@ -150,12 +153,12 @@ impl OpeningNode {
 
     /// Students it can take at once.
     pub(crate) async fn capacity(&self) -> i64 {
-        i64::from(self.record().capacity)
+        i64::from(self.head().capacity)
     }
 
     /// Slots not held by an open match.
     pub(crate) async fn free_slots(&self) -> i64 {
-        (i64::from(self.record().capacity) - i64::from(self.stored.filled)).max(0)
+        (i64::from(self.head().capacity) - i64::from(self.stored.filled)).max(0)
     }
 
     pub(crate) async fn min_grade(&self, ctx: &Context<'_>) -> ApiResult<i64> {
@@ -178,7 +181,7 @@ impl OpeningNode {
     /// The host's clearance, as the district verified it: for ADMIN, counselors
     /// and the opening's partner (FORBIDDEN for students). Set by ADMIN only.
     pub(crate) async fn background_check(&self, ctx: &Context<'_>) -> ApiResult<Option<BackgroundCheck>> {
-        Access::of(ctx)?.read_background_check(&self.record().partner_id)?;
+        Access::of(ctx)?.read_background_check(&self.head().partner_id)?;
         let full = self.full(ctx).await?;
         Ok(full
             .background_check
