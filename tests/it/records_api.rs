@@ -931,25 +931,28 @@ async fn busiest_partner(db: &TestDb) -> (String, usize) {
     (partner_id.to_string(), *all)
 }
 
+/// What partners' reads of `Match.student` wrote to the disclosure log, oldest first.
+async fn match_student_log(db: &TestDb) -> Vec<store::entity::disclosure_log::Model> {
+    use store::entity::disclosure_log;
+    disclosure_log::Entity::find()
+        .filter(disclosure_log::Column::Operation.eq("Match.student"))
+        .all(db.store.db())
+        .await
+        .unwrap()
+}
+
 /// A partner's page logs, for each selection of `student` that reads a logged
 /// field, one entry per student shown with that selection's fields, selection by
 /// selection in the page's order; a selection reading none writes nothing; a page
 /// read backwards logs the rows it shows and not the one past its end.
 #[tokio::test]
 async fn a_partners_page_logs_each_selection_of_its_students() {
-    use store::entity::disclosure_log;
     for db in backends().await {
         cli::demo::seed(&db.store, Utc::now()).await.unwrap();
         let (partner_id, all) = busiest_partner(&db).await;
         let bearer = format!("Bearer {}", token(Role::Partner, Some(&partner_id)));
         let Counted { running, .. } = counted_server(&db).await;
-        let logged = || async {
-            disclosure_log::Entity::find()
-                .filter(disclosure_log::Column::Operation.eq("Match.student"))
-                .all(db.store.db())
-                .await
-                .unwrap()
-        };
+        let logged = || match_student_log(&db);
         let shown = all - 1;
         for (window, forward) in [(format!("first: {shown}"), true), (format!("last: {shown}"), false)] {
             let before = logged().await.len();
@@ -1041,7 +1044,6 @@ async fn a_partners_page_shows_no_student_when_its_log_cannot_be_written() {
 /// equals what `match(id)` reads on its own.
 #[tokio::test]
 async fn match_students_load_with_their_page() {
-    use store::entity::disclosure_log;
     for db in backends().await {
         cli::demo::seed(&db.store, Utc::now()).await.unwrap();
         let (partner_id, all) = busiest_partner(&db).await;
@@ -1049,13 +1051,7 @@ async fn match_students_load_with_their_page() {
         let Counted { running, count, .. } = counted_server(&db).await;
         let bearer = format!("Bearer {}", token(Role::Partner, Some(&partner_id)));
         let ask = |query: String| ask_as(running.addr, &bearer, query);
-        let logged = || async {
-            disclosure_log::Entity::find()
-                .filter(disclosure_log::Column::Operation.eq("Match.student"))
-                .all(db.store.db())
-                .await
-                .unwrap()
-        };
+        let logged = || match_student_log(&db);
         let mut statements = Vec::new();
         for first in [2, all, 2, all] {
             let before = logged().await.len();

@@ -574,8 +574,8 @@ pub struct PageReads {
     pub openings: bool,
     /// Each match's student (the `students` row alone).
     pub students: Option<PageStudents>,
-    /// The disclosure entries for those students, written in the page's own
-    /// statement where the backend can ([`MatchPage::logged`] says whether it did).
+    /// The disclosure entries for those students, written with the page: in its own
+    /// statement on PostgreSQL ([`joined`]), right after it on SQLite ([`beside`]).
     pub log: Option<PageLog>,
 }
 
@@ -597,6 +597,33 @@ pub struct PageLog {
     pub operation: String,
     /// When.
     pub occurred_at: DateTime<Utc>,
+}
+
+impl PageLog {
+    /// The entries for the page `rows` whose `students` the rule let through.
+    fn entries(&self, rows: &[matches::Model], students: &[Student]) -> Vec<people::Disclosure> {
+        let visible: HashSet<&str> = students.iter().map(|student| student.matching.id.as_str()).collect();
+        let shown: Vec<&str> = rows
+            .iter()
+            .take(usize::try_from(self.shown).unwrap_or(usize::MAX))
+            .map(|row| row.student_id.as_str())
+            .filter(|id| visible.contains(id))
+            .collect();
+        self.selections
+            .iter()
+            .flat_map(|fields| {
+                shown.iter().map(move |student| people::Disclosure {
+                    id: 0,
+                    occurred_at: self.occurred_at,
+                    partner_id: self.partner_id.clone(),
+                    actor: self.actor.clone(),
+                    student_id: (*student).to_owned(),
+                    fields: fields.clone(),
+                    operation: Some(self.operation.clone()),
+                })
+            })
+            .collect()
+    }
 }
 
 /// Which of a page's students [`page`] reads with its rows.
@@ -622,15 +649,12 @@ pub struct MatchPage {
     pub partners: HashMap<String, Partner>,
     /// The rows' students that [`PageReads::students`] lets through, each once.
     pub students: Vec<Student>,
-    /// Whether [`PageReads::log`]'s entries were written with the page (PostgreSQL);
-    /// if not, the caller writes them.
-    pub logged: bool,
 }
 
 /// [`list`], reading only what `reads` asks besides the rows: on PostgreSQL one
 /// statement for the rows with their openings, partners and students, and the
-/// students' disclosure entries ([`joined`]); on SQLite one for each ([`beside`]),
-/// the entries left to the caller; one for the count, one for the sessions.
+/// students' disclosure entries ([`joined`]); on SQLite one for each ([`beside`]);
+/// one for the count, one for the sessions.
 pub async fn page<C: ConnectionTrait>(
     db: &C,
     filter: &MatchFilter,
@@ -677,7 +701,7 @@ pub async fn page<C: ConnectionTrait>(
 
 /// What `reads` asks for the page `rows`, in statements of their own: one for the
 /// openings with their partners, one for the students (with the same rule as
-/// [`joined`]'s).
+/// [`joined`]'s), one for their disclosure entries (the ones [`logging`] writes).
 async fn beside<C: ConnectionTrait>(
     db: &C,
     rows: &[matches::Model],
@@ -697,6 +721,9 @@ async fn beside<C: ConnectionTrait>(
             PageStudents::MatchedTo(partner) => Some(partner.as_str()),
         };
         found.students = people::students_by_id(db, &ids, read::Detail::Row, partner).await?;
+        if let (PageStudents::MatchedTo(_), Some(log)) = (which, &reads.log) {
+            people::log_disclosures(db, &log.entries(rows, &found.students)).await?;
+        }
     }
     Ok(())
 }
@@ -746,7 +773,6 @@ async fn joined<C: ConnectionTrait>(
     }
     let statement = match (&reads.students, &reads.log) {
         (Some(PageStudents::MatchedTo(_)), Some(log)) if !log.selections.is_empty() => {
-            found.logged = true;
             logging(&select, keys, seek, log)
         }
         _ => db.get_database_backend().build(&select),

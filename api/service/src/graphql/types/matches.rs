@@ -271,10 +271,7 @@ pub(crate) async fn match_page(
     let students = if student.exists() {
         let ids: Vec<String> = found.rows.iter().take(shown).map(|m| m.student_id.clone()).collect();
         let nodes = match with_rows {
-            Some(_) => {
-                page_student_nodes(ctx, found.students, &ids, &student, STUDENT_OPERATION, found.logged)
-                    .await?
-            }
+            Some(_) => page_student_nodes(ctx, found.students, &ids, &student).await?,
             None => student_nodes(ctx, &ids, &student, STUDENT_OPERATION).await?,
         };
         PageStudents(Some(Arc::new(nodes)))

@@ -122,19 +122,15 @@ pub(crate) fn page_log(
 }
 
 /// [`student_nodes`] for students a page read with its rows as [`page_students`]
-/// asked; `logged`: the page's statement wrote their disclosure entries
-/// ([`page_log`]).
+/// asked; the store wrote their disclosure entries with the page ([`page_log`]).
 pub(crate) async fn page_student_nodes(
     ctx: &Context<'_>,
     records: Vec<Student>,
     ids: &[String],
     student: &async_graphql::Lookahead<'_>,
-    operation: &str,
-    logged: bool,
 ) -> Result<HashMap<String, StudentNode>, ApiError> {
     let access = Access::of(ctx)?;
-    let log = if logged { None } else { Some(operation) };
-    read_nodes(ctx, &access, records, Detail::Row, ids, student, log).await
+    read_nodes(ctx, &access, records, Detail::Row, ids, student, None).await
 }
 
 /// The nodes of `records` the viewer may see, each page entry of `ids` disclosed as
