@@ -214,6 +214,25 @@ async fn reopening_an_existing_sqlite_file_keeps_its_data_and_pragmas() {
     assert!(Location::parse("sqlite::memory:").is_err(), "a pool over :memory: loses tables");
 }
 
+/// The bundled SQLite keeps no memory statistics (`.cargo/config.toml`): with them,
+/// every allocation takes one process-wide mutex, which the pool's connections
+/// fought over under a read load (bench/README.md "Reads against PostGraphile").
+#[tokio::test]
+async fn bundled_sqlite_keeps_no_memory_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Location::default_in(dir.path())).await.unwrap();
+    let conn = store.db();
+    let statement = sea_orm::Statement::from_string(conn.get_database_backend(), "PRAGMA compile_options");
+    let options: Vec<String> = conn
+        .query_all_raw(statement)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect();
+    assert!(options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+}
+
 #[tokio::test]
 async fn every_record_kind_round_trips() {
     for db in backends().await {
