@@ -801,6 +801,75 @@ async fn opening_partners_load_in_one_batch() {
     }
 }
 
+/// A page of openings reads only its partners' heads (id, name, kind) when that is
+/// all it shows of them, and every column when a field wants more (in any alias or
+/// fragment); either way the same statements and the same answers as a whole read.
+#[tokio::test]
+async fn opening_partners_read_their_heads_alone_when_that_is_all_shown() {
+    for db in backends().await {
+        let now = Utc::now();
+        let partners: Vec<Partner> = (0..12).map(|i| partner(&format!("p-{i:03}"))).collect();
+        save_partners(db.store.db(), &partners, now).await.unwrap();
+        let list: Vec<Opening> =
+            (0..24).map(|i| opening(&format!("o-{i:03}"), &format!("p-{:03}", i % 12))).collect();
+        save_openings(db.store.db(), &list, now).await.unwrap();
+
+        let Counted { running, count, seen } = counted_server(&db).await;
+        let bearer = format!("Bearer {}", token(Role::Counselor, Some("sch-1")));
+        let ask = |query: String| {
+            count.store(0, Ordering::Relaxed);
+            seen.lock().unwrap().clear();
+            ask_as(running.addr, &bearer, query)
+        };
+        let partners_of = |page: &Value| -> Vec<Value> {
+            let edges = page["data"]["openings"]["edges"].as_array().cloned().unwrap_or_default();
+            edges.iter().map(|edge| edge["node"]["partner"].clone()).collect()
+        };
+        let whole = "id name kind status contactName contactEmail contactPhone";
+        let page = |fields: &str, fragment: &str| {
+            format!(
+                "{{ openings(first: 24) {{ edges {{ node {{ id partner {{ {fields} }} }} }} }} }} {fragment}"
+            )
+        };
+        let expected = partners_of(&ask(page(whole, "")).await);
+        assert_eq!(expected.len(), 24, "{}", db.name);
+        let whole_statements = count.load(Ordering::Relaxed);
+        let reads_contacts = |seen: &[String]| seen.iter().any(|sql| sql.contains("\"partners\".\"status\""));
+        assert!(reads_contacts(&seen.lock().unwrap()), "{}: {:#?}", db.name, seen.lock().unwrap());
+
+        for (fields, fragment, head) in [
+            ("id name kind", "", true),
+            ("__typename name", "", true),
+            ("n: name ... on Partner { kind }", "", true),
+            ("name ...Head", "fragment Head on Partner { id kind }", true),
+            ("name status", "", false),
+            ("name ...Contact", "fragment Contact on Partner { contactEmail }", false),
+            ("name ... on Partner { contactPhone }", "", false),
+        ] {
+            let answer = ask(page(fields, fragment)).await;
+            let shown = partners_of(&answer);
+            assert_eq!(shown.len(), 24, "{}: {fields}: {answer}", db.name);
+            assert_eq!(count.load(Ordering::Relaxed), whole_statements, "{}: {fields}", db.name);
+            let seen = seen.lock().unwrap().clone();
+            assert_eq!(reads_contacts(&seen), !head, "{}: {fields}: {seen:#?}", db.name);
+            for (got, want) in shown.iter().zip(&expected) {
+                for (name, value) in got.as_object().unwrap() {
+                    let field = match name.as_str() {
+                        "n" => "name",
+                        "__typename" => {
+                            assert_eq!(value, "Partner");
+                            continue;
+                        }
+                        other => other,
+                    };
+                    assert_eq!(value, &want[field], "{}: {fields}: {name}", db.name);
+                }
+            }
+        }
+        running.handle.stop(true).await;
+    }
+}
+
 /// Posts `query` to the GraphQL endpoint at `addr` with the header `bearer`, and
 /// reads the JSON answer.
 async fn ask_as(addr: std::net::SocketAddr, bearer: &str, query: impl AsRef<str>) -> Value {

@@ -14,7 +14,7 @@ use super::StoreError;
 use super::entity::{opening_languages, opening_subjects, openings, partners, schools};
 use super::geo::Bounds;
 use super::order::{self, Direction, Seek};
-use super::read::{self, Detail, StoredOpening, partner_record};
+use super::read::{self, Detail, PartnerRead, StoredOpening, partner_record};
 use super::records::{Partner, PartnerKind, PartnerStatus};
 
 pub use matcher::geo::EARTH_RADIUS_KM;
@@ -166,8 +166,17 @@ pub struct OpeningReads {
     pub detail: Detail,
     /// The whole list's length (always known with `near`).
     pub count: bool,
-    /// The openings' partners.
-    pub partners: bool,
+    /// The openings' partners, and how much of each.
+    pub partners: Option<PartnerDetail>,
+}
+
+/// How much of each partner a page of openings reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartnerDetail {
+    /// [`read::PartnerHead`]'s columns.
+    Head,
+    /// Every column.
+    Whole,
 }
 
 /// A page of openings, with what [`OpeningReads`] asked for.
@@ -177,8 +186,8 @@ pub struct OpeningPage {
     pub rows: Vec<StoredOpening>,
     /// The whole list's length, when counted.
     pub total: Option<u64>,
-    /// Their partners by id (empty unless asked).
-    pub partners: HashMap<String, Partner>,
+    /// Their partners by id, as much of each as asked (empty unless asked).
+    pub partners: HashMap<String, PartnerRead>,
 }
 
 /// Openings by filter, in `sort` order from `seek`, with what `reads` asks. With
@@ -236,12 +245,24 @@ pub async fn opening_page<C: ConnectionTrait>(
     // The partners in a statement of their own: joined to the rows, each partner's
     // columns would come once per opening, which costs more to decode than the round
     // trip saves (measured on both backends).
+    // Only their heads when that is all the page shows (each value read costs on
+    // SQLite, as above).
+    let partner_ids = || -> Vec<String> {
+        let ids: BTreeSet<String> = rows.iter().map(|row| row.partner_id.clone()).collect();
+        ids.into_iter().collect()
+    };
     let partners = match reads.partners {
-        true => {
-            let ids: BTreeSet<String> = rows.iter().map(|row| row.partner_id.clone()).collect();
-            partners_by_id(db, &ids.into_iter().collect::<Vec<_>>()).await?
-        }
-        false => HashMap::new(),
+        Some(PartnerDetail::Head) => read::partner_heads_by_id(db, &partner_ids())
+            .await?
+            .into_iter()
+            .map(|(id, head)| (id, PartnerRead::Head(head)))
+            .collect(),
+        Some(PartnerDetail::Whole) => partners_by_id(db, &partner_ids())
+            .await?
+            .into_iter()
+            .map(|(id, partner)| (id, PartnerRead::Whole(partner)))
+            .collect(),
+        None => HashMap::new(),
     };
     // `near` reads whole rows (it needs the place): no reason to flag them as less.
     let detail = match (reads.detail, filter.near) {

@@ -501,6 +501,83 @@ pub fn partner_record(row: partners::Model) -> Result<Partner, StoreError> {
     })
 }
 
+/// What is public of a partner and all a page of openings usually shows of it: id,
+/// name and kind. Its status and contacts are read whole when asked
+/// ([`PartnerRead::Head`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartnerHead {
+    /// The partner's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Business, nonprofit, …
+    pub kind: PartnerKind,
+}
+
+/// A partner as a read gave it: whole, or its head alone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PartnerRead {
+    /// Only [`PartnerHead`]'s columns were read.
+    Head(PartnerHead),
+    /// Every column.
+    Whole(Partner),
+}
+
+impl PartnerRead {
+    /// The partner's id.
+    pub fn id(&self) -> &str {
+        match self {
+            PartnerRead::Head(head) => &head.id,
+            PartnerRead::Whole(partner) => &partner.id,
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        match self {
+            PartnerRead::Head(head) => &head.name,
+            PartnerRead::Whole(partner) => &partner.name,
+        }
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> PartnerKind {
+        match self {
+            PartnerRead::Head(head) => head.kind,
+            PartnerRead::Whole(partner) => partner.kind,
+        }
+    }
+}
+
+/// The columns of a partner [`PartnerHead`] reads.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct PartnerHeadRow {
+    id: String,
+    name: String,
+    kind: String,
+}
+
+/// The heads of the partners of `ids` that exist, by id: one statement.
+pub async fn partner_heads_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> Result<HashMap<String, PartnerHead>, StoreError> {
+    let rows = partners::Entity::find()
+        .select_only()
+        .columns([partners::Column::Id, partners::Column::Name, partners::Column::Kind])
+        .filter(partners::Column::Id.is_in(ids.iter().cloned()))
+        .into_model::<PartnerHeadRow>()
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let kind = PartnerKind::parse(&row.kind)
+                .ok_or_else(|| StoreError::invalid("kind", "unknown value in the database"))?;
+            Ok((row.id.clone(), PartnerHead { id: row.id, name: row.name, kind }))
+        })
+        .collect()
+}
+
 /// One partner.
 pub async fn partner<C: ConnectionTrait>(db: &C, id: &str) -> Result<Partner, StoreError> {
     let row = partners::Entity::find_by_id(id.to_owned()).one(db).await?;

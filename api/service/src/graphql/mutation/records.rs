@@ -41,7 +41,7 @@ impl RecordsMutation {
         }
         audited(&txn, &access, "create", "partner", &partner.id, now).await?;
         commit(txn).await?;
-        Ok(PartnerNode(partner))
+        Ok(PartnerNode::whole(partner))
     }
 
     /// Changes a partner (ADMIN): fields left out stay as they are.
@@ -62,7 +62,7 @@ impl RecordsMutation {
         let detail = serde_json::json!({ "changed": changed });
         write::audit(&txn, &access.actor(), "update", "partner", &partner.id, Some(detail), now).await?;
         commit(txn).await?;
-        Ok(PartnerNode(partner))
+        Ok(PartnerNode::whole(partner))
     }
 
     /// A new agreement of an existing partner (ADMIN).

@@ -45,7 +45,7 @@ impl RecordsQuery {
             status: filter.status.map(PartnerStatus::from),
         };
         let slice = catalog::partner_page(store(ctx)?.db(), &filter, &window.seek(Direction::Asc)).await?;
-        let rows = slice.rows.into_iter().map(PartnerNode).collect();
+        let rows = slice.rows.into_iter().map(PartnerNode::whole).collect();
         Ok(window.page(rows, slice.total, partner_id))
     }
 
@@ -55,7 +55,7 @@ impl RecordsQuery {
             return Ok(None);
         }
         match read::partner(store(ctx)?.db(), &id).await {
-            Ok(partner) => Ok(Some(PartnerNode(partner))),
+            Ok(partner) => Ok(Some(PartnerNode::whole(partner))),
             Err(StoreError::NotFound { .. }) => Ok(None),
             Err(err) => Err(ApiError::from(err)),
         }

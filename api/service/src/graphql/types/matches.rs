@@ -7,8 +7,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use store::audit::{self, AuditEntry};
 use store::matches::{self, MatchFilter, MatchParties, PageReads};
-use store::read::Detail;
 use store::read::StoredOpening;
+use store::read::{Detail, PartnerRead};
 use store::records::{Match, MatchStatus};
 use store::{StoreError, read};
 
@@ -264,7 +264,12 @@ pub(crate) async fn match_page(
     let page = if opening.exists() {
         let openings = read::openings_of_rows(store.db(), found.openings, opening_detail).await?;
         let by_id = openings.into_iter().map(|o| (o.opening.matching.id.clone(), o)).collect();
-        PageOpenings(Some(Arc::new((by_id, Partners::Page(Arc::new(found.partners))))))
+        PageOpenings(Some(Arc::new((
+            by_id,
+            Partners::Page(Arc::new(
+                found.partners.into_iter().map(|(id, partner)| (id, PartnerRead::Whole(partner))).collect(),
+            )),
+        ))))
     } else {
         PageOpenings::default()
     };

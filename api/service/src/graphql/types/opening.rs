@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use chrono::NaiveDate;
 use matcher::validate::{RawBackgroundCheck, RawOpening, RawPlace, RawWindow};
 use store::Store;
-use store::catalog::{self, Near, OpeningFilter, OpeningReads, OpeningSort};
+use store::catalog::{self, Near, OpeningFilter, OpeningReads, OpeningSort, PartnerDetail};
 use store::read::{self, Detail, StoredOpening};
 use store::records::OpeningRecord;
 
@@ -18,7 +18,7 @@ use crate::graphql::error::{ApiError, ApiResult, Code};
 use crate::graphql::store;
 use crate::graphql::types::common::{Place, PlaceInput, WeeklyWindow, WeeklyWindowInput, nullable, required};
 use crate::graphql::types::enums::{OpeningKind, OpeningStatusValue};
-use crate::graphql::types::partner::{PartnerNode, Partners};
+use crate::graphql::types::partner::{PARTNER_HEAD_FIELDS, PartnerNode, Partners};
 
 /// The widest `near` radius: a bounded search, as every list is bounded.
 pub const MAX_RADIUS_KM: f64 = 500.0;
@@ -86,6 +86,21 @@ fn opening_detail(nodes: &[async_graphql::Lookahead<'_>]) -> Detail {
         false if nodes.iter().any(|node| detail_for(node, &OPENING_CHILDREN) == Detail::Full) => Detail::Full,
         false => Detail::Row,
     }
+}
+
+/// Look-ahead: whether a page whose nodes are selected as `nodes` reads its partners
+/// with its rows (when any selection names `partner`), and their heads alone when
+/// every field selected of them is one of [`PARTNER_HEAD_FIELDS`].
+fn partner_detail(nodes: &[async_graphql::Lookahead<'_>]) -> Option<PartnerDetail> {
+    let partners: Vec<_> = nodes.iter().map(|node| node.field("partner")).filter(|p| p.exists()).collect();
+    if partners.is_empty() {
+        return None;
+    }
+    let head = partners
+        .iter()
+        .flat_map(|partner| partner.selection_fields())
+        .all(|field| field.selection_set().all(|selected| PARTNER_HEAD_FIELDS.contains(&selected.name())));
+    Some(if head { PartnerDetail::Head } else { PartnerDetail::Whole })
 }
 
 #[Object(name = "Opening")]
@@ -468,13 +483,12 @@ pub(crate) async fn opening_list(
     };
     let nodes = [ctx.look_ahead().field("edges").field("node"), ctx.look_ahead().field("nodes")];
     let seek = window.seek(order.direction.into());
-    // Look-ahead: the page's partners with its rows, only when asked for.
-    let with_partners = nodes.iter().any(|node| node.field("partner").exists());
-    let reads = OpeningReads { detail: opening_detail(&nodes), count: counted(ctx), partners: with_partners };
+    let partner_reads = partner_detail(&nodes);
+    let reads = OpeningReads { detail: opening_detail(&nodes), count: counted(ctx), partners: partner_reads };
     let found = catalog::opening_page(store.db(), &filter, sort, &seek, reads).await?;
-    let partners = match with_partners {
-        true => Partners::Page(Arc::new(found.partners)),
-        false => Partners::on_demand(store),
+    let partners = match partner_reads {
+        Some(_) => Partners::Page(Arc::new(found.partners)),
+        None => Partners::on_demand(store),
     };
     let rows =
         found.rows.into_iter().map(|stored| OpeningNode { stored, partners: partners.clone() }).collect();

@@ -3,11 +3,13 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
+use store::Store;
 use store::catalog::{self, OpeningFilter};
+use store::read::{self, PartnerRead};
 use store::records::{Agreement, Partner, PartnerKind, PartnerStatus};
-use store::{Store, read};
 
 use crate::graphql::access::Access;
 use crate::graphql::connection::{Page, Window};
@@ -23,7 +25,7 @@ pub(crate) enum Partners {
     /// The partners of a page, read with its rows (in their statement, or in one of
     /// their own) before its nodes resolve, when the query selects them: a page
     /// costs the same statements however long it is and no batch depends on timing.
-    Page(Arc<HashMap<String, Partner>>),
+    Page(Arc<HashMap<String, PartnerRead>>),
     /// Read when asked: an opening on its own.
     OnDemand(Store),
 }
@@ -34,61 +36,82 @@ impl Partners {
         Partners::OnDemand(store.clone())
     }
 
-    pub(crate) async fn get(&self, id: &str) -> Result<Option<Partner>, ApiError> {
+    pub(crate) async fn get(&self, id: &str) -> Result<Option<PartnerRead>, ApiError> {
         match self {
             Partners::Page(page) => Ok(page.get(id).cloned()),
-            Partners::OnDemand(store) => {
-                Ok(catalog::partners_by_id(store.db(), &[id.to_owned()]).await?.remove(id))
-            }
+            Partners::OnDemand(store) => Ok(catalog::partners_by_id(store.db(), &[id.to_owned()])
+                .await?
+                .remove(id)
+                .map(PartnerRead::Whole)),
         }
     }
 }
 
-/// A partner.
-pub struct PartnerNode(pub(crate) Partner);
+/// A partner: whole, or the head a page of openings read when its look-ahead saw
+/// only [`PARTNER_HEAD_FIELDS`] (the rest is read when asked, so a wrong look-ahead
+/// costs a statement, never a wrong answer).
+pub struct PartnerNode(pub(crate) PartnerRead);
+
+/// The fields of a partner its head answers ([`read::PartnerHead`]).
+pub(crate) const PARTNER_HEAD_FIELDS: [&str; 4] = ["__typename", "id", "name", "kind"];
+
+impl PartnerNode {
+    /// A partner read whole.
+    pub(crate) fn whole(partner: Partner) -> PartnerNode {
+        PartnerNode(PartnerRead::Whole(partner))
+    }
+
+    /// Every column of the partner: as read, or read now.
+    async fn record(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, Partner>> {
+        match &self.0 {
+            PartnerRead::Whole(partner) => Ok(Cow::Borrowed(partner)),
+            PartnerRead::Head(head) => Ok(Cow::Owned(read::partner(store(ctx)?.db(), &head.id).await?)),
+        }
+    }
+}
 
 #[Object(name = "Partner")]
 impl PartnerNode {
     pub(crate) async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.id().to_owned())
     }
 
     pub(crate) async fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
 
     pub(crate) async fn kind(&self) -> PartnerKindValue {
-        self.0.kind.into()
+        self.0.kind().into()
     }
 
     /// Not for students.
     pub(crate) async fn status(&self, ctx: &Context<'_>) -> ApiResult<PartnerStatusValue> {
-        Access::of(ctx)?.partner_private(&self.0.id)?;
-        Ok(self.0.status.into())
+        Access::of(ctx)?.partner_private(self.0.id())?;
+        Ok(self.record(ctx).await?.status.into())
     }
 
     /// Not for students.
-    pub(crate) async fn contact_name(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
-        Access::of(ctx)?.partner_private(&self.0.id)?;
-        Ok(self.0.contact_name.as_deref())
+    pub(crate) async fn contact_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Access::of(ctx)?.partner_private(self.0.id())?;
+        Ok(self.record(ctx).await?.contact_name.clone())
     }
 
     /// Not for students.
-    pub(crate) async fn contact_email(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
-        Access::of(ctx)?.partner_private(&self.0.id)?;
-        Ok(self.0.contact_email.as_deref())
+    pub(crate) async fn contact_email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Access::of(ctx)?.partner_private(self.0.id())?;
+        Ok(self.record(ctx).await?.contact_email.clone())
     }
 
     /// Not for students.
-    pub(crate) async fn contact_phone(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
-        Access::of(ctx)?.partner_private(&self.0.id)?;
-        Ok(self.0.contact_phone.as_deref())
+    pub(crate) async fn contact_phone(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Access::of(ctx)?.partner_private(self.0.id())?;
+        Ok(self.record(ctx).await?.contact_phone.clone())
     }
 
     /// The partner's MOUs, by start date. Not for students.
     pub(crate) async fn agreements(&self, ctx: &Context<'_>) -> ApiResult<Vec<AgreementNode>> {
-        Access::of(ctx)?.partner_private(&self.0.id)?;
-        let rows = read::agreements_of(store(ctx)?.db(), &self.0.id).await?;
+        Access::of(ctx)?.partner_private(self.0.id())?;
+        let rows = read::agreements_of(store(ctx)?.db(), self.0.id()).await?;
         Ok(rows.into_iter().map(AgreementNode).collect())
     }
 
@@ -105,7 +128,7 @@ impl PartnerNode {
     ) -> ApiResult<Page<OpeningNode>> {
         let access = Access::of(ctx)?;
         let window = Window::either(first, after, last, before)?;
-        let filter = OpeningFilter { partner_id: Some(self.0.id.clone()), ..OpeningFilter::default() };
+        let filter = OpeningFilter { partner_id: Some(self.0.id().to_owned()), ..OpeningFilter::default() };
         Ok(opening_list(ctx, &access, &window, filter, order_by.unwrap_or_default()).await?)
     }
 }
@@ -122,7 +145,7 @@ impl AgreementNode {
     pub(crate) async fn partner(&self, ctx: &Context<'_>) -> ApiResult<PartnerNode> {
         Access::of(ctx)?.read_partner(&self.0.partner_id)?;
         let partner = read::partner(store(ctx)?.db(), &self.0.partner_id).await?;
-        Ok(PartnerNode(partner))
+        Ok(PartnerNode::whole(partner))
     }
 
     /// Absent: the agreement covers the whole district.
@@ -245,5 +268,5 @@ pub struct AgreementInput {
 }
 
 pub(crate) fn partner_id(node: &PartnerNode) -> &str {
-    &node.0.id
+    node.0.id()
 }
