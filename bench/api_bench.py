@@ -254,7 +254,8 @@ def run_district(client, as_of, args):
     last_phase = None
     deadline = started + args.run_timeout
     while True:
-        time.sleep(0.5)
+        # Polled often: the time to SUCCEEDED is measured to the poll that sees it.
+        time.sleep(0.05)
         state = client.post(POLL, {"id": run["id"]})["matchRun"]
         progress = state["progress"]
         phase = (state["status"], progress["phase"])

@@ -244,9 +244,9 @@ pub async fn opening_page<C: ConnectionTrait>(
     };
     // The partners in a statement of their own: joined to the rows, each partner's
     // columns would come once per opening, which costs more to decode than the round
-    // trip saves (measured on both backends).
-    // Only their heads when that is all the page shows (each value read costs on
-    // SQLite, as above).
+    // trip saves (measured on both backends; with heads only, joining is about even
+    // on SQLite, 0.97x). Only their heads when that is all the page shows: every
+    // value read costs on SQLite.
     let partner_ids = || -> Vec<String> {
         let ids: BTreeSet<String> = rows.iter().map(|row| row.partner_id.clone()).collect();
         ids.into_iter().collect()
