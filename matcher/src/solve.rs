@@ -14,6 +14,7 @@
 
 mod duals;
 mod parts;
+mod queue;
 mod repair;
 mod ssp;
 

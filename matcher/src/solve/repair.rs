@@ -26,10 +26,10 @@
 //! Cost: one Dijkstra per evicted row, O((E + V) log V) at worst each; after a
 //! pricing round of a few thousand rows, far less than a solve from scratch.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BTreeSet;
 use std::ops::Bound;
 
+use super::queue::Queue;
 use super::{Duals, Problem, Solution};
 use crate::error::Error;
 
@@ -133,7 +133,7 @@ struct Search<'a> {
     from_sink: BTreeSet<(i64, u32)>,
     /// The last arc out of the sink the cursor relaxed in this search.
     cursor: Option<(i64, u32)>,
-    heap: BinaryHeap<Reverse<(i64, u32)>>,
+    heap: Queue,
 }
 
 impl<'a> Search<'a> {
@@ -184,7 +184,7 @@ impl<'a> Search<'a> {
             sink_settled: false,
             from_sink: BTreeSet::new(),
             cursor: None,
-            heap: BinaryHeap::new(),
+            heap: Queue::new(),
         };
         for column in 0..n_columns {
             if problem.capacity(column) > 0 {
@@ -224,7 +224,7 @@ impl<'a> Search<'a> {
         if let Some((key, _)) = next {
             let reached = self.sink_distance + self.sink_potential + key;
             if reached < best {
-                self.heap.push(Reverse((reached, self.cursor_node())));
+                self.heap.push(reached, self.cursor_node());
             }
         }
     }
@@ -277,7 +277,7 @@ impl<'a> Search<'a> {
         self.reach_row(root, 0, From::Root, best);
         let n_rows = self.n_rows();
         let sink = self.sink_node();
-        while let Some(Reverse((distance, node))) = self.heap.pop() {
+        while let Some((distance, node)) = self.heap.pop() {
             if distance >= best {
                 break;
             }
@@ -349,7 +349,7 @@ impl<'a> Search<'a> {
             self.row_seen[r] = self.stamp;
             self.row_distance[r] = reached;
             self.row_from[r] = from;
-            self.heap.push(Reverse((reached, row)));
+            self.heap.push(reached, row);
         }
     }
 
@@ -367,7 +367,7 @@ impl<'a> Search<'a> {
                 *best = reached;
                 *exit = Exit::Column(column);
             } else {
-                self.heap.push(Reverse((reached, self.n_rows() + column)));
+                self.heap.push(reached, self.n_rows() + column);
             }
         }
     }
@@ -380,7 +380,7 @@ impl<'a> Search<'a> {
             self.sink_seen = self.stamp;
             self.sink_distance = reached;
             self.sink_from = from;
-            self.heap.push(Reverse((reached, self.sink_node())));
+            self.heap.push(reached, self.sink_node());
         }
     }
 

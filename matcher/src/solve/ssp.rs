@@ -17,9 +17,7 @@
 //! Cost: O(rows · (E + V) log V) in the worst case; on sparse local graphs the
 //! searches stay small.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
+use super::queue::Queue;
 use super::{Component, LocalAssignment};
 use crate::error::Error;
 
@@ -82,7 +80,7 @@ struct Search<'a> {
     stamp: u32,
     settled_rows: Vec<u32>,
     settled_columns: Vec<u32>,
-    heap: BinaryHeap<Reverse<(i64, u32)>>,
+    heap: Queue,
 }
 
 #[derive(Clone, Copy)]
@@ -162,7 +160,7 @@ impl<'a> Search<'a> {
             stamp: 0,
             settled_rows: Vec::new(),
             settled_columns: Vec::new(),
-            heap: BinaryHeap::new(),
+            heap: Queue::new(),
         })
     }
 
@@ -180,11 +178,11 @@ impl<'a> Search<'a> {
         let state = &mut self.rows[root as usize];
         state.seen = stamp;
         state.distance = 0;
-        self.heap.push(Reverse((0, root)));
+        self.heap.push(0, root);
         let n_rows = self.component.n_rows() as u32;
         let mut best = i64::MAX;
         let mut exit = Exit::Dummy(root);
-        while let Some(Reverse((distance, node))) = self.heap.pop() {
+        while let Some((distance, node)) = self.heap.pop() {
             if distance >= best {
                 break;
             }
@@ -220,7 +218,7 @@ impl<'a> Search<'a> {
             *exit = Exit::Dummy(row);
         }
         let stamp = self.stamp;
-        // Node ids in the heap: rows first, then columns; ties settle lower ids first.
+        // Node ids in the queue: rows first, then columns; ties settle lower ids first.
         let n_rows = self.component.n_rows() as u32;
         for at in self.component.range(r) {
             let (cost, column) = self.cheapest_first[at];
@@ -241,7 +239,7 @@ impl<'a> Search<'a> {
                 state.seen = stamp;
                 state.distance = reached;
                 state.from = row;
-                self.heap.push(Reverse((reached, n_rows + column)));
+                self.heap.push(reached, n_rows + column);
                 // A column with a free slot bounds the search at once; it is still
                 // queued, so it is settled (and its potential moved) if it is closer.
                 if state.has_room() {
@@ -278,7 +276,7 @@ impl<'a> Search<'a> {
             if state.seen != stamp || reached < state.distance {
                 state.seen = stamp;
                 state.distance = reached;
-                self.heap.push(Reverse((reached, row)));
+                self.heap.push(reached, row);
             }
         }
     }
