@@ -149,6 +149,47 @@ fn an_unwritable_output_fails_without_a_partial_file() {
     assert!(!output.exists());
 }
 
+/// `--output` on a pipe or a device writes into it: a rename over it would have
+/// replaced it with a file (run as root, `--output /dev/null` replaced /dev/null).
+#[test]
+fn an_output_that_is_a_pipe_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let scratch = Scratch::new("fifo");
+    let fifo = scratch.path("result.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(made.success());
+    // Opening a FIFO for reading waits for a writer: read on a thread of its own.
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let input = example();
+    let status =
+        partnermatch(&["match", "--input", input.to_str().unwrap(), "--output", fifo.to_str().unwrap()]);
+    assert_eq!(status, ExitCode::SUCCESS);
+    // Before the join: a replaced FIFO never sees a writer, and its reader waits on.
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+    let result: Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert!(result["assignments"].as_array().is_some_and(|a| !a.is_empty()), "{result}");
+    assert!(!scratch.path("result.fifo.partial").exists());
+}
+
+/// `--output` on a symbolic link writes the file it points to, and the link stays.
+#[test]
+fn an_output_that_is_a_link_writes_its_target() {
+    let scratch = Scratch::new("link");
+    let target = scratch.path("target.json");
+    std::fs::write(&target, b"old").unwrap();
+    let link = scratch.path("result.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let input = example();
+    let status =
+        partnermatch(&["match", "--input", input.to_str().unwrap(), "--output", link.to_str().unwrap()]);
+    assert_eq!(status, ExitCode::SUCCESS);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert!(read_json(&target)["assignments"].as_array().is_some_and(|a| !a.is_empty()));
+}
+
 #[test]
 fn gen_is_deterministic_and_its_instances_match() {
     let scratch = Scratch::new("gen");

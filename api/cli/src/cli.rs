@@ -581,28 +581,37 @@ impl Progress {
 }
 
 /// Writes JSON to `path` through a temporary file renamed into place, so a
-/// failure leaves nothing half-written; to standard output without a path.
+/// failure leaves nothing half-written; to standard output without a path. A path
+/// that is a device or a pipe (`--output /dev/null`, a FIFO) is written in place, as
+/// renaming a file over it would replace it; a symbolic link is followed, so it stays.
 fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<(), Error> {
+    fn stream(writer: impl Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+        let mut writer = std::io::BufWriter::new(writer);
+        serde_json::to_writer(&mut writer, value).map_err(std::io::Error::other)?;
+        writer.write_all(b"\n")?;
+        writer.flush()
+    }
     let Some(path) = path else {
-        let stdout = std::io::stdout().lock();
-        let mut writer = std::io::BufWriter::new(stdout);
-        let written = serde_json::to_writer(&mut writer, value)
-            .map_err(std::io::Error::other)
-            .and_then(|()| writer.write_all(b"\n"))
-            .and_then(|()| writer.flush());
+        let written = stream(std::io::stdout().lock(), value);
         return written.map_err(|source| Error::Write { path: PathBuf::from("<stdout>"), source });
     };
     let io_error = |source| Error::Write { path: path.to_owned(), source };
-    let mut temporary = path.as_os_str().to_owned();
+    let target = match std::fs::metadata(path) {
+        Ok(found) if !found.is_file() && !found.is_dir() => {
+            return File::create(path).and_then(|file| stream(file, value)).map_err(io_error);
+        }
+        // Where the link points, when `path` is one (and an error on a directory).
+        Ok(_) => std::fs::canonicalize(path).map_err(io_error)?,
+        Err(_) => path.to_owned(),
+    };
+    let mut temporary = target.as_os_str().to_owned();
     temporary.push(".partial");
     let temporary = PathBuf::from(temporary);
     let written = File::create(&temporary).and_then(|file| {
-        let mut writer = std::io::BufWriter::new(file);
-        serde_json::to_writer(&mut writer, value).map_err(std::io::Error::other)?;
-        writer.write_all(b"\n")?;
-        writer.into_inner().map_err(|err| err.into_error())?.sync_all()
+        stream(&file, value)?;
+        file.sync_all()
     });
-    if let Err(source) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+    if let Err(source) = written.and_then(|()| std::fs::rename(&temporary, &target)) {
         let _ = std::fs::remove_file(&temporary);
         return Err(io_error(source));
     }
