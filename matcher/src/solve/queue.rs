@@ -71,12 +71,17 @@ impl Queue {
     pub(super) fn push(&mut self, distance: i64, node: u32) {
         let key = key(distance);
         debug_assert!(key >= self.last, "a search pushed below the distance it popped");
-        let b = bucket(self.last, key);
-        if b == 0 {
-            self.level.push(Reverse(node));
-        } else {
-            self.buckets[b].push((key, node));
-            self.occupied |= 1 << b;
+        self.file(key, node);
+    }
+
+    /// Puts an entry at or above `last` in its bucket, or in the level.
+    fn file(&mut self, key: u64, node: u32) {
+        match bucket(self.last, key) {
+            0 => self.level.push(Reverse(node)),
+            b => {
+                self.buckets[b].push((key, node));
+                self.occupied |= 1 << b;
+            }
         }
     }
 
@@ -95,13 +100,7 @@ impl Queue {
         let mut moving = std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.spare));
         self.last = moving.iter().map(|(key, _)| *key).min().unwrap_or(self.last);
         for (key, node) in moving.drain(..) {
-            let to = bucket(self.last, key);
-            if to == 0 {
-                self.level.push(Reverse(node));
-            } else {
-                self.buckets[to].push((key, node));
-                self.occupied |= 1 << to;
-            }
+            self.file(key, node);
         }
         self.spare = moving;
         self.level.pop().map(|Reverse(node)| (distance(self.last), node))

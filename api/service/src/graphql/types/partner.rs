@@ -61,8 +61,10 @@ impl PartnerNode {
         PartnerNode(PartnerRead::Whole(partner))
     }
 
-    /// Every column of the partner: as read, or read now.
-    async fn record(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, Partner>> {
+    /// Every column of the partner, for a viewer allowed its private fields: as
+    /// read, or read now.
+    async fn private(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, Partner>> {
+        Access::of(ctx)?.partner_private(self.0.id())?;
         match &self.0 {
             PartnerRead::Whole(partner) => Ok(Cow::Borrowed(partner)),
             PartnerRead::Head(head) => Ok(Cow::Owned(read::partner(store(ctx)?.db(), &head.id).await?)),
@@ -86,26 +88,22 @@ impl PartnerNode {
 
     /// Not for students.
     pub(crate) async fn status(&self, ctx: &Context<'_>) -> ApiResult<PartnerStatusValue> {
-        Access::of(ctx)?.partner_private(self.0.id())?;
-        Ok(self.record(ctx).await?.status.into())
+        Ok(self.private(ctx).await?.status.into())
     }
 
     /// Not for students.
     pub(crate) async fn contact_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        Access::of(ctx)?.partner_private(self.0.id())?;
-        Ok(self.record(ctx).await?.contact_name.clone())
+        Ok(self.private(ctx).await?.contact_name.clone())
     }
 
     /// Not for students.
     pub(crate) async fn contact_email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        Access::of(ctx)?.partner_private(self.0.id())?;
-        Ok(self.record(ctx).await?.contact_email.clone())
+        Ok(self.private(ctx).await?.contact_email.clone())
     }
 
     /// Not for students.
     pub(crate) async fn contact_phone(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        Access::of(ctx)?.partner_private(self.0.id())?;
-        Ok(self.record(ctx).await?.contact_phone.clone())
+        Ok(self.private(ctx).await?.contact_phone.clone())
     }
 
     /// The partner's MOUs, by start date. Not for students.
