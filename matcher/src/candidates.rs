@@ -174,6 +174,24 @@ impl<'a> KindIndex<'a> {
         by_need.into_iter().map(|found| found.unwrap_or(Found::Nothing([0; 11]))).collect()
     }
 
+    /// Finds again, in parallel, the needs of `needs` at `positions` (their
+    /// students' free time changed since `found` was found); the rest stay.
+    pub fn find_again(
+        &self,
+        needs: &[NeedRef<'_>],
+        free: &[WeekWindows],
+        positions: &[usize],
+        found: &mut [Found],
+    ) {
+        let again: Vec<Found> = positions
+            .par_iter()
+            .map_init(Fits::default, |fits, at| self.find_with(fits, needs[*at], &free[needs[*at].student]))
+            .collect();
+        for (at, again) in positions.iter().zip(again) {
+            found[*at] = again;
+        }
+    }
+
     /// Candidates of one need given the student's free time.
     pub fn find(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
         self.find_with(&mut Fits::default(), need, free)

@@ -176,9 +176,8 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
         .iter()
         .map(|existing| (existing.student, instance.openings[existing.opening].kind))
         .collect();
-    let mut outcome = Outcome::default();
-    for kind in Kind::MATCH_ORDER {
-        let needs: Vec<NeedRef<'_>> = instance
+    let needs_of = |kind: Kind| -> Vec<NeedRef<'_>> {
+        instance
             .students
             .iter()
             .enumerate()
@@ -186,19 +185,60 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
             .filter_map(|(student, record)| {
                 record.needs.iter().find(|need| need.kind == kind).map(|need| NeedRef { student, need })
             })
-            .collect();
-        observer.started(Phase::Candidates, kind, needs.len());
-        let index = KindIndex::build(instance, &standing, kind);
-        let found = index.find_all(&needs, &free);
+            .collect()
+    };
+    let mut outcome = Outcome::default();
+    // The next kind's candidates, found on the free time before this kind's
+    // sessions while this kind is solved (its biggest component holds one core),
+    // and the students this kind gave sessions to: only their needs are found again.
+    let mut ahead: Option<(Ahead<'_>, Vec<bool>)> = None;
+    for (at, kind) in Kind::MATCH_ORDER.into_iter().enumerate() {
+        let (needs, index, found) = match ahead.take() {
+            Some((Ahead { needs, index, mut found }, touched)) => {
+                observer.started(Phase::Candidates, kind, needs.len());
+                let positions: Vec<usize> =
+                    (0..needs.len()).filter(|position| touched[needs[*position].student]).collect();
+                index.find_again(&needs, &free, &positions, &mut found);
+                (needs, index, found)
+            }
+            None => {
+                let needs = needs_of(kind);
+                observer.started(Phase::Candidates, kind, needs.len());
+                let index = KindIndex::build(instance, &standing, kind);
+                let found = index.find_all(&needs, &free);
+                (needs, index, found)
+            }
+        };
         observer.finished(Phase::Candidates, kind);
 
         observer.started(Phase::Solve, kind, needs.len());
-        match_kind(&index, &needs, &found, &mut free, options, &mut outcome)?;
+        let next = Kind::MATCH_ORDER.get(at + 1).copied();
+        let before = next.map(|_| free.clone());
+        let (touched, next) = rayon::join(
+            || match_kind(&index, &needs, found, &mut free, options, &mut outcome),
+            || {
+                next.zip(before.as_deref()).map(|(next, before)| {
+                    let needs = needs_of(next);
+                    let index = KindIndex::build(instance, &standing, next);
+                    let found = index.find_all(&needs, before);
+                    Ahead { needs, index, found }
+                })
+            },
+        );
+        let touched = touched?;
+        ahead = next.map(|next| (next, touched));
         observer.finished(Phase::Solve, kind);
     }
     outcome.assignments.sort_by_key(|assignment| (assignment.student, assignment.kind.match_rank()));
     outcome.unmatched.sort_by_key(|unmatched| (unmatched.student, unmatched.kind.match_rank()));
     Ok(outcome)
+}
+
+/// A kind's needs and candidates, found ahead of its turn.
+struct Ahead<'a> {
+    needs: Vec<NeedRef<'a>>,
+    index: KindIndex<'a>,
+    found: Vec<Found>,
 }
 
 /// Availability less the sessions of existing matches.
@@ -213,15 +253,16 @@ fn initial_free_time(instance: &Instance) -> Vec<WeekWindows> {
     free
 }
 
-/// Solves one kind and records its assignments, misses and candidates.
+/// Solves one kind and records its assignments, misses and candidates; returns,
+/// per student, whether the kind gave them sessions.
 fn match_kind(
     index: &KindIndex<'_>,
     needs: &[NeedRef<'_>],
-    found: &[Found],
+    found: Vec<Found>,
     free: &mut [WeekWindows],
     options: Options,
     outcome: &mut Outcome,
-) -> Result<(), Error> {
+) -> Result<Vec<bool>, Error> {
     let instance = index.instance();
     let kind = index.kind();
     let mut problem = Problem::new(index.standing().free_slots.clone());
@@ -241,22 +282,29 @@ fn match_kind(
             outcome.counts.candidates += candidates.len();
         }
     }
+    // The problem holds the pairs now: the lists go before the solve, which may
+    // run beside the next kind's candidates. A need keeps only why it had none.
+    let ruled_out: Vec<Option<RuledOut>> = found
+        .into_iter()
+        .map(|found| match found {
+            Found::Nothing(ruled_out) => Some(ruled_out),
+            Found::Candidates(_) => None,
+        })
+        .collect();
     let solution = if problem.n_edges() >= DENSE_EDGES_PER_ROW.saturating_mul(problem.n_rows()) {
         solve_sparse(&problem, SPARSE_KEEP, SPARSE_BRING_IN)?.0
     } else {
         solve(&problem)?
     };
     outcome.counts.needs += needs.len();
+    let mut touched = vec![false; instance.students.len()];
     let mut matched_opening: Vec<Option<u32>> = vec![None; needs.len()];
     for (row, column) in solution.assignment.iter().enumerate() {
         matched_opening[rows[row]] = *column;
     }
     for (at, need) in needs.iter().enumerate() {
         let Some(opening) = matched_opening[at] else {
-            let reason = match &found[at] {
-                Found::Nothing(ruled_out) => Reason::NoCandidate(*ruled_out),
-                Found::Candidates(_) => Reason::Outscored,
-            };
+            let reason = ruled_out[at].map_or(Reason::Outscored, Reason::NoCandidate);
             outcome.unmatched.push(Unmatched { student: need.student, kind, reason });
             continue;
         };
@@ -272,9 +320,65 @@ fn match_kind(
         for session in &sessions {
             free[need.student] = free[need.student].without(session);
         }
+        touched[need.student] = true;
         outcome.counts.matched += 1;
         outcome.counts.total_score += i64::from(breakdown.score());
         outcome.assignments.push(Assignment { student: need.student, opening, kind, breakdown, sessions });
     }
-    Ok(())
+    Ok(touched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feasibility::Constraint;
+
+    /// One free hour on Tuesday, wanted by a mentoring and a tutoring opening.
+    const ONE_HOUR_TWO_KINDS: &str = r#"{
+      "asOf": "2026-09-14",
+      "students": [{
+        "id": "s-1", "grade": 9, "birthDate": "2011-03-02", "languages": ["en"],
+        "home": {"lat": 41.881, "lon": -87.623}, "travelModes": ["TRANSIT"],
+        "maxTravelMinutes": 45, "availability": [{"day": "TUE", "start": "16:00", "end": "17:00"}],
+        "needs": [{"kind": "MENTORING", "subjects": ["healthcare"]},
+                  {"kind": "TUTORING", "subjects": ["algebra"]}],
+        "priority": 2, "consentOnFile": true
+      }],
+      "openings": [
+        {"id": "o-m", "partnerId": "p-1", "kind": "MENTORING", "subjects": ["healthcare"],
+         "languages": ["en"], "virtual": false, "place": {"lat": 41.902, "lon": -87.651},
+         "schedule": [{"day": "TUE", "start": "16:00", "end": "18:00"}],
+         "sessionMinutes": 60, "sessionsPerWeek": 1, "capacity": 3, "minGrade": 9, "maxGrade": 12,
+         "backgroundCheck": {"clearedOn": "2026-01-10", "expiresOn": "2027-01-10"}},
+        {"id": "o-t", "partnerId": "p-1", "kind": "TUTORING", "subjects": ["algebra"],
+         "languages": ["en"], "virtual": false, "place": {"lat": 41.902, "lon": -87.651},
+         "schedule": [{"day": "TUE", "start": "16:00", "end": "18:00"}],
+         "sessionMinutes": 60, "sessionsPerWeek": 1, "capacity": 3, "minGrade": 9, "maxGrade": 12,
+         "backgroundCheck": {"clearedOn": "2026-01-10", "expiresOn": "2027-01-10"}}
+      ],
+      "partners": [{"id": "p-1", "agreements": [
+        {"startsOn": "2026-08-01", "endsOn": "2027-07-31", "dataSharing": true}]}]
+    }"#;
+
+    #[test]
+    fn a_kind_found_ahead_sees_the_time_the_kind_before_it_took() {
+        let raw = crate::validate::parse_json(ONE_HOUR_TWO_KINDS.as_bytes()).unwrap();
+        let instance = crate::parse_instance(&raw).unwrap();
+        // Alone, the tutoring need has its candidate: the hour is free.
+        let standing = Standing::of(&instance);
+        let index = KindIndex::build(&instance, &standing, Kind::Tutoring);
+        let need = NeedRef { student: 0, need: &instance.students[0].needs[1] };
+        assert!(matches!(index.find(need, &instance.students[0].availability), Found::Candidates(_)));
+
+        // In a run, mentoring (first) takes the hour, so tutoring has no candidate
+        // left, for want of time: its candidates were found while mentoring was
+        // solved, and found again once mentoring placed its session.
+        let outcome = run(&instance, Options::default(), &mut Silent).unwrap();
+        assert_eq!(outcome.assignments.len(), 1);
+        assert_eq!(outcome.assignments[0].kind, Kind::Mentoring);
+        let [missed] = outcome.unmatched.as_slice() else { panic!("{:?}", outcome.unmatched) };
+        assert_eq!(missed.kind, Kind::Tutoring);
+        let Reason::NoCandidate(ruled_out) = missed.reason else { panic!("{:?}", missed.reason) };
+        assert_eq!(ruled_out[Constraint::Schedule.index()], 1);
+    }
 }
