@@ -2,16 +2,18 @@
 //! types live only here; every field rule of docs/matching.md is checked once, and an
 //! error names the JSON path of the culprit.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
 use chrono::NaiveDate;
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::WeekWindows;
+use crate::calendar::{WeekWindows, Window};
 use crate::error::Error;
 use crate::model::{
-    ExistingMatch, Instance, Location, Need, Opening, OpeningId, Partner, PartnerId, Student, StudentId, Term,
+    Agreement, ExistingMatch, Instance, Location, Need, Opening, OpeningId, Partner, PartnerId, Student,
+    StudentId, Term, TravelMode,
 };
 use crate::record::{HeldRecord, OpeningRecord, PartnerRecord, StudentRecord, parse_date};
 use crate::score::{Criterion, MAX_WEIGHT, Weights};
@@ -254,6 +256,11 @@ pub fn read_instance(mut reader: impl Read) -> Result<Instance, Error> {
 /// # Errors
 /// [`Error::Input`] for malformed JSON, unknown fields or wrong types.
 pub fn parse_json(bytes: &[u8]) -> Result<RawInstance, Error> {
+    // Tracking every value's path costs about a tenth of a parse: a document that
+    // parses needs none, one that does not is parsed again to name the place.
+    if let Ok(raw) = serde_json::from_slice(bytes) {
+        return Ok(raw);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let raw: RawInstance = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -289,7 +296,9 @@ pub fn parse_instance(raw: &RawInstance) -> Result<Instance, Error> {
 /// # Errors
 /// [`Error::Input`] naming the path of the first broken rule.
 pub fn parse_owned(raw: RawInstance) -> Result<Instance, Error> {
-    build_instance(&Parts::from_raw(raw)?)
+    let mut parts = Parts::from_raw(raw)?;
+    let kept = Kept::taken(&mut parts);
+    build(&parts, kept)
 }
 
 /// An instance whose records are parsed: what a service that keeps parsed records
@@ -402,33 +411,100 @@ fn parse_all<R, T>(
 /// # Errors
 /// [`Error::Input`] naming the path of the first broken rule.
 pub fn build_instance(parts: &Parts) -> Result<Instance, Error> {
+    build(parts, Kept::cloned(parts))
+}
+
+/// What the model keeps whole of each record, in record order: moved out of
+/// records that are used up ([`parse_owned`]: a million students' ids and windows
+/// are not copied, then freed), cloned from records that stay.
+struct Kept {
+    partners: Vec<(String, Vec<Agreement>)>,
+    students: Vec<(String, Vec<TravelMode>, Vec<Window>)>,
+    openings: Vec<(String, Vec<Window>)>,
+}
+
+impl Kept {
+    fn cloned(parts: &Parts) -> Kept {
+        Kept {
+            partners: parts
+                .partners
+                .iter()
+                .map(|partner| (partner.id.clone(), partner.agreements.clone()))
+                .collect(),
+            students: parts
+                .students
+                .iter()
+                .map(|student| {
+                    (student.id.clone(), student.travel_modes.clone(), student.availability.clone())
+                })
+                .collect(),
+            openings: parts
+                .openings
+                .iter()
+                .map(|opening| (opening.id.clone(), opening.schedule.clone()))
+                .collect(),
+        }
+    }
+
+    fn taken(parts: &mut Parts) -> Kept {
+        use std::mem::take;
+        Kept {
+            partners: parts
+                .partners
+                .iter_mut()
+                .map(|partner| (take(&mut partner.id), take(&mut partner.agreements)))
+                .collect(),
+            students: parts
+                .students
+                .iter_mut()
+                .map(|student| {
+                    (take(&mut student.id), take(&mut student.travel_modes), take(&mut student.availability))
+                })
+                .collect(),
+            openings: parts
+                .openings
+                .iter_mut()
+                .map(|opening| (take(&mut opening.id), take(&mut opening.schedule)))
+                .collect(),
+        }
+    }
+}
+
+/// [`build_instance`] with the kept fields given apart (the records' own are not read).
+fn build(parts: &Parts, kept: Kept) -> Result<Instance, Error> {
     let mut terms = Terms::default();
-    let partner_index = index_ids("partners", parts.partners.iter().map(|partner| partner.id.as_str()))?;
-    let partners = parts
+    let partners: Vec<Partner> = kept
         .partners
+        .into_iter()
+        .map(|(id, agreements)| Partner { id: PartnerId::new(id), agreements })
+        .collect();
+    let partner_index = index_ids("partners", partners.iter().map(|partner| partner.id.as_str()))?;
+    let students: Vec<Student> = parts
+        .students
         .iter()
-        .map(|partner| Partner {
-            id: PartnerId::new(partner.id.clone()),
-            agreements: partner.agreements.clone(),
+        .zip(kept.students)
+        .map(|(record, (id, travel_modes, availability))| {
+            model_student(record, id, travel_modes, availability, &mut terms)
         })
         .collect();
-    let student_index = index_ids("students", parts.students.iter().map(|student| student.id.as_str()))?;
-    let students = parts.students.iter().map(|student| model_student(student, &mut terms)).collect();
+    let student_index = index_ids("students", students.iter().map(|student| student.id.as_str()))?;
     let mut openings = parts
         .openings
         .iter()
+        .zip(kept.openings)
         .enumerate()
-        .map(|(index, opening)| {
+        .map(|(index, (opening, (id, schedule)))| {
             let partner =
                 resolve(&format!("openings[{index}]"), "partnerId", &partner_index, &opening.partner_id)?;
-            Ok(model_opening(opening, partner, &mut terms))
+            Ok(model_opening(opening, id, schedule, partner, &mut terms))
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    let opening_index = index_ids("openings", parts.openings.iter().map(|opening| opening.id.as_str()))?;
-    for (id, held) in &parts.held_elsewhere {
-        let at = resolve("heldElsewhere", "openingId", &opening_index, id)?;
-        openings[at].held_elsewhere = *held;
-    }
+    let opening_index = index_ids("openings", openings.iter().map(|opening| opening.id.as_str()))?;
+    let held_elsewhere = parts
+        .held_elsewhere
+        .iter()
+        .map(|(id, held)| Ok((resolve("heldElsewhere", "openingId", &opening_index, id)?, *held)))
+        .collect::<Result<Vec<_>, Error>>()?;
     let existing_matches = parts
         .existing_matches
         .iter()
@@ -446,6 +522,9 @@ pub fn build_instance(parts: &Parts) -> Result<Instance, Error> {
         let student = resolve(&path, "studentId", &student_index, student_id)?;
         let opening = resolve(&path, "openingId", &opening_index, opening_id)?;
         declined.insert((student as u32, opening as u32));
+    }
+    for (at, held) in held_elsewhere {
+        openings[at].held_elsewhere = held;
     }
     Ok(Instance {
         as_of: parts.as_of,
@@ -472,23 +551,39 @@ pub fn check_weights(weights: &BTreeMap<String, serde_json::Value>) -> Result<We
     })
 }
 
-/// Interned languages and subjects.
+/// Interned languages and subjects, numbered in order of first appearance across
+/// both. A known term is looked up by reference: a district names the same few
+/// dozen terms a million times.
 #[derive(Default)]
 struct Terms {
-    ids: HashMap<String, Term>,
+    languages: HashMap<String, Term>,
+    subjects: HashMap<String, Term>,
+    next: Term,
 }
 
 impl Terms {
-    fn intern(&mut self, text: String) -> Term {
-        let next = self.ids.len() as Term;
-        *self.ids.entry(text).or_insert(next)
+    fn intern(map: &mut HashMap<String, Term>, next: &mut Term, text: &str) -> Term {
+        if let Some(term) = map.get(text) {
+            return *term;
+        }
+        let term = *next;
+        *next += 1;
+        map.insert(text.to_owned(), term);
+        term
     }
 
     /// Subjects compare trimmed and case-insensitively: `Algebra` is `algebra`.
     fn subjects(&mut self, subjects: &[String]) -> Vec<Term> {
         let mut terms: Vec<Term> = subjects
             .iter()
-            .map(|subject| self.intern(format!("subject:{}", subject.trim().to_lowercase())))
+            .map(|subject| {
+                let trimmed = subject.trim();
+                if trimmed.bytes().any(|byte| byte.is_ascii_uppercase() || !byte.is_ascii()) {
+                    Terms::intern(&mut self.subjects, &mut self.next, &trimmed.to_lowercase())
+                } else {
+                    Terms::intern(&mut self.subjects, &mut self.next, trimmed)
+                }
+            })
             .collect();
         terms.sort_unstable();
         terms.dedup();
@@ -497,7 +592,7 @@ impl Terms {
 
     /// Languages in the given order (the first is preferred).
     fn languages(&mut self, languages: &[String]) -> Vec<Term> {
-        languages.iter().map(|code| self.intern(format!("language:{code}"))).collect()
+        languages.iter().map(|code| Terms::intern(&mut self.languages, &mut self.next, code)).collect()
     }
 }
 
@@ -508,7 +603,13 @@ fn sorted_set(terms: &[Term]) -> Vec<Term> {
     set
 }
 
-fn model_student(record: &StudentRecord, terms: &mut Terms) -> Student {
+fn model_student(
+    record: &StudentRecord,
+    id: String,
+    travel_modes: Vec<TravelMode>,
+    availability: Vec<Window>,
+    terms: &mut Terms,
+) -> Student {
     let languages = terms.languages(&record.languages);
     let needs = record
         .needs
@@ -520,37 +621,43 @@ fn model_student(record: &StudentRecord, terms: &mut Terms) -> Student {
         })
         .collect();
     Student {
-        id: StudentId::new(record.id.clone()),
+        id: StudentId::new(id),
         grade: record.grade,
         birth_date: record.birth_date,
         language_set: sorted_set(&languages),
         languages,
         home: record.home,
-        travel_modes: record.travel_modes.clone(),
+        travel_modes,
         max_travel_minutes: record.max_travel_minutes,
         remote_ok: record.remote_ok,
-        availability: WeekWindows::from_windows(record.availability.clone()),
+        availability: WeekWindows::from_windows(availability),
         needs,
         priority: record.priority,
         consent_on_file: record.consent_on_file,
     }
 }
 
-fn model_opening(record: &OpeningRecord, partner: usize, terms: &mut Terms) -> Opening {
+fn model_opening(
+    record: &OpeningRecord,
+    id: String,
+    schedule: Vec<Window>,
+    partner: usize,
+    terms: &mut Terms,
+) -> Opening {
     let location = match (record.r#virtual, record.place) {
         (false, Some(place)) => Location::InPerson(place),
         // A record always has a place unless virtual.
         _ => Location::Virtual,
     };
     Opening {
-        id: OpeningId::new(record.id.clone()),
+        id: OpeningId::new(id),
         partner,
         kind: record.kind,
         subjects: terms.subjects(&record.subjects),
         languages: sorted_set(&terms.languages(&record.languages)),
         location,
         pickup_radius_km: record.pickup_radius_km,
-        schedule: WeekWindows::from_windows(record.schedule.clone()),
+        schedule: WeekWindows::from_windows(schedule),
         session_minutes: record.session_minutes,
         sessions_per_week: record.sessions_per_week,
         capacity: record.capacity,
@@ -581,8 +688,11 @@ fn parse_weights(raw: Option<&BTreeMap<String, serde_json::Value>>) -> Result<We
     Ok(weights)
 }
 
-fn index_ids<'a>(list: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashMap<&'a str, usize>, Error> {
-    let mut index = HashMap::new();
+fn index_ids<'a>(
+    list: &str,
+    ids: impl ExactSizeIterator<Item = &'a str>,
+) -> Result<HashMap<&'a str, usize>, Error> {
+    let mut index = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
     for (at, id) in ids.enumerate() {
         if let Some(first) = index.insert(id, at) {
             return Err(Error::input(
@@ -712,5 +822,30 @@ pub(crate) mod tests {
 
     fn parsed_of(raw: &RawInstance) -> Instance {
         parse_instance(raw).unwrap()
+    }
+
+    /// A document read by taking its records ([`parse_owned`], the CLI's way) is
+    /// the instance read by copying them ([`parse_instance`], a service's).
+    #[test]
+    fn a_document_taken_reads_as_one_copied() {
+        use crate::generate::{Shape, Spec, generate};
+        let mut raw = generate(Spec { students: 1500, seed: 11, shape: Shape::Clustered });
+        let first_opening = raw.openings.as_ref().unwrap()[0].id.clone();
+        raw.held_elsewhere.insert(first_opening, 1);
+        let copied = parse_instance(&raw).unwrap();
+        let taken = parse_owned(raw).unwrap();
+        assert!(!copied.existing_matches.is_empty() && !copied.declined.is_empty());
+        assert_eq!(copied.openings[0].held_elsewhere, 1);
+        assert_eq!(format!("{:?}", copied.students), format!("{:?}", taken.students));
+        assert_eq!(format!("{:?}", copied.openings), format!("{:?}", taken.openings));
+        assert_eq!(format!("{:?}", copied.partners), format!("{:?}", taken.partners));
+        assert_eq!(format!("{:?}", copied.existing_matches), format!("{:?}", taken.existing_matches));
+        assert_eq!(copied.declined, taken.declined);
+        let run = |instance: &Instance| {
+            crate::run(instance, crate::Options::default(), &mut crate::Silent).unwrap()
+        };
+        let outcome = run(&taken);
+        assert!(outcome.counts.matched > 0);
+        assert_eq!(run(&copied), outcome);
     }
 }
