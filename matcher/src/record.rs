@@ -121,21 +121,18 @@ impl StudentRecord {
     /// # Errors
     /// [`Error::Input`] naming the path of the first broken rule.
     pub fn parse(raw: &RawStudent) -> Result<StudentRecord, Error> {
-        StudentRecord::parse_at("", raw.clone()).map_err(relative)
+        StudentRecord::parse_at(&At::Root(""), raw.clone()).map_err(relative)
     }
 
     /// As [`StudentRecord::parse`], taking `raw`'s text, with paths under `path`
     /// (`students[3]`).
-    pub(crate) fn parse_at(path: &str, raw: RawStudent) -> Result<StudentRecord, Error> {
+    pub(crate) fn parse_at(path: &At<'_>, raw: RawStudent) -> Result<StudentRecord, Error> {
         require_id(path, &raw.id)?;
-        let grade = parse_grade(&format!("{path}.grade"), raw.grade)?;
-        let birth_date = raw
-            .birth_date
-            .as_deref()
-            .map(|date| parse_date(&format!("{path}.birthDate"), date))
-            .transpose()?;
+        let grade = parse_grade(&path.field("grade"), raw.grade)?;
+        let birth_date =
+            raw.birth_date.as_deref().map(|date| parse_date(&path.field("birthDate"), date)).transpose()?;
         check_languages(path, &raw.languages)?;
-        let home = parse_place(&format!("{path}.home"), raw.home)?;
+        let home = parse_place(&path.field("home"), raw.home)?;
         let travel_modes = raw
             .travel_modes
             .as_deref()
@@ -145,21 +142,22 @@ impl StudentRecord {
             .map(|(index, mode)| {
                 TravelMode::parse(mode).ok_or_else(|| {
                     Error::input(
-                        format!("{path}.travelModes[{index}]"),
+                        At::Item(&path.field("travelModes"), index),
                         format!("{mode:?} is not one of WALK, BIKE, TRANSIT, CAR"),
                     )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if !(raw.max_travel_minutes.is_finite() && raw.max_travel_minutes >= 0.0) {
-            return Err(Error::input(format!("{path}.maxTravelMinutes"), "must be a number ≥ 0"));
+            return Err(Error::input(path.field("maxTravelMinutes"), "must be a number ≥ 0"));
         }
-        let availability = parse_windows(&format!("{path}.availability"), &raw.availability)?;
+        let availability = parse_windows(&path.field("availability"), &raw.availability)?;
         let (remote_ok, consent_on_file) = (raw.accepts_remote(), raw.has_consent());
         let mut needs: Vec<NeedRecord> = Vec::with_capacity(raw.needs.len());
         for (index, need) in raw.needs.into_iter().enumerate() {
-            let need_path = format!("{path}.needs[{index}]");
-            let kind = parse_kind(&format!("{need_path}.kind"), &need.kind)?;
+            let needs_at = path.field("needs");
+            let need_path = needs_at.item(index);
+            let kind = parse_kind(&need_path.field("kind"), &need.kind)?;
             if needs.iter().any(|earlier| earlier.kind == kind) {
                 return Err(Error::input(
                     need_path,
@@ -170,7 +168,7 @@ impl StudentRecord {
                 None => 0,
                 Some(days) => u32::try_from(days).map_err(|_| {
                     Error::input(
-                        format!("{need_path}.waitingDays"),
+                        need_path.field("waitingDays"),
                         format!("{days} is not a whole number of days ≥ 0"),
                     )
                 })?,
@@ -181,7 +179,7 @@ impl StudentRecord {
             None => 0,
             Some(priority @ 0..=3) => priority as u8,
             Some(priority) => {
-                return Err(Error::input(format!("{path}.priority"), format!("{priority} is not in 0–3")));
+                return Err(Error::input(path.field("priority"), format!("{priority} is not in 0–3")));
             }
         };
         Ok(StudentRecord {
@@ -239,47 +237,46 @@ impl OpeningRecord {
     /// # Errors
     /// [`Error::Input`] naming the path of the first broken rule.
     pub fn parse(raw: &RawOpening) -> Result<OpeningRecord, Error> {
-        OpeningRecord::parse_at("", raw.clone()).map_err(relative)
+        OpeningRecord::parse_at(&At::Root(""), raw.clone()).map_err(relative)
     }
 
     /// As [`OpeningRecord::parse`], taking `raw`'s text, with paths under `path`
     /// (`openings[3]`).
-    pub(crate) fn parse_at(path: &str, raw: RawOpening) -> Result<OpeningRecord, Error> {
+    pub(crate) fn parse_at(path: &At<'_>, raw: RawOpening) -> Result<OpeningRecord, Error> {
         require_id(path, &raw.id)?;
-        let kind = parse_kind(&format!("{path}.kind"), &raw.kind)?;
+        let kind = parse_kind(&path.field("kind"), &raw.kind)?;
         check_languages(path, &raw.languages)?;
         let is_virtual = raw.is_virtual();
         let place = match (is_virtual, raw.place) {
-            (_, Some(place)) => Some(parse_place(&format!("{path}.place"), place)?),
+            (_, Some(place)) => Some(parse_place(&path.field("place"), place)?),
             (true, None) => None,
-            (false, None) => return Err(Error::input(format!("{path}.place"), "required unless virtual")),
+            (false, None) => return Err(Error::input(path.field("place"), "required unless virtual")),
         };
         let pickup_radius_km = match raw.pickup_radius_km {
             Some(radius) if !(radius.is_finite() && radius >= 0.0) => {
-                return Err(Error::input(format!("{path}.pickupRadiusKm"), "must be a number ≥ 0"));
+                return Err(Error::input(path.field("pickupRadiusKm"), "must be a number ≥ 0"));
             }
             radius => radius,
         };
-        let schedule = parse_windows(&format!("{path}.schedule"), &raw.schedule)?;
-        let session_minutes =
-            in_range(&format!("{path}.sessionMinutes"), raw.session_minutes, 1, 1440)? as u16;
+        let schedule = parse_windows(&path.field("schedule"), &raw.schedule)?;
+        let session_minutes = in_range(&path.field("sessionMinutes"), raw.session_minutes, 1, 1440)? as u16;
         let sessions_per_week =
-            in_range(&format!("{path}.sessionsPerWeek"), raw.sessions_per_week_or_default(), 1, 7)? as u8;
-        let capacity = in_range(&format!("{path}.capacity"), raw.capacity, 1, i64::from(u32::MAX))? as u32;
-        let min_grade = parse_grade(&format!("{path}.minGrade"), raw.min_grade_or_default())?;
-        let max_grade = parse_grade(&format!("{path}.maxGrade"), raw.max_grade_or_default())?;
+            in_range(&path.field("sessionsPerWeek"), raw.sessions_per_week_or_default(), 1, 7)? as u8;
+        let capacity = in_range(&path.field("capacity"), raw.capacity, 1, i64::from(u32::MAX))? as u32;
+        let min_grade = parse_grade(&path.field("minGrade"), raw.min_grade_or_default())?;
+        let max_grade = parse_grade(&path.field("maxGrade"), raw.max_grade_or_default())?;
         let min_age = raw
             .min_age
-            .map(|age| in_range(&format!("{path}.minAge"), age, 0, 150).map(|age| age as u32))
+            .map(|age| in_range(&path.field("minAge"), age, 0, 150).map(|age| age as u32))
             .transpose()?;
         let background_check = raw
             .background_check
             .as_ref()
             .map(|check| -> Result<BackgroundCheck, Error> {
-                let check_path = format!("{path}.backgroundCheck");
+                let check_path = path.field("backgroundCheck");
                 Ok(BackgroundCheck::new(
-                    optional_date(&format!("{check_path}.clearedOn"), check.cleared_on.as_deref())?,
-                    optional_date(&format!("{check_path}.expiresOn"), check.expires_on.as_deref())?,
+                    optional_date(&check_path.field("clearedOn"), check.cleared_on.as_deref())?,
+                    optional_date(&check_path.field("expiresOn"), check.expires_on.as_deref())?,
                 ))
             })
             .transpose()?;
@@ -331,7 +328,7 @@ impl OpeningRecord {
 
 impl PartnerRecord {
     /// Checks `raw`'s id and agreement dates, with paths under `path`.
-    pub(crate) fn parse_at(path: &str, raw: RawPartner) -> Result<PartnerRecord, Error> {
+    pub(crate) fn parse_at(path: &At<'_>, raw: RawPartner) -> Result<PartnerRecord, Error> {
         require_id(path, &raw.id)?;
         let agreements = raw
             .agreements
@@ -340,10 +337,11 @@ impl PartnerRecord {
             .iter()
             .enumerate()
             .map(|(index, agreement)| {
-                let at = format!("{path}.agreements[{index}]");
+                let agreements = path.field("agreements");
+                let at = agreements.item(index);
                 Ok(Agreement::new(
-                    optional_date(&format!("{at}.startsOn"), agreement.starts_on.as_deref())?,
-                    optional_date(&format!("{at}.endsOn"), agreement.ends_on.as_deref())?,
+                    optional_date(&at.field("startsOn"), agreement.starts_on.as_deref())?,
+                    optional_date(&at.field("endsOn"), agreement.ends_on.as_deref())?,
                     // Sharing a minor's data must be stated, never assumed.
                     agreement.allows_sharing(),
                 ))
@@ -369,14 +367,14 @@ impl PartnerRecord {
 
 impl HeldRecord {
     /// Checks `raw`'s sessions, with paths under `path`.
-    pub(crate) fn parse_at(path: &str, raw: RawExistingMatch) -> Result<HeldRecord, Error> {
+    pub(crate) fn parse_at(path: &At<'_>, raw: RawExistingMatch) -> Result<HeldRecord, Error> {
         let sessions = raw
             .sessions
             .as_deref()
             .unwrap_or_default()
             .iter()
             .enumerate()
-            .map(|(at, window)| parse_window(&format!("{path}.sessions[{at}]"), window))
+            .map(|(at, window)| window_at(&At::Item(&path.field("sessions"), at), window))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(HeldRecord { student_id: raw.student_id, opening_id: raw.opening_id, sessions })
     }
@@ -408,6 +406,50 @@ fn raw_place(place: Place) -> RawPlace {
     RawPlace { lat: place.lat(), lon: place.lon() }
 }
 
+/// A place in the document (`students[3].needs[0].kind`), written out only for
+/// an error: a read checks millions of fields and reports at most one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum At<'a> {
+    /// A place named whole.
+    Root(&'a str),
+    /// A field of an object.
+    Field(&'a At<'a>, &'a str),
+    /// An item of a list.
+    Item(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    pub(crate) fn field<'b>(&'b self, name: &'b str) -> At<'b> {
+        At::Field(self, name)
+    }
+
+    pub(crate) fn item(&self, index: usize) -> At<'_> {
+        At::Item(self, index)
+    }
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root(name) => f.write_str(name),
+            At::Field(parent, name) => write!(f, "{parent}.{name}"),
+            At::Item(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+impl From<&At<'_>> for String {
+    fn from(at: &At<'_>) -> String {
+        at.to_string()
+    }
+}
+
+impl From<At<'_>> for String {
+    fn from(at: At<'_>) -> String {
+        at.to_string()
+    }
+}
+
 /// A record's error with its path made relative to the record.
 pub(crate) fn relative(err: Error) -> Error {
     match err {
@@ -419,11 +461,11 @@ pub(crate) fn relative(err: Error) -> Error {
     }
 }
 
-fn check_languages(path: &str, languages: &[String]) -> Result<(), Error> {
+fn check_languages(path: &At<'_>, languages: &[String]) -> Result<(), Error> {
     for (index, code) in languages.iter().enumerate() {
         if !is_language_code(code) {
             return Err(Error::input(
-                format!("{path}.languages[{index}]"),
+                At::Item(&path.field("languages"), index),
                 format!("{code:?} is not a lower-case ISO 639-1 language code"),
             ));
         }
@@ -432,8 +474,8 @@ fn check_languages(path: &str, languages: &[String]) -> Result<(), Error> {
 }
 
 /// Reads each of `raw` as a window, with paths `path[i]`.
-pub(crate) fn parse_windows(path: &str, raw: &[RawWindow]) -> Result<Vec<Window>, Error> {
-    raw.iter().enumerate().map(|(index, window)| parse_window(&format!("{path}[{index}]"), window)).collect()
+pub(crate) fn parse_windows(path: &At<'_>, raw: &[RawWindow]) -> Result<Vec<Window>, Error> {
+    raw.iter().enumerate().map(|(index, window)| window_at(&path.item(index), window)).collect()
 }
 
 /// Reads a window: a day MON … SUN and times HH:MM with `start < end`; an error
@@ -442,15 +484,15 @@ pub(crate) fn parse_windows(path: &str, raw: &[RawWindow]) -> Result<Vec<Window>
 /// # Errors
 /// [`Error::Input`] for a bad day, a bad time or an end not after the start.
 pub fn parse_window(path: &str, raw: &RawWindow) -> Result<Window, Error> {
-    let day = Weekday::parse(&raw.day).ok_or_else(|| {
-        Error::input(format!("{path}.day"), format!("{:?} is not one of MON … SUN", raw.day))
-    })?;
+    window_at(&At::Root(path), raw)
+}
+
+fn window_at(path: &At<'_>, raw: &RawWindow) -> Result<Window, Error> {
+    let day = Weekday::parse(&raw.day)
+        .ok_or_else(|| Error::input(path.field("day"), format!("{:?} is not one of MON … SUN", raw.day)))?;
     let clock = |field: &str, text: &str| {
         Minutes::parse(text).ok_or_else(|| {
-            Error::input(
-                format!("{path}.{field}"),
-                format!("{text:?} is not a time HH:MM from 00:00 to 24:00"),
-            )
+            Error::input(path.field(field), format!("{text:?} is not a time HH:MM from 00:00 to 24:00"))
         })
     };
     let start = clock("start", &raw.start)?;
@@ -459,25 +501,25 @@ pub fn parse_window(path: &str, raw: &RawWindow) -> Result<Window, Error> {
         .ok_or_else(|| Error::input(path, format!("end {end} is not after start {start}")))
 }
 
-fn parse_kind(path: &str, text: &str) -> Result<Kind, Error> {
+fn parse_kind(path: &At<'_>, text: &str) -> Result<Kind, Error> {
     Kind::parse(text)
         .ok_or_else(|| Error::input(path, format!("{text:?} is not one of TUTORING, MENTORING, INTERNSHIP")))
 }
 
-fn parse_grade(path: &str, value: i64) -> Result<Grade, Error> {
+fn parse_grade(path: &At<'_>, value: i64) -> Result<Grade, Error> {
     Grade::new(value).ok_or_else(|| Error::input(path, format!("{value} is not a grade in 0–12")))
 }
 
-fn parse_place(path: &str, raw: RawPlace) -> Result<Place, Error> {
+fn parse_place(path: &At<'_>, raw: RawPlace) -> Result<Place, Error> {
     if !(-90.0..=90.0).contains(&raw.lat) {
-        return Err(Error::input(format!("{path}.lat"), format!("{} is not in [-90, 90]", raw.lat)));
+        return Err(Error::input(path.field("lat"), format!("{} is not in [-90, 90]", raw.lat)));
     }
     Place::new(raw.lat, raw.lon)
-        .ok_or_else(|| Error::input(format!("{path}.lon"), format!("{} is not in [-180, 180]", raw.lon)))
+        .ok_or_else(|| Error::input(path.field("lon"), format!("{} is not in [-180, 180]", raw.lon)))
 }
 
 /// Reads a date `YYYY-MM-DD` (exactly ten characters).
-pub(crate) fn parse_date(path: &str, text: &str) -> Result<NaiveDate, Error> {
+pub(crate) fn parse_date(path: &At<'_>, text: &str) -> Result<NaiveDate, Error> {
     let well_formed = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
     well_formed
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
@@ -485,11 +527,11 @@ pub(crate) fn parse_date(path: &str, text: &str) -> Result<NaiveDate, Error> {
         .ok_or_else(|| Error::input(path, format!("{text:?} is not a date YYYY-MM-DD")))
 }
 
-fn optional_date(path: &str, text: Option<&str>) -> Result<Option<NaiveDate>, Error> {
+fn optional_date(path: &At<'_>, text: Option<&str>) -> Result<Option<NaiveDate>, Error> {
     text.map(|text| parse_date(path, text)).transpose()
 }
 
-fn in_range(path: &str, value: i64, min: i64, max: i64) -> Result<i64, Error> {
+fn in_range(path: &At<'_>, value: i64, min: i64, max: i64) -> Result<i64, Error> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
@@ -497,9 +539,9 @@ fn in_range(path: &str, value: i64, min: i64, max: i64) -> Result<i64, Error> {
     }
 }
 
-pub(crate) fn require_id(path: &str, id: &str) -> Result<(), Error> {
+pub(crate) fn require_id(path: &At<'_>, id: &str) -> Result<(), Error> {
     if id.is_empty() {
-        return Err(Error::input(format!("{path}.id"), "must not be empty"));
+        return Err(Error::input(path.field("id"), "must not be empty"));
     }
     Ok(())
 }

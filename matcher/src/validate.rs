@@ -15,7 +15,7 @@ use crate::model::{
     Agreement, ExistingMatch, Instance, Location, Need, Opening, OpeningId, Partner, PartnerId, Student,
     StudentId, Term, TravelMode,
 };
-use crate::record::{HeldRecord, OpeningRecord, PartnerRecord, StudentRecord, parse_date};
+use crate::record::{At, HeldRecord, OpeningRecord, PartnerRecord, StudentRecord, parse_date};
 use crate::score::{Criterion, MAX_WEIGHT, Weights};
 
 /// The instance document, as read.
@@ -337,7 +337,7 @@ impl Parts {
     /// # Errors
     /// [`Error::Input`] naming the path of the first broken field rule.
     pub fn from_raw(raw: RawInstance) -> Result<Parts, Error> {
-        let as_of = parse_date("asOf", &raw.as_of)?;
+        let as_of = parse_date(&At::Root("asOf"), &raw.as_of)?;
         let partners = parse_all("partners", raw.partners, PartnerRecord::parse_at)?;
         let students = parse_all("students", raw.students, StudentRecord::parse_at)?;
         let openings = parse_all("openings", raw.openings, OpeningRecord::parse_at)?;
@@ -395,12 +395,13 @@ impl Parts {
 fn parse_all<R, T>(
     list: &str,
     raw: Option<Vec<R>>,
-    parse: impl Fn(&str, R) -> Result<T, Error>,
+    parse: impl Fn(&At<'_>, R) -> Result<T, Error>,
 ) -> Result<Vec<T>, Error> {
+    let list = At::Root(list);
     raw.unwrap_or_default()
         .into_iter()
         .enumerate()
-        .map(|(index, item)| parse(&format!("{list}[{index}]"), item))
+        .map(|(index, item)| parse(&list.item(index), item))
         .collect()
 }
 
@@ -494,8 +495,8 @@ fn build(parts: &Parts, kept: Kept) -> Result<Instance, Error> {
         .zip(kept.openings)
         .enumerate()
         .map(|(index, (opening, (id, schedule)))| {
-            let partner =
-                resolve(&format!("openings[{index}]"), "partnerId", &partner_index, &opening.partner_id)?;
+            let at = At::Item(&At::Root("openings"), index);
+            let partner = resolve(&at, "partnerId", &partner_index, &opening.partner_id)?;
             Ok(model_opening(opening, id, schedule, partner, &mut terms))
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -704,7 +705,12 @@ fn index_ids<'a>(
     Ok(index)
 }
 
-fn resolve(path: &str, field: &str, index: &HashMap<&str, usize>, id: &str) -> Result<usize, Error> {
+fn resolve(
+    path: &(impl std::fmt::Display + ?Sized),
+    field: &str,
+    index: &HashMap<&str, usize>,
+    id: &str,
+) -> Result<usize, Error> {
     index
         .get(id)
         .copied()
