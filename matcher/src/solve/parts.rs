@@ -30,13 +30,20 @@ pub(super) enum Part {
 }
 
 /// Parts of every row and column of a component.
+#[derive(Debug, PartialEq, Eq)]
 pub(super) struct Split {
     pub rows: Vec<Part>,
     pub columns: Vec<Part>,
 }
 
 pub(super) fn split(component: &Component) -> Split {
-    let matching = Matching::maximum(component);
+    split_from(component, component.n_slots() < component.n_rows())
+}
+
+/// [`split`], its matching grown from the slots or from the rows.
+pub(super) fn split_from(component: &Component, from_slots: bool) -> Split {
+    let by_column = rows_by_column(component);
+    let matching = Matching::maximum(component, &by_column, from_slots);
     let n_rows = component.n_rows();
     let n_columns = component.columns.len();
     let mut rows = vec![Part::Perfect; n_rows];
@@ -62,7 +69,6 @@ pub(super) fn split(component: &Component) -> Split {
         }
     }
 
-    let by_column = rows_by_column(component);
     let mut queue: Vec<u32> = (0..n_columns as u32)
         .filter(|column| {
             matching.members[*column as usize].len() < component.capacities[*column as usize] as usize
@@ -114,13 +120,46 @@ enum Frame {
     Column { column: u32, next_member: usize },
 }
 
+/// A frame of the search from a free slot: at `column` (entered by moving
+/// `via`, one of its members, to the column before it), trying its rows from
+/// this position.
+#[derive(Clone, Copy)]
+struct SlotFrame {
+    column: u32,
+    via: u32,
+    next_row: usize,
+}
+
 impl Matching {
-    fn maximum(component: &Component) -> Matching {
+    /// A maximum matching, grown in phases from the slots or the rows ([`split`]
+    /// takes the side with fewer places to fill): every phase tries each unfilled node of that side, and the last one
+    /// proves no path is left, so it costs a pass over the side's unfilled nodes.
+    /// From the rows, a district's big components (three rows for every slot) kept
+    /// two thirds of their rows unmatched through hundreds of phases: 21 s of a
+    /// 1M-student tutoring split, against 7 s for its whole solve.
+    fn maximum(component: &Component, by_column: &[Vec<u32>], from_slots: bool) -> Matching {
         let n_rows = component.n_rows();
         let mut matching =
             Matching { row_column: vec![NONE; n_rows], members: vec![Vec::new(); component.columns.len()] };
         let mut visited = vec![0u32; component.columns.len()];
         let mut phase = 0u32;
+        if from_slots {
+            let mut stack: Vec<SlotFrame> = Vec::new();
+            loop {
+                phase += 1;
+                let mut grew = false;
+                for root in 0..component.columns.len() as u32 {
+                    while matching.has_room(component, root)
+                        && matching.augment_from_slot(by_column, root, phase, &mut visited, &mut stack)
+                    {
+                        grew = true;
+                    }
+                }
+                if !grew {
+                    return matching;
+                }
+            }
+        }
         let mut stack: Vec<Frame> = Vec::new();
         loop {
             phase += 1;
@@ -136,6 +175,65 @@ impl Matching {
                 return matching;
             }
         }
+    }
+
+    fn join(&mut self, row: u32, column: u32) {
+        self.row_column[row as usize] = column;
+        self.members[column as usize].push(row);
+    }
+
+    fn leave(&mut self, row: u32, column: u32) {
+        let members = &mut self.members[column as usize];
+        if let Some(at) = members.iter().position(|member| *member == row) {
+            members.swap_remove(at);
+        }
+        self.row_column[row as usize] = NONE;
+    }
+
+    fn has_room(&self, component: &Component, column: u32) -> bool {
+        self.members[column as usize].len() < component.capacities[column as usize] as usize
+    }
+
+    /// Looks for an augmenting path from a free slot of `root` to an unmatched
+    /// row, skipping columns visited in this phase, and flips it: each row on it
+    /// moves into the column before its own, the unmatched one into the last.
+    fn augment_from_slot(
+        &mut self,
+        by_column: &[Vec<u32>],
+        root: u32,
+        phase: u32,
+        visited: &mut [u32],
+        stack: &mut Vec<SlotFrame>,
+    ) -> bool {
+        stack.clear();
+        visited[root as usize] = phase;
+        stack.push(SlotFrame { column: root, via: NONE, next_row: 0 });
+        while let Some(frame) = stack.last_mut() {
+            let rows = &by_column[frame.column as usize];
+            if frame.next_row == rows.len() {
+                stack.pop();
+                continue;
+            }
+            let row = rows[frame.next_row];
+            frame.next_row += 1;
+            let held = self.row_column[row as usize];
+            if held == NONE {
+                let top = stack.len() - 1;
+                self.join(row, stack[top].column);
+                for at in (1..=top).rev() {
+                    let SlotFrame { column, via, .. } = stack[at];
+                    self.leave(via, column);
+                    self.join(via, stack[at - 1].column);
+                }
+                return true;
+            }
+            if visited[held as usize] == phase {
+                continue;
+            }
+            visited[held as usize] = phase;
+            stack.push(SlotFrame { column: held, via: row, next_row: 0 });
+        }
+        false
     }
 
     /// Looks for an augmenting path from `root`, skipping columns already visited

@@ -404,3 +404,21 @@ fn pricing_leaves_out_edges_that_cannot_improve() {
     assert_eq!((solution.matched, solution.total_weight), (2, 18));
     assert_eq!(stats, SparseStats { rounds: 1, edges: 2, resumed: 0 });
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The split is the same whichever side grows the maximum matching (the
+    /// Dulmage–Mendelsohn parts do not depend on the matching).
+    #[test]
+    fn the_split_is_the_same_grown_from_slots_or_from_rows(problem in problem_strategy(30, 12, 50)) {
+        for component in split_components(&problem) {
+            let from_slots = parts::split_from(&component, true);
+            prop_assert_eq!(&from_slots, &parts::split_from(&component, false));
+            let surplus = |part| from_slots.rows.iter().filter(|at| **at == part).count();
+            // A row-surplus part exists exactly when some row cannot be matched.
+            let unmatched = component.n_rows() - solve_component(&component, None).unwrap().iter().flatten().count();
+            prop_assert_eq!(surplus(parts::Part::RowSurplus) > 0, unmatched > 0);
+        }
+    }
+}
