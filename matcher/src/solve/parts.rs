@@ -11,8 +11,11 @@
 //! of each part's optimum, and each part can be rooted on its scarce side, where a
 //! search always finds a free partner nearby instead of exploring its whole region.
 //!
-//! Cost: O(E · √V)-like in practice for the matching (phases of augmenting
-//! depth-first searches that share visited marks), O(E) for the split.
+//! Cost: for the matching, phases of augmenting depth-first searches that share
+//! visited marks, each a pass over the unfilled nodes of the side it grows from
+//! (the one with fewer places to fill); O(E) for the split. A component with many
+//! unfillable nodes on both sides still takes many phases: the 1M-student
+//! clustered city's tutoring split takes 33 s against 2.6 s for its solve.
 
 use super::Component;
 
