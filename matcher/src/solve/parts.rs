@@ -135,8 +135,9 @@ struct SlotFrame {
 
 impl Matching {
     /// A maximum matching, grown in phases from the slots or the rows ([`split`]
-    /// takes the side with fewer places to fill): every phase tries each unfilled node of that side, and the last one
-    /// proves no path is left, so it costs a pass over the side's unfilled nodes.
+    /// takes the side with fewer places to fill): every phase tries each unfilled
+    /// node of that side, and the last one proves no path is left, so a phase
+    /// costs a pass over the side's unfilled nodes.
     /// From the rows, a district's big components (three rows for every slot) kept
     /// two thirds of their rows unmatched through hundreds of phases: 21 s of a
     /// 1M-student tutoring split, against 7 s for its whole solve.
