@@ -11,11 +11,9 @@
 //! of each part's optimum, and each part can be rooted on its scarce side, where a
 //! search always finds a free partner nearby instead of exploring its whole region.
 //!
-//! Cost: for the matching, phases of augmenting depth-first searches that share
-//! visited marks, each a pass over the unfilled nodes of the side it grows from
-//! (the one with fewer places to fill); O(E) for the split. A component with many
-//! unfillable nodes on both sides still takes many phases: the 1M-student
-//! clustered city's tutoring split takes 33 s against 2.6 s for its solve.
+//! Cost: for the matching, Hopcroft–Karp phases (a breadth-first layering, then
+//! depth-first searches along shortest augmenting paths that share visited
+//! marks), O(E) each and O(√V) of them; O(E) for the split.
 
 use super::Component;
 
@@ -40,13 +38,33 @@ pub(super) struct Split {
 }
 
 pub(super) fn split(component: &Component) -> Split {
-    split_from(component, component.n_slots() < component.n_rows())
+    split_from(component, Grow::Layered)
 }
 
-/// [`split`], its matching grown from the slots or from the rows.
-pub(super) fn split_from(component: &Component, from_slots: bool) -> Split {
+/// How the split's maximum matching grows. Phases of depth-first searches from
+/// one side cost a pass over that side's unfilled nodes each, and a district's
+/// big components keep many on both sides: on the 1M-student clustered city
+/// (tutoring: 548k rows that stay unmatched, 60k columns with slots to spare)
+/// hundreds of phases took 33 s against 2.6 s for the component's solve.
+/// Hopcroft–Karp's layered phases, O(√V) of them, took that city from 65 s to
+/// 35 s end to end; the other two stay as the tests' cross-checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Grow {
+    /// Phases of searches from the rows.
+    #[cfg_attr(not(test), allow(dead_code))]
+    FromRows,
+    /// Phases of searches from the free slots.
+    #[cfg_attr(not(test), allow(dead_code))]
+    FromSlots,
+    /// Hopcroft–Karp phases from the rows: a breadth-first layering, then
+    /// searches along shortest augmenting paths only.
+    Layered,
+}
+
+/// [`split`], its matching grown as `grow` says.
+pub(super) fn split_from(component: &Component, grow: Grow) -> Split {
     let by_column = rows_by_column(component);
-    let matching = Matching::maximum(component, &by_column, from_slots);
+    let matching = Matching::maximum(component, &by_column, grow);
     let n_rows = component.n_rows();
     let n_columns = component.columns.len();
     let mut rows = vec![Part::Perfect; n_rows];
@@ -123,6 +141,16 @@ enum Frame {
     Column { column: u32, next_member: usize },
 }
 
+/// Unreached, in [`Layers`].
+const FAR: u32 = u32::MAX;
+
+/// Hopcroft–Karp's layering: each row's and column's distance (in edges) from
+/// the unmatched rows along alternating paths, up to the nearest free slot.
+struct Layers {
+    row: Vec<u32>,
+    column: Vec<u32>,
+}
+
 /// A frame of the search from a free slot: at `column` (entered by moving
 /// `via`, one of its members, to the column before it), trying its rows from
 /// this position.
@@ -134,20 +162,30 @@ struct SlotFrame {
 }
 
 impl Matching {
-    /// A maximum matching, grown in phases from the slots or the rows ([`split`]
-    /// takes the side with fewer places to fill): every phase tries each unfilled
-    /// node of that side, and the last one proves no path is left, so a phase
-    /// costs a pass over the side's unfilled nodes.
-    /// From the rows, a district's big components (three rows for every slot) kept
-    /// two thirds of their rows unmatched through hundreds of phases: 21 s of a
-    /// 1M-student tutoring split, against 7 s for its whole solve.
-    fn maximum(component: &Component, by_column: &[Vec<u32>], from_slots: bool) -> Matching {
+    /// A maximum matching, grown as `grow` says ([`Grow`]); in every way the last
+    /// phase proves no augmenting path is left.
+    fn maximum(component: &Component, by_column: &[Vec<u32>], grow: Grow) -> Matching {
         let n_rows = component.n_rows();
         let mut matching =
             Matching { row_column: vec![NONE; n_rows], members: vec![Vec::new(); component.columns.len()] };
         let mut visited = vec![0u32; component.columns.len()];
         let mut phase = 0u32;
-        if from_slots {
+        if grow == Grow::Layered {
+            let mut layers = Layers { row: vec![0; n_rows], column: vec![0; component.columns.len()] };
+            let mut stack: Vec<Frame> = Vec::new();
+            loop {
+                let roots: Vec<u32> =
+                    (0..n_rows as u32).filter(|row| matching.row_column[*row as usize] == NONE).collect();
+                if !matching.layer(component, &roots, &mut layers) {
+                    return matching;
+                }
+                phase += 1;
+                for root in roots {
+                    matching.augment(component, root, phase, &mut visited, &mut stack, Some(&layers));
+                }
+            }
+        }
+        if grow == Grow::FromSlots {
             let mut stack: Vec<SlotFrame> = Vec::new();
             loop {
                 phase += 1;
@@ -170,7 +208,7 @@ impl Matching {
             let mut grew = false;
             for root in 0..n_rows as u32 {
                 if matching.row_column[root as usize] == NONE
-                    && matching.augment(component, root, phase, &mut visited, &mut stack)
+                    && matching.augment(component, root, phase, &mut visited, &mut stack, None)
                 {
                     grew = true;
                 }
@@ -179,6 +217,44 @@ impl Matching {
                 return matching;
             }
         }
+    }
+
+    /// Lays out `layers` from `roots` (the unmatched rows) breadth first, up to
+    /// the layer of the nearest column with room; false if none is reachable.
+    fn layer(&self, component: &Component, roots: &[u32], layers: &mut Layers) -> bool {
+        layers.row.fill(FAR);
+        layers.column.fill(FAR);
+        let mut queue: Vec<u32> = roots.to_vec();
+        for root in roots {
+            layers.row[*root as usize] = 0;
+        }
+        let mut nearest = FAR;
+        let mut head = 0;
+        while let Some(&row) = queue.get(head) {
+            head += 1;
+            let distance = layers.row[row as usize];
+            if distance >= nearest {
+                break;
+            }
+            for (column, _) in component.edges(row as usize) {
+                let c = column as usize;
+                if self.row_column[row as usize] == column || layers.column[c] != FAR {
+                    continue;
+                }
+                layers.column[c] = distance + 1;
+                if self.has_room(component, column) {
+                    nearest = distance + 1;
+                    continue;
+                }
+                for &member in &self.members[c] {
+                    if layers.row[member as usize] == FAR {
+                        layers.row[member as usize] = distance + 2;
+                        queue.push(member);
+                    }
+                }
+            }
+        }
+        nearest != FAR
     }
 
     fn join(&mut self, row: u32, column: u32) {
@@ -249,6 +325,7 @@ impl Matching {
         phase: u32,
         visited: &mut [u32],
         stack: &mut Vec<Frame>,
+        layers: Option<&Layers>,
     ) -> bool {
         stack.clear();
         stack.push(Frame::Row { row: root, next_edge: component.range(root as usize).start });
@@ -266,6 +343,9 @@ impl Matching {
                     if visited[c] == phase || self.row_column[row] == column {
                         continue;
                     }
+                    if layers.is_some_and(|layers| layers.column[c] != layers.row[row] + 1) {
+                        continue;
+                    }
                     visited[c] = phase;
                     if self.members[c].len() < component.capacities[c] as usize {
                         self.flip(stack, column);
@@ -281,6 +361,10 @@ impl Matching {
                     }
                     let member = members[*next_member];
                     *next_member += 1;
+                    let column = *column as usize;
+                    if layers.is_some_and(|layers| layers.row[member as usize] != layers.column[column] + 1) {
+                        continue;
+                    }
                     stack.push(Frame::Row { row: member, next_edge: component.range(member as usize).start });
                 }
             }

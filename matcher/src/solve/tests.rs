@@ -413,8 +413,9 @@ proptest! {
     #[test]
     fn the_split_is_the_same_grown_from_slots_or_from_rows(problem in problem_strategy(30, 12, 50)) {
         for component in split_components(&problem) {
-            let from_slots = parts::split_from(&component, true);
-            prop_assert_eq!(&from_slots, &parts::split_from(&component, false));
+            let from_slots = parts::split_from(&component, parts::Grow::FromSlots);
+            prop_assert_eq!(&from_slots, &parts::split_from(&component, parts::Grow::FromRows));
+            prop_assert_eq!(&from_slots, &parts::split_from(&component, parts::Grow::Layered));
             let surplus = |part| from_slots.rows.iter().filter(|at| **at == part).count();
             // A row-surplus part exists exactly when some row cannot be matched.
             let unmatched = component.n_rows() - solve_component(&component, None).unwrap().iter().flatten().count();
