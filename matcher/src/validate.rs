@@ -511,7 +511,7 @@ fn build(parts: &Parts, kept: Kept) -> Result<Instance, Error> {
         .iter()
         .enumerate()
         .map(|(index, existing)| {
-            let path = format!("existingMatches[{index}]");
+            let path = At::Item(&At::Root("existingMatches"), index);
             let student = resolve(&path, "studentId", &student_index, &existing.student_id)?;
             let opening = resolve(&path, "openingId", &opening_index, &existing.opening_id)?;
             Ok(ExistingMatch { student, opening, sessions: existing.sessions.clone() })
@@ -519,7 +519,7 @@ fn build(parts: &Parts, kept: Kept) -> Result<Instance, Error> {
         .collect::<Result<Vec<_>, Error>>()?;
     let mut declined = HashSet::new();
     for (index, (student_id, opening_id)) in parts.declined.iter().enumerate() {
-        let path = format!("declined[{index}]");
+        let path = At::Item(&At::Root("declined"), index);
         let student = resolve(&path, "studentId", &student_index, student_id)?;
         let opening = resolve(&path, "openingId", &opening_index, opening_id)?;
         declined.insert((student as u32, opening as u32));

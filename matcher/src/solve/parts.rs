@@ -47,15 +47,12 @@ pub(super) fn split(component: &Component) -> Split {
 /// (tutoring: 548k rows that stay unmatched, 60k columns with slots to spare)
 /// hundreds of phases took 33 s against 2.6 s for the component's solve.
 /// Hopcroft–Karp's layered phases, O(√V) of them, took that city from 65 s to
-/// 35 s end to end; the other two stay as the tests' cross-checks.
+/// 35 s end to end; the plain phases stay as the tests' cross-check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Grow {
     /// Phases of searches from the rows.
     #[cfg_attr(not(test), allow(dead_code))]
     FromRows,
-    /// Phases of searches from the free slots.
-    #[cfg_attr(not(test), allow(dead_code))]
-    FromSlots,
     /// Hopcroft–Karp phases from the rows: a breadth-first layering, then
     /// searches along shortest augmenting paths only.
     Layered,
@@ -63,8 +60,7 @@ pub(super) enum Grow {
 
 /// [`split`], its matching grown as `grow` says.
 pub(super) fn split_from(component: &Component, grow: Grow) -> Split {
-    let by_column = rows_by_column(component);
-    let matching = Matching::maximum(component, &by_column, grow);
+    let matching = Matching::maximum(component, grow);
     let n_rows = component.n_rows();
     let n_columns = component.columns.len();
     let mut rows = vec![Part::Perfect; n_rows];
@@ -90,6 +86,7 @@ pub(super) fn split_from(component: &Component, grow: Grow) -> Split {
         }
     }
 
+    let by_column = rows_by_column(component);
     let mut queue: Vec<u32> = (0..n_columns as u32)
         .filter(|column| {
             matching.members[*column as usize].len() < component.capacities[*column as usize] as usize
@@ -151,67 +148,30 @@ struct Layers {
     column: Vec<u32>,
 }
 
-/// A frame of the search from a free slot: at `column` (entered by moving
-/// `via`, one of its members, to the column before it), trying its rows from
-/// this position.
-#[derive(Clone, Copy)]
-struct SlotFrame {
-    column: u32,
-    via: u32,
-    next_row: usize,
-}
-
 impl Matching {
     /// A maximum matching, grown as `grow` says ([`Grow`]); in every way the last
     /// phase proves no augmenting path is left.
-    fn maximum(component: &Component, by_column: &[Vec<u32>], grow: Grow) -> Matching {
+    fn maximum(component: &Component, grow: Grow) -> Matching {
         let n_rows = component.n_rows();
-        let mut matching =
-            Matching { row_column: vec![NONE; n_rows], members: vec![Vec::new(); component.columns.len()] };
-        let mut visited = vec![0u32; component.columns.len()];
-        let mut phase = 0u32;
-        if grow == Grow::Layered {
-            let mut layers = Layers { row: vec![0; n_rows], column: vec![0; component.columns.len()] };
-            let mut stack: Vec<Frame> = Vec::new();
-            loop {
-                let roots: Vec<u32> =
-                    (0..n_rows as u32).filter(|row| matching.row_column[*row as usize] == NONE).collect();
-                if !matching.layer(component, &roots, &mut layers) {
-                    return matching;
-                }
-                phase += 1;
-                for root in roots {
-                    matching.augment(component, root, phase, &mut visited, &mut stack, Some(&layers));
-                }
-            }
-        }
-        if grow == Grow::FromSlots {
-            let mut stack: Vec<SlotFrame> = Vec::new();
-            loop {
-                phase += 1;
-                let mut grew = false;
-                for root in 0..component.columns.len() as u32 {
-                    while matching.has_room(component, root)
-                        && matching.augment_from_slot(by_column, root, phase, &mut visited, &mut stack)
-                    {
-                        grew = true;
-                    }
-                }
-                if !grew {
-                    return matching;
-                }
-            }
-        }
+        let n_columns = component.columns.len();
+        let mut matching = Matching { row_column: vec![NONE; n_rows], members: vec![Vec::new(); n_columns] };
+        let mut visited = vec![0u32; n_columns];
+        let mut layers =
+            (grow == Grow::Layered).then(|| Layers { row: vec![FAR; n_rows], column: vec![FAR; n_columns] });
         let mut stack: Vec<Frame> = Vec::new();
+        let mut phase = 0u32;
         loop {
+            let roots: Vec<u32> =
+                (0..n_rows as u32).filter(|row| matching.row_column[*row as usize] == NONE).collect();
+            if let Some(layers) = layers.as_mut()
+                && !matching.layer(component, &roots, layers)
+            {
+                return matching;
+            }
             phase += 1;
             let mut grew = false;
-            for root in 0..n_rows as u32 {
-                if matching.row_column[root as usize] == NONE
-                    && matching.augment(component, root, phase, &mut visited, &mut stack, None)
-                {
-                    grew = true;
-                }
+            for root in roots {
+                grew |= matching.augment(component, root, phase, &mut visited, &mut stack, layers.as_ref());
             }
             if !grew {
                 return matching;
@@ -257,63 +217,8 @@ impl Matching {
         nearest != FAR
     }
 
-    fn join(&mut self, row: u32, column: u32) {
-        self.row_column[row as usize] = column;
-        self.members[column as usize].push(row);
-    }
-
-    fn leave(&mut self, row: u32, column: u32) {
-        let members = &mut self.members[column as usize];
-        if let Some(at) = members.iter().position(|member| *member == row) {
-            members.swap_remove(at);
-        }
-        self.row_column[row as usize] = NONE;
-    }
-
     fn has_room(&self, component: &Component, column: u32) -> bool {
         self.members[column as usize].len() < component.capacities[column as usize] as usize
-    }
-
-    /// Looks for an augmenting path from a free slot of `root` to an unmatched
-    /// row, skipping columns visited in this phase, and flips it: each row on it
-    /// moves into the column before its own, the unmatched one into the last.
-    fn augment_from_slot(
-        &mut self,
-        by_column: &[Vec<u32>],
-        root: u32,
-        phase: u32,
-        visited: &mut [u32],
-        stack: &mut Vec<SlotFrame>,
-    ) -> bool {
-        stack.clear();
-        visited[root as usize] = phase;
-        stack.push(SlotFrame { column: root, via: NONE, next_row: 0 });
-        while let Some(frame) = stack.last_mut() {
-            let rows = &by_column[frame.column as usize];
-            if frame.next_row == rows.len() {
-                stack.pop();
-                continue;
-            }
-            let row = rows[frame.next_row];
-            frame.next_row += 1;
-            let held = self.row_column[row as usize];
-            if held == NONE {
-                let top = stack.len() - 1;
-                self.join(row, stack[top].column);
-                for at in (1..=top).rev() {
-                    let SlotFrame { column, via, .. } = stack[at];
-                    self.leave(via, column);
-                    self.join(via, stack[at - 1].column);
-                }
-                return true;
-            }
-            if visited[held as usize] == phase {
-                continue;
-            }
-            visited[held as usize] = phase;
-            stack.push(SlotFrame { column: held, via: row, next_row: 0 });
-        }
-        false
     }
 
     /// Looks for an augmenting path from `root`, skipping columns already visited
@@ -347,7 +252,7 @@ impl Matching {
                         continue;
                     }
                     visited[c] = phase;
-                    if self.members[c].len() < component.capacities[c] as usize {
+                    if self.has_room(component, column) {
                         self.flip(stack, column);
                         return true;
                     }

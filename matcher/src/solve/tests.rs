@@ -408,15 +408,15 @@ fn pricing_leaves_out_edges_that_cannot_improve() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
-    /// The split is the same whichever side grows the maximum matching (the
-    /// Dulmage–Mendelsohn parts do not depend on the matching).
+    /// The split is the same with its matching grown by Hopcroft–Karp's layered
+    /// phases or by plain ones (the Dulmage–Mendelsohn parts do not depend on the
+    /// matching).
     #[test]
-    fn the_split_is_the_same_grown_from_slots_or_from_rows(problem in problem_strategy(30, 12, 50)) {
+    fn the_split_is_the_same_grown_in_layered_or_plain_phases(problem in problem_strategy(30, 12, 50)) {
         for component in split_components(&problem) {
-            let from_slots = parts::split_from(&component, parts::Grow::FromSlots);
-            prop_assert_eq!(&from_slots, &parts::split_from(&component, parts::Grow::FromRows));
-            prop_assert_eq!(&from_slots, &parts::split_from(&component, parts::Grow::Layered));
-            let surplus = |part| from_slots.rows.iter().filter(|at| **at == part).count();
+            let layered = parts::split_from(&component, parts::Grow::Layered);
+            prop_assert_eq!(&layered, &parts::split_from(&component, parts::Grow::FromRows));
+            let surplus = |part| layered.rows.iter().filter(|at| **at == part).count();
             // A row-surplus part exists exactly when some row cannot be matched.
             let unmatched = component.n_rows() - solve_component(&component, None).unwrap().iter().flatten().count();
             prop_assert_eq!(surplus(parts::Part::RowSurplus) > 0, unmatched > 0);
