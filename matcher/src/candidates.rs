@@ -11,14 +11,16 @@ use rayon::prelude::*;
 
 mod near;
 mod pair;
+mod shelves;
 
 use near::Near;
 use pair::{Asker, Fits, Sketch, TermBits, Terms};
+use shelves::Layout;
 
 use crate::calendar::WeekWindows;
 use crate::feasibility::{Constraint, PairFacts, Standing, needs_background_check};
 use crate::geo::{PICKUP_TOLERANCE_KM, Spot, chord_squared, reach_km, unit_vector};
-use crate::model::{Instance, Kind, Location, Need, Opening, Term, TravelMode};
+use crate::model::{Instance, Kind, Location, Need, Opening, Student, Term, TravelMode};
 use crate::score::{
     Breakdown, Criterion, Ratings, rate_field, rate_priority, rate_schedule, rate_travel, rate_waiting,
 };
@@ -54,6 +56,9 @@ pub struct NeedRef<'a> {
     pub need: &'a Need,
 }
 
+/// Per shelf, positions in [`KindIndex::virtual_sketches`].
+type VirtualShelves = Arc<[Vec<u32>]>;
+
 /// The indexes of one kind's openings.
 pub struct KindIndex<'a> {
     instance: &'a Instance,
@@ -61,13 +66,20 @@ pub struct KindIndex<'a> {
     kind: Kind,
     /// Opening indices of this kind, ascending.
     openings: Vec<u32>,
+    /// Every in-person opening of the kind, for `ruledOutBy`'s travel count.
     in_person: Near<Sketch>,
-    virtual_by_language: HashMap<Term, Vec<Sketch>>,
-    /// The virtual openings of each language set asked for, ascending, each once:
-    /// students share few language sets, and a dense district has thousands of
-    /// virtual openings to merge.
-    virtual_by_languages: RwLock<HashMap<Vec<Term>, Arc<[Sketch]>>>,
-    n_virtual: u32,
+    /// How the open ones are shelved for finding candidates ([`shelves`]).
+    layout: Layout,
+    /// The open in-person openings per shelf.
+    in_person_shelves: Vec<Near<Sketch>>,
+    /// The virtual openings, ascending.
+    virtual_sketches: Vec<Sketch>,
+    /// Per language, its virtual openings' positions in `virtual_sketches`.
+    virtual_by_language: HashMap<Term, Vec<u32>>,
+    /// The open virtual openings in each language set asked for, per shelf, as
+    /// positions, ascending, each once: students share few language sets, and a
+    /// dense district has thousands of virtual openings to merge.
+    virtual_by_languages: RwLock<HashMap<Vec<Term>, VirtualShelves>>,
     max_pickup_km: Option<f64>,
     terms: Terms,
     /// A representative opening of each distinct (schedule, session length).
@@ -92,7 +104,8 @@ impl<'a> KindIndex<'a> {
         // Per opening of the kind, in `openings` order: its schedule rule.
         let mut rule_per_opening = Vec::with_capacity(openings.len());
         let mut points = Vec::new();
-        let mut virtual_by_language: HashMap<Term, Vec<Sketch>> = HashMap::new();
+        let mut virtual_sketches = Vec::new();
+        let mut virtual_by_language: HashMap<Term, Vec<u32>> = HashMap::new();
         let mut max_pickup_km: Option<f64> = None;
         for &index in &openings {
             let opening = &instance.openings[index as usize];
@@ -105,8 +118,9 @@ impl<'a> KindIndex<'a> {
             match opening.location {
                 Location::Virtual => {
                     for language in &opening.languages {
-                        virtual_by_language.entry(*language).or_default().push(sketch);
+                        virtual_by_language.entry(*language).or_default().push(virtual_sketches.len() as u32);
                     }
+                    virtual_sketches.push(sketch);
                 }
                 Location::InPerson(place) => {
                     points.push((unit_vector(place), sketch));
@@ -116,17 +130,19 @@ impl<'a> KindIndex<'a> {
                 }
             }
         }
-        let n_virtual = (openings.len() - points.len()) as u32;
         let tallies = Tallies::build(instance, standing, &openings, &rule_per_opening);
+        let layout = Layout::new(kind == Kind::Tutoring && terms.subjects.exact, terms.subjects.len());
         KindIndex {
             instance,
             standing,
             kind,
             openings,
+            layout,
+            in_person_shelves: layout.shelve_in_person(&points),
             in_person: Near::build(points),
+            virtual_sketches,
             virtual_by_language,
             virtual_by_languages: RwLock::new(HashMap::new()),
-            n_virtual,
             max_pickup_km,
             terms,
             rules,
@@ -219,12 +235,7 @@ impl<'a> KindIndex<'a> {
                 }
             };
             // Visiting order does not matter: candidates are sorted once, below.
-            self.for_each_in_reach(need.student, &mut consider);
-            if student.remote_ok {
-                for sketch in self.virtual_for(&student.language_set).iter() {
-                    consider(sketch);
-                }
-            }
+            self.for_each_shelved(&asker, &mut consider);
         }
         if !candidates.is_empty() {
             candidates.sort_unstable_by_key(|candidate| candidate.opening);
@@ -258,42 +269,72 @@ impl<'a> KindIndex<'a> {
         rate_pair(self.instance, self.standing, need, opening as usize, facts)
     }
 
-    /// The virtual openings in any of `languages`, ascending, each once.
-    fn virtual_for(&self, languages: &[Term]) -> Arc<[Sketch]> {
+    /// Visits, once each, the open openings on the shelves of the asker's grade
+    /// and subjects: those in person within the student's reach radius and, for a
+    /// student open to remote ones, the virtual ones in their languages.
+    fn for_each_shelved(&self, asker: &Asker<'_>, mut visit: impl FnMut(&Sketch)) {
+        let student = &self.instance.students[asker.student()];
+        let reach = self.reach(student);
+        let virtual_shelves = student.remote_ok.then(|| self.virtual_for(&student.language_set));
+        let slots = self.layout.slots(asker.subject_bits());
+        for slot in shelves::ones(slots) {
+            let earlier = shelves::earlier(slots, slot);
+            let mut once = |sketch: &Sketch| {
+                if sketch.subject_bits() & earlier == 0 {
+                    visit(sketch);
+                }
+            };
+            let shelf = self.layout.shelf(asker.grade(), slot);
+            if let Some((centre, max_squared)) = reach {
+                self.in_person_shelves[shelf].for_each_within(centre, max_squared, &mut once);
+            }
+            if let Some(virtual_shelves) = &virtual_shelves {
+                virtual_shelves[shelf].iter().for_each(|at| once(&self.virtual_sketches[*at as usize]));
+            }
+        }
+    }
+
+    /// The open virtual openings in any of `languages`, per shelf, ascending, each once.
+    fn virtual_for(&self, languages: &[Term]) -> VirtualShelves {
         let cached = self.virtual_by_languages.read().ok().and_then(|cache| cache.get(languages).cloned());
         if let Some(sketches) = cached {
             return sketches;
         }
-        let mut sketches: Vec<Sketch> = languages
+        let mut positions: Vec<u32> = languages
             .iter()
             .filter_map(|language| self.virtual_by_language.get(language))
             .flatten()
             .copied()
             .collect();
-        sketches.sort_unstable_by_key(|sketch| sketch.index);
-        sketches.dedup_by_key(|sketch| sketch.index);
-        let sketches: Arc<[Sketch]> = sketches.into();
+        positions.sort_unstable();
+        positions.dedup();
+        let items = positions.iter().map(|at| (&self.virtual_sketches[*at as usize], *at));
+        let shelves: VirtualShelves = self.layout.shelve(items).into();
         if let Ok(mut cache) = self.virtual_by_languages.write() {
-            cache.insert(languages.to_vec(), Arc::clone(&sketches));
+            cache.insert(languages.to_vec(), Arc::clone(&shelves));
         }
-        sketches
+        shelves
     }
 
     /// Visits the in-person openings within the student's reach radius (a superset
     /// of those within their travel limit).
     fn for_each_in_reach(&self, student_index: usize, visit: impl FnMut(&Sketch)) {
         let student = &self.instance.students[student_index];
+        if let Some((centre, max_squared)) = self.reach(student) {
+            self.in_person.for_each_within(centre, max_squared, visit);
+        }
+    }
+
+    /// The centre and squared chord of the student's reach: the farthest any of
+    /// their ways (or a partner's pick-up) can take them within their limit.
+    fn reach(&self, student: &Student) -> Option<([f64; 3], f64)> {
         let limit = student.max_travel_minutes;
         let own = student.travel_modes.iter().map(|mode| reach_km(*mode, limit)).fold(-1.0, f64::max);
         let pickup = self
             .max_pickup_km
             .map_or(-1.0, |radius| reach_km(TravelMode::Car, limit).min(radius + PICKUP_TOLERANCE_KM));
         let radius = own.max(pickup);
-        if radius < 0.0 {
-            return;
-        }
-        let centre = unit_vector(student.home);
-        self.in_person.for_each_within(centre, chord_squared(radius), visit);
+        (radius >= 0.0).then(|| (unit_vector(student.home), chord_squared(radius)))
     }
 
     /// `ruledOutBy` for a need with no candidate; `travel_passes` counts the
@@ -316,7 +357,7 @@ impl<'a> KindIndex<'a> {
         };
         counts[Constraint::Language.index()] = n - tallies.languages.count_any(&student.language_set);
         counts[Constraint::Schedule.index()] = self.count_schedule_fails(free);
-        let virtual_fails = if student.remote_ok { 0 } else { self.n_virtual };
+        let virtual_fails = if student.remote_ok { 0 } else { self.virtual_sketches.len() as u32 };
         counts[Constraint::Travel.index()] = virtual_fails + self.in_person.len() as u32 - travel_passes;
         counts[Constraint::Consent.index()] = if student.consent_on_file { 0 } else { n };
         counts[Constraint::Agreement.index()] = tallies.agreement_fails;

@@ -24,7 +24,7 @@ use crate::score::{
 /// could match) and the sets themselves are compared as well.
 pub(super) struct TermBits {
     bits: HashMap<Term, u64>,
-    exact: bool,
+    pub(super) exact: bool,
 }
 
 impl TermBits {
@@ -37,6 +37,11 @@ impl TermBits {
         }
         let exact = bits.len() <= 64;
         TermBits { bits, exact }
+    }
+
+    /// How many distinct terms the kind's openings have.
+    pub(super) fn len(&self) -> usize {
+        self.bits.len()
     }
 
     /// The mask of `terms`; terms no opening of the kind has get no bit.
@@ -94,6 +99,21 @@ impl Sketch {
             pickup_radius_km: opening.pickup_radius_km,
         }
     }
+
+    /// Agreement, background check and a free slot all hold.
+    pub(super) fn is_open(&self) -> bool {
+        self.is_open
+    }
+
+    /// The student grades it takes.
+    pub(super) fn grades(&self) -> std::ops::RangeInclusive<u8> {
+        self.min_grade..=self.max_grade
+    }
+
+    /// Its subjects' bits.
+    pub(super) fn subject_bits(&self) -> u64 {
+        self.subjects
+    }
 }
 
 /// One need's side of every pair test, worked out once.
@@ -137,6 +157,21 @@ impl<'a> Asker<'a> {
             priority: rate_priority(student.priority),
             waiting: rate_waiting(need.need.waiting_days),
         }
+    }
+
+    /// The student's index.
+    pub(super) fn student(&self) -> usize {
+        self.need.student
+    }
+
+    /// The student's grade.
+    pub(super) fn grade(&self) -> u8 {
+        self.grade
+    }
+
+    /// The need's subjects' bits.
+    pub(super) fn subject_bits(&self) -> u64 {
+        self.subjects
     }
 
     /// The sketch's tests: open, grade, and the term masks (exact when the
