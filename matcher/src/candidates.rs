@@ -84,6 +84,8 @@ pub struct KindIndex<'a> {
     terms: Terms,
     /// A representative opening of each distinct (schedule, session length).
     rules: Vec<u32>,
+    /// Per opening of the instance, its rule in `rules` (`u32::MAX` for other kinds).
+    rule_of: Vec<u32>,
     tallies: Tallies,
     schedule_fails: Mutex<HashMap<WeekWindows, u32>>,
 }
@@ -131,6 +133,10 @@ impl<'a> KindIndex<'a> {
             }
         }
         let tallies = Tallies::build(instance, standing, &openings, &rule_per_opening);
+        let mut rule_of = vec![u32::MAX; instance.openings.len()];
+        for (index, rule) in openings.iter().zip(&rule_per_opening) {
+            rule_of[*index as usize] = *rule;
+        }
         let layout = Layout::new(kind == Kind::Tutoring && terms.subjects.exact, terms.subjects.len());
         KindIndex {
             instance,
@@ -146,6 +152,7 @@ impl<'a> KindIndex<'a> {
             max_pickup_km,
             terms,
             rules,
+            rule_of,
             tallies,
             schedule_fails: Mutex::new(HashMap::new()),
         }
@@ -190,22 +197,79 @@ impl<'a> KindIndex<'a> {
         by_need.into_iter().map(|found| found.unwrap_or(Found::Nothing([0; 11]))).collect()
     }
 
-    /// Finds again, in parallel, the needs of `needs` at `positions` (their
-    /// students' free time changed since `found` was found); the rest stay.
+    /// Finds again, in parallel, the needs of `needs` at `positions`: their
+    /// students had free time `before` when `found` was found, and have `free`
+    /// now, less than before; the rest stay.
+    ///
+    /// Less free time can only fail the schedule test or lower the schedule
+    /// rating, so a need's candidates are its old ones re-rated on their schedule
+    /// alone; a need left with none (or that had none) is found in full, for its
+    /// `ruledOutBy`.
     pub fn find_again(
         &self,
         needs: &[NeedRef<'_>],
+        before: &[WeekWindows],
         free: &[WeekWindows],
         positions: &[usize],
         found: &mut [Found],
     ) {
         let again: Vec<Found> = positions
             .par_iter()
-            .map_init(Fits::default, |fits, at| self.find_with(fits, needs[*at], &free[needs[*at].student]))
+            .map_init(
+                || (Fits::default(), Fits::default()),
+                |(was, is), at| {
+                    let need = needs[*at];
+                    let student = need.student;
+                    let kept = match &found[*at] {
+                        Found::Candidates(old) => {
+                            self.rerate(need, (&before[student], was), (&free[student], is), old)
+                        }
+                        Found::Nothing(_) => Vec::new(),
+                    };
+                    if kept.is_empty() {
+                        self.find_with(is, need, &free[student])
+                    } else {
+                        Found::Candidates(kept)
+                    }
+                },
+            )
             .collect();
         for (at, again) in positions.iter().zip(again) {
             found[*at] = again;
         }
+    }
+
+    /// The candidates of `old` (found on free time `before`) that still fit the
+    /// free time `now`, with their schedule points moved to the days that fit now.
+    fn rerate(
+        &self,
+        need: NeedRef<'_>,
+        (before, was): (&WeekWindows, &mut Fits),
+        (now, is): (&WeekWindows, &mut Fits),
+        old: &[Candidate],
+    ) -> Vec<Candidate> {
+        let weight = self.instance.weights.get(Criterion::Schedule);
+        was.start(self.rules.len());
+        is.start(self.rules.len());
+        old.iter()
+            .filter_map(|candidate| {
+                let opening = candidate.opening as usize;
+                let rule = self.rule_of[opening];
+                let needed = self.instance.openings[opening].sessions_per_week;
+                let days = self.fitting_days(is, now, rule);
+                let score = (days >= needed).then(|| {
+                    let had = self.fitting_days(was, before, rule);
+                    candidate.score - weight * rate_schedule(had, needed)
+                        + weight * rate_schedule(days, needed)
+                });
+                debug_assert_eq!(
+                    score,
+                    self.reference_score(need, now, candidate.opening),
+                    "re-rated wrongly"
+                );
+                score.map(|score| Candidate { opening: candidate.opening, score })
+            })
+            .collect()
     }
 
     /// Candidates of one need given the student's free time.

@@ -191,14 +191,14 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
     // The next kind's candidates, found on the free time before this kind's
     // sessions while this kind is solved (its biggest component holds one core),
     // and the students this kind gave sessions to: only their needs are found again.
-    let mut ahead: Option<(Ahead<'_>, Vec<bool>)> = None;
+    let mut ahead: Option<(Ahead<'_>, Vec<bool>, Vec<WeekWindows>)> = None;
     for (at, kind) in Kind::MATCH_ORDER.into_iter().enumerate() {
         let (needs, index, found) = match ahead.take() {
-            Some((Ahead { needs, index, mut found }, touched)) => {
+            Some((Ahead { needs, index, mut found }, touched, before)) => {
                 observer.started(Phase::Candidates, kind, needs.len());
                 let positions: Vec<usize> =
                     (0..needs.len()).filter(|position| touched[needs[*position].student]).collect();
-                index.find_again(&needs, &free, &positions, &mut found);
+                index.find_again(&needs, &before, &free, &positions, &mut found);
                 (needs, index, found)
             }
             None => {
@@ -226,7 +226,7 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
             },
         );
         let touched = touched?;
-        ahead = next.map(|next| (next, touched));
+        ahead = next.zip(before).map(|(next, before)| (next, touched, before));
         observer.finished(Phase::Solve, kind);
     }
     outcome.assignments.sort_by_key(|assignment| (assignment.student, assignment.kind.match_rank()));

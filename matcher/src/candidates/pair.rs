@@ -229,6 +229,15 @@ impl Fits {
 }
 
 impl KindIndex<'_> {
+    /// The days of `free` that hold a session of schedule rule `rule`, remembered
+    /// in `fits` for the need at hand.
+    pub(super) fn fitting_days(&self, fits: &mut Fits, free: &WeekWindows, rule: u32) -> u8 {
+        fits.days(rule, || {
+            let rule = &self.instance.openings[self.rules[rule as usize] as usize];
+            free.fitting_days(&rule.schedule, rule.session_minutes)
+        })
+    }
+
     /// The score of the pair when it is feasible (a sketch that passed
     /// [`Asker::may_match`]); the same verdict and score as `quick_check` and
     /// `rate_pair`.
@@ -255,10 +264,7 @@ impl KindIndex<'_> {
             return None;
         }
         let travel_minutes = travel_minutes(student, &asker.home, sketch)?;
-        let fitting_days = fits.days(sketch.rule, || {
-            let rule = &self.instance.openings[self.rules[sketch.rule as usize] as usize];
-            asker.free.fitting_days(&rule.schedule, rule.session_minutes)
-        });
+        let fitting_days = self.fitting_days(fits, asker.free, sketch.rule);
         if fitting_days < sketch.sessions_per_week {
             return None;
         }
