@@ -9,12 +9,14 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rayon::prelude::*;
 
+mod days;
 mod near;
 mod pair;
 mod shelves;
 
+use days::DayTables;
 use near::Near;
-use pair::{Asker, Fits, Sketch, TermBits, Terms};
+use pair::{Asker, Sketch, TermBits, Terms};
 use shelves::Layout;
 
 use crate::calendar::WeekWindows;
@@ -86,6 +88,8 @@ pub struct KindIndex<'a> {
     rules: Vec<u32>,
     /// Per opening of the instance, its rule in `rules` (`u32::MAX` for other kinds).
     rule_of: Vec<u32>,
+    /// Each rule's fitting days, per free time met.
+    days: DayTables,
     tallies: Tallies,
     schedule_fails: Mutex<HashMap<WeekWindows, u32>>,
 }
@@ -151,6 +155,7 @@ impl<'a> KindIndex<'a> {
             virtual_by_languages: RwLock::new(HashMap::new()),
             max_pickup_km,
             terms,
+            days: DayTables::new(rules.len()),
             rules,
             rule_of,
             tallies,
@@ -186,9 +191,7 @@ impl<'a> KindIndex<'a> {
         order.sort_unstable();
         let found: Vec<Found> = order
             .par_iter()
-            .map_init(Fits::default, |fits, (_, at)| {
-                self.find_with(fits, needs[*at as usize], &free[needs[*at as usize].student])
-            })
+            .map(|(_, at)| self.find_with(needs[*at as usize], &free[needs[*at as usize].student]))
             .collect();
         let mut by_need: Vec<Option<Found>> = vec![None; needs.len()];
         for ((_, at), found) in order.into_iter().zip(found) {
@@ -215,24 +218,15 @@ impl<'a> KindIndex<'a> {
     ) {
         let again: Vec<Found> = positions
             .par_iter()
-            .map_init(
-                || (Fits::default(), Fits::default()),
-                |(was, is), at| {
-                    let need = needs[*at];
-                    let student = need.student;
-                    let kept = match &found[*at] {
-                        Found::Candidates(old) => {
-                            self.rerate(need, (&before[student], was), (&free[student], is), old)
-                        }
-                        Found::Nothing(_) => Vec::new(),
-                    };
-                    if kept.is_empty() {
-                        self.find_with(is, need, &free[student])
-                    } else {
-                        Found::Candidates(kept)
-                    }
-                },
-            )
+            .map(|at| {
+                let need = needs[*at];
+                let student = need.student;
+                let kept = match &found[*at] {
+                    Found::Candidates(old) => self.rerate(need, &before[student], &free[student], old),
+                    Found::Nothing(_) => Vec::new(),
+                };
+                if kept.is_empty() { self.find_with(need, &free[student]) } else { Found::Candidates(kept) }
+            })
             .collect();
         for (at, again) in positions.iter().zip(again) {
             found[*at] = again;
@@ -244,21 +238,20 @@ impl<'a> KindIndex<'a> {
     fn rerate(
         &self,
         need: NeedRef<'_>,
-        (before, was): (&WeekWindows, &mut Fits),
-        (now, is): (&WeekWindows, &mut Fits),
+        before: &WeekWindows,
+        now: &WeekWindows,
         old: &[Candidate],
     ) -> Vec<Candidate> {
         let weight = self.instance.weights.get(Criterion::Schedule);
-        was.start(self.rules.len());
-        is.start(self.rules.len());
+        let (was, is) = (self.days.of(before), self.days.of(now));
         old.iter()
             .filter_map(|candidate| {
                 let opening = candidate.opening as usize;
                 let rule = self.rule_of[opening];
                 let needed = self.instance.openings[opening].sessions_per_week;
-                let days = self.fitting_days(is, now, rule);
+                let days = self.fitting_days(&is, now, rule);
                 let score = (days >= needed).then(|| {
-                    let had = self.fitting_days(was, before, rule);
+                    let had = self.fitting_days(&was, before, rule);
                     candidate.score - weight * rate_schedule(had, needed)
                         + weight * rate_schedule(days, needed)
                 });
@@ -274,21 +267,21 @@ impl<'a> KindIndex<'a> {
 
     /// Candidates of one need given the student's free time.
     pub fn find(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
-        self.find_with(&mut Fits::default(), need, free)
+        self.find_with(need, free)
     }
 
-    fn find_with(&self, fits: &mut Fits, need: NeedRef<'_>, free: &WeekWindows) -> Found {
+    fn find_with(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
         let student = &self.instance.students[need.student];
         let mut candidates = Vec::new();
         // Without consent no pair is feasible: straight to the explanation.
         if student.consent_on_file {
             let asker = Asker::new(self, need, free);
-            fits.start(self.rules.len());
+            let days = self.days.of(free);
             let mut consider = |sketch: &Sketch| {
                 if !asker.may_match(sketch) {
                     return;
                 }
-                let score = self.score_pair(&asker, sketch, fits);
+                let score = self.score_pair(&asker, sketch, &days);
                 debug_assert_eq!(
                     score,
                     self.reference_score(need, free, sketch.index),

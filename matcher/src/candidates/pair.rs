@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use super::days::Days;
 use super::{KindIndex, NeedRef};
 use crate::calendar::WeekWindows;
 use crate::feasibility::{Standing, shares_any};
@@ -195,44 +196,11 @@ pub(super) fn travel_minutes(student: &Student, home: &Spot, sketch: &Sketch) ->
     }
 }
 
-/// Each rule's fitting days for the need at hand, computed on first use: the
-/// openings of a district share few (schedule, session length) rules.
-#[derive(Default)]
-pub(super) struct Fits {
-    stamp: u32,
-    stamps: Vec<u32>,
-    days: Vec<u8>,
-}
-
-impl Fits {
-    /// Forgets the last need's days, in O(1).
-    pub(super) fn start(&mut self, rules: usize) {
-        if self.stamps.len() < rules {
-            self.stamps.resize(rules, 0);
-            self.days.resize(rules, 0);
-        }
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.stamps.fill(0);
-            self.stamp = 1;
-        }
-    }
-
-    fn days(&mut self, rule: u32, compute: impl FnOnce() -> u8) -> u8 {
-        let at = rule as usize;
-        if self.stamps[at] != self.stamp {
-            self.days[at] = compute();
-            self.stamps[at] = self.stamp;
-        }
-        self.days[at]
-    }
-}
-
 impl KindIndex<'_> {
     /// The days of `free` that hold a session of schedule rule `rule`, remembered
-    /// in `fits` for the need at hand.
-    pub(super) fn fitting_days(&self, fits: &mut Fits, free: &WeekWindows, rule: u32) -> u8 {
-        fits.days(rule, || {
+    /// in `days`, the table of `free`.
+    pub(super) fn fitting_days(&self, days: &Days, free: &WeekWindows, rule: u32) -> u8 {
+        days.get(rule, || {
             let rule = &self.instance.openings[self.rules[rule as usize] as usize];
             free.fitting_days(&rule.schedule, rule.session_minutes)
         })
@@ -241,7 +209,7 @@ impl KindIndex<'_> {
     /// The score of the pair when it is feasible (a sketch that passed
     /// [`Asker::may_match`]); the same verdict and score as `quick_check` and
     /// `rate_pair`.
-    pub(super) fn score_pair(&self, asker: &Asker<'_>, sketch: &Sketch, fits: &mut Fits) -> Option<u32> {
+    pub(super) fn score_pair(&self, asker: &Asker<'_>, sketch: &Sketch, days: &Days) -> Option<u32> {
         let student = &self.instance.students[asker.need.student];
         let opening = &self.instance.openings[sketch.index as usize];
         if asker.history.binary_search(&sketch.index).is_ok() {
@@ -264,7 +232,7 @@ impl KindIndex<'_> {
             return None;
         }
         let travel_minutes = travel_minutes(student, &asker.home, sketch)?;
-        let fitting_days = self.fitting_days(fits, asker.free, sketch.rule);
+        let fitting_days = self.fitting_days(days, asker.free, sketch.rule);
         if fitting_days < sketch.sessions_per_week {
             return None;
         }
