@@ -247,36 +247,41 @@ fn solve_sparse_with(
     let keep = keep.max(1);
     let bring_in = bring_in.max(1);
     let n_rows = problem.n_rows();
-    let mut kept = vec![false; problem.n_edges()];
-    // The heaviest weight each row has left out, if any.
-    let mut left_out: Vec<Option<u32>> = vec![None; n_rows];
-    // One buffer reused row after row (a dense kind has tens of thousands).
-    let mut ranked: Vec<usize> = Vec::new();
-    for (row, left_out) in left_out.iter_mut().enumerate() {
-        let range = problem.row_starts[row]..problem.row_starts[row + 1];
-        if range.len() <= keep {
-            kept[range].fill(true);
-            continue;
-        }
-        ranked.clear();
-        ranked.extend(range);
-        ranked.select_nth_unstable_by_key(keep - 1, |at| {
-            (std::cmp::Reverse(problem.weights[*at]), problem.columns[*at])
-        });
-        for at in &ranked[..keep] {
-            kept[*at] = true;
-        }
-        *left_out = ranked[keep..].iter().map(|at| problem.weights[*at]).max();
-    }
+    // Per row, the edges kept (offsets in the row, ascending, so the columns are
+    // too), and the heaviest weight it has left out, if any. Rows are chosen for
+    // in parallel: a dense kind has tens of millions of edges.
+    let (mut kept, mut left_out): (Vec<Vec<u32>>, Vec<Option<u32>>) = (0..n_rows)
+        .into_par_iter()
+        .map_init(Vec::new, |ranked: &mut Vec<u32>, row| {
+            let range = problem.row_starts[row]..problem.row_starts[row + 1];
+            let start = range.start;
+            if range.len() <= keep {
+                return ((0..range.len() as u32).collect(), None);
+            }
+            ranked.clear();
+            ranked.extend(0..range.len() as u32);
+            ranked.select_nth_unstable_by_key(keep - 1, |offset| {
+                let at = start + *offset as usize;
+                (std::cmp::Reverse(problem.weights[at]), problem.columns[at])
+            });
+            let rest = ranked[keep..].iter().map(|offset| problem.weights[start + *offset as usize]).max();
+            let mut chosen = ranked[..keep].to_vec();
+            chosen.sort_unstable();
+            (chosen, rest)
+        })
+        .unzip();
     let top = problem.weights.iter().copied().max().unwrap_or(0);
     let mut stats = SparseStats::default();
     // The last round's optimum, its duals and the rows that brought edges in.
     let mut previous: Option<(Solution, Duals, Vec<u32>)> = None;
     loop {
         let mut sub = Problem::new(problem.capacities.clone());
-        for row in 0..n_rows {
-            let range = problem.row_starts[row]..problem.row_starts[row + 1];
-            sub.add_row(range.filter(|at| kept[*at]).map(|at| (problem.columns[at], problem.weights[at])));
+        for (row, kept) in kept.iter().enumerate() {
+            let start = problem.row_starts[row];
+            sub.add_row(kept.iter().map(|offset| {
+                let at = start + *offset as usize;
+                (problem.columns[at], problem.weights[at])
+            }));
         }
         let resumable = |changed: &[u32]| match resume {
             Resume::Few => changed.len().saturating_mul(RESUME_SHARE) <= n_rows,
@@ -303,28 +308,46 @@ fn solve_sparse_with(
         };
         // A row's pricing reads only its own edges: rows are priced in parallel and
         // their edges brought in row order.
-        let priced: Vec<(usize, Vec<usize>, Option<u32>)> = left_out
+        let priced: Vec<(usize, Vec<u32>, Option<u32>)> = left_out
             .par_iter()
             .enumerate()
-            .map_init(Vec::new, |improving: &mut Vec<(i64, usize)>, (row, left_out)| {
+            .map_init(Vec::new, |improving: &mut Vec<(i64, u32)>, (row, left_out)| {
                 let best = (*left_out)?;
                 if duals.prices_out_up_to(row, best) {
                     return None;
                 }
-                let range = problem.row_starts[row]..problem.row_starts[row + 1];
+                let start = problem.row_starts[row];
+                let end = problem.row_starts[row + 1];
                 improving.clear();
-                improving.extend(range.clone().filter(|at| !kept[*at]).filter_map(|at| {
-                    let gain = duals.gain(row, problem.columns[at], problem.weights[at]);
-                    (gain > 0).then_some((gain, at))
-                }));
+                // The heaviest left-out edge that cannot improve.
+                let mut plain: Option<u32> = None;
+                // The left-out edges are the runs between kept ones.
+                let mut from = 0u32;
+                let ends = kept[row].iter().copied().chain(std::iter::once((end - start) as u32));
+                for until in ends {
+                    for offset in from..until {
+                        let at = start + offset as usize;
+                        let weight = problem.weights[at];
+                        let gain = duals.gain(row, problem.columns[at], weight);
+                        if gain > 0 {
+                            improving.push((gain, offset));
+                        } else {
+                            plain = plain.max(Some(weight));
+                        }
+                    }
+                    from = until + 1;
+                }
                 if improving.is_empty() {
                     return None;
                 }
-                improving.sort_unstable_by_key(|(gain, at)| (std::cmp::Reverse(*gain), *at));
-                let chosen: Vec<usize> = improving.iter().take(bring_in).map(|(_, at)| *at).collect();
-                let rest =
-                    range.filter(|at| !kept[*at] && !chosen.contains(at)).map(|at| problem.weights[at]).max();
-                Some((row, chosen, rest))
+                improving.sort_unstable_by_key(|(gain, offset)| (std::cmp::Reverse(*gain), *offset));
+                let split = bring_in.min(improving.len());
+                let rest = improving[split..]
+                    .iter()
+                    .map(|(_, offset)| problem.weights[start + *offset as usize])
+                    .max();
+                let chosen: Vec<u32> = improving[..split].iter().map(|(_, offset)| *offset).collect();
+                Some((row, chosen, rest.max(plain)))
             })
             .flatten()
             .collect();
@@ -335,9 +358,8 @@ fn solve_sparse_with(
         let mut changed = Vec::with_capacity(priced.len());
         for (row, chosen, rest) in priced {
             changed.push(row as u32);
-            for at in chosen {
-                kept[at] = true;
-            }
+            kept[row].extend(chosen);
+            kept[row].sort_unstable();
             left_out[row] = rest;
         }
         previous = Some((solution, duals, changed));
