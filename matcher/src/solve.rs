@@ -340,8 +340,13 @@ fn solve_sparse_with(
                 if improving.is_empty() {
                     return None;
                 }
-                improving.sort_unstable_by_key(|(gain, offset)| (std::cmp::Reverse(*gain), *offset));
+                // The best `bring_in` by gain (ties to the lower offset), in that order.
                 let split = bring_in.min(improving.len());
+                let by_gain = |(gain, offset): &(i64, u32)| (std::cmp::Reverse(*gain), *offset);
+                if split < improving.len() {
+                    improving.select_nth_unstable_by_key(split, by_gain);
+                }
+                improving[..split].sort_unstable_by_key(by_gain);
                 let rest = improving[split..]
                     .iter()
                     .map(|(_, offset)| problem.weights[start + *offset as usize])
