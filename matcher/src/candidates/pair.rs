@@ -231,11 +231,12 @@ impl KindIndex<'_> {
         {
             return None;
         }
-        let travel_minutes = travel_minutes(student, &asker.home, sketch)?;
+        // The schedule first: a table lookup, where travel is a distance.
         let fitting_days = self.fitting_days(days, asker.free, sketch.rule);
         if fitting_days < sketch.sessions_per_week {
             return None;
         }
+        let travel_minutes = travel_minutes(student, &asker.home, sketch)?;
 
         let need = asker.need.need;
         let mut ratings = Ratings::default();
