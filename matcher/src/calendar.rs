@@ -234,18 +234,6 @@ impl WeekWindows {
         days
     }
 
-    /// True when at least `needed` days hold a `minutes`-long common stretch.
-    pub fn has_fitting_days(&self, other: &WeekWindows, minutes: u16, needed: u8) -> bool {
-        let mut days = 0;
-        for day in Weekday::ALL {
-            if days >= needed {
-                break;
-            }
-            days += u8::from(self.earliest_fit(other, day, minutes).is_some());
-        }
-        days >= needed
-    }
-
     /// The sessions of a match: on the first `count` days (Monday first) that hold a
     /// fit, the earliest fitting `minutes`; `None` when fewer days fit.
     pub fn place_sessions(&self, other: &WeekWindows, minutes: u16, count: u8) -> Option<Vec<Window>> {

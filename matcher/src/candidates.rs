@@ -5,7 +5,7 @@
 //! explanation also costs far less than a scan.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use rayon::prelude::*;
 
@@ -91,7 +91,6 @@ pub struct KindIndex<'a> {
     /// Each rule's fitting days, per free time met.
     days: DayTables,
     tallies: Tallies,
-    schedule_fails: Mutex<HashMap<WeekWindows, u32>>,
 }
 
 impl<'a> KindIndex<'a> {
@@ -159,7 +158,6 @@ impl<'a> KindIndex<'a> {
             rules,
             rule_of,
             tallies,
-            schedule_fails: Mutex::new(HashMap::new()),
         }
     }
 
@@ -424,27 +422,16 @@ impl<'a> KindIndex<'a> {
         counts
     }
 
-    /// Openings whose schedule cannot hold their sessions in `free`. Students
-    /// share few distinct free times, so the answer is remembered per free time.
+    /// Openings whose schedule cannot hold their sessions in `free`, from the
+    /// fitting days of `free`'s table (one lookup per schedule group).
     fn count_schedule_fails(&self, free: &WeekWindows) -> u32 {
-        let cached = self.schedule_fails.lock().ok().and_then(|cache| cache.get(free).copied());
-        if let Some(count) = cached {
-            return count;
-        }
-        let count = self
-            .tallies
+        let days = self.days.of(free);
+        self.tallies
             .schedules
             .iter()
-            .filter(|group| {
-                let rule = &self.instance.openings[self.rules[group.rule as usize] as usize];
-                !free.has_fitting_days(&rule.schedule, rule.session_minutes, group.sessions_per_week)
-            })
+            .filter(|group| self.fitting_days(&days, free, group.rule) < group.sessions_per_week)
             .map(|group| group.count)
-            .sum();
-        if let Ok(mut cache) = self.schedule_fails.lock() {
-            cache.insert(free.clone(), count);
-        }
-        count
+            .sum()
     }
 
     fn count_declined(&self, student: usize) -> u32 {

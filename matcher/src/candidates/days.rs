@@ -2,6 +2,7 @@
 //! and shared by every need whose student has that free time: the students of a
 //! dense 100k district have 120 distinct weeks of availability, and their needs
 //! meet the same few hundred (schedule, session length) rules again and again.
+//! `ruledOutBy`'s schedule count reads the same tables.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -51,10 +52,18 @@ impl DayTables {
 
     /// The table of `free`, shared while there is room for it.
     pub(super) fn of(&self, free: &WeekWindows) -> Arc<Days> {
-        if let Some(days) = self.by_free.read().ok().and_then(|tables| tables.get(free).cloned()) {
+        let full = match self.by_free.read() {
+            Ok(tables) => match tables.get(free) {
+                Some(days) => return Arc::clone(days),
+                None => tables.len() >= MAX_TABLES,
+            },
+            Err(_) => true,
+        };
+        let days = Arc::new(Days::new(self.rules));
+        // Once full, a miss takes no write lock: it would find no room.
+        if full {
             return days;
         }
-        let days = Arc::new(Days::new(self.rules));
         match self.by_free.write() {
             Ok(mut tables) if tables.len() < MAX_TABLES => {
                 Arc::clone(tables.entry(free.clone()).or_insert(days))
