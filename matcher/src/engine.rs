@@ -32,7 +32,12 @@ const SPARSE_KEEP: usize = 16;
 const SPARSE_BRING_IN: usize = 8;
 
 /// Hears a run's progress. The engine reads no clock: callers time phases here.
-pub trait Observer {
+///
+/// A kind's solve ends on the thread that solved it, while the next kind's
+/// candidates may still be found beside it: the observer is `Send` so that the
+/// solve's end is heard when it happens, and the wait for the rest counts as the
+/// next kind's candidates.
+pub trait Observer: Send {
     /// A phase of `kind` begins; `needs` is how many needs the kind has to match.
     fn started(&mut self, _phase: Phase, _kind: Kind, _needs: usize) {}
     /// The phase ends.
@@ -194,8 +199,8 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
     let mut ahead: Option<(Ahead<'_>, Vec<bool>, Vec<WeekWindows>)> = None;
     for (at, kind) in Kind::MATCH_ORDER.into_iter().enumerate() {
         let (needs, index, found) = match ahead.take() {
+            // The candidates phase began when the kind before finished solving.
             Some((Ahead { needs, index, mut found }, touched, before)) => {
-                observer.started(Phase::Candidates, kind, needs.len());
                 let positions: Vec<usize> =
                     (0..needs.len()).filter(|position| touched[needs[*position].student]).collect();
                 index.find_again(&needs, &before, &free, &positions, &mut found);
@@ -212,13 +217,20 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
         observer.finished(Phase::Candidates, kind);
 
         observer.started(Phase::Solve, kind, needs.len());
-        let next = Kind::MATCH_ORDER.get(at + 1).copied();
-        let before = next.map(|_| free.clone());
+        let next = Kind::MATCH_ORDER.get(at + 1).map(|next| (*next, needs_of(*next)));
+        let next_needs = next.as_ref().map(|(next, needs)| (*next, needs.len()));
+        let before = next.as_ref().map(|_| free.clone());
         let (touched, next) = rayon::join(
-            || match_kind(&index, &needs, found, &mut free, options, &mut outcome),
             || {
-                next.zip(before.as_deref()).map(|(next, before)| {
-                    let needs = needs_of(next);
+                let touched = match_kind(&index, &needs, found, &mut free, options, &mut outcome);
+                observer.finished(Phase::Solve, kind);
+                if let Some((next, needs)) = next_needs {
+                    observer.started(Phase::Candidates, next, needs);
+                }
+                touched
+            },
+            || {
+                next.zip(before.as_deref()).map(|((next, needs), before)| {
                     let index = KindIndex::build(instance, &standing, next);
                     let found = index.find_all(&needs, before);
                     Ahead { needs, index, found }
@@ -227,7 +239,6 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
         );
         let touched = touched?;
         ahead = next.zip(before).map(|(next, before)| (next, touched, before));
-        observer.finished(Phase::Solve, kind);
     }
     outcome.assignments.sort_by_key(|assignment| (assignment.student, assignment.kind.match_rank()));
     outcome.unmatched.sort_by_key(|unmatched| (unmatched.student, unmatched.kind.match_rank()));
@@ -380,5 +391,37 @@ mod tests {
         assert_eq!(missed.kind, Kind::Tutoring);
         let Reason::NoCandidate(ruled_out) = missed.reason else { panic!("{:?}", missed.reason) };
         assert_eq!(ruled_out[Constraint::Schedule.index()], 1);
+    }
+
+    /// Records what an observer hears.
+    #[derive(Default)]
+    struct Heard(Vec<(&'static str, Phase, Kind, Option<usize>)>);
+
+    impl Observer for Heard {
+        fn started(&mut self, phase: Phase, kind: Kind, needs: usize) {
+            self.0.push(("started", phase, kind, Some(needs)));
+        }
+        fn finished(&mut self, phase: Phase, kind: Kind) {
+            self.0.push(("finished", phase, kind, None));
+        }
+    }
+
+    #[test]
+    fn each_phase_is_heard_to_start_and_finish_in_turn_even_when_found_ahead() {
+        let raw = crate::validate::parse_json(ONE_HOUR_TWO_KINDS.as_bytes()).unwrap();
+        let instance = crate::parse_instance(&raw).unwrap();
+        let mut heard = Heard::default();
+        run(&instance, Options::default(), &mut heard).unwrap();
+        // Heard from the solving thread or not, every phase starts, then finishes,
+        // kind after kind, with the needs it has.
+        let mut expected = Vec::new();
+        for kind in Kind::MATCH_ORDER {
+            let needs = usize::from(kind != Kind::Internship);
+            for phase in [Phase::Candidates, Phase::Solve] {
+                expected.push(("started", phase, kind, Some(needs)));
+                expected.push(("finished", phase, kind, None));
+            }
+        }
+        assert_eq!(heard.0, expected);
     }
 }
