@@ -214,15 +214,17 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
                 (needs, index, found)
             }
         };
-        observer.finished(Phase::Candidates, kind);
-
-        observer.started(Phase::Solve, kind, needs.len());
         let next = Kind::MATCH_ORDER.get(at + 1).map(|next| (*next, needs_of(*next)));
         let next_needs = next.as_ref().map(|(next, needs)| (*next, needs.len()));
         let before = next.as_ref().map(|_| free.clone());
         let (touched, next) = rayon::join(
             || {
-                let touched = match_kind(&index, &needs, found, &mut free, options, &mut outcome);
+                // Building the graph is the candidates' last step (OR-tools' peer
+                // times its graph apart from its solve, too).
+                let graph = Graph::of(&index, &needs, found, options, &mut outcome);
+                observer.finished(Phase::Candidates, kind);
+                observer.started(Phase::Solve, kind, needs.len());
+                let touched = match_kind(&index, &needs, graph, &mut free, &mut outcome);
                 observer.finished(Phase::Solve, kind);
                 if let Some((next, needs)) = next_needs {
                     observer.started(Phase::Candidates, next, needs);
@@ -264,44 +266,68 @@ fn initial_free_time(instance: &Instance) -> Vec<WeekWindows> {
     free
 }
 
-/// Solves one kind and records its assignments, misses and candidates; returns,
-/// per student, whether the kind gave them sessions.
+/// A kind's candidates as an assignment problem: one row per need that has any.
+struct Graph {
+    problem: Problem,
+    /// The need of each row.
+    rows: Vec<usize>,
+    /// Per need, why it has no candidate (`None` when it has some).
+    ruled_out: Vec<Option<RuledOut>>,
+}
+
+impl Graph {
+    /// Takes the candidate lists into the problem, and into the outcome's
+    /// candidates when they are kept; counts them.
+    fn of(
+        index: &KindIndex<'_>,
+        needs: &[NeedRef<'_>],
+        found: Vec<Found>,
+        options: Options,
+        outcome: &mut Outcome,
+    ) -> Graph {
+        let kind = index.kind();
+        let mut problem = Problem::new(index.standing().free_slots.clone());
+        let mut rows: Vec<usize> = Vec::new();
+        for (at, found) in found.iter().enumerate() {
+            if let Found::Candidates(candidates) = found {
+                problem.add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
+                rows.push(at);
+                if options.keep_candidates {
+                    outcome.candidates.extend(candidates.iter().map(|candidate| CandidatePair {
+                        student: needs[at].student as u32,
+                        opening: candidate.opening,
+                        kind,
+                        score: candidate.score,
+                    }));
+                }
+                outcome.counts.candidates += candidates.len();
+            }
+        }
+        // The problem holds the pairs now: the lists go before the solve, which may
+        // run beside the next kind's candidates. A need keeps only why it had none.
+        let ruled_out = found
+            .into_iter()
+            .map(|found| match found {
+                Found::Nothing(ruled_out) => Some(ruled_out),
+                Found::Candidates(_) => None,
+            })
+            .collect();
+        Graph { problem, rows, ruled_out }
+    }
+}
+
+/// Solves one kind and records its assignments and misses; returns, per student,
+/// whether the kind gave them sessions.
 fn match_kind(
     index: &KindIndex<'_>,
     needs: &[NeedRef<'_>],
-    found: Vec<Found>,
+    graph: Graph,
     free: &mut [WeekWindows],
-    options: Options,
     outcome: &mut Outcome,
 ) -> Result<Vec<bool>, Error> {
     let instance = index.instance();
     let kind = index.kind();
-    let mut problem = Problem::new(index.standing().free_slots.clone());
-    let mut rows: Vec<usize> = Vec::new();
-    for (at, found) in found.iter().enumerate() {
-        if let Found::Candidates(candidates) = found {
-            problem.add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
-            rows.push(at);
-            if options.keep_candidates {
-                outcome.candidates.extend(candidates.iter().map(|candidate| CandidatePair {
-                    student: needs[at].student as u32,
-                    opening: candidate.opening,
-                    kind,
-                    score: candidate.score,
-                }));
-            }
-            outcome.counts.candidates += candidates.len();
-        }
-    }
-    // The problem holds the pairs now: the lists go before the solve, which may
-    // run beside the next kind's candidates. A need keeps only why it had none.
-    let ruled_out: Vec<Option<RuledOut>> = found
-        .into_iter()
-        .map(|found| match found {
-            Found::Nothing(ruled_out) => Some(ruled_out),
-            Found::Candidates(_) => None,
-        })
-        .collect();
+    let Graph { problem, rows, ruled_out } = graph;
     let solution = if problem.n_edges() >= DENSE_EDGES_PER_ROW.saturating_mul(problem.n_rows()) {
         solve_sparse(&problem, SPARSE_KEEP, SPARSE_BRING_IN)?.0
     } else {
