@@ -196,11 +196,11 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
     // The next kind's candidates, found on the free time before this kind's
     // sessions while this kind is solved (its biggest component holds one core),
     // and the students this kind gave sessions to: only their needs are found again.
-    let mut ahead: Option<(Ahead<'_>, Vec<bool>, Vec<WeekWindows>)> = None;
+    let mut ahead: Option<(Ahead<'_>, Vec<bool>)> = None;
     for (at, kind) in Kind::MATCH_ORDER.into_iter().enumerate() {
         let (needs, index, found) = match ahead.take() {
             // The candidates phase began when the kind before finished solving.
-            Some((Ahead { needs, index, mut found }, touched, before)) => {
+            Some((Ahead { needs, index, mut found, before }, touched)) => {
                 let positions: Vec<usize> =
                     (0..needs.len()).filter(|position| touched[needs[*position].student]).collect();
                 index.find_again(&needs, &before, &free, &positions, &mut found);
@@ -214,9 +214,9 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
                 (needs, index, found)
             }
         };
-        let next = Kind::MATCH_ORDER.get(at + 1).map(|next| (*next, needs_of(*next)));
-        let next_needs = next.as_ref().map(|(next, needs)| (*next, needs.len()));
-        let before = next.as_ref().map(|_| free.clone());
+        // The free time before this kind's sessions, copied before the solve takes it.
+        let next = Kind::MATCH_ORDER.get(at + 1).map(|next| (*next, needs_of(*next), free.clone()));
+        let next_needs = next.as_ref().map(|(next, needs, _)| (*next, needs.len()));
         let (touched, next) = rayon::join(
             || {
                 // Building the graph is the candidates' last step (OR-tools' peer
@@ -232,15 +232,15 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
                 touched
             },
             || {
-                next.zip(before.as_deref()).map(|((next, needs), before)| {
+                next.map(|(next, needs, before)| {
                     let index = KindIndex::build(instance, &standing, next);
-                    let found = index.find_all(&needs, before);
-                    Ahead { needs, index, found }
+                    let found = index.find_all(&needs, &before);
+                    Ahead { needs, index, found, before }
                 })
             },
         );
         let touched = touched?;
-        ahead = next.zip(before).map(|(next, before)| (next, touched, before));
+        ahead = next.map(|next| (next, touched));
     }
     outcome.assignments.sort_by_key(|assignment| (assignment.student, assignment.kind.match_rank()));
     outcome.unmatched.sort_by_key(|unmatched| (unmatched.student, unmatched.kind.match_rank()));
@@ -252,6 +252,8 @@ struct Ahead<'a> {
     needs: Vec<NeedRef<'a>>,
     index: KindIndex<'a>,
     found: Vec<Found>,
+    /// The free time they were found on.
+    before: Vec<WeekWindows>,
 }
 
 /// Availability less the sessions of existing matches.
