@@ -45,9 +45,38 @@ pub struct Candidate {
 pub enum Found {
     /// Feasible openings, ascending by index.
     Candidates(Vec<Candidate>),
+    /// More feasible openings than were asked to be kept: the heaviest of them.
+    Best(Best),
     /// None: how many openings of the kind fail each constraint.
     Nothing(RuledOut),
 }
+
+/// The heaviest candidates of a need that has more than a limit of them; the
+/// rest are found again when they are needed ([`KindIndex::for_each_candidate`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Best {
+    /// The kept candidates (the limit's worth by score, ties to the lower
+    /// opening), ascending by opening.
+    pub candidates: Vec<Candidate>,
+    /// How many candidates the need has in all.
+    pub count: usize,
+    /// The highest score among the candidates left out.
+    pub beyond: u32,
+}
+
+impl Found {
+    /// How many candidates the need has.
+    pub fn count(&self) -> usize {
+        match self {
+            Found::Candidates(candidates) => candidates.len(),
+            Found::Best(best) => best.count,
+            Found::Nothing(_) => 0,
+        }
+    }
+}
+
+/// A limit on the candidates kept per need: keep every one.
+pub const KEEP_ALL: usize = usize::MAX;
 
 /// A need to match in this kind's round: the student and their need.
 #[derive(Clone, Copy, Debug)]
@@ -181,6 +210,12 @@ impl<'a> KindIndex<'a> {
     /// consecutive queries touch the same openings (far fewer cache misses at a
     /// million students); results come back in the order of `needs`.
     pub fn find_all(&self, needs: &[NeedRef<'_>], free: &[WeekWindows]) -> Vec<Found> {
+        self.find_all_within(needs, free, KEEP_ALL)
+    }
+
+    /// As [`KindIndex::find_all`], keeping at most `limit` candidates of a need:
+    /// one with more is [`Found::Best`].
+    pub fn find_all_within(&self, needs: &[NeedRef<'_>], free: &[WeekWindows], limit: usize) -> Vec<Found> {
         let mut order: Vec<(u64, u32)> = needs
             .iter()
             .enumerate()
@@ -189,7 +224,10 @@ impl<'a> KindIndex<'a> {
         order.sort_unstable();
         let found: Vec<Found> = order
             .par_iter()
-            .map(|(_, at)| self.find_with(needs[*at as usize], &free[needs[*at as usize].student]))
+            .map_init(Vec::new, |scratch, (_, at)| {
+                let need = needs[*at as usize];
+                self.find_with(need, &free[need.student], limit, scratch)
+            })
             .collect();
         let mut by_need: Vec<Option<Found>> = vec![None; needs.len()];
         for ((_, at), found) in order.into_iter().zip(found) {
@@ -205,25 +243,31 @@ impl<'a> KindIndex<'a> {
     /// Less free time can only fail the schedule test or lower the schedule
     /// rating, so a need's candidates are its old ones re-rated on their schedule
     /// alone; a need left with none (or that had none) is found in full, for its
-    /// `ruledOutBy`.
+    /// `ruledOutBy`, and so is one that kept only its best (its count and the
+    /// best themselves may change), keeping at most `limit`.
     pub fn find_again(
         &self,
         needs: &[NeedRef<'_>],
         before: &[WeekWindows],
         free: &[WeekWindows],
         positions: &[usize],
+        limit: usize,
         found: &mut [Found],
     ) {
         let again: Vec<Found> = positions
             .par_iter()
-            .map(|at| {
+            .map_init(Vec::new, |scratch, at| {
                 let need = needs[*at];
                 let student = need.student;
                 let kept = match &found[*at] {
                     Found::Candidates(old) => self.rerate(need, &before[student], &free[student], old),
-                    Found::Nothing(_) => Vec::new(),
+                    Found::Best(_) | Found::Nothing(_) => Vec::new(),
                 };
-                if kept.is_empty() { self.find_with(need, &free[student]) } else { Found::Candidates(kept) }
+                if kept.is_empty() {
+                    self.find_with(need, &free[student], limit, scratch)
+                } else {
+                    Found::Candidates(kept)
+                }
             })
             .collect();
         for (at, again) in positions.iter().zip(again) {
@@ -265,38 +309,74 @@ impl<'a> KindIndex<'a> {
 
     /// Candidates of one need given the student's free time.
     pub fn find(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
-        self.find_with(need, free)
+        self.find_with(need, free, KEEP_ALL, &mut Vec::new())
     }
 
-    fn find_with(&self, need: NeedRef<'_>, free: &WeekWindows) -> Found {
-        let student = &self.instance.students[need.student];
-        let mut candidates = Vec::new();
-        // Without consent no pair is feasible: straight to the explanation.
-        if student.consent_on_file {
-            let asker = Asker::new(self, need, free);
-            let days = self.days.of(free);
-            let mut consider = |sketch: &Sketch| {
-                if !asker.may_match(sketch) {
-                    return;
-                }
-                let score = self.score_pair(&asker, sketch, &days);
-                debug_assert_eq!(
-                    score,
-                    self.reference_score(need, free, sketch.index),
-                    "the fast test disagrees"
-                );
-                if let Some(score) = score {
-                    candidates.push(Candidate { opening: sketch.index, score });
-                }
-            };
-            // Visiting order does not matter: candidates are sorted once, below.
-            self.for_each_shelved(&asker, &mut consider);
+    /// Visits every candidate of one need given the student's free time, in no
+    /// particular order, keeping none: what pricing reads of a need that kept
+    /// only its best.
+    pub fn for_each_candidate(&self, need: NeedRef<'_>, free: &WeekWindows, visit: impl FnMut(Candidate)) {
+        self.for_each_candidate_among(need, free, |_| true, visit);
+    }
+
+    /// As [`KindIndex::for_each_candidate`], among the openings `wanted` accepts
+    /// (asked before any test of the pair).
+    pub fn for_each_candidate_among(
+        &self,
+        need: NeedRef<'_>,
+        free: &WeekWindows,
+        wanted: impl Fn(u32) -> bool,
+        mut visit: impl FnMut(Candidate),
+    ) {
+        // Without consent no pair is feasible.
+        if !self.instance.students[need.student].consent_on_file {
+            return;
         }
-        if !candidates.is_empty() {
+        let asker = Asker::new(self, need, free);
+        let days = self.days.of(free);
+        self.for_each_shelved(&asker, |sketch: &Sketch| {
+            if !wanted(sketch.index) || !asker.may_match(sketch) {
+                return;
+            }
+            let score = self.score_pair(&asker, sketch, &days);
+            debug_assert_eq!(
+                score,
+                self.reference_score(need, free, sketch.index),
+                "the fast test disagrees"
+            );
+            if let Some(score) = score {
+                visit(Candidate { opening: sketch.index, score });
+            }
+        });
+    }
+
+    /// One need's candidates, at most `limit` of them kept; `scratch` is a
+    /// buffer to reuse (the lists come out at their exact length).
+    fn find_with(
+        &self,
+        need: NeedRef<'_>,
+        free: &WeekWindows,
+        limit: usize,
+        scratch: &mut Vec<Candidate>,
+    ) -> Found {
+        scratch.clear();
+        self.for_each_candidate(need, free, |candidate| scratch.push(candidate));
+        let count = scratch.len();
+        if count > limit {
+            // The heaviest `limit` (ties to the lower opening), then by opening.
+            let heaviest = |candidate: &Candidate| (std::cmp::Reverse(candidate.score), candidate.opening);
+            scratch.select_nth_unstable_by_key(limit, heaviest);
+            let beyond = scratch[limit..].iter().map(|candidate| candidate.score).max().unwrap_or(0);
+            let mut candidates = scratch[..limit].to_vec();
             candidates.sort_unstable_by_key(|candidate| candidate.opening);
-            return Found::Candidates(candidates);
+            return Found::Best(Best { candidates, count, beyond });
+        }
+        if count > 0 {
+            scratch.sort_unstable_by_key(|candidate| candidate.opening);
+            return Found::Candidates(scratch.clone());
         }
         // Only a need with no candidate needs every travel time: for ruledOutBy.
+        let student = &self.instance.students[need.student];
         let home = Spot::of(student.home);
         let mut travel_passes = 0;
         self.for_each_in_reach(need.student, |sketch| {
@@ -444,7 +524,7 @@ impl<'a> KindIndex<'a> {
 
 /// Interleaves the bits of a place's grid cell (about 0.01°, 1 km) into a
 /// Z-order key: nearby homes get nearby keys.
-fn morton_key(place: crate::model::Place) -> u64 {
+pub(crate) fn morton_key(place: crate::model::Place) -> u64 {
     let cell = |degrees: f64, offset: f64| ((degrees + offset) * 100.0) as u32;
     let spread = |value: u32| {
         let mut x = u64::from(value);

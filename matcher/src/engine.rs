@@ -4,12 +4,12 @@
 use std::collections::HashSet;
 
 use crate::calendar::{WeekWindows, Window};
-use crate::candidates::{Found, KindIndex, NeedRef, RuledOut};
+use crate::candidates::{Found, KEEP_ALL, KindIndex, NeedRef, RuledOut};
 use crate::error::Error;
 use crate::feasibility::{Pair, Standing, assess};
 use crate::model::{Instance, Kind};
 use crate::score::Breakdown;
-use crate::solve::{Problem, solve, solve_sparse};
+use crate::solve::{Beyond, Edge, Problem, solve, solve_beyond};
 
 /// A phase of a run, reported to an [`Observer`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum Phase {
 }
 
 /// A kind whose needs have this many candidates each on average is solved on
-/// their heaviest few and priced ([`solve_sparse`]): the same optimum, in a
+/// their heaviest few and priced ([`solve_beyond`]): the same optimum, in a
 /// fraction of the memory. Generated cities have about 33 (a whole solve is
 /// faster there); dense ones about 470.
 const DENSE_EDGES_PER_ROW: usize = 64;
@@ -30,6 +30,45 @@ const DENSE_EDGES_PER_ROW: usize = 64;
 /// rounds, 24 to 64 made each solve slower.
 const SPARSE_KEEP: usize = 16;
 const SPARSE_BRING_IN: usize = 8;
+/// A need keeps at most its share of [`HELD_PAIRS`], and never fewer than
+/// this many, of its heaviest candidates; a dense kind's pricing finds the rest
+/// again when the duals ask for them ([`solve_beyond`]), so memory follows the
+/// needs rather than the pairs.
+const HELD_PER_NEED: usize = 128;
+/// Candidates a kind's needs keep between them (about 1 GiB with the problem's
+/// copy). A 100k-student dense city holds all of its 27 million a kind but a
+/// few hundred needs' worth: reading a need again costs about as much as
+/// finding it, and pricing reads a row in every round that cannot rule it out.
+const HELD_PAIRS: usize = 128_000_000;
+
+/// The engine's sizes, apart so that tests can make every path run on small
+/// instances.
+#[derive(Clone, Copy, Debug)]
+struct Tuning {
+    dense_edges_per_row: usize,
+    keep: usize,
+    bring_in: usize,
+    held_per_need: usize,
+    held_pairs: usize,
+}
+
+impl Tuning {
+    const RUN: Tuning = Tuning {
+        dense_edges_per_row: DENSE_EDGES_PER_ROW,
+        keep: SPARSE_KEEP,
+        bring_in: SPARSE_BRING_IN,
+        held_per_need: HELD_PER_NEED,
+        held_pairs: HELD_PAIRS,
+    };
+
+    /// How many candidates each of `needs` needs may keep.
+    fn limit(self, options: Options, needs: usize) -> usize {
+        if options.keep_candidates {
+            return KEEP_ALL;
+        }
+        self.held_per_need.max(self.held_pairs / needs.max(1))
+    }
+}
 
 /// Hears a run's progress. The engine reads no clock: callers time phases here.
 ///
@@ -136,8 +175,10 @@ pub struct Outcome {
 /// Cost: per kind, finding candidates is linear in the pairs within reach (spatial
 /// and language indexes skip the rest), then the exact solve per connected
 /// component (see [`crate::solve::solve`]), or for a kind whose needs average 64
-/// candidates or more, on their 16 best with pricing ([`crate::solve::solve_sparse`]);
-/// memory is linear in the candidate pairs.
+/// candidates or more, on their 16 best with pricing ([`crate::solve::solve_beyond`]).
+/// Memory is linear in the candidate pairs up to 128 million a kind; past that
+/// each need keeps its heaviest (at least 128) and pricing finds the rest again,
+/// so memory follows the needs. With [`Options::keep_candidates`] every pair is kept.
 ///
 /// ```
 /// let raw = matcher::validate::parse_json(br#"{
@@ -174,6 +215,15 @@ pub struct Outcome {
 /// # Errors
 /// [`Error::TooLarge`] if scores could overflow (not at realistic sizes).
 pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -> Result<Outcome, Error> {
+    run_tuned(instance, options, Tuning::RUN, observer)
+}
+
+fn run_tuned(
+    instance: &Instance,
+    options: Options,
+    tuning: Tuning,
+    observer: &mut dyn Observer,
+) -> Result<Outcome, Error> {
     let standing = Standing::of(instance);
     let mut free = initial_free_time(instance);
     let filled: HashSet<(usize, Kind)> = instance
@@ -203,14 +253,21 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
             Some((Ahead { needs, index, mut found, before }, touched)) => {
                 let positions: Vec<usize> =
                     (0..needs.len()).filter(|position| touched[needs[*position].student]).collect();
-                index.find_again(&needs, &before, &free, &positions, &mut found);
+                index.find_again(
+                    &needs,
+                    &before,
+                    &free,
+                    &positions,
+                    tuning.limit(options, needs.len()),
+                    &mut found,
+                );
                 (needs, index, found)
             }
             None => {
                 let needs = needs_of(kind);
                 observer.started(Phase::Candidates, kind, needs.len());
                 let index = KindIndex::build(instance, &standing, kind);
-                let found = index.find_all(&needs, &free);
+                let found = index.find_all_within(&needs, &free, tuning.limit(options, needs.len()));
                 (needs, index, found)
             }
         };
@@ -221,10 +278,10 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
             || {
                 // Building the graph is the candidates' last step (OR-tools' peer
                 // times its graph apart from its solve, too).
-                let graph = Graph::of(&index, &needs, found, options, &mut outcome);
+                let graph = Graph::of(&index, &needs, &free, found, options, tuning, &mut outcome);
                 observer.finished(Phase::Candidates, kind);
                 observer.started(Phase::Solve, kind, needs.len());
-                let touched = match_kind(&index, &needs, graph, &mut free, &mut outcome);
+                let touched = match_kind(&index, &needs, graph, tuning, &mut free, &mut outcome);
                 observer.finished(Phase::Solve, kind);
                 if let Some((next, needs)) = next_needs {
                     observer.started(Phase::Candidates, next, needs);
@@ -234,7 +291,7 @@ pub fn run(instance: &Instance, options: Options, observer: &mut dyn Observer) -
             || {
                 next.map(|(next, needs, before)| {
                     let index = KindIndex::build(instance, &standing, next);
-                    let found = index.find_all(&needs, &before);
+                    let found = index.find_all_within(&needs, &before, tuning.limit(options, needs.len()));
                     Ahead { needs, index, found, before }
                 })
             },
@@ -273,48 +330,98 @@ struct Graph {
     problem: Problem,
     /// The need of each row.
     rows: Vec<usize>,
+    /// Per row, the highest score of the candidates the problem does not hold
+    /// (`None` when it holds them all).
+    beyond: Vec<Option<u32>>,
+    /// Whether the needs average enough candidates to solve on their best few.
+    dense: bool,
     /// Per need, why it has no candidate (`None` when it has some).
     ruled_out: Vec<Option<RuledOut>>,
 }
 
 impl Graph {
     /// Takes the candidate lists into the problem, and into the outcome's
-    /// candidates when they are kept; counts them.
+    /// candidates when they are kept; counts them. A kind that turns out not to
+    /// be dense is solved whole: its needs that kept only their best are found
+    /// again in full first (on `free`, the time they were found on).
     fn of(
         index: &KindIndex<'_>,
         needs: &[NeedRef<'_>],
-        found: Vec<Found>,
+        free: &[WeekWindows],
+        mut found: Vec<Found>,
         options: Options,
+        tuning: Tuning,
         outcome: &mut Outcome,
     ) -> Graph {
         let kind = index.kind();
+        let pairs: usize = found.iter().map(Found::count).sum();
+        let with_any = found.iter().filter(|found| found.count() > 0).count();
+        let dense = pairs >= tuning.dense_edges_per_row.saturating_mul(with_any);
+        if !dense {
+            let trimmed: Vec<usize> =
+                (0..found.len()).filter(|at| matches!(found[*at], Found::Best(_))).collect();
+            index.find_again(needs, free, free, &trimmed, KEEP_ALL, &mut found);
+        }
         let mut problem = Problem::new(index.standing().free_slots.clone());
         let mut rows: Vec<usize> = Vec::new();
+        let mut beyond: Vec<Option<u32>> = Vec::new();
         for (at, found) in found.iter().enumerate() {
-            if let Found::Candidates(candidates) = found {
-                problem.add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
-                rows.push(at);
-                if options.keep_candidates {
-                    outcome.candidates.extend(candidates.iter().map(|candidate| CandidatePair {
-                        student: needs[at].student as u32,
-                        opening: candidate.opening,
-                        kind,
-                        score: candidate.score,
-                    }));
-                }
-                outcome.counts.candidates += candidates.len();
+            let (candidates, bound) = match found {
+                Found::Candidates(candidates) => (candidates, None),
+                Found::Best(best) => (&best.candidates, Some(best.beyond)),
+                Found::Nothing(_) => continue,
+            };
+            problem.add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
+            rows.push(at);
+            beyond.push(bound);
+            if options.keep_candidates {
+                outcome.candidates.extend(candidates.iter().map(|candidate| CandidatePair {
+                    student: needs[at].student as u32,
+                    opening: candidate.opening,
+                    kind,
+                    score: candidate.score,
+                }));
             }
         }
+        outcome.counts.candidates += pairs;
         // The problem holds the pairs now: the lists go before the solve, which may
         // run beside the next kind's candidates. A need keeps only why it had none.
         let ruled_out = found
             .into_iter()
             .map(|found| match found {
                 Found::Nothing(ruled_out) => Some(ruled_out),
-                Found::Candidates(_) => None,
+                Found::Candidates(_) | Found::Best(_) => None,
             })
             .collect();
-        Graph { problem, rows, ruled_out }
+        Graph { problem, rows, beyond, dense, ruled_out }
+    }
+}
+
+/// The candidates a dense kind's problem does not hold, found again for pricing
+/// on the free time they were first found on.
+struct FoundAgain<'g, 'a> {
+    index: &'g KindIndex<'a>,
+    needs: &'g [NeedRef<'a>],
+    rows: &'g [usize],
+    beyond: &'g [Option<u32>],
+    free: &'g [WeekWindows],
+}
+
+impl Beyond for FoundAgain<'_, '_> {
+    fn bound(&self, row: usize) -> Option<u32> {
+        self.beyond[row]
+    }
+
+    fn for_each_edge(&self, row: usize, wanted: &dyn Fn(u32) -> bool, visit: &mut dyn FnMut(Edge)) {
+        let need = self.needs[self.rows[row]];
+        self.index.for_each_candidate_among(need, &self.free[need.student], wanted, |candidate| {
+            visit((candidate.opening, candidate.score));
+        });
+    }
+
+    fn reading_key(&self, row: usize) -> u64 {
+        let student = self.needs[self.rows[row]].student;
+        crate::candidates::morton_key(self.index.instance().students[student].home)
     }
 }
 
@@ -324,14 +431,16 @@ fn match_kind(
     index: &KindIndex<'_>,
     needs: &[NeedRef<'_>],
     graph: Graph,
+    tuning: Tuning,
     free: &mut [WeekWindows],
     outcome: &mut Outcome,
 ) -> Result<Vec<bool>, Error> {
     let instance = index.instance();
     let kind = index.kind();
-    let Graph { problem, rows, ruled_out } = graph;
-    let solution = if problem.n_edges() >= DENSE_EDGES_PER_ROW.saturating_mul(problem.n_rows()) {
-        solve_sparse(&problem, SPARSE_KEEP, SPARSE_BRING_IN)?.0
+    let Graph { problem, rows, beyond, dense, ruled_out } = graph;
+    let solution = if dense {
+        let beyond = FoundAgain { index, needs, rows: &rows, beyond: &beyond, free };
+        solve_beyond(&problem, &beyond, tuning.keep, tuning.bring_in)?.0
     } else {
         solve(&problem)?
     };
@@ -419,6 +528,86 @@ mod tests {
         assert_eq!(missed.kind, Kind::Tutoring);
         let Reason::NoCandidate(ruled_out) = missed.reason else { panic!("{:?}", missed.reason) };
         assert_eq!(ruled_out[Constraint::Schedule.index()], 1);
+    }
+
+    /// Checks `outcome` kind by kind against a whole solve of the graph that kind
+    /// saw: every candidate found on the free time the earlier kinds left (as
+    /// the outcome placed them), held in full and solved without pricing.
+    fn assert_each_kind_optimal(instance: &Instance, outcome: &Outcome) {
+        let standing = Standing::of(instance);
+        let mut free = initial_free_time(instance);
+        let mut pairs = 0;
+        let filled: HashSet<(usize, Kind)> = instance
+            .existing_matches
+            .iter()
+            .map(|existing| (existing.student, instance.openings[existing.opening].kind))
+            .collect();
+        for kind in Kind::MATCH_ORDER {
+            let needs: Vec<NeedRef<'_>> = instance
+                .students
+                .iter()
+                .enumerate()
+                .filter(|(student, _)| !filled.contains(&(*student, kind)))
+                .filter_map(|(student, record)| {
+                    record.needs.iter().find(|need| need.kind == kind).map(|need| NeedRef { student, need })
+                })
+                .collect();
+            let found = KindIndex::build(instance, &standing, kind).find_all(&needs, &free);
+            let mut problem = Problem::new(standing.free_slots.clone());
+            for (need, found) in needs.iter().zip(&found) {
+                let missed = outcome
+                    .unmatched
+                    .iter()
+                    .find(|missed| missed.student == need.student && missed.kind == kind);
+                match found {
+                    Found::Candidates(candidates) => {
+                        pairs += candidates.len();
+                        problem
+                            .add_row(candidates.iter().map(|candidate| (candidate.opening, candidate.score)));
+                        assert!(missed.is_none_or(|missed| missed.reason == Reason::Outscored), "{missed:?}");
+                    }
+                    Found::Nothing(ruled_out) => {
+                        assert_eq!(
+                            missed.map(|missed| &missed.reason),
+                            Some(&Reason::NoCandidate(*ruled_out))
+                        );
+                    }
+                    Found::Best(_) => panic!("find_all keeps every candidate"),
+                }
+            }
+            let whole = solve(&problem).unwrap();
+            let made: Vec<&Assignment> =
+                outcome.assignments.iter().filter(|made| made.kind == kind).collect();
+            let total: i64 = made.iter().map(|made| i64::from(made.breakdown.score())).sum();
+            assert_eq!((made.len(), total), (whole.matched, whole.total_weight), "{kind:?}");
+            for made in made {
+                for session in &made.sessions {
+                    free[made.student] = free[made.student].without(session);
+                }
+            }
+        }
+        assert_eq!(outcome.counts.candidates, pairs);
+    }
+
+    #[test]
+    fn needs_that_keep_only_their_best_still_reach_each_kinds_optimum() {
+        use crate::generate::{Shape, Spec, generate};
+        // Tiny limits, so that on a small city almost every need keeps only its
+        // best, pricing reads candidates again, and both kinds of kind occur.
+        let tunings = [
+            Tuning { dense_edges_per_row: 0, keep: 1, bring_in: 1, held_per_need: 2, held_pairs: 0 },
+            Tuning { dense_edges_per_row: 0, keep: 3, bring_in: 2, held_per_need: 6, held_pairs: 0 },
+            Tuning { dense_edges_per_row: 20, keep: 2, bring_in: 1, held_per_need: 4, held_pairs: 0 },
+            Tuning::RUN,
+        ];
+        for (seed, shape) in [(11, Shape::Dense), (12, Shape::DenseClustered), (13, Shape::Uniform)] {
+            let raw = generate(Spec { students: 500, seed, shape });
+            let instance = crate::parse_instance(&raw).unwrap();
+            for tuning in tunings {
+                let outcome = run_tuned(&instance, Options::default(), tuning, &mut Silent).unwrap();
+                assert_each_kind_optimal(&instance, &outcome);
+            }
+        }
     }
 
     /// Records what an observer hears.

@@ -189,6 +189,39 @@ pub struct SparseStats {
     pub edges: usize,
     /// Rounds resumed from the previous round's optimum rather than solved again.
     pub resumed: usize,
+    /// Rows whose edges beyond the problem were read ([`Beyond`]), over all rounds.
+    pub rows_read_beyond: usize,
+    /// Edges brought in from beyond the problem.
+    pub brought_from_beyond: usize,
+}
+
+/// Edges a problem's rows have beyond those it holds: read again, never stored,
+/// for the rows whose duals leave room for one of them to improve the solution.
+pub trait Beyond: Sync {
+    /// An upper bound on the weight of the edges of `row` that the problem does not
+    /// hold; `None` when it holds them all.
+    fn bound(&self, row: usize) -> Option<u32>;
+    /// Visits every edge of `row` into a column that `wanted` accepts, those the
+    /// problem holds too, in any order. (Pricing wants only the columns cheap
+    /// enough on the duals for an edge of the row's bound to improve: the
+    /// reading can skip the rest before testing them.)
+    fn for_each_edge(&self, row: usize, wanted: &dyn Fn(u32) -> bool, visit: &mut dyn FnMut(Edge));
+    /// A key to read rows in: rows with near keys should read much the same
+    /// data (the engine's are its students' homes on a space-filling curve).
+    fn reading_key(&self, _row: usize) -> u64 {
+        0
+    }
+}
+
+/// Every edge is in the problem.
+struct AllHeld;
+
+impl Beyond for AllHeld {
+    fn bound(&self, _row: usize) -> Option<u32> {
+        None
+    }
+
+    fn for_each_edge(&self, _row: usize, _wanted: &dyn Fn(u32) -> bool, _visit: &mut dyn FnMut(Edge)) {}
 }
 
 /// When a pricing round resumes from the previous optimum ([`repair`]) rather
@@ -235,11 +268,31 @@ pub fn solve_sparse(
     keep: usize,
     bring_in: usize,
 ) -> Result<(Solution, SparseStats), Error> {
-    solve_sparse_with(problem, keep, bring_in, Resume::Few)
+    solve_sparse_with(problem, &AllHeld, keep, bring_in, Resume::Few)
+}
+
+/// As [`solve_sparse`], for a problem whose rows may have more edges than it
+/// holds ([`Beyond`]): the rows whose bound the duals do not price out have
+/// their edges read again, and the improving ones are brought in as held ones
+/// are. Rows are read beside the held pricing while readings bring many in, then
+/// only once no held edge can improve; the last round reads every such row and
+/// finds none. The answer is the optimum of the whole graph, held and beyond,
+/// and memory follows the held edges.
+///
+/// # Errors
+/// As [`solve`].
+pub fn solve_beyond(
+    problem: &Problem,
+    beyond: &dyn Beyond,
+    keep: usize,
+    bring_in: usize,
+) -> Result<(Solution, SparseStats), Error> {
+    solve_sparse_with(problem, beyond, keep, bring_in, Resume::Few)
 }
 
 fn solve_sparse_with(
     problem: &Problem,
+    beyond: &dyn Beyond,
     keep: usize,
     bring_in: usize,
     resume: Resume,
@@ -270,7 +323,14 @@ fn solve_sparse_with(
             (chosen, rest)
         })
         .unzip();
-    let top = problem.weights.iter().copied().max().unwrap_or(0);
+    let bounds: Vec<Option<u32>> = (0..n_rows).map(|row| beyond.bound(row)).collect();
+    let top = problem.weights.iter().copied().chain(bounds.iter().flatten().copied()).max().unwrap_or(0);
+    // Per row, the edges brought in from beyond the problem.
+    let mut extra: Vec<Vec<Edge>> = vec![Vec::new(); n_rows];
+    // Edges beyond are read beside the held ones' pricing until a reading brings
+    // few in, then only once the held ones settle: the first readings bring in
+    // most rows, and a separate chain of rounds for them doubled the solves.
+    let mut read_early = true;
     let mut stats = SparseStats::default();
     // The last round's optimum, its duals and the rows that brought edges in.
     let mut previous: Option<(Solution, Duals, Vec<u32>)> = None;
@@ -278,18 +338,14 @@ fn solve_sparse_with(
         let mut sub = Problem::new(problem.capacities.clone());
         for (row, kept) in kept.iter().enumerate() {
             let start = problem.row_starts[row];
-            sub.add_row(kept.iter().map(|offset| {
+            let held = kept.iter().map(|offset| {
                 let at = start + *offset as usize;
                 (problem.columns[at], problem.weights[at])
-            }));
+            });
+            sub.add_row(held.chain(extra[row].iter().copied()));
         }
-        let resumable = |changed: &[u32]| match resume {
-            Resume::Few => changed.len().saturating_mul(RESUME_SHARE) <= n_rows,
-            Resume::Always => true,
-            Resume::Never => false,
-        };
         let solution = match previous.take() {
-            Some((solution, duals, changed)) if resumable(&changed) => {
+            Some((solution, duals, changed)) if resumable(resume, changed.len(), n_rows) => {
                 stats.resumed += 1;
                 repair::repair(&sub, &solution, &duals, &changed)?
             }
@@ -297,7 +353,7 @@ fn solve_sparse_with(
         };
         stats.rounds += 1;
         stats.edges = sub.n_edges();
-        if left_out.iter().all(Option::is_none) {
+        if left_out.iter().all(Option::is_none) && bounds.iter().all(Option::is_none) {
             return Ok((solution, stats));
         }
         let Some(duals) = Duals::of(&sub, &solution, top) else {
@@ -356,19 +412,101 @@ fn solve_sparse_with(
             })
             .flatten()
             .collect();
-        // Every priced row brings at least one edge in.
-        if priced.is_empty() {
+        // Every priced row brings at least one edge in. A reading costs far more
+        // per row than pricing held edges: once readings bring few in, they wait
+        // for the held edges to settle.
+        let brought = if priced.is_empty() || read_early {
+            let (read, brought) = price_beyond(problem, beyond, &bounds, &duals, &solution, &sub, bring_in);
+            stats.rows_read_beyond += read;
+            read_early &= !resumable(Resume::Few, brought.len(), n_rows);
+            brought
+        } else {
+            Vec::new()
+        };
+        if priced.is_empty() && brought.is_empty() {
             return Ok((solution, stats));
         }
-        let mut changed = Vec::with_capacity(priced.len());
+        let mut changed = Vec::with_capacity(priced.len() + brought.len());
         for (row, chosen, rest) in priced {
             changed.push(row as u32);
             kept[row].extend(chosen);
             kept[row].sort_unstable();
             left_out[row] = rest;
         }
+        for (row, edges) in brought {
+            changed.push(row as u32);
+            stats.brought_from_beyond += edges.len();
+            extra[row].extend(edges);
+        }
+        changed.sort_unstable();
+        changed.dedup();
         previous = Some((solution, duals, changed));
     }
+}
+
+/// Whether a round that changed `changed` of `n_rows` rows resumes.
+fn resumable(resume: Resume, changed: usize, n_rows: usize) -> bool {
+    match resume {
+        Resume::Few => changed.saturating_mul(RESUME_SHARE) <= n_rows,
+        Resume::Always => true,
+        Resume::Never => false,
+    }
+}
+
+/// The rows whose edges beyond `problem` could improve `solution` (of `sub`,
+/// the last round's subproblem, with `duals`), each with its `bring_in` most
+/// improving edges beyond (ties to the lower column); and how many rows were read.
+/// Edges `problem` holds are left to its own pricing.
+fn price_beyond(
+    problem: &Problem,
+    beyond: &dyn Beyond,
+    bounds: &[Option<u32>],
+    duals: &Duals,
+    solution: &Solution,
+    sub: &Problem,
+    bring_in: usize,
+) -> (usize, Vec<(usize, Vec<Edge>)>) {
+    let mut rows: Vec<usize> = (0..bounds.len())
+        .filter(|row| bounds[*row].is_some_and(|bound| !duals.prices_out_up_to(*row, bound)))
+        .collect();
+    // Read in the source's order (at a million students, input order read
+    // several times slower), brought in row order.
+    rows.sort_by_cached_key(|row| (beyond.reading_key(*row), *row));
+    let mut brought: Vec<(usize, Vec<Edge>)> = rows
+        .par_iter()
+        .map_init(Vec::new, |improving: &mut Vec<(i64, u32, u32)>, &row| {
+            improving.clear();
+            let own = solution.assignment[row];
+            let wanted = duals.columns_improvable_by(row, bounds[row].unwrap_or(0));
+            beyond.for_each_edge(row, &wanted, &mut |(column, weight)| {
+                let gain = duals.gain(row, column, weight);
+                if gain > 0 && own != Some(column) {
+                    improving.push((gain, column, weight));
+                }
+            });
+            // Rows hold their columns ascending. `sub`'s edges price out at its
+            // optimum, so the second test is a guard.
+            let held = |problem: &Problem, column: u32| {
+                problem.columns[problem.row_starts[row]..problem.row_starts[row + 1]]
+                    .binary_search(&column)
+                    .is_ok()
+            };
+            improving.retain(|(_, column, _)| !held(problem, *column) && !held(sub, *column));
+            if improving.is_empty() {
+                return None;
+            }
+            let split = bring_in.min(improving.len());
+            let by_gain = |(gain, column, _): &(i64, u32, u32)| (std::cmp::Reverse(*gain), *column);
+            if split < improving.len() {
+                improving.select_nth_unstable_by_key(split, by_gain);
+            }
+            improving[..split].sort_unstable_by_key(by_gain);
+            Some((row, improving[..split].iter().map(|(_, column, weight)| (*column, *weight)).collect()))
+        })
+        .flatten()
+        .collect();
+    brought.sort_unstable_by_key(|(row, _)| *row);
+    (rows.len(), brought)
 }
 
 /// A connected component with local indices.

@@ -6,13 +6,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test stops at the first broken input")]
 
 use matcher::calendar::WeekWindows;
-use matcher::candidates::{Candidate, Found, KindIndex, NeedRef, RuledOut, rate_pair};
+use matcher::candidates::{Best, Candidate, Found, KindIndex, NeedRef, RuledOut, rate_pair};
 use matcher::feasibility::{Constraint, Pair, Standing, assess};
 use matcher::generate::{Rng, Shape, Spec, generate};
 use matcher::model::{Instance, Kind};
 use matcher::{RawInstance, parse_instance};
 
 /// 99 ISO 639-1 codes (the engine accepts no others).
+/// How many candidates a need keeps in the check of `find_all_within`.
+const HELD: usize = 5;
+
 const CODES: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs \
     cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu \
     hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln \
@@ -98,9 +101,36 @@ fn compare(instance: &Instance) -> (usize, usize) {
             })
             .collect();
         let index = KindIndex::build(instance, &standing, kind);
-        for (need, found) in needs.iter().zip(index.find_all(&needs, &free)) {
+        let within = index.find_all_within(&needs, &free, HELD);
+        for ((need, found), trimmed) in needs.iter().zip(index.find_all(&needs, &free)).zip(within) {
             let expected = scanned(instance, &standing, *need, &free[need.student]);
+            // Found again one by one, in any order: the same candidates.
+            let mut again = Vec::new();
+            index.for_each_candidate(*need, &free[need.student], |candidate| again.push(candidate));
+            again.sort_by_key(|candidate| candidate.opening);
+            assert_eq!(again, expected, "student {} kind {kind:?}", need.student);
+            let mut among = Vec::new();
+            let wanted = |opening: u32| opening % 3 == 1;
+            index.for_each_candidate_among(*need, &free[need.student], wanted, |candidate| {
+                among.push(candidate)
+            });
+            among.sort_by_key(|candidate| candidate.opening);
+            again.retain(|candidate| wanted(candidate.opening));
+            assert_eq!(among, again, "student {} kind {kind:?}", need.student);
+            // Kept within a limit: the heaviest, ties to the lower opening.
+            if expected.len() > HELD {
+                let mut heaviest = expected.clone();
+                heaviest.sort_by_key(|candidate| (std::cmp::Reverse(candidate.score), candidate.opening));
+                let beyond = heaviest[HELD..].iter().map(|candidate| candidate.score).max().unwrap();
+                heaviest.truncate(HELD);
+                heaviest.sort_by_key(|candidate| candidate.opening);
+                let best = Best { candidates: heaviest, count: expected.len(), beyond };
+                assert_eq!(trimmed, Found::Best(best), "student {} kind {kind:?}", need.student);
+            } else {
+                assert_eq!(trimmed, found, "student {} kind {kind:?}", need.student);
+            }
             match found {
+                Found::Best(_) => panic!("find_all keeps every candidate"),
                 Found::Candidates(candidates) => {
                     assert_eq!(candidates, expected, "student {} kind {kind:?}", need.student);
                     total += candidates.len();

@@ -145,6 +145,14 @@ impl Duals {
         self.row[row].saturating_sub((self.top - i64::from(weight)).saturating_add(column_distance))
     }
 
+    /// Which columns a missing edge of `row` weighing at most `weight` could
+    /// improve the solution through: those closer to the sink than the row's
+    /// distance allows.
+    pub fn columns_improvable_by(&self, row: usize, weight: u32) -> impl Fn(u32) -> bool + '_ {
+        let under = self.row[row].saturating_sub(self.top - i64::from(weight));
+        move |column| self.column.get(column as usize).copied().unwrap_or(0) < under
+    }
+
     /// Whether every missing edge of `row` up to `weight` leaves the solution
     /// optimal, whatever its column (column distances are never negative).
     pub fn prices_out_up_to(&self, row: usize, weight: u32) -> bool {

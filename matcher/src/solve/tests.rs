@@ -314,11 +314,11 @@ proptest! {
         bring_in in 1usize..3,
     ) {
         let whole = solve(&problem).unwrap();
-        let (resumed, stats) = solve_sparse_with(&problem, keep, bring_in, Resume::Always).unwrap();
+        let (resumed, stats) = solve_sparse_with(&problem, &AllHeld, keep, bring_in, Resume::Always).unwrap();
         check_valid(&problem, &resumed);
         prop_assert_eq!((resumed.matched, resumed.total_weight), (whole.matched, whole.total_weight));
         prop_assert_eq!(stats.resumed, stats.rounds - 1);
-        let (solved, cold) = solve_sparse_with(&problem, keep, bring_in, Resume::Never).unwrap();
+        let (solved, cold) = solve_sparse_with(&problem, &AllHeld, keep, bring_in, Resume::Never).unwrap();
         prop_assert_eq!((solved.matched, solved.total_weight), (whole.matched, whole.total_weight));
         prop_assert_eq!(cold.resumed, 0);
     }
@@ -362,7 +362,7 @@ proptest! {
         keep in 1usize..3,
     ) {
         let whole = solve(&problem).unwrap();
-        let (resumed, _) = solve_sparse_with(&problem, keep, 1, Resume::Always).unwrap();
+        let (resumed, _) = solve_sparse_with(&problem, &AllHeld, keep, 1, Resume::Always).unwrap();
         check_valid(&problem, &resumed);
         prop_assert_eq!((resumed.matched, resumed.total_weight), (whole.matched, whole.total_weight));
     }
@@ -372,10 +372,109 @@ proptest! {
         problem in problem_strategy(12, 5, 2),
         keep in 1usize..3,
     ) {
-        let (resumed, _) = solve_sparse_with(&problem, keep, 1, Resume::Always).unwrap();
+        let (resumed, _) = solve_sparse_with(&problem, &AllHeld, keep, 1, Resume::Always).unwrap();
         check_valid(&problem, &resumed);
         prop_assert_eq!((resumed.matched, resumed.total_weight), brute_force(&problem));
     }
+}
+
+/// A problem that holds only each row's `held` heaviest edges (ties to the lower
+/// column), the rest of `whole` read on demand as the engine finds candidates again.
+struct Heaviest<'a> {
+    whole: &'a Problem,
+    bounds: Vec<Option<u32>>,
+}
+
+impl<'a> Heaviest<'a> {
+    fn of(whole: &'a Problem, held: usize) -> (Problem, Heaviest<'a>) {
+        let mut problem = Problem::new(whole.capacities.clone());
+        let mut bounds = Vec::new();
+        for row in 0..whole.n_rows() {
+            let mut edges: Vec<Edge> = whole.edges(row).collect();
+            edges.sort_by_key(|(column, weight)| (std::cmp::Reverse(*weight), *column));
+            bounds.push(edges.get(held).map(|(_, weight)| *weight));
+            edges.truncate(held);
+            problem.add_row(edges);
+        }
+        (problem, Heaviest { whole, bounds })
+    }
+}
+
+impl Beyond for Heaviest<'_> {
+    fn bound(&self, row: usize) -> Option<u32> {
+        self.bounds[row]
+    }
+
+    fn for_each_edge(&self, row: usize, wanted: &dyn Fn(u32) -> bool, visit: &mut dyn FnMut(Edge)) {
+        // Backwards, as the engine's visiting order is not the problem's.
+        let edges: Vec<Edge> = self.whole.edges(row).filter(|(column, _)| wanted(*column)).collect();
+        edges.into_iter().rev().for_each(visit);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn pricing_edges_read_beyond_the_problem_reaches_the_whole_optimum(
+        whole in problem_strategy(24, 14, 600_000),
+        held in 1usize..4,
+        keep in 1usize..3,
+        bring_in in 1usize..3,
+        resume in prop_oneof![Just(Resume::Always), Just(Resume::Never), Just(Resume::Few)],
+    ) {
+        let (problem, beyond) = Heaviest::of(&whole, held);
+        let (solution, stats) = solve_sparse_with(&problem, &beyond, keep, bring_in, resume).unwrap();
+        check_valid(&whole, &solution);
+        let optimum = solve(&whole).unwrap();
+        prop_assert_eq!((solution.matched, solution.total_weight), (optimum.matched, optimum.total_weight));
+        // Rows are read beyond only after their held edges are settled.
+        prop_assert!(stats.brought_from_beyond <= stats.rows_read_beyond * bring_in);
+    }
+
+    #[test]
+    fn pricing_beyond_with_ties_and_scarce_slots_still_maximises_the_count(
+        whole in problem_strategy(12, 5, 2),
+        held in 1usize..3,
+    ) {
+        let (problem, beyond) = Heaviest::of(&whole, held);
+        let (solution, _) = solve_sparse_with(&problem, &beyond, 1, 1, Resume::Always).unwrap();
+        check_valid(&whole, &solution);
+        prop_assert_eq!((solution.matched, solution.total_weight), brute_force(&whole));
+    }
+}
+
+#[test]
+fn pricing_reads_beyond_the_problem_for_the_edge_that_matches_one_more_row() {
+    // Row 1 holds only its edge to column 0 (one slot, row 0's too); its edge to
+    // column 1 is beyond the problem. Matching both rows needs it read and brought in.
+    let mut whole = Problem::new(vec![1, 1]);
+    whole.add_row([(0, 10)]);
+    whole.add_row([(0, 9), (1, 2)]);
+    let (problem, beyond) = Heaviest::of(&whole, 1);
+    assert_eq!(problem.n_edges(), 2);
+    for resume in [Resume::Never, Resume::Always] {
+        let (solution, stats) = solve_sparse_with(&problem, &beyond, 4, 4, resume).unwrap();
+        assert_eq!(solution.assignment, vec![Some(0), Some(1)]);
+        assert_eq!((solution.matched, solution.total_weight), (2, 12));
+        // Row 0 holds all it has; row 1 is read twice: once to bring the edge
+        // in, once to find nothing more.
+        assert_eq!((stats.rows_read_beyond, stats.brought_from_beyond), (2, 1));
+        assert_eq!((stats.rounds, stats.edges), (2, 3));
+    }
+}
+
+#[test]
+fn an_edge_beyond_that_cannot_improve_is_read_and_left_out() {
+    // Row 1's edge beyond (to the full column 0) can only displace row 0 for less:
+    // row 1 is read once, nothing comes in, and the first solve stands.
+    let mut whole = Problem::new(vec![1, 1]);
+    whole.add_row([(0, 10)]);
+    whole.add_row([(1, 8), (0, 3)]);
+    let (problem, beyond) = Heaviest::of(&whole, 1);
+    let (solution, stats) = solve_sparse_with(&problem, &beyond, 4, 4, Resume::Few).unwrap();
+    assert_eq!((solution.matched, solution.total_weight), (2, 18));
+    assert_eq!((stats.rows_read_beyond, stats.brought_from_beyond, stats.rounds), (1, 0, 1));
 }
 
 #[test]
@@ -386,11 +485,11 @@ fn pricing_brings_in_the_edge_that_matches_one_more_row() {
     problem.add_row([(0, 10)]);
     problem.add_row([(0, 9), (1, 2)]);
     for resume in [Resume::Never, Resume::Always] {
-        let (solution, stats) = solve_sparse_with(&problem, 1, 1, resume).unwrap();
+        let (solution, stats) = solve_sparse_with(&problem, &AllHeld, 1, 1, resume).unwrap();
         assert_eq!((solution.matched, solution.total_weight), (2, 12));
         assert_eq!(solution.assignment, vec![Some(0), Some(1)]);
         let resumed = usize::from(resume == Resume::Always);
-        assert_eq!(stats, SparseStats { rounds: 2, edges: 3, resumed });
+        assert_eq!(stats, SparseStats { rounds: 2, edges: 3, resumed, ..SparseStats::default() });
     }
 }
 
@@ -402,7 +501,7 @@ fn pricing_leaves_out_edges_that_cannot_improve() {
     problem.add_row([(1, 8), (0, 3)]);
     let (solution, stats) = solve_sparse(&problem, 1, 1).unwrap();
     assert_eq!((solution.matched, solution.total_weight), (2, 18));
-    assert_eq!(stats, SparseStats { rounds: 1, edges: 2, resumed: 0 });
+    assert_eq!(stats, SparseStats { rounds: 1, edges: 2, resumed: 0, ..SparseStats::default() });
 }
 
 proptest! {
