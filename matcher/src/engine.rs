@@ -226,22 +226,8 @@ fn run_tuned(
 ) -> Result<Outcome, Error> {
     let standing = Standing::of(instance);
     let mut free = initial_free_time(instance);
-    let filled: HashSet<(usize, Kind)> = instance
-        .existing_matches
-        .iter()
-        .map(|existing| (existing.student, instance.openings[existing.opening].kind))
-        .collect();
-    let needs_of = |kind: Kind| -> Vec<NeedRef<'_>> {
-        instance
-            .students
-            .iter()
-            .enumerate()
-            .filter(|(student, _)| !filled.contains(&(*student, kind)))
-            .filter_map(|(student, record)| {
-                record.needs.iter().find(|need| need.kind == kind).map(|need| NeedRef { student, need })
-            })
-            .collect()
-    };
+    let filled = filled_needs(instance);
+    let needs_of = |kind: Kind| needs_of(instance, &filled, kind);
     let mut outcome = Outcome::default();
     // The next kind's candidates, found on the free time before this kind's
     // sessions while this kind is solved (its biggest component holds one core),
@@ -311,6 +297,28 @@ struct Ahead<'a> {
     found: Vec<Found>,
     /// The free time they were found on.
     before: Vec<WeekWindows>,
+}
+
+/// The (student, kind) needs an existing match already fills.
+fn filled_needs(instance: &Instance) -> HashSet<(usize, Kind)> {
+    instance
+        .existing_matches
+        .iter()
+        .map(|existing| (existing.student, instance.openings[existing.opening].kind))
+        .collect()
+}
+
+/// The needs of `kind` to match: every student's, but those `filled`.
+fn needs_of<'a>(instance: &'a Instance, filled: &HashSet<(usize, Kind)>, kind: Kind) -> Vec<NeedRef<'a>> {
+    instance
+        .students
+        .iter()
+        .enumerate()
+        .filter(|(student, _)| !filled.contains(&(*student, kind)))
+        .filter_map(|(student, record)| {
+            record.needs.iter().find(|need| need.kind == kind).map(|need| NeedRef { student, need })
+        })
+        .collect()
 }
 
 /// Availability less the sessions of existing matches.
@@ -537,21 +545,9 @@ mod tests {
         let standing = Standing::of(instance);
         let mut free = initial_free_time(instance);
         let mut pairs = 0;
-        let filled: HashSet<(usize, Kind)> = instance
-            .existing_matches
-            .iter()
-            .map(|existing| (existing.student, instance.openings[existing.opening].kind))
-            .collect();
+        let filled = filled_needs(instance);
         for kind in Kind::MATCH_ORDER {
-            let needs: Vec<NeedRef<'_>> = instance
-                .students
-                .iter()
-                .enumerate()
-                .filter(|(student, _)| !filled.contains(&(*student, kind)))
-                .filter_map(|(student, record)| {
-                    record.needs.iter().find(|need| need.kind == kind).map(|need| NeedRef { student, need })
-                })
-                .collect();
+            let needs = needs_of(instance, &filled, kind);
             let found = KindIndex::build(instance, &standing, kind).find_all(&needs, &free);
             let mut problem = Problem::new(standing.free_slots.clone());
             for (need, found) in needs.iter().zip(&found) {
