@@ -251,11 +251,15 @@ impl Matching {
                     if layers.is_some_and(|layers| layers.column[c] != layers.row[row] + 1) {
                         continue;
                     }
-                    visited[c] = phase;
+                    // Only a full column is marked: one with room takes the path
+                    // and may take another in this phase. (Marking it too filled a
+                    // column by one slot a phase: eight phases, not three, on the
+                    // 100k city's mentoring.)
                     if self.has_room(component, column) {
                         self.flip(stack, column);
                         return true;
                     }
+                    visited[c] = phase;
                     stack.push(Frame::Column { column, next_member: 0 });
                 }
                 Frame::Column { column, next_member } => {
