@@ -508,13 +508,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     /// The split is the same with its matching grown by Hopcroft–Karp's layered
-    /// phases or by plain ones (the Dulmage–Mendelsohn parts do not depend on the
-    /// matching).
+    /// phases, from the rows or from the columns, or by plain ones (the
+    /// Dulmage–Mendelsohn parts do not depend on the matching).
     #[test]
     fn the_split_is_the_same_grown_in_layered_or_plain_phases(problem in problem_strategy(30, 12, 50)) {
         for component in split_components(&problem) {
             let layered = parts::split_from(&component, parts::Grow::Layered);
             prop_assert_eq!(&layered, &parts::split_from(&component, parts::Grow::FromRows));
+            prop_assert_eq!(&layered, &parts::split_from(&component, parts::Grow::FromSlots));
             let surplus = |part| layered.rows.iter().filter(|at| **at == part).count();
             // A row-surplus part exists exactly when some row cannot be matched.
             let unmatched = component.n_rows() - solve_component(&component, None).unwrap().iter().flatten().count();
