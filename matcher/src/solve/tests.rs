@@ -160,8 +160,9 @@ fn slots_of_a_column_share_one_copy_of_its_edges() {
         problem.add_row([(0, 10 + row), (1, 20 - row)]);
     }
     let components = split_components(&problem);
-    let (transposed, slot_columns) = transpose(&components[0]);
+    let (transposed, slot_columns, unit_rows) = transpose(&components[0], |_| true, |_| true);
     assert_eq!(slot_columns, vec![0, 0, 0, 1, 1]);
+    assert_eq!(unit_rows, (0..6).collect::<Vec<u32>>());
     assert_eq!(transposed.n_rows(), 5);
     // One copy per column (12 edges), not one per slot (30).
     assert_eq!(transposed.edge_columns.len(), problem.n_edges());
@@ -516,6 +517,21 @@ proptest! {
             let layered = parts::split_from(&component, parts::Grow::Layered);
             prop_assert_eq!(&layered, &parts::split_from(&component, parts::Grow::FromRows));
             prop_assert_eq!(&layered, &parts::split_from(&component, parts::Grow::FromSlots));
+            // A part transposed straight from the component is the transpose of
+            // its copy, slot for slot and edge for edge.
+            let in_part = |row: usize| layered.rows[row] == parts::Part::RowSurplus;
+            let column_in_part = |column: usize| layered.columns[column] == parts::Part::RowSurplus;
+            let (straight, slot_columns, unit_rows) = transpose(&component, in_part, column_in_part);
+            let copy = restrict(&component, in_part, column_in_part);
+            let (of_copy, copy_slot_columns, copy_unit_rows) = transpose(&copy, |_| true, |_| true);
+            prop_assert_eq!(&straight.block_starts, &of_copy.block_starts);
+            prop_assert_eq!(&straight.row_blocks, &of_copy.row_blocks);
+            prop_assert_eq!(&straight.edge_columns, &of_copy.edge_columns);
+            prop_assert_eq!(&straight.edge_weights, &of_copy.edge_weights);
+            prop_assert_eq!(&straight.capacities, &of_copy.capacities);
+            let in_component = |locals: &[u32], of: &[u32]| locals.iter().map(|at| of[*at as usize]).collect::<Vec<u32>>();
+            prop_assert_eq!(slot_columns, in_component(&copy_slot_columns, &copy.columns));
+            prop_assert_eq!(unit_rows, in_component(&copy_unit_rows, &copy.rows));
             let surplus = |part| layered.rows.iter().filter(|at| **at == part).count();
             // A row-surplus part exists exactly when some row cannot be matched.
             let unmatched = component.n_rows() - solve_component(&component, None).unwrap().iter().flatten().count();
