@@ -67,7 +67,7 @@ pub(super) enum Grow {
 
 /// [`split`], its matching grown as `grow` says.
 pub(super) fn split_from(component: &Component, grow: Grow) -> Split {
-    let by_column = rows_by_column(component);
+    let by_column = ByColumn::of(component);
     let matching = Matching::maximum(component, &by_column, grow);
     let n_rows = component.n_rows();
     let n_columns = component.columns.len();
@@ -105,7 +105,7 @@ pub(super) fn split_from(component: &Component, grow: Grow) -> Split {
     // Seen as slots, a column reached by any of its slots reaches every row it
     // borders: the free (or reached) slot's edges to them are all unmatched.
     while let Some(column) = queue.pop() {
-        for &row in &by_column[column as usize] {
+        for &row in by_column.rows(column) {
             let matched = matching.row_column[row as usize];
             if rows[row as usize] == Part::SlotSurplus {
                 continue;
@@ -120,14 +120,40 @@ pub(super) fn split_from(component: &Component, grow: Grow) -> Split {
     Split { rows, columns }
 }
 
-fn rows_by_column(component: &Component) -> Vec<Vec<u32>> {
-    let mut by_column = vec![Vec::new(); component.columns.len()];
-    for row in 0..component.n_rows() {
-        for (column, _) in component.edges(row) {
-            by_column[column as usize].push(row as u32);
+/// The rows beside each column, ascending, in one array (a million students'
+/// kinds have tens of millions of edges: one vector per column cost as much as
+/// the matching).
+struct ByColumn {
+    starts: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl ByColumn {
+    fn of(component: &Component) -> ByColumn {
+        let n_columns = component.columns.len();
+        let mut starts = vec![0usize; n_columns + 1];
+        for row in 0..component.n_rows() {
+            for (column, _) in component.edges(row) {
+                starts[column as usize + 1] += 1;
+            }
         }
+        for column in 0..n_columns {
+            starts[column + 1] += starts[column];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; starts[n_columns]];
+        for row in 0..component.n_rows() {
+            for (column, _) in component.edges(row) {
+                rows[next[column as usize]] = row as u32;
+                next[column as usize] += 1;
+            }
+        }
+        ByColumn { starts, rows }
     }
-    by_column
+
+    fn rows(&self, column: u32) -> &[u32] {
+        &self.rows[self.starts[column as usize]..self.starts[column as usize + 1]]
+    }
 }
 
 /// A maximum-cardinality matching with column capacities.
@@ -168,7 +194,7 @@ struct Layers {
 impl Matching {
     /// A maximum matching, grown as `grow` says ([`Grow`]); in every way the last
     /// phase proves no augmenting path is left.
-    fn maximum(component: &Component, by_column: &[Vec<u32>], grow: Grow) -> Matching {
+    fn maximum(component: &Component, by_column: &ByColumn, grow: Grow) -> Matching {
         let n_rows = component.n_rows();
         let n_columns = component.columns.len();
         let mut matching = Matching { row_column: vec![NONE; n_rows], members: vec![Vec::new(); n_columns] };
@@ -253,7 +279,7 @@ impl Matching {
     fn grow_from_columns(
         &mut self,
         component: &Component,
-        by_column: &[Vec<u32>],
+        by_column: &ByColumn,
         mut phase: u32,
         layers: &mut Layers,
     ) {
@@ -284,7 +310,7 @@ impl Matching {
     /// [`Matching::layer`] seen from the columns: `roots` (the columns with room)
     /// at layer 0, up to the layer of the nearest unmatched row; false if none is
     /// reachable.
-    fn layer_back(&self, by_column: &[Vec<u32>], roots: &[u32], layers: &mut Layers) -> bool {
+    fn layer_back(&self, by_column: &ByColumn, roots: &[u32], layers: &mut Layers) -> bool {
         layers.row.fill(FAR);
         layers.column.fill(FAR);
         let mut queue: Vec<u32> = roots.to_vec();
@@ -299,7 +325,7 @@ impl Matching {
             if distance >= nearest {
                 break;
             }
-            for &row in &by_column[column as usize] {
+            for &row in by_column.rows(column) {
                 let r = row as usize;
                 let from = self.row_column[r];
                 if from == column || layers.row[r] != FAR {
@@ -322,7 +348,7 @@ impl Matching {
     /// each row on it moves one column towards the root.
     fn augment_back(
         &mut self,
-        by_column: &[Vec<u32>],
+        by_column: &ByColumn,
         root: u32,
         phase: u32,
         visited: &mut [u32],
@@ -333,7 +359,7 @@ impl Matching {
         stack.push(Back { column: root, via: NONE, next_row: 0 });
         while let Some(frame) = stack.last_mut() {
             let column = frame.column;
-            let Some(&row) = by_column[column as usize].get(frame.next_row) else {
+            let Some(&row) = by_column.rows(column).get(frame.next_row) else {
                 stack.pop();
                 continue;
             };
