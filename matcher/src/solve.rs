@@ -764,14 +764,7 @@ fn transpose(
     keep_column: impl Fn(usize) -> bool,
 ) -> (Component, Vec<u32>, Vec<u32>) {
     // Kept rows and columns, renumbered in order.
-    let mut unit_rows: Vec<u32> = Vec::new();
-    let mut unit_of_row = vec![u32::MAX; component.n_rows()];
-    for (row, unit) in unit_of_row.iter_mut().enumerate() {
-        if keep_row(row) {
-            *unit = unit_rows.len() as u32;
-            unit_rows.push(row as u32);
-        }
-    }
+    let unit_rows: Vec<u32> = (0..component.n_rows() as u32).filter(|row| keep_row(*row as usize)).collect();
     let mut kept_columns: Vec<u32> = Vec::new();
     let mut block_of_column = vec![u32::MAX; component.columns.len()];
     for (column, block) in block_of_column.iter_mut().enumerate() {

@@ -206,17 +206,23 @@ impl Matching {
         loop {
             let roots: Vec<u32> =
                 (0..n_rows as u32).filter(|row| matching.row_column[*row as usize] == NONE).collect();
-            if (phase == 1 || grow == Grow::FromSlots)
-                && let Some(layers) = layers.as_mut()
-            {
-                // After the greedy phase a row-surplus component keeps most of its
-                // rows unmatched and few columns with room: a phase from the rows
-                // passes over all of them, one from the columns only near the room.
-                let with_room = (0..n_columns as u32).filter(|column| matching.has_room(component, *column));
-                if grow == Grow::FromSlots || with_room.count() < roots.len() {
-                    matching.grow_from_columns(component, by_column, phase, layers);
-                    return matching;
+            // After the greedy phase a row-surplus component keeps most of its
+            // rows unmatched and few columns with room: a phase from the rows
+            // passes over all of them, one from the columns only near the room.
+            let from_columns = match grow {
+                Grow::FromRows => false,
+                Grow::FromSlots => true,
+                Grow::Layered => {
+                    phase == 1
+                        && (0..n_columns as u32)
+                            .filter(|column| matching.has_room(component, *column))
+                            .count()
+                            < roots.len()
                 }
+            };
+            if from_columns && let Some(layers) = layers.as_mut() {
+                matching.grow_from_columns(component, by_column, phase, layers);
+                return matching;
             }
             if let Some(layers) = layers.as_mut()
                 && !matching.layer(component, &roots, layers)
