@@ -15,6 +15,7 @@
 mod duals;
 mod parts;
 mod queue;
+mod reach;
 mod repair;
 mod ssp;
 
@@ -258,8 +259,9 @@ const RESUME_SHARE: usize = 200;
 /// out and routed back by shortest paths on the last duals (`solve/repair.rs`).
 ///
 /// Cost: the solves run on about `keep` edges per row; each pricing round reads
-/// only the rows whose duals leave room for a left-out edge; a resumed round costs
-/// one shortest-path search per changed row.
+/// only the rows whose duals leave room for a left-out edge, and of those only the
+/// ones whose edges, when last read, could have come within reach since
+/// (`solve/reach.rs`); a resumed round costs one shortest-path search per changed row.
 ///
 /// # Errors
 /// As [`solve`].
@@ -334,6 +336,7 @@ fn solve_sparse_with(
     let mut stats = SparseStats::default();
     // The last round's optimum, its duals and the rows that brought edges in.
     let mut previous: Option<(Solution, Duals, Vec<u32>)> = None;
+    let mut reach = reach::Reach::new(n_rows);
     loop {
         let mut sub = Problem::new(problem.capacities.clone());
         for (row, kept) in kept.iter().enumerate() {
@@ -362,21 +365,25 @@ fn solve_sparse_with(
             stats.edges = problem.n_edges();
             return Ok((solve(problem)?, stats));
         };
+        reach.advance(&duals, problem.n_columns());
         // A row's pricing reads only its own edges: rows are priced in parallel and
-        // their edges brought in row order.
-        let priced: Vec<(usize, Vec<u32>, Option<u32>)> = left_out
+        // their edges brought in row order. Each row read has its reach recorded.
+        let read: Vec<(usize, i64, Option<Bringing>)> = left_out
             .par_iter()
             .enumerate()
             .map_init(Vec::new, |improving: &mut Vec<(i64, u32)>, (row, left_out)| {
                 let best = (*left_out)?;
-                if duals.prices_out_up_to(row, best) {
+                if !reach.may_improve(&duals, row, best) {
                     return None;
                 }
                 let start = problem.row_starts[row];
                 let end = problem.row_starts[row + 1];
                 improving.clear();
-                // The heaviest left-out edge that cannot improve.
+                // An edge's gain is its reach plus the row's margin.
+                let margin = duals.row_distance(row).saturating_sub(duals.top());
+                // The heaviest left-out edge that cannot improve, and the farthest reach.
                 let mut plain: Option<u32> = None;
+                let mut farthest = i64::MIN;
                 // The left-out edges are the runs between kept ones.
                 let mut from = 0u32;
                 let ends = kept[row].iter().copied().chain(std::iter::once((end - start) as u32));
@@ -384,7 +391,9 @@ fn solve_sparse_with(
                     for offset in from..until {
                         let at = start + offset as usize;
                         let weight = problem.weights[at];
-                        let gain = duals.gain(row, problem.columns[at], weight);
+                        let reach = duals.reach(problem.columns[at], weight);
+                        farthest = farthest.max(reach);
+                        let gain = margin.saturating_add(reach);
                         if gain > 0 {
                             improving.push((gain, offset));
                         } else {
@@ -394,7 +403,7 @@ fn solve_sparse_with(
                     from = until + 1;
                 }
                 if improving.is_empty() {
-                    return None;
+                    return Some((row, farthest, None));
                 }
                 // The best `bring_in` by gain (ties to the lower offset), in that order.
                 let split = bring_in.min(improving.len());
@@ -408,10 +417,17 @@ fn solve_sparse_with(
                     .map(|(_, offset)| problem.weights[start + *offset as usize])
                     .max();
                 let chosen: Vec<u32> = improving[..split].iter().map(|(_, offset)| *offset).collect();
-                Some((row, chosen, rest.max(plain)))
+                Some((row, farthest, Some((chosen, rest.max(plain)))))
             })
             .flatten()
             .collect();
+        let mut priced: Vec<(usize, Vec<u32>, Option<u32>)> = Vec::new();
+        for (row, farthest, improving) in read {
+            reach.record(row, farthest);
+            if let Some((chosen, rest)) = improving {
+                priced.push((row, chosen, rest));
+            }
+        }
         // Every priced row brings at least one edge in. A reading costs far more
         // per row than pricing held edges: once readings bring few in, they wait
         // for the held edges to settle.
@@ -443,6 +459,10 @@ fn solve_sparse_with(
         previous = Some((solution, duals, changed));
     }
 }
+
+/// A priced row's most improving left-out edges (offsets in the row), and the
+/// heaviest weight it leaves out after them.
+type Bringing = (Vec<u32>, Option<u32>);
 
 /// Whether a round that changed `changed` of `n_rows` rows resumes.
 fn resumable(resume: Resume, changed: usize, n_rows: usize) -> bool {

@@ -145,6 +145,12 @@ impl Duals {
         self.row[row].saturating_sub((self.top - i64::from(weight)).saturating_add(column_distance))
     }
 
+    /// How far a missing edge into `column` of `weight` reaches: its gain is
+    /// this less the row's margin, `top − d(row)`.
+    pub(super) fn reach(&self, column: u32, weight: u32) -> i64 {
+        i64::from(weight).saturating_sub(self.column.get(column as usize).copied().unwrap_or(0))
+    }
+
     /// Which columns a missing edge of `row` weighing at most `weight` could
     /// improve the solution through: those closer to the sink than the row's
     /// distance allows.

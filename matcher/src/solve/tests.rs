@@ -295,6 +295,36 @@ proptest! {
     }
 
     #[test]
+    fn a_row_its_reach_passes_over_has_no_improving_edge_however_the_duals_moved(
+        problem in problem_strategy(24, 14, 50),
+        seeds in (any::<u64>(), any::<u64>(), any::<u64>()),
+    ) {
+        // Three rounds on nested sub-problems, each holding more of the edges, as
+        // pricing grows them: the duals move between rounds.
+        let (a, b, c) = seeds;
+        let top = top_weight(&problem);
+        let mut reach = reach::Reach::new(problem.n_rows());
+        for mask in [a | b | c, b | c, c] {
+            let (sub, dropped) = without_some(&problem, |row, at| (mask >> ((row * 3 + at) % 64)) & 1 == 1);
+            let solution = solve(&sub).unwrap();
+            let duals = Duals::of(&sub, &solution, top).expect("an optimum settles");
+            reach.advance(&duals, problem.n_columns());
+            for row in 0..problem.n_rows() {
+                let left_out: Vec<Edge> =
+                    dropped.iter().filter(|(at, _)| *at == row).map(|(_, edge)| *edge).collect();
+                let Some(heaviest) = left_out.iter().map(|(_, weight)| *weight).max() else { continue };
+                let improving = left_out.iter().any(|(column, weight)| !duals.prices_out(row, *column, *weight));
+                if reach.may_improve(&duals, row, heaviest) {
+                    let farthest = left_out.iter().map(|(column, weight)| duals.reach(*column, *weight)).max();
+                    reach.record(row, farthest.unwrap_or(i64::MIN));
+                } else {
+                    prop_assert!(!improving, "row {} passed over with an improving edge", row);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn solving_on_the_heaviest_edges_then_pricing_reaches_the_optimum(
         problem in problem_strategy(24, 14, 600_000),
         keep in 1usize..4,
