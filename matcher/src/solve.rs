@@ -365,7 +365,7 @@ fn solve_sparse_with(
             stats.edges = problem.n_edges();
             return Ok((solve(problem)?, stats));
         };
-        reach.advance(&duals, problem.n_columns());
+        reach.advance(&duals);
         // A row's pricing reads only its own edges: rows are priced in parallel and
         // their edges brought in row order. Each row read has its reach recorded.
         let read: Vec<(usize, i64, Option<Bringing>)> = left_out
@@ -379,8 +379,8 @@ fn solve_sparse_with(
                 let start = problem.row_starts[row];
                 let end = problem.row_starts[row + 1];
                 improving.clear();
-                // An edge's gain is its reach plus the row's margin.
-                let margin = duals.row_distance(row).saturating_sub(duals.top());
+                // An edge's gain is the row's margin plus the edge's reach.
+                let margin = duals.margin(row);
                 // The heaviest left-out edge that cannot improve, and the farthest reach.
                 let mut plain: Option<u32> = None;
                 let mut farthest = i64::MIN;

@@ -133,6 +133,11 @@ impl Duals {
         self.column[column]
     }
 
+    /// Every column's [`Duals::column_distance`].
+    pub(super) fn column_distances(&self) -> &[i64] {
+        &self.column
+    }
+
     /// Whether a missing edge `row`–`column` of `weight` leaves the solution optimal.
     pub fn prices_out(&self, row: usize, column: u32, weight: u32) -> bool {
         self.gain(row, column, weight) <= 0
@@ -141,12 +146,16 @@ impl Duals {
     /// How much a missing edge `row`–`column` of `weight` undercuts its reduced
     /// cost: positive when the edge could improve the solution.
     pub fn gain(&self, row: usize, column: u32, weight: u32) -> i64 {
-        let column_distance = self.column.get(column as usize).copied().unwrap_or(0);
-        self.row[row].saturating_sub((self.top - i64::from(weight)).saturating_add(column_distance))
+        self.margin(row).saturating_add(self.reach(column, weight))
     }
 
-    /// How far a missing edge into `column` of `weight` reaches: its gain is
-    /// this less the row's margin, `top − d(row)`.
+    /// What `row`'s distance leaves for a missing edge: `d(row) − top`. An edge's
+    /// gain is this plus its [`Duals::reach`].
+    pub(super) fn margin(&self, row: usize) -> i64 {
+        self.row[row].saturating_sub(self.top)
+    }
+
+    /// How far a missing edge into `column` of `weight` reaches: `weight − d(column)`.
     pub(super) fn reach(&self, column: u32, weight: u32) -> i64 {
         i64::from(weight).saturating_sub(self.column.get(column as usize).copied().unwrap_or(0))
     }

@@ -36,9 +36,9 @@ impl Reach {
     }
 
     /// Moves to a new round's duals.
-    pub(super) fn advance(&mut self, duals: &Duals, n_columns: usize) {
-        let columns: Vec<i64> = (0..n_columns).map(|column| duals.column_distance(column)).collect();
-        if self.columns.len() == n_columns {
+    pub(super) fn advance(&mut self, duals: &Duals) {
+        let columns = duals.column_distances().to_vec();
+        if self.columns.len() == columns.len() {
             let fall = self
                 .columns
                 .iter()
@@ -60,7 +60,7 @@ impl Reach {
         if self.base[row] != UNREAD {
             reach = reach.min(self.base[row].saturating_add(self.drift));
         }
-        duals.row_distance(row).saturating_sub(duals.top()).saturating_add(reach) > 0
+        duals.margin(row).saturating_add(reach) > 0
     }
 
     /// Records `row`'s heaviest reach, read under the current duals.

@@ -308,7 +308,7 @@ proptest! {
             let (sub, dropped) = without_some(&problem, |row, at| (mask >> ((row * 3 + at) % 64)) & 1 == 1);
             let solution = solve(&sub).unwrap();
             let duals = Duals::of(&sub, &solution, top).expect("an optimum settles");
-            reach.advance(&duals, problem.n_columns());
+            reach.advance(&duals);
             for row in 0..problem.n_rows() {
                 let left_out: Vec<Edge> =
                     dropped.iter().filter(|(at, _)| *at == row).map(|(_, edge)| *edge).collect();
